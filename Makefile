@@ -1,0 +1,33 @@
+# make report: run the study (PROFILE=smoke|quick|paper, default quick) and render the report.
+# make test: install into .venv if needed, then run the tests.   make bench: timing benchmarks.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PROFILE ?= quick
+STORE ?= output/study.sqlite
+STAMP := $(VENV)/.installed
+
+.PHONY: install report run test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/study run --profile $(PROFILE) --store $(STORE)
+
+report: run
+	$(BIN)/study report --profile $(PROFILE) --store $(STORE)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest benchmarks --benchmark-json=output/benchmarks.json -p no:randomly
+
+clean:
+	rm -rf output/figures output/report.html output/report.pdf output/results.csv

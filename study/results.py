@@ -1,0 +1,65 @@
+"""Read the store into tidy tables (pandas): what ``list``, ``export`` and the report consume."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from study.store import Store
+
+EXPORT_COLUMNS = ["study", "profile", "experiment", "parameter", "value", "dataset", "seed", "epoch", "loss",
+                  "accuracy", "val_loss", "val_accuracy", "epoch_seconds", "trial_key", "status"]
+
+
+def plan_frame(store: Store, study: str | None = None, profile: str | None = None) -> pd.DataFrame:
+    """One row per planned (experiment, value, dataset, seed) with its trial's status ('missing' if none)."""
+    where, params = [], []
+    if study is not None:
+        where.append("p.study = ?")
+        params.append(study)
+    if profile is not None:
+        where.append("p.profile = ?")
+        params.append(profile)
+    sql = ("SELECT p.*, COALESCE(t.status, 'missing') AS status, t.diverged_epoch, t.error, t.epochs_run, "
+           "t.train_seconds, t.params, t.macs FROM plan p LEFT JOIN trials t ON t.trial_key = p.trial_key"
+           + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY p.study, p.profile, p.experiment, p.value_index, p.dataset, p.seed")
+    return pd.read_sql_query(sql, store.db, params=params)
+
+
+def epochs_frame(store: Store, keys: list[str] | None = None) -> pd.DataFrame:
+    sql = "SELECT * FROM epochs"
+    if keys is not None:
+        frame = pd.read_sql_query(sql, store.db)
+        return frame[frame["trial_key"].isin(set(keys))].reset_index(drop=True)
+    return pd.read_sql_query(sql + " ORDER BY trial_key, epoch", store.db)
+
+
+def export_table(store: Store) -> pd.DataFrame:
+    """The tidy per-epoch table: plan rows joined with every stored epoch of their trial."""
+    plan = plan_frame(store)
+    epochs = epochs_frame(store)
+    table = plan.merge(epochs, on="trial_key", how="inner")
+    return table[EXPORT_COLUMNS].sort_values(
+        ["study", "profile", "experiment", "value", "dataset", "seed", "epoch"]).reset_index(drop=True)
+
+
+def trial_listing(store: Store) -> list[dict]:
+    """Every planned trial once, with its status, last val_accuracy and the experiments using it."""
+    plan = plan_frame(store)
+    if plan.empty:
+        return []
+    last = pd.read_sql_query(
+        "SELECT e.trial_key, e.val_accuracy FROM epochs e JOIN (SELECT trial_key, MAX(epoch) AS m FROM epochs "
+        "GROUP BY trial_key) x ON x.trial_key = e.trial_key AND x.m = e.epoch", store.db)
+    last_acc = dict(zip(last["trial_key"], last["val_accuracy"]))
+    rows = []
+    for key, group in plan.groupby("trial_key", sort=False):
+        first = group.iloc[0]
+        acc = last_acc.get(key)
+        rows.append({
+            "trial_key": key, "status": first["status"], "dataset": first["dataset"], "seed": int(first["seed"]),
+            "epochs_run": 0 if pd.isna(first["epochs_run"]) else int(first["epochs_run"]),
+            "val_accuracy": None if acc is None or pd.isna(acc) else float(acc),
+            "uses": ", ".join(sorted({f"{r.experiment}={r.value}" for r in group.itertuples()})),
+        })
+    return rows

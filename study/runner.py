@@ -1,0 +1,181 @@
+"""Run a study: plan, skip what the store has, train the rest on Dask, write each trial as it lands.
+
+    run_study(builtin_study(), get_profile("smoke"), "output/study.sqlite")
+
+By default a local Dask cluster sized to the machine (one single-threaded worker process per core:
+small LeNets train faster as independent processes than as one multi-threaded one); with
+``scheduler="tcp://HOST:PORT"`` the trials go to an existing cluster. Only this driver writes the
+store. ``workers=0`` trains in this process, one trial after another (for debugging).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import asdict
+from typing import Callable
+
+from study.data import load_dataset
+from study.environment import environment
+from study.errors import StudyError
+from study.spec import Profile, Study
+from study.store import Store
+from study.trials import DatasetInfo, Trial, plan_study
+
+
+def dataset_infos(study: Study, profile: Profile) -> tuple[dict[str, DatasetInfo], dict[str, dict]]:
+    """Load every dataset of the study (the profile's subsets) once: shapes and fingerprints."""
+    infos, described = {}, {}
+    for name in study.datasets:
+        data = load_dataset(name, profile.train_size, profile.test_size, study.data_seed)
+        infos[name] = DatasetInfo(name, data.input_shape, len(data.classes), data.fingerprint,
+                                  profile.train_size, profile.test_size, study.data_seed)
+        described[name] = data.describe()
+    return infos, described
+
+
+def study_spec(study: Study, profile: Profile, datasets: dict[str, dict]) -> dict:
+    """What the report needs to know of the study, stored beside the results."""
+    return {
+        "name": study.name, "description": study.description, "baseline": study.baseline.to_dict(),
+        "seeds": list(study.seeds), "data_seed": study.data_seed, "profile": asdict(profile),
+        "datasets": datasets,
+        "experiments": [
+            {"name": e.name, "parameter": e.parameter, "datasets": list(e.datasets),
+             "epochs_factor": e.epochs_factor, "description": e.description,
+             "values": [{"label": v.label, "params": v.params, "adapt": v.adapt, "note": v.note} for v in e.values]}
+            for e in study.experiments
+        ],
+    }
+
+
+def trial_config(trial: Trial) -> dict:
+    return {**trial.payload(), "macs": trial.macs, "expected_params": trial.params}
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _estimated_cost(trial: Trial) -> float:
+    images = (trial.dataset.train_size or 50000) + (trial.dataset.test_size or 10000) / 3
+    return trial.settings.epochs * images * (trial.macs + 1e5) * (1 + 32 / trial.settings.batch_size)
+
+
+def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | None = None,
+              workers: int | None = None, progress: bool = True,
+              log: Callable[[str], None] | None = None) -> dict:
+    """Train every missing trial of ``study`` under ``profile``; returns counts for the caller."""
+    started = time.perf_counter()
+    infos, described = dataset_infos(study, profile)
+    trials, rows = plan_study(study, profile, infos)  # validates every configuration first
+    store = Store(store_path)
+    try:
+        store.save_plan(study.name, profile.name, study_spec(study, profile, described), rows)
+        done = store.done_keys()
+        missing = sorted((t for k, t in trials.items() if k not in done), key=_estimated_cost, reverse=True)
+        workers = default_workers() if workers is None else workers
+        threads = max(1, (os.cpu_count() or 1) // max(1, workers)) if not scheduler else None
+        env = environment(profile=profile.name, scheduler=scheduler or ("in-process" if workers == 0 else "local"),
+                          workers=workers, threads_per_worker=threads)
+        run_id = store.start_run(study.name, profile.name, env, len(trials))
+        say = log or (lambda line: print(line, file=sys.stderr))
+        say(f"{study.name} [{profile.name}]: {len(trials)} trials, {len(trials) - len(missing)} stored, "
+            f"{len(missing)} to train")
+        counts = {"planned": len(trials), "stored": len(trials) - len(missing), "trained": 0,
+                  "failed": 0, "diverged": 0, "started": time.perf_counter()}
+        if missing:
+            _execute(missing, store, counts, scheduler, workers, threads, progress, say)
+        store.finish_run(run_id, counts["trained"], counts["failed"], time.perf_counter() - started)
+        counts.pop("started")
+        return counts
+    finally:
+        store.close()
+
+
+def _record(store: Store, trial: Trial, result: dict, counts: dict, bar, say) -> None:
+    store.save_trial(trial_config(trial), result, trial.macs)
+    counts["trained"] += 1
+    if result["status"] == "failed":
+        counts["failed"] += 1
+    if result["status"] == "diverged":
+        counts["diverged"] += 1
+    last = result["epochs"][-1] if result["epochs"] else {}
+    acc = last.get("val_accuracy")
+    detail = {"ok": f"val_acc {acc:.4f}" if acc is not None else "",
+              "diverged": f"diverged at epoch {result['diverged_epoch']}",
+              "failed": f"failed: {result['error']}"}[result["status"]]
+    done, total = counts["stored"] + counts["trained"], counts["planned"]
+    elapsed = time.perf_counter() - counts["started"]
+    eta = elapsed / counts["trained"] * (total - done)
+    line = (f"[{done}/{total} eta {eta / 60:.1f} min] {trial.key} {trial.dataset.name} seed {trial.seed}: "
+            f"{detail} ({result.get('train_seconds') or 0:.1f}s train)")
+    if bar is not None:
+        bar.set_postfix(failed=counts["failed"], diverged=counts["diverged"])
+        bar.update(1)
+        bar.write(line, file=sys.stderr)
+    else:
+        say(line)
+
+
+def _execute(missing: list[Trial], store: Store, counts: dict, scheduler: str | None, workers: int,
+             threads: int | None, progress: bool, say) -> None:
+    from study.train import train_trial
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        # A bar on a terminal; elsewhere (CI logs) the per-trial lines carry done/total and ETA.
+        bar = tqdm(total=len(missing), unit="trial", desc="trials", file=sys.stderr, dynamic_ncols=True,
+                   disable=None)
+    try:
+        if workers == 0 and not scheduler:
+            for trial in missing:
+                _record(store, trial, train_trial(trial.payload(), threads), counts, bar, say)
+            return
+        _execute_dask(missing, store, counts, scheduler, workers, threads, bar, say)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _execute_dask(missing, store, counts, scheduler, workers, threads, bar, say) -> None:
+    import dask
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    from study.train import train_trial
+
+    cluster = None
+    dask.config.set({"distributed.scheduler.allowed-failures": 3, "logging.distributed": "error"})
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as err:
+                raise StudyError(f"cannot reach Dask scheduler {scheduler!r} ({err}); "
+                                 "expected tcp://HOST:PORT of a running `dask scheduler`") from None
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
+            client = Client(cluster)
+        by_key = {}
+        futures = []
+        for trial in missing:
+            future = client.submit(train_trial, trial.payload(), threads, key=f"trial-{trial.key}", pure=False)
+            by_key[future.key] = trial
+            futures.append(future)
+        for future in as_completed(futures):
+            trial = by_key[future.key]
+            try:
+                result = future.result()
+            except Exception as err:  # e.g. KilledWorker after repeated worker deaths
+                result = {"key": trial.key, "status": "failed", "diverged_epoch": None, "epochs": [],
+                          "error": f"{type(err).__name__}: {err}"[:500], "train_seconds": None, "params": None}
+            _record(store, trial, result, counts, bar, say)
+            future.release()
+        client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,122 @@
+"""Read a user's study from TOML, validated completely before anything is trained.
+
+    name = "kernels on fashion"
+    seeds = [1, 2, 3]                 # optional, default 1, 2, 3, 4
+    datasets = ["fashion_mnist"]      # default datasets of every experiment
+
+    [baseline]                        # optional: changes to the original Table 1
+    learning_rate = 0.1
+
+    [[experiments]]
+    name = "kernel"
+    parameter = "kernel_size"
+    values = [3, 5, {label = "7 same", kernel_size = 7, padding = "same"}]
+
+Every mistake ends in one ``ConfigError`` line naming the key or value and what is accepted.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from study.config import PARAMETERS, Settings
+from study.data import KNOWN
+from study.errors import ConfigError
+from study.spec import DEFAULT_SEEDS, Experiment, Study, Value, label_of
+
+STUDY_KEYS = ("name", "description", "datasets", "seeds", "data_seed", "baseline", "experiments")
+EXPERIMENT_KEYS = ("name", "parameter", "values", "datasets", "epochs_factor", "description")
+VALUE_KEYS = ("label", "note", "adapt")
+
+
+def _unknown(where: str, keys, accepted) -> None:
+    for key in keys:
+        if key not in accepted:
+            raise ConfigError(f"{where}: unknown key {key!r}; accepted: {', '.join(accepted)}")
+
+
+def _datasets(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: datasets must be a non-empty list of names, got {value!r}")
+    for name in value:
+        if name not in KNOWN and not Path(name).expanduser().is_dir():
+            raise ConfigError(f"{where}: unknown dataset {name!r}; accepted: {', '.join(KNOWN)} "
+                              "or the path of an image folder with train/<class>/ and test/<class>/")
+    return tuple(value)
+
+
+def _value(where: str, parameter: str, raw: Any, baseline: Settings) -> Value:
+    if isinstance(raw, dict):
+        _unknown(where, raw, VALUE_KEYS + PARAMETERS)
+        params = {k: v for k, v in raw.items() if k not in VALUE_KEYS}
+        if not params:
+            raise ConfigError(f"{where}: a value table must set at least one parameter ({', '.join(PARAMETERS)})")
+        adapt = raw.get("adapt", {})
+        if not isinstance(adapt, dict):
+            raise ConfigError(f"{where}: adapt must be a table of dataset = {{parameter = value}}")
+        label = raw.get("label", label_of(params.get(parameter, list(params.values())[0])))
+        value = Value(str(label), params, adapt=adapt, note=str(raw.get("note", "")))
+    else:
+        value = Value(label_of(raw), {parameter: raw})
+    try:  # type and name checks of every parameter, before any data is read
+        baseline.with_values(**value.params)
+        for extra in value.adapt.values():
+            baseline.with_values(**value.params, **extra)
+    except ConfigError as err:
+        raise ConfigError(f"{where}: {err}") from None
+    return value
+
+
+def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
+    _unknown(source, data, STUDY_KEYS)
+    try:
+        baseline = Settings.from_dict(data.get("baseline", {}))
+    except ConfigError as err:
+        raise ConfigError(f"{source} [baseline]: {err}") from None
+    default_datasets = _datasets(source, data["datasets"]) if "datasets" in data else ("mnist", "cifar10")
+    seeds = data.get("seeds", list(DEFAULT_SEEDS))
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise ConfigError(f"{source}: seeds must be a non-empty list of integers, got {seeds!r}")
+    raw_experiments = data.get("experiments")
+    if not isinstance(raw_experiments, list) or not raw_experiments:
+        raise ConfigError(f"{source}: needs at least one [[experiments]] table with name, parameter and values")
+    experiments = []
+    for index, raw in enumerate(raw_experiments):
+        where = f"{source} experiments[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: must be a table with keys {', '.join(EXPERIMENT_KEYS)}")
+        _unknown(where, raw, EXPERIMENT_KEYS)
+        for key in ("name", "parameter", "values"):
+            if key not in raw:
+                raise ConfigError(f"{where}: missing key {key!r}")
+        where = f"{source} experiment {raw['name']!r}"
+        parameter = raw["parameter"]
+        if parameter not in PARAMETERS:
+            raise ConfigError(f"{where}: unknown parameter {parameter!r}; accepted: {', '.join(PARAMETERS)}")
+        if not isinstance(raw["values"], list) or not raw["values"]:
+            raise ConfigError(f"{where}: values must be a non-empty list")
+        values = tuple(_value(f"{where} value {i}", parameter, v, baseline) for i, v in enumerate(raw["values"]))
+        datasets = _datasets(where, raw["datasets"]) if "datasets" in raw else default_datasets
+        experiments.append(Experiment(
+            name=str(raw["name"]), parameter=parameter, values=values, datasets=datasets,
+            epochs_factor=raw.get("epochs_factor", 1.0), description=str(raw.get("description", "")),
+        ))
+    data_seed = data.get("data_seed", 0)
+    if not isinstance(data_seed, int) or isinstance(data_seed, bool):
+        raise ConfigError(f"{source}: data_seed must be an integer, got {data_seed!r}")
+    return Study(name=str(data.get("name", Path(source).stem)), baseline=baseline,
+                 experiments=tuple(experiments), seeds=tuple(seeds), data_seed=data_seed,
+                 description=str(data.get("description", "")))
+
+
+def load_study_file(path: str | Path) -> Study:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"study file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    return parse_study(data, str(path))

@@ -1,0 +1,117 @@
+"""Train one trial deterministically and return its per-epoch record (runs inside a worker).
+
+    init_tensorflow(threads=1)
+    result = train_trial(trial.payload())
+    result["status"], result["epochs"][-1]["val_accuracy"]
+
+Determinism: ``keras.utils.set_random_seed`` (Python, NumPy and TensorFlow seeds) before the
+model is built, TensorFlow op determinism, and Keras' seeded shuffling: the same trial on the same
+machine gives identical numbers. A NaN or infinite loss stops the trial as ``diverged``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import traceback
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF 2.21 logs spurious NodeDef errors
+
+_INITIALISED: dict[str, Any] = {}
+
+
+def init_tensorflow(threads: int | None = None) -> dict[str, Any]:
+    """Set thread counts and op determinism once per process (before any TensorFlow op runs)."""
+    if _INITIALISED:
+        return dict(_INITIALISED)
+    import tensorflow as tf
+
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    tf.config.experimental.enable_op_determinism()
+    _INITIALISED.update({
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "devices": [d.device_type for d in tf.config.list_logical_devices()],
+    })
+    return dict(_INITIALISED)
+
+
+def _finite(value: float) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def train_trial(payload: dict[str, Any], threads: int | None = None) -> dict[str, Any]:
+    """Train the trial ``payload`` (see ``Trial.payload``); never raises: errors become ``failed``."""
+    start = time.perf_counter()
+    result: dict[str, Any] = {"key": payload["key"], "status": "ok", "diverged_epoch": None,
+                              "error": None, "epochs": [], "train_seconds": 0.0, "params": None,
+                              "worker": f"{os.uname().nodename}:{os.getpid()}"}
+    try:
+        _train(payload, threads, result)
+    except Exception as err:  # a failed trial is recorded, the study goes on
+        last = traceback.format_exception_only(type(err), err)[-1].strip()
+        result.update(status="failed", error=last.splitlines()[0][:500])
+    result["wall_seconds"] = time.perf_counter() - start
+    return result
+
+
+def _train(payload: dict[str, Any], threads: int | None, result: dict[str, Any]) -> None:
+    init_tensorflow(threads)
+    import keras
+
+    from study.config import ModelConfig, Settings
+    from study.data import load_dataset
+    from study.model import build_model, make_optimizer
+
+    data = load_dataset(payload["dataset"], payload["train_size"], payload["test_size"], payload["data_seed"])
+    if data.fingerprint != payload["fingerprint"]:
+        raise RuntimeError(f"dataset {payload['dataset']} here has fingerprint {data.fingerprint}, "
+                           f"the planner saw {payload['fingerprint']}")
+    settings = Settings.from_dict(payload["settings"])
+    config = ModelConfig.from_dict(payload["model"])
+
+    keras.utils.set_random_seed(payload["seed"])
+    model = build_model(config)
+    model.compile(optimizer=make_optimizer(settings.optimizer, settings.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    result["params"] = int(model.count_params())
+
+    recorder = _EpochRecorder(result)
+    model.fit(data.x_train, data.y_train, batch_size=settings.batch_size, epochs=settings.epochs,
+              validation_data=(data.x_test, data.y_test), validation_batch_size=settings.val_batch_size,
+              shuffle=True, verbose=0, callbacks=[recorder])
+    result["train_seconds"] = sum(e["epoch_seconds"] for e in result["epochs"])
+
+
+def _EpochRecorder(result: dict[str, Any]):
+    """A Keras callback (made lazily, so importing this module does not import TensorFlow)."""
+    import keras
+
+    class EpochRecorder(keras.callbacks.Callback):
+        """Record per-epoch metrics and seconds; stop at the first non-finite loss."""
+
+        def __init__(self, result: dict[str, Any]):
+            super().__init__()
+            self.result = result
+            self.started = 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            row = {"epoch": epoch + 1, "epoch_seconds": time.perf_counter() - self.started}
+            for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                value = logs.get(name)
+                row[name] = None if value is None else float(value)
+            self.result["epochs"].append(row)
+            if not (_finite(row["loss"]) and _finite(row["val_loss"])):
+                self.result["status"] = "diverged"
+                self.result["diverged_epoch"] = epoch + 1
+                self.model.stop_training = True
+
+    return EpochRecorder(result)
