@@ -106,9 +106,11 @@ def shapes(input_shape: str, study_file: str | None, experiment: str | None) -> 
 @click.option("--scheduler", default=None, help="tcp://HOST:PORT of a running Dask scheduler.")
 @click.option("--workers", type=int, default=None,
               help="Local worker processes (default: one per core); 0 trains in this process.")
+@click.option("--threads", type=int, default=None,
+              help="TensorFlow threads per trial (default: cores / workers locally, all cores on a cluster).")
 @click.option("--no-progress", is_flag=True, help="No progress bar, one log line per trial only.")
 def run(profile: str, study_file: str | None, store: str, scheduler: str | None, workers: int | None,
-        no_progress: bool) -> None:
+        threads: int | None, no_progress: bool) -> None:
     """Train every trial of the study that the store does not have yet.
 
     \b
@@ -123,7 +125,10 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
     spec = load_study(study_file)
     if workers is not None and workers < 0:
         raise StudyError(f"--workers must be >= 0, got {workers}")
-    counts = run_study(spec, chosen, store, scheduler=scheduler, workers=workers, progress=not no_progress)
+    if threads is not None and threads < 1:
+        raise StudyError(f"--threads must be >= 1, got {threads}")
+    counts = run_study(spec, chosen, store, scheduler=scheduler, workers=workers, threads=threads,
+                       progress=not no_progress)
     click.echo(f"{counts['planned']} trials: {counts['stored']} already stored, {counts['trained']} trained "
                f"({counts['diverged']} diverged, {counts['failed']} failed) -> {store}")
     if counts["failed"]:

@@ -64,7 +64,7 @@ def _estimated_cost(trial: Trial) -> float:
 
 
 def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | None = None,
-              workers: int | None = None, progress: bool = True,
+              workers: int | None = None, threads: int | None = None, progress: bool = True,
               log: Callable[[str], None] | None = None) -> dict:
     """Train every missing trial of ``study`` under ``profile``; returns counts for the caller."""
     started = time.perf_counter()
@@ -76,7 +76,8 @@ def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | 
         done = store.done_keys()
         missing = sorted((t for k, t in trials.items() if k not in done), key=_estimated_cost, reverse=True)
         workers = default_workers() if workers is None else workers
-        threads = max(1, (os.cpu_count() or 1) // max(1, workers)) if not scheduler else None
+        if threads is None and not scheduler:  # split this machine's cores between the workers
+            threads = max(1, (os.cpu_count() or 1) // max(1, workers))
         env = environment(profile=profile.name, scheduler=scheduler or ("in-process" if workers == 0 else "local"),
                           workers=workers, threads_per_worker=threads)
         run_id = store.start_run(study.name, profile.name, env, len(trials))

@@ -1,0 +1,97 @@
+"""Fixtures: tiny datasets written in the official formats, and an isolated data search path."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from study.data import load_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int | None = None) -> Path:
+    array = np.asarray(array, dtype=np.uint8)
+    magic = magic if magic is not None else (2051 if array.ndim == 3 else 2049)
+    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "wb") as handle:
+        handle.write(header + array.tobytes())
+    return path
+
+
+def tiny_images(count: int, shape: tuple[int, ...], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Images whose mean brightness encodes the class, so a model can learn something."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count) % 10
+    rng.shuffle(labels)
+    base = (labels * 25).reshape(-1, *([1] * len(shape)))
+    images = np.clip(base + rng.integers(0, 20, size=(count, *shape)), 0, 255).astype(np.uint8)
+    return images, labels.astype(np.uint8)
+
+
+def write_idx_dataset(folder: Path, train: int = 60, test: int = 30) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    x_train, y_train = tiny_images(train, (28, 28), 0)
+    x_test, y_test = tiny_images(test, (28, 28), 1)
+    write_idx(folder / "train-images-idx3-ubyte.gz", x_train)
+    write_idx(folder / "train-labels-idx1-ubyte.gz", y_train)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", x_test)
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", y_test)
+    return folder
+
+
+def write_cifar_batches(folder: Path, per_batch: int = 20, test: int = 20) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(1, 6):
+        images, labels = tiny_images(per_batch, (32, 32, 3), index)
+        rows = images.transpose(0, 3, 1, 2).reshape(per_batch, 3072)  # R, G, B planes
+        with open(folder / f"data_batch_{index}", "wb") as handle:
+            pickle.dump({b"data": rows, b"labels": labels.tolist()}, handle)
+    images, labels = tiny_images(test, (32, 32, 3), 9)
+    with open(folder / "test_batch", "wb") as handle:
+        pickle.dump({b"data": images.transpose(0, 3, 1, 2).reshape(test, 3072), b"labels": labels.tolist()}, handle)
+    with open(folder / "batches.meta", "wb") as handle:
+        pickle.dump({b"label_names": [b"c%d" % i for i in range(10)]}, handle)
+    return folder
+
+
+def write_image_folder(folder: Path, classes=("cat", "dog", "frog"), train: int = 4, test: int = 2,
+                       suffix: str = ".png", size=(32, 32)) -> Path:
+    from PIL import Image
+
+    for split, count in (("train", train), ("test", test)):
+        for c, name in enumerate(classes):
+            (folder / split / name).mkdir(parents=True, exist_ok=True)
+            for i in range(count):
+                pixels = np.full((*size, 3), 40 * c + i, dtype=np.uint8)
+                Image.fromarray(pixels).save(folder / split / name / f"{i:04d}{suffix}")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def isolated_data(tmp_path_factory, monkeypatch):
+    """No test sees ~/.keras or downloads; each starts with an empty dataset cache."""
+    empty = tmp_path_factory.mktemp("empty-home")
+    monkeypatch.setenv("KERAS_HOME", str(empty))
+    monkeypatch.setenv("STUDY_NO_DOWNLOAD", "1")
+    monkeypatch.delenv("STUDY_DATA_DIR", raising=False)
+    load_dataset.cache_clear()
+    yield
+    load_dataset.cache_clear()
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """A STUDY_DATA_DIR with tiny mnist (IDX), fashion-mnist (IDX) and cifar10 (pickled batches)."""
+    root = tmp_path / "datasets"
+    write_idx_dataset(root / "mnist")
+    write_idx_dataset(root / "fashion-mnist")
+    write_cifar_batches(root / "cifar-10-batches-py")
+    monkeypatch.setenv("STUDY_DATA_DIR", str(root))
+    return root
