@@ -1,0 +1,67 @@
+"""The built-in study reproduces the original report's experiments around Table 1."""
+
+import pytest
+
+from study.builtin import builtin_study
+from study.config import Settings
+from study.errors import ConfigError
+from study.spec import PROFILES
+from study.trials import DatasetInfo, plan_study
+
+SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
+
+
+def _infos(profile):
+    return {n: DatasetInfo(n, s, 10, "f" * 16, profile.train_size, profile.test_size, 0) for n, s in SHAPES.items()}
+
+
+def test_baseline_is_table_1():
+    base = builtin_study().baseline
+    assert (base.epochs, base.batch_size, base.val_batch_size, base.learning_rate, base.optimizer) == (100, 32, 16, 0.5, "sgd")
+    assert (base.activation, base.conv_filters, base.kernel_size, base.stride, base.pool_size) == ("relu", (20, 50), 5, 1, 2)
+
+
+def test_every_experiment_runs_on_both_datasets_with_four_seeds():
+    study = builtin_study()
+    assert study.seeds == (1, 2, 3, 4)
+    names = {e.name for e in study.experiments}
+    assert {"batch_size", "solver", "learning_rate", "initializer", "activation", "kernel_size", "stride",
+            "filters", "conv_layers", "pooling"} <= names
+    assert all(e.datasets == ("mnist", "cifar10") for e in study.experiments)
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_every_value_is_a_valid_network_and_each_experiment_has_its_baseline(profile):
+    trials, rows = plan_study(builtin_study(), PROFILES[profile], _infos(PROFILES[profile]))
+    for exp in builtin_study().experiments:
+        for dataset in exp.datasets:
+            assert sum(r.is_baseline for r in rows if r.experiment == exp.name and r.dataset == dataset) > 0
+    # the baseline trial shared by the experiments is one trial per (dataset, seed)
+    baseline_keys = {r.trial_key for r in rows if r.is_baseline and r.experiment != "learning_rate_long"}
+    seeds = PROFILES[profile].seeds or 4
+    assert len(baseline_keys) == 2 * seeds
+
+
+def test_stride_adaptations_are_needed_and_sufficient():
+    study = builtin_study()
+    stride = study.experiment("stride")
+    for value in stride.values:
+        for dataset, shape in SHAPES.items():
+            plain = study.baseline.with_values(**value.params).model_config(shape)
+            adapted = study.baseline.with_values(**value.params_for(dataset)).model_config(shape)
+            from study.shapes import layer_table
+
+            layer_table(adapted)  # the adapted value is valid
+            if dataset in value.adapt:  # and the adaptation was necessary
+                with pytest.raises(ConfigError):
+                    layer_table(plain)
+
+
+def test_profiles_change_budget_only():
+    for profile in PROFILES.values():
+        trials, _ = plan_study(builtin_study(), profile, _infos(profile))
+        for trial in trials.values():
+            science = {k: v for k, v in trial.settings.to_dict().items() if k != "epochs"}
+            assert Settings.from_dict(science) == trial.settings.with_values(epochs=100)
+    paper, _ = plan_study(builtin_study(), PROFILES["paper"], _infos(PROFILES["paper"]))
+    assert {t.settings.epochs for t in paper.values()} == {100, 300}

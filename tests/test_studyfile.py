@@ -1,0 +1,54 @@
+"""User study files: every mistake is one clear line before any training."""
+
+import pytest
+
+from study.errors import ConfigError
+from study.studyfile import load_study_file, parse_study
+
+GOOD = {"name": "s", "datasets": ["mnist"], "experiments": [{"name": "k", "parameter": "kernel_size", "values": [3, 5]}]}
+
+
+def test_good_study_parses_with_defaults():
+    study = parse_study(GOOD)
+    assert study.seeds == (1, 2, 3, 4) and study.baseline.learning_rate == 0.5
+    assert [v.label for v in study.experiments[0].values] == ["3", "5"]
+
+
+def test_value_table_with_label_and_own_learning_rate():
+    data = {**GOOD, "experiments": [{"name": "solver", "parameter": "optimizer", "values": [
+        "sgd", {"label": "adam 1e-3", "optimizer": "adam", "learning_rate": 0.001}]}]}
+    values = parse_study(data).experiments[0].values
+    assert values[1].label == "adam 1e-3" and values[1].params == {"optimizer": "adam", "learning_rate": 0.001}
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"colour": "red"}, "unknown key 'colour'; accepted: name, description, datasets"),
+    ({"datasets": ["svhn"]}, "unknown dataset 'svhn'; accepted: mnist, fashion_mnist, cifar10"),
+    ({"seeds": [1, "two"]}, "seeds must be a non-empty list of integers"),
+    ({"baseline": {"learning_rate": "fast"}}, "[baseline]: learning_rate must be a number > 0, got 'fast'"),
+    ({"baseline": {"activation": "relu6"}}, "unknown activation 'relu6'; accepted: relu, softsign"),
+    ({"experiments": [{"name": "k", "parameter": "dropout", "values": [0.1]}]},
+     "unknown parameter 'dropout'; accepted: epochs, batch_size"),
+    ({"experiments": [{"name": "k", "parameter": "kernel_size", "values": [3], "colour": 1}]},
+     "unknown key 'colour'; accepted: name, parameter, values"),
+    ({"experiments": [{"name": "lr", "parameter": "learning_rate", "values": [0.1, "0.01x"]}]},
+     "value 1: learning_rate must be a number > 0, got '0.01x'"),
+    ({"experiments": [{"name": "k", "parameter": "kernel_size", "values": [2.5]}]},
+     "kernel_size must be an integer >= 1, got 2.5"),
+    ({"experiments": [{"name": "p", "parameter": "pooling", "values": ["max", "median"]}]},
+     "unknown pooling[0] 'median'; accepted: max, average, l2, none"),
+    ({"experiments": []}, "needs at least one [[experiments]] table"),
+])
+def test_each_mistake_is_one_line_naming_the_value_and_what_is_accepted(change, message):
+    with pytest.raises(ConfigError) as err:
+        parse_study({**GOOD, **change})
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_invalid_toml_and_missing_file(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text("name = ")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_study_file(path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_study_file(tmp_path / "none.toml")
