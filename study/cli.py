@@ -185,6 +185,27 @@ def export(store: str, fmt: str, out: str | None) -> None:
     click.echo(f"{len(table)} rows -> {out}")
 
 
+@cli.command()
+@store_option
+@click.option("--profile", default=None, help="Which profile's results to report (default: the latest run).")
+@click.option("--study", "study_name", default=None, help="Which study of the store (default: the latest).")
+@click.option("--out", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for report.html, report.pdf, figures/ and results.csv.")
+@click.option("--no-pdf", is_flag=True, help="Write the HTML report only.")
+def report(store: str, profile: str | None, study_name: str | None, out: str, no_pdf: bool) -> None:
+    """Render the HTML and PDF report from the results store alone (no training, no TensorFlow).
+
+    \b
+    Example:  study report --profile quick
+    An incomplete store still renders: missing trials are listed.
+    """
+    from study.report import build_report
+
+    paths = build_report(store, out, study=study_name, profile=profile, pdf=not no_pdf)
+    written = ", ".join(str(paths[k]) for k in ("html", "pdf", "csv") if k in paths)
+    click.echo(f"report written in {paths['seconds']:.1f}s: {written}")
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

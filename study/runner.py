@@ -72,7 +72,8 @@ def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | 
     trials, rows = plan_study(study, profile, infos)  # validates every configuration first
     store = Store(store_path)
     try:
-        store.save_plan(study.name, profile.name, study_spec(study, profile, described), rows)
+        store.save_plan(study.name, profile.name, study_spec(study, profile, described), rows,
+                        {key: trial_config(trial) for key, trial in trials.items()})
         done = store.done_keys()
         missing = sorted((t for k, t in trials.items() if k not in done), key=_estimated_cost, reverse=True)
         workers = default_workers() if workers is None else workers

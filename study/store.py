@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS plan (
     trial_key TEXT NOT NULL, is_baseline INTEGER NOT NULL, note TEXT NOT NULL,
     PRIMARY KEY (study, profile, experiment, value, dataset, seed)
 );
+CREATE TABLE IF NOT EXISTS planned (
+    trial_key TEXT PRIMARY KEY,
+    config TEXT NOT NULL             -- JSON, as in trials.config: lets the report describe missing trials
+);
 CREATE TABLE IF NOT EXISTS studies (
     study TEXT NOT NULL, profile TEXT NOT NULL,
     spec TEXT NOT NULL,              -- JSON: baseline, experiments, seeds, profile, datasets
@@ -102,8 +106,11 @@ class Store:
         return _Transaction(self.db)
 
     # ------------------------------------------------------------------ writing
-    def save_plan(self, study: str, profile: str, spec: dict[str, Any], rows: Iterable) -> None:
+    def save_plan(self, study: str, profile: str, spec: dict[str, Any], rows: Iterable,
+                  configs: dict[str, dict[str, Any]]) -> None:
         with self.transaction():
+            self.db.executemany("INSERT OR REPLACE INTO planned VALUES (?, ?)",
+                                [(key, json.dumps(config, sort_keys=True)) for key, config in configs.items()])
             self.db.execute("DELETE FROM plan WHERE study = ? AND profile = ?", (study, profile))
             self.db.executemany(
                 "INSERT INTO plan VALUES (?,?,?,?,?,?,?,?,?,?,?)",

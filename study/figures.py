@@ -1,0 +1,137 @@
+"""Figures of the report (matplotlib, Agg): PNG files under ``output/figures/``.
+
+One colour per value *index* from the Okabe-Ito palette (colour-blind safe), the same on every
+dataset; every axis is labelled with its unit; bands are 95% t-intervals over seeds.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from study.analysis import Analysis, Block  # noqa: E402
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+DATASET_COLOURS = {"mnist": "#0072B2", "cifar10": "#D55E00", "fashion_mnist": "#009E73"}
+
+plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 9, "axes.grid": True,
+                     "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False})
+
+
+def colour(index: int) -> str:
+    return OKABE_ITO[index % len(OKABE_ITO)]
+
+
+def _finite(x: float) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def _curve(ax, block: Block, metric: str, scale: float) -> None:
+    for value in block.values:
+        points = [(e + 1, iv) for e, iv in enumerate(value.curves.get(metric, [])) if _finite(iv.mean)]
+        if not points:
+            continue
+        epochs = [e for e, _ in points]
+        means = [iv.mean * scale for _, iv in points]
+        label = f"{value.label}{' (baseline)' if value is block.baseline else ''}"
+        ax.plot(epochs, means, color=colour(value.index), marker=MARKERS[value.index % len(MARKERS)],
+                markersize=3, linewidth=1.4, label=label)
+        lows = [iv.low * scale if _finite(iv.low) else iv.mean * scale for _, iv in points]
+        highs = [iv.high * scale if _finite(iv.high) else iv.mean * scale for _, iv in points]
+        ax.fill_between(epochs, lows, highs, color=colour(value.index), alpha=0.15, linewidth=0)
+
+
+def experiment_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
+    """Validation accuracy and loss per epoch, one column per dataset, mean over seeds with 95% CI."""
+    datasets = [d for d in analysis.datasets if (experiment, d) in analysis.blocks]
+    fig, axes = plt.subplots(2, len(datasets), figsize=(4.2 * len(datasets), 5.6), squeeze=False)
+    for column, dataset in enumerate(datasets):
+        block = analysis.blocks[(experiment, dataset)]
+        _curve(axes[0][column], block, "val_accuracy", 100)
+        axes[0][column].set_title(f"{dataset}: validation accuracy")
+        axes[0][column].set_ylabel("validation accuracy (%)")
+        _curve(axes[1][column], block, "val_loss", 1)
+        axes[1][column].set_title(f"{dataset}: validation loss")
+        axes[1][column].set_ylabel("validation loss (cross-entropy, nats)")
+        for row in (0, 1):
+            axes[row][column].set_xlabel("epoch")
+            axes[row][column].xaxis.get_major_locator().set_params(integer=True)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    for column in range(1, len(datasets)):
+        more_h, more_l = axes[0][column].get_legend_handles_labels()
+        for h, l in zip(more_h, more_l):
+            if l not in labels:
+                handles.append(h)
+                labels.append(l)
+    fig.legend(handles, labels, loc="lower center", ncol=min(6, max(1, len(labels))), frameon=False,
+               title=experiment.replace("_", " "))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    path = out / f"{experiment}_curves.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
+    """Final validation accuracy per value (95% CI error bars) and training time per value."""
+    datasets = [d for d in analysis.datasets if (experiment, d) in analysis.blocks]
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.2))
+    width = 0.8 / max(1, len(datasets))
+    for offset, dataset in enumerate(datasets):
+        block = analysis.blocks[(experiment, dataset)]
+        xs = [v.index + (offset - (len(datasets) - 1) / 2) * width for v in block.values]
+        accs = [v.final.mean * 100 if _finite(v.final.mean) else math.nan for v in block.values]
+        errs = [v.final.half_width * 100 if _finite(v.final.half_width) else 0 for v in block.values]
+        axes[0].errorbar(xs, accs, yerr=errs, fmt=MARKERS[offset], color=DATASET_COLOURS.get(dataset, "#444"),
+                         capsize=3, label=dataset)
+        secs = [v.train_seconds.mean if _finite(v.train_seconds.mean) else 0 for v in block.values]
+        axes[1].bar(xs, secs, width=width, color=DATASET_COLOURS.get(dataset, "#444"), label=dataset)
+    labels = [v.label for v in analysis.blocks[(experiment, datasets[0])].values]
+    for ax in axes:
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels, rotation=20, ha="right")
+        ax.set_xlabel(experiment.replace("_", " "))
+        ax.legend(frameon=False)
+    axes[0].set_ylabel("final validation accuracy (%)")
+    axes[0].set_title("final accuracy, mean and 95% CI")
+    axes[1].set_ylabel("training time per trial (s)")
+    axes[1].set_title("training time (mean over seeds)")
+    fig.tight_layout()
+    path = out / f"{experiment}_final.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def cost_figure(analysis: Analysis, out: Path) -> Path:
+    """Accuracy against training time for every configuration of the study."""
+    fig, ax = plt.subplots(figsize=(8.4, 4.2))
+    seen = set()
+    for (experiment, dataset), block in analysis.blocks.items():
+        for value in block.values:
+            if not (_finite(value.final.mean) and _finite(value.train_seconds.mean)):
+                continue
+            label = dataset if dataset not in seen else None
+            seen.add(dataset)
+            ax.scatter(value.train_seconds.mean, value.final.mean * 100, s=22, alpha=0.8,
+                       color=DATASET_COLOURS.get(dataset, "#444"), marker="o" if dataset == "mnist" else "s",
+                       label=label)
+            if not value.is_baseline and value.verdict in ("better", "worse", "diverged"):
+                ax.annotate(f"{experiment}={value.label}", (value.train_seconds.mean, value.final.mean * 100),
+                            fontsize=6, alpha=0.8, xytext=(3, 2), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("training time per trial (s, log scale)")
+    ax.set_ylabel("final validation accuracy (%)")
+    ax.set_title("accuracy against cost, every configuration (mean over seeds)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    path = out / "accuracy_vs_time.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
