@@ -32,6 +32,12 @@ def _finite(x: float) -> bool:
     return x is not None and math.isfinite(x)
 
 
+def _clip_percent(ax) -> None:
+    """Accuracy axes stay inside 0-100% even where a CI band of two seeds reaches beyond."""
+    low, high = ax.get_ylim()
+    ax.set_ylim(max(0.0, low), min(100.0, high))
+
+
 def _curve(ax, block: Block, metric: str, scale: float) -> None:
     for value in block.values:
         points = [(e + 1, iv) for e, iv in enumerate(value.curves.get(metric, [])) if _finite(iv.mean)]
@@ -56,6 +62,7 @@ def experiment_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
         _curve(axes[0][column], block, "val_accuracy", 100)
         axes[0][column].set_title(f"{dataset}: validation accuracy")
         axes[0][column].set_ylabel("validation accuracy (%)")
+        _clip_percent(axes[0][column])
         _curve(axes[1][column], block, "val_loss", 1)
         axes[1][column].set_title(f"{dataset}: validation loss")
         axes[1][column].set_ylabel("validation loss (cross-entropy, nats)")
@@ -99,6 +106,7 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
         ax.set_xlabel(experiment.replace("_", " "))
         ax.legend(frameon=False)
     axes[0].set_ylabel("final validation accuracy (%)")
+    _clip_percent(axes[0])
     axes[0].set_title("final accuracy, mean and 95% CI")
     axes[1].set_ylabel("training time per trial (s)")
     axes[1].set_title("training time (mean over seeds)")
