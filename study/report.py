@@ -9,6 +9,7 @@ Statistics come from ``study.analysis`` and ``study.findings``; the Jinja2 templ
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import time
@@ -186,6 +187,40 @@ def cost_rows(bench_path: Path) -> list[dict] | None:
     return sorted(out, key=lambda r: (r["experiment"], r["input"], r["value"]))
 
 
+class RenderCache:
+    """Skip re-drawing a figure or re-typesetting the PDF whose inputs are unchanged since the last render.
+
+    Keys are digests of exactly what a figure draws (or of the whole HTML for the PDF), so any new
+    number redraws it; a second ``make report`` with nothing new only re-checks digests.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.entries = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            self.entries = {}
+
+    def fresh(self, target: Path, digest: str) -> bool:
+        return target.is_file() and self.entries.get(target.name) == digest
+
+    def remember(self, target: Path, digest: str) -> None:
+        self.entries[target.name] = digest
+        self.path.write_text(json.dumps(self.entries, sort_keys=True, indent=1))
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _figure(cache: RenderCache, draw, target: Path, inputs, *args) -> str:
+    digest = _digest(draw.__name__, inputs)
+    if not cache.fresh(target, digest):
+        draw(*args)
+        cache.remember(target, digest)
+    return _embed(target)
+
+
 def build_report(store_path: str | Path, out_dir: str | Path, study: str | None = None, profile: str | None = None,
                  pdf: bool = True, commands: list[str] | None = None) -> dict[str, Path]:
     """Write report.html, report.pdf, figures/ and results.csv under ``out_dir``; return their paths."""
@@ -195,6 +230,7 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
     out = Path(out_dir)
     figure_dir = out / "figures"
     figure_dir.mkdir(parents=True, exist_ok=True)
+    cache = RenderCache(figure_dir / ".render-cache.json")
     with Store(store_path, create=False) as store:
         analysis = analyse(store, study, profile)
         table = export_table(store)
@@ -210,12 +246,17 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         tables = [{"dataset": d, "rows": _value_rows(analysis.blocks[(name, d)]),
                    "conclusion": analysis.blocks[(name, d)].conclusion}
                   for d in analysis.datasets if (name, d) in analysis.blocks]
+        inputs = [analysis.blocks[(name, d)] for d in analysis.datasets if (name, d) in analysis.blocks]
         sections.append(Section(
             name=name, description=experiment.get("description", ""), notes=notes,
-            curves=_embed(figures.experiment_figure(analysis, name, figure_dir)),
-            final=_embed(figures.final_figure(analysis, name, figure_dir)), tables=tables,
+            curves=_figure(cache, figures.experiment_figure, figure_dir / f"{name}_curves.png", inputs,
+                           analysis, name, figure_dir),
+            final=_figure(cache, figures.final_figure, figure_dir / f"{name}_final.png", inputs,
+                          analysis, name, figure_dir),
+            tables=tables,
         ))
-    cost_figure = _embed(figures.cost_figure(analysis, figure_dir))
+    cost_figure = _figure(cache, figures.cost_figure, figure_dir / "accuracy_vs_time.png",
+                          list(analysis.blocks.values()), analysis, figure_dir)
     profile_name = analysis.profile
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template(TEMPLATE).render(
@@ -234,9 +275,12 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
     paths = {"html": out / "report.html", "csv": out / "results.csv", "figures": figure_dir}
     paths["html"].write_text(html)
     if pdf:
-        from weasyprint import HTML
-
         paths["pdf"] = out / "report.pdf"
-        HTML(string=html, base_url=str(out)).write_pdf(paths["pdf"])
+        digest = _digest("pdf", html)
+        if not cache.fresh(paths["pdf"], digest):
+            from weasyprint import HTML
+
+            HTML(string=html, base_url=str(out)).write_pdf(paths["pdf"])
+            cache.remember(paths["pdf"], digest)
     paths["seconds"] = time.perf_counter() - started
     return paths

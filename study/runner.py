@@ -81,15 +81,17 @@ def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | 
             threads = max(1, (os.cpu_count() or 1) // max(1, workers))
         env = environment(profile=profile.name, scheduler=scheduler or ("in-process" if workers == 0 else "local"),
                           workers=workers, threads_per_worker=threads)
-        run_id = store.start_run(study.name, profile.name, env, len(trials))
         say = log or (lambda line: print(line, file=sys.stderr))
         say(f"{study.name} [{profile.name}]: {len(trials)} trials, {len(trials) - len(missing)} stored, "
             f"{len(missing)} to train")
         counts = {"planned": len(trials), "stored": len(trials) - len(missing), "trained": 0,
                   "failed": 0, "diverged": 0, "started": time.perf_counter()}
-        if missing:
-            _execute(missing, store, counts, scheduler, workers, threads, progress, say)
-        store.finish_run(run_id, counts["trained"], counts["failed"], time.perf_counter() - started)
+        if missing:  # a run record describes where and how trials were trained
+            run_id = store.start_run(study.name, profile.name, env, len(trials))
+            try:
+                _execute(missing, store, counts, scheduler, workers, threads, progress, say)
+            finally:
+                store.finish_run(run_id, counts["trained"], counts["failed"], time.perf_counter() - started)
         counts.pop("started")
         return counts
     finally:
