@@ -5,8 +5,9 @@
     result["status"], result["epochs"][-1]["val_accuracy"]
 
 Determinism: ``keras.utils.set_random_seed`` (Python, NumPy and TensorFlow seeds) before the
-model is built, TensorFlow op determinism, and Keras' seeded shuffling: the same trial on the same
-machine gives identical numbers. A NaN or infinite loss stops the trial as ``diverged``.
+initial weights are drawn, TensorFlow op determinism, and a seeded NumPy shuffle (see
+``study.fastfit``): the same trial on the same machine gives identical numbers, whether or not the
+worker traced its graph for an earlier seed. A NaN or infinite loss stops the trial as ``diverged``.
 """
 
 from __future__ import annotations
@@ -61,11 +62,9 @@ def train_trial(payload: dict[str, Any], threads: int | None = None) -> dict[str
 
 def _train(payload: dict[str, Any], threads: int | None, result: dict[str, Any]) -> None:
     init_tensorflow(threads)
-    import keras
-
     from study.config import ModelConfig, Settings
     from study.data import load_dataset
-    from study.model import build_model, make_optimizer
+    from study.fastfit import fit
 
     data = load_dataset(payload["dataset"], payload["train_size"], payload["test_size"], payload["data_seed"])
     if data.fingerprint != payload["fingerprint"]:
@@ -74,44 +73,12 @@ def _train(payload: dict[str, Any], threads: int | None, result: dict[str, Any])
     settings = Settings.from_dict(payload["settings"])
     config = ModelConfig.from_dict(payload["model"])
 
-    keras.utils.set_random_seed(payload["seed"])
-    model = build_model(config)
-    model.compile(optimizer=make_optimizer(settings.optimizer, settings.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    result["params"] = int(model.count_params())
+    def record(row: dict[str, Any]) -> bool:
+        result["epochs"].append(row)
+        if _finite(row["loss"]) and _finite(row["val_loss"]):
+            return True
+        result["status"], result["diverged_epoch"] = "diverged", row["epoch"]
+        return False
 
-    recorder = _EpochRecorder(result)
-    model.fit(data.x_train, data.y_train, batch_size=settings.batch_size, epochs=settings.epochs,
-              validation_data=(data.x_test, data.y_test), validation_batch_size=settings.val_batch_size,
-              shuffle=True, verbose=0, callbacks=[recorder])
+    result["params"] = fit(config, settings, payload["seed"], data, record)
     result["train_seconds"] = sum(e["epoch_seconds"] for e in result["epochs"])
-
-
-def _EpochRecorder(result: dict[str, Any]):
-    """A Keras callback (made lazily, so importing this module does not import TensorFlow)."""
-    import keras
-
-    class EpochRecorder(keras.callbacks.Callback):
-        """Record per-epoch metrics and seconds; stop at the first non-finite loss."""
-
-        def __init__(self, result: dict[str, Any]):
-            super().__init__()
-            self.result = result
-            self.started = 0.0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            row = {"epoch": epoch + 1, "epoch_seconds": time.perf_counter() - self.started}
-            for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
-                value = logs.get(name)
-                row[name] = None if value is None else float(value)
-            self.result["epochs"].append(row)
-            if not (_finite(row["loss"]) and _finite(row["val_loss"])):
-                self.result["status"] = "diverged"
-                self.result["diverged_epoch"] = epoch + 1
-                self.model.stop_training = True
-
-    return EpochRecorder(result)

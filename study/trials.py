@@ -19,7 +19,7 @@ from study.errors import ConfigError
 from study.shapes import summarize
 from study.spec import Experiment, Profile, Study
 
-TRAINER_VERSION = 1  # bump when training semantics change: old results then no longer match
+TRAINER_VERSION = 2  # bump when training semantics change: old results then no longer match (2: study.fastfit)
 
 
 @dataclass(frozen=True)

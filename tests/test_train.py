@@ -31,7 +31,29 @@ def test_same_trial_twice_gives_identical_per_epoch_numbers(data_dir):
     a, b = train_trial(first, threads=1), train_trial(first, threads=1)
     assert a["status"] == "ok" and len(a["epochs"]) == 2
     assert _numbers(a) == _numbers(b)
-    assert _numbers(train_trial(second, threads=1)) != _numbers(a)  # another seed, other numbers
+    c = train_trial(second, threads=1)
+    assert _numbers(c) != _numbers(a)  # another seed, other numbers
+    assert _numbers(train_trial(first, threads=1)) == _numbers(a)  # a reused graph after another seed
+
+
+@pytest.mark.parametrize("other", [
+    SMALL.with_values(learning_rate=0.01, batch_size=16),  # graph reused across learning rate and batch size
+    SMALL.with_values(initializer="he_normal"),  # and across initialisers
+])
+def test_reused_graph_gives_the_numbers_of_a_fresh_process(data_dir, other):
+    import json
+    import subprocess
+    import sys
+
+    first = _payloads(SMALL)[0]
+    second = _payloads(other)[1]
+    train_trial(second, threads=1)  # this process has now traced the graph with other settings and seed
+    here = _numbers(train_trial(first, threads=1))
+    code = ("import json, sys; from study.train import train_trial; "
+            "r = train_trial(json.loads(sys.argv[1]), threads=1); "
+            "print(json.dumps([(e['loss'], e['accuracy'], e['val_loss'], e['val_accuracy']) for e in r['epochs']]))")
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(first)], capture_output=True, text=True)
+    assert [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])] == here
 
 
 def test_record_has_every_metric_and_timing(data_dir):
