@@ -26,8 +26,12 @@ report: run
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The env notes: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE slow a current numpy; unset both for the sgemm peak.
 bench: $(STAMP)
-	$(BIN)/python -m pytest benchmarks --benchmark-json=output/benchmarks.json -p no:randomly
+	mkdir -p output
+	$(BIN)/python -m pytest benchmarks -q --benchmark-json=output/benchmarks.json --benchmark-columns=median,iqr,rounds
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/throughput.py --json output/throughput.json
+	$(BIN)/python benchmarks/study_throughput.py --json output/study_throughput.json
 
 clean:
 	rm -rf output/figures output/report.html output/report.pdf output/results.csv

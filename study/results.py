@@ -6,8 +6,9 @@ import pandas as pd
 
 from study.store import Store
 
-EXPORT_COLUMNS = ["study", "profile", "experiment", "parameter", "value", "dataset", "seed", "epoch", "loss",
-                  "accuracy", "val_loss", "val_accuracy", "epoch_seconds", "trial_key", "status"]
+# The tidy table of the issue, then the profile (one store can hold several profiles of a study).
+EXPORT_COLUMNS = ["study", "experiment", "parameter", "value", "dataset", "seed", "epoch", "loss", "accuracy",
+                  "val_loss", "val_accuracy", "epoch_seconds", "trial_key", "status", "profile"]
 
 
 def plan_frame(store: Store, study: str | None = None, profile: str | None = None) -> pd.DataFrame:

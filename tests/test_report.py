@@ -88,7 +88,7 @@ def test_html_is_self_contained(rendered):
     assert 'src="data:image/png;base64,' in html
     assert not re.search(r'src="(?!data:)', html) and "<link" not in html
     assert (paths["figures"] / "kernel_size_curves.png").is_file()
-    assert paths["csv"].read_text().startswith("study,profile,experiment,parameter,value,dataset,seed,epoch")
+    assert paths["csv"].read_text().startswith("study,experiment,parameter,value,dataset,seed,epoch,loss")
 
 
 def test_findings_skip_absent_experiments_and_judge_present_ones(tmp_path):

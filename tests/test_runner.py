@@ -38,7 +38,9 @@ def test_run_stores_every_trial_once_and_shares_the_baseline(data_dir, tmp_path)
         assert len(plan) == 8 and plan["trial_key"].nunique() == 6
         assert set(plan[plan["is_baseline"] == 1]["value"]) == {"5", "0.1"}
         table = export_table(store)
-        assert list(table.columns[:3]) == ["study", "profile", "experiment"]
+        assert list(table.columns) == ["study", "experiment", "parameter", "value", "dataset", "seed", "epoch", "loss",
+                                       "accuracy", "val_loss", "val_accuracy", "epoch_seconds", "trial_key", "status",
+                                       "profile"]
         assert len(table) == 8 * 2  # plan rows x 2 epochs
         env = store.latest_run("tiny", "test")
         assert env["trained"] == 6 and "tensorflow" in env["environment"]
