@@ -4,7 +4,7 @@ Compared with ``model.fit`` it removes the per-step Python work (one ``tf.functi
 step of an epoch in a ``tf.while_loop``) and the per-trial tracing: a worker keeps one traced model per
 architecture and training setting, and a new trial only copies freshly seeded initial weights into it
 and zeroes the optimiser state. The numbers are those of a fresh model built with the trial's seed:
-the initial weights are drawn by ``build_model`` after ``keras.utils.set_random_seed(seed)``, and the
+the initial weights are drawn by ``build_model(config, seed)`` with per-layer seeds, and the
 shuffling is a NumPy permutation seeded by the trial seed and the epoch.
 
 Per epoch it reports what Keras reports: the sample-weighted mean loss and the accuracy over the
@@ -92,7 +92,7 @@ def _compile(config: ModelConfig, settings: Settings) -> _Compiled:
 
 
 def _cache_key(config: ModelConfig, settings: Settings) -> str:
-    """What the traced graph depends on: not the initialiser, learning rate or batch sizes (set per trial)."""
+    """What a traced graph depends on: not the seed, initialiser, learning rate or batch sizes (set per trial)."""
     return repr((dataclasses.replace(config, initializer="glorot_uniform"), settings.optimizer))
 
 
@@ -109,7 +109,7 @@ def reset(compiled: _Compiled, config: ModelConfig, settings: Settings, seed: in
     """Give the cached model the initial weights a fresh model seeded with ``seed`` would have,
     a zero optimiser state and the trial's learning rate."""
     keras.utils.set_random_seed(seed)
-    fresh = build_model(config)
+    fresh = build_model(config, seed=seed)
     compiled.model.set_weights(fresh.get_weights())
     for variable in compiled.optimizer.variables:  # iteration count and slots; the learning rate stays
         if "learning_rate" not in variable.path:

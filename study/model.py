@@ -9,6 +9,8 @@ before any Keras object is made, so an impossible network never reaches TensorFl
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 from keras import layers
 
@@ -35,13 +37,20 @@ class L2Pooling2D(layers.Layer):
         return {**super().get_config(), "pool_size": self.pool_size}
 
 
-def make_initializer(name: str):
-    """A Keras initialiser by name, or one of the original study's two that do not learn."""
+def make_initializer(name: str, seed: int | None = None):
+    """A Keras initialiser by name, or one of the original study's two that do not learn.
+
+    With ``seed`` the draw depends on nothing else: not on Python's global ``random``, which other
+    threads of a Dask worker also consume (that made initial weights differ between runs).
+    """
     if name == "normal_around_1":
-        return keras.initializers.RandomNormal(mean=1.0, stddev=0.1)
+        return keras.initializers.RandomNormal(mean=1.0, stddev=0.1, seed=seed)
     if name == "all_negative":
-        return keras.initializers.RandomUniform(minval=-0.1, maxval=0.0)
-    return keras.initializers.get(name)
+        return keras.initializers.RandomUniform(minval=-0.1, maxval=0.0, seed=seed)
+    initializer = keras.initializers.get(name)
+    if seed is not None and "seed" in inspect.signature(type(initializer)).parameters:
+        return type(initializer)(seed=seed)
+    return initializer
 
 
 def make_optimizer(name: str, learning_rate: float):
@@ -68,14 +77,18 @@ def _pooling_layer(kind: str, pool_size: int, name: str):
     return L2Pooling2D(pool_size=pool_size, name=name)
 
 
-def build_model(config: ModelConfig) -> keras.Sequential:
-    """Build (not compile) the network; raises ConfigError before Keras for an impossible config."""
+def build_model(config: ModelConfig, seed: int | None = None) -> keras.Sequential:
+    """Build (not compile) the network; raises ConfigError before Keras for an impossible config.
+
+    ``seed`` fixes every layer's initial weights (layer i draws with seed ``seed * 1000 + i``).
+    """
     validate(config)
+    seeds = iter(range(seed * 1000, seed * 1000 + 1000)) if seed is not None else iter(lambda: None, 0)
     model_layers: list = [keras.Input(shape=config.input_shape)]
     for index, filters in enumerate(config.conv_filters, start=1):
         model_layers.append(layers.Conv2D(
             filters, config.kernel_size, strides=config.stride, padding=config.padding,
-            activation=config.activation, kernel_initializer=make_initializer(config.initializer),
+            activation=config.activation, kernel_initializer=make_initializer(config.initializer, next(seeds)),
             name=f"conv{index}",
         ))
         kind = config.pooling[index - 1]
@@ -84,8 +97,8 @@ def build_model(config: ModelConfig) -> keras.Sequential:
     model_layers += [
         layers.Flatten(name="flatten"),
         layers.Dense(config.dense_units, activation=config.activation,
-                     kernel_initializer=make_initializer(config.initializer), name="dense"),
+                     kernel_initializer=make_initializer(config.initializer, next(seeds)), name="dense"),
         layers.Dense(config.num_classes, activation="softmax",
-                     kernel_initializer=make_initializer(config.initializer), name="output"),
+                     kernel_initializer=make_initializer(config.initializer, next(seeds)), name="output"),
     ]
     return keras.Sequential(model_layers, name="lenet")
