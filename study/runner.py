@@ -85,14 +85,16 @@ def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | 
         say(f"{study.name} [{profile.name}]: {len(trials)} trials, {len(trials) - len(missing)} stored, "
             f"{len(missing)} to train")
         counts = {"planned": len(trials), "stored": len(trials) - len(missing), "trained": 0,
-                  "failed": 0, "diverged": 0, "started": time.perf_counter()}
+                  "failed": 0, "diverged": 0, "started": time.perf_counter(), "devices": set()}
         if missing:  # a run record describes where and how trials were trained
             run_id = store.start_run(study.name, profile.name, env, len(trials))
             try:
                 _execute(missing, store, counts, scheduler, workers, threads, progress, say)
             finally:
-                store.finish_run(run_id, counts["trained"], counts["failed"], time.perf_counter() - started)
+                store.finish_run(run_id, counts["trained"], counts["failed"], time.perf_counter() - started,
+                                 {"worker_tensorflow": sorted(counts["devices"])})
         counts.pop("started")
+        counts.pop("devices")
         return counts
     finally:
         store.close()
@@ -101,6 +103,10 @@ def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | 
 def _record(store: Store, trial: Trial, result: dict, counts: dict, bar, say) -> None:
     store.save_trial(trial_config(trial), result, trial.macs)
     counts["trained"] += 1
+    device = result.get("device")
+    if device:  # e.g. "CPU, 1 intra-op / 1 inter-op threads"
+        counts["devices"].add(f"{'+'.join(sorted(set(device['devices'])))}, {device['intra_op_threads']} intra-op / "
+                              f"{device['inter_op_threads']} inter-op threads")
     if result["status"] == "failed":
         counts["failed"] += 1
     if result["status"] == "diverged":

@@ -143,7 +143,13 @@ class Store:
             (study, profile, _now(), json.dumps(environment, sort_keys=True), planned))
         return int(cursor.lastrowid)
 
-    def finish_run(self, run_id: int, trained: int, failed: int, wall_seconds: float) -> None:
+    def finish_run(self, run_id: int, trained: int, failed: int, wall_seconds: float,
+                   environment: dict[str, Any] | None = None) -> None:
+        """Close a run; ``environment`` adds what only the workers knew (devices, thread settings)."""
+        if environment:
+            row = self.db.execute("SELECT environment FROM runs WHERE run_id=?", (run_id,)).fetchone()
+            merged = {**json.loads(row[0]), **environment}
+            self.db.execute("UPDATE runs SET environment=? WHERE run_id=?", (json.dumps(merged, sort_keys=True), run_id))
         self.db.execute("UPDATE runs SET finished_at=?, trained=?, failed=?, wall_seconds=? WHERE run_id=?",
                         (_now(), trained, failed, wall_seconds, run_id))
 

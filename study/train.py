@@ -4,10 +4,10 @@
     result = train_trial(trial.payload())
     result["status"], result["epochs"][-1]["val_accuracy"]
 
-Determinism: ``keras.utils.set_random_seed`` (Python, NumPy and TensorFlow seeds) before the
-initial weights are drawn, TensorFlow op determinism, and a seeded NumPy shuffle (see
-``study.fastfit``): the same trial on the same machine gives identical numbers, whether or not the
-worker traced its graph for an earlier seed. A NaN or infinite loss stops the trial as ``diverged``.
+Determinism: initial weights drawn with per-layer seeds derived from the trial seed, TensorFlow op
+determinism, and a seeded NumPy shuffle (see ``study.fastfit``): the same trial on the same machine
+gives identical numbers, in this process or a Dask worker, whether or not the worker traced its graph
+for an earlier trial. A NaN or infinite loss stops the trial as ``diverged``.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def train_trial(payload: dict[str, Any], threads: int | None = None) -> dict[str
 
 
 def _train(payload: dict[str, Any], threads: int | None, result: dict[str, Any]) -> None:
-    init_tensorflow(threads)
+    result["device"] = init_tensorflow(threads)
     from study.config import ModelConfig, Settings
     from study.data import load_dataset
     from study.fastfit import fit

@@ -44,6 +44,7 @@ def test_run_stores_every_trial_once_and_shares_the_baseline(data_dir, tmp_path)
         assert len(table) == 8 * 2  # plan rows x 2 epochs
         env = store.latest_run("tiny", "test")
         assert env["trained"] == 6 and "tensorflow" in env["environment"]
+        assert "CPU, 1 intra-op / 1 inter-op threads" in env["environment"]
     again = run_study(load_study_file(TINY), PROFILE, store_path, workers=0, progress=False, log=lambda l: None)
     assert again["trained"] == 0 and again["stored"] == 6
 
