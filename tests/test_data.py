@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATASETS, write_cifar_batches, write_idx, write_idx_dataset, write_image_folder
+from conftest import SHARED_DATASETS, write_idx, write_idx_dataset, write_image_folder
 from study.data import load_dataset, locate, stratified_indices
 from study.errors import DataError
 
