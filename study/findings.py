@@ -81,6 +81,18 @@ def _any_significant(analysis: Analysis, experiment: str, dataset: str) -> tuple
     return "inconclusive", evidence
 
 
+def _higher(a: dict[int, float], b: dict[int, float], what: str) -> tuple[str, str]:
+    """Supported when ``a`` is significantly above ``b`` over the shared seeds (paired t-test)."""
+    paired = paired_difference(a, b)
+    if paired.n < 2:
+        return "inconclusive", "too few seeds"
+    text = (f"{what} = {paired.diff.mean * 100:+.1f} pp "
+            f"(CI {paired.diff.low * 100:+.1f} to {paired.diff.high * 100:+.1f}, p={paired.p:.3g})")
+    if paired.p < ALPHA:
+        return ("supported" if paired.diff.mean > 0 else "contradicted"), text
+    return "inconclusive", text
+
+
 def _rises_faster(analysis: Analysis) -> tuple[str, str]:
     block = analysis.blocks.get(("learning_rate", "mnist"))
     if block is None:
@@ -88,14 +100,7 @@ def _rises_faster(analysis: Analysis) -> tuple[str, str]:
     high, low = block.value("0.5"), block.value("0.001")
     if not high or not low:
         return "inconclusive", "values 0.5 and 0.001 not both in the study"
-    paired = paired_difference(high.first_epoch, low.first_epoch)
-    if paired.n < 2:
-        return "inconclusive", "too few seeds"
-    text = (f"mnist accuracy after epoch 1: 0.5 minus 0.001 = {paired.diff.mean * 100:+.1f} pp "
-            f"(CI {paired.diff.low * 100:+.1f} to {paired.diff.high * 100:+.1f}, p={paired.p:.3g})")
-    if paired.p < ALPHA:
-        return ("supported" if paired.diff.mean > 0 else "contradicted"), text
-    return "inconclusive", text
+    return _higher(high.first_epoch, low.first_epoch, "mnist accuracy after epoch 1: 0.5 minus 0.001")
 
 
 def _catch_up(analysis: Analysis) -> tuple[str, str]:
@@ -194,14 +199,8 @@ def _conv_layers(analysis: Analysis) -> tuple[str, str]:
     block = analysis.blocks.get(("conv_layers", "cifar10"))
     if block is None or block.value("0") is None or block.value("2") is None:
         return "inconclusive", "no data"
-    two, zero = block.value("2"), block.value("0")
-    paired = paired_difference(two.final_by_seed, zero.final_by_seed)
-    if paired.n < 2:
-        return "inconclusive", "too few seeds"
-    text = f"cifar10 2 minus 0 conv layers: {paired.diff.mean * 100:+.1f} pp, p={paired.p:.3g}"
-    if paired.p < ALPHA:
-        return ("supported" if paired.diff.mean > 0 else "contradicted"), text
-    return "inconclusive", text
+    return _higher(block.value("2").final_by_seed, block.value("0").final_by_seed,
+                   "cifar10 final accuracy, 2 minus 0 conv layers")
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,7 @@ def test_invalid_configs_are_rejected_before_keras_with_the_numbers(config):
         rows = layer_table(config)
     except ConfigError as err:
         message = str(err)
-        assert message.split(":")[0] in {"conv1", "conv2", "conv3", "pool1 (max)", "pool2 (max)", "pool3 (max)"} or \
-            message.split(" ")[0].startswith(("conv", "pool"))
+        assert message.startswith(("conv", "pool"))  # names the layer
         assert "\n" not in message
         with pytest.raises(ConfigError):
             build_model(config)  # the builder refuses before making any layer
