@@ -8,7 +8,51 @@ carries a documented adaptation that ``study.shapes`` checks (tests/test_builtin
 from __future__ import annotations
 
 from study.config import Settings
-from study.spec import Study, Value, experiment
+from study.spec import Claim, Study, Value, experiment
+
+TABLE_1 = (  # (label, Settings field, the original Table 1 value)
+    ("Epochs", "epochs", 100), ("Batch size train", "batch_size", 32), ("Batch size val", "val_batch_size", 16),
+    ("Learning rate", "learning_rate", 0.5), ("Solver", "optimizer", "sgd"), ("Activation", "activation", "relu"),
+    ("Conv. filters (1/2)", "conv_filters", (20, 50)), ("Kernel size", "kernel_size", 5), ("Stride", "stride", 1),
+    ("Pooling window", "pool_size", 2),
+)
+HYPER = "MNIST, the original report's values, Table 1 baseline (learning rate 0.5)"
+ARCH = "the original report's values, Table 1 baseline"
+
+# The original report's findings (its section 4), each with the test that judges it in the scope it was made in:
+# the hyperparameter claims on MNIST with the original's values, the architecture claims on the datasets named.
+CLAIMS = (
+    Claim("Batch size did not have a significant impact on the final accuracy.", "no_effect", "batch_size",
+          ("mnist",), scope=HYPER),
+    Claim("The solvers gave no significant difference.", "no_effect", "solver", ("mnist",), scope=HYPER),
+    Claim("With a higher learning rate the accuracy rises faster.", "faster_early", "learning_rate", ("mnist",),
+          values=("0.5", "0.001"), scope=HYPER),
+    Claim("Lower learning rates approach the same accuracy after more epochs.", "catch_up", "learning_rate",
+          ("mnist",), values=("0.5", "0.01"), other="learning_rate_long",
+          scope=HYPER + "; the longer run trains three times as many epochs"),
+    Claim("All-negative and normal-around-1 initialisations do not make the network learn.", "does_not_learn",
+          "initializer", ("mnist",), values=("all_negative", "normal_around_1"), scope=HYPER),
+    Claim("Activation functions gave no significant difference, even linear.", "no_effect", "activation",
+          ("mnist",), values=("softsign", "tanh", "linear"), scope=HYPER + " (relu, softsign, tanh, linear; "
+          "elu is ours and left out)"),
+    Claim("Only kernel size 1 changed performance on MNIST (worse); 3 and 7 do not differ from 5.", "differs",
+          "kernel_size", ("mnist",), values=("1",), direction="worse", equal=("3", "7"), scope="MNIST, " + ARCH),
+    Claim("On CIFAR-10 the kernel size has an impact.", "any_differs", "kernel_size", ("cifar10",),
+          scope="CIFAR-10, " + ARCH),
+    Claim("A larger stride leads to a lower accuracy, on both datasets.", "trend", "stride", ("mnist", "cifar10"),
+          values=("1", "2", "3"), direction="decreasing",
+          scope="MNIST and CIFAR-10, " + ARCH + "; strides that would shrink the map below 1x1 use 'same' padding"),
+    Claim("The number of filters has a larger impact on CIFAR-10 than on MNIST.", "interaction", "filters",
+          ("mnist", "cifar10"), scope="MNIST against CIFAR-10, " + ARCH),
+    Claim("Performance on CIFAR-10 increases with the number of conv layers.", "trend", "conv_layers",
+          ("cifar10",), values=("0", "1", "2"), direction="increasing", scope="CIFAR-10, " + ARCH),
+    Claim("On MNIST there is no change between one and two conv layers.", "no_effect", "conv_layers", ("mnist",),
+          values=("1",), scope="MNIST, " + ARCH),
+    Claim("Pooling variants gave no significant change on either dataset.", "no_effect", "pooling",
+          ("mnist", "cifar10"), values=("one max", "none", "two average", "two l2"),
+          scope="MNIST and CIFAR-10, " + ARCH + " (the original's 'average (L2-norm)' pooling is tested as both "
+          "average and L2 pooling)"),
+)
 
 SAME_PADDING_NOTE = ("with valid padding the feature map shrinks below 1x1 on {dataset} "
                      "(Equation 4), so this value uses 'same' padding there")
@@ -24,6 +68,7 @@ def builtin_study() -> Study:
         name="LeNet parameter study",
         description="One parameter at a time around the LeNet baseline of Table 1, on MNIST and CIFAR-10.",
         baseline=Settings(),
+        claims=CLAIMS, reference=TABLE_1, reference_title="Table 1 of the original report",
         experiments=(
             experiment("batch_size", "batch_size", [16, 32, 64, 128, 256],
                        description="Training batch size (validation batch stays 16)."),

@@ -18,10 +18,15 @@ from study.analysis import Analysis, Block  # noqa: E402
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-DATASET_COLOURS = {"mnist": "#0072B2", "cifar10": "#D55E00", "fashion_mnist": "#009E73"}
+DATASET_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")  # by the dataset's position in the study
+DATASET_MARKERS = ("o", "s", "^", "D")
 
 plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 9, "axes.grid": True,
                      "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False})
+
+
+def dataset_colour(analysis: Analysis, dataset: str) -> str:
+    return DATASET_COLOURS[analysis.datasets.index(dataset) % len(DATASET_COLOURS)]
 
 
 def colour(index: int) -> str:
@@ -85,29 +90,50 @@ def experiment_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     return path
 
 
+OUTCOME_STYLE = {"learned": {"fill": True, "marker": "o"}, "collapsed": {"fill": False, "marker": "o"},
+                 "diverged": {"fill": True, "marker": "x"}}
+
+
 def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
-    """Final validation accuracy per value (95% CI error bars) and training time per value."""
+    """Every seed's final accuracy (marked by outcome) beside the mean and 95% CI; training time per value."""
     datasets = [d for d in analysis.datasets if (experiment, d) in analysis.blocks]
-    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.2))
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
     width = 0.8 / max(1, len(datasets))
     for offset, dataset in enumerate(datasets):
         block = analysis.blocks[(experiment, dataset)]
-        xs = [v.index + (offset - (len(datasets) - 1) / 2) * width for v in block.values]
-        accs = [v.final.mean * 100 if _finite(v.final.mean) else math.nan for v in block.values]
-        errs = [v.final.half_width * 100 if _finite(v.final.half_width) else 0 for v in block.values]
-        axes[0].errorbar(xs, accs, yerr=errs, fmt=MARKERS[offset], color=DATASET_COLOURS.get(dataset, "#444"),
-                         capsize=3, label=dataset)
+        colour_ = dataset_colour(analysis, dataset)
+        shift = (offset - (len(datasets) - 1) / 2) * width
+        for value in block.values:
+            x = value.index + shift
+            seeds = list(value.outcomes.items())
+            for j, (seed, kind) in enumerate(seeds):
+                jitter = (j - (len(seeds) - 1) / 2) * width * 0.12
+                style = OUTCOME_STYLE[kind]
+                paint = ({"color": colour_} if style["marker"] == "x"
+                         else {"facecolors": colour_ if style["fill"] else "none", "edgecolors": colour_})
+                axes[0].scatter(x - width * 0.18 + jitter, value.final_by_seed[seed] * 100, s=16,
+                                marker=style["marker"], linewidths=1, **paint)
+            if _finite(value.final.mean):
+                low = value.final.mean - value.final.low if value.final.defined else 0
+                high = value.final.high - value.final.mean if value.final.defined else 0
+                axes[0].errorbar([x + width * 0.18], [value.final.mean * 100], yerr=[[low * 100], [high * 100]],
+                                 fmt="_", color=colour_, capsize=3, markersize=9)
+        axes[0].axhline(block.chance * 100, color="#999", linewidth=0.8, linestyle=":")
+        axes[0].scatter([], [], color=colour_, s=16, label=dataset)
         secs = [v.train_seconds.mean if _finite(v.train_seconds.mean) else 0 for v in block.values]
-        axes[1].bar(xs, secs, width=width, color=DATASET_COLOURS.get(dataset, "#444"), label=dataset)
+        axes[1].bar([v.index + shift for v in block.values], secs, width=width, color=colour_, label=dataset)
+    axes[0].scatter([], [], facecolors="none", edgecolors="#444", s=16, label="collapsed")
+    axes[0].scatter([], [], marker="x", color="#444", s=16, label="diverged (at chance)")
     labels = [v.label for v in analysis.blocks[(experiment, datasets[0])].values]
     for ax in axes:
         ax.set_xticks(range(len(labels)))
         ax.set_xticklabels(labels, rotation=20, ha="right")
         ax.set_xlabel(experiment.replace("_", " "))
-        ax.legend(frameon=False)
+    axes[0].legend(frameon=False, fontsize=7)
+    axes[1].legend(frameon=False)
     axes[0].set_ylabel("final validation accuracy (%)")
-    _clip_percent(axes[0])
-    axes[0].set_title("final accuracy, mean and 95% CI")
+    axes[0].set_ylim(0, 100)
+    axes[0].set_title("every seed (left) and mean with 95% CI (right)")
     axes[1].set_ylabel("training time per trial (s)")
     axes[1].set_title("training time (mean over seeds)")
     fig.tight_layout()
@@ -128,9 +154,9 @@ def cost_figure(analysis: Analysis, out: Path) -> Path:
             label = dataset if dataset not in seen else None
             seen.add(dataset)
             ax.scatter(value.train_seconds.mean, value.final.mean * 100, s=22, alpha=0.8,
-                       color=DATASET_COLOURS.get(dataset, "#444"), marker="o" if dataset == "mnist" else "s",
+                       color=dataset_colour(analysis, dataset), marker=DATASET_MARKERS[analysis.datasets.index(dataset) % len(DATASET_MARKERS)],
                        label=label)
-            if not value.is_baseline and value.verdict in ("better", "worse", "diverged"):
+            if not value.is_baseline and value.verdict in ("better", "worse"):
                 ax.annotate(f"{experiment}={value.label}", (value.train_seconds.mean, value.final.mean * 100),
                             fontsize=6, alpha=0.8, xytext=(3, 2), textcoords="offset points")
     ax.set_xscale("log")

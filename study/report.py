@@ -13,27 +13,22 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from study.analysis import Analysis, analyse
+from study.analysis import Analysis, analyse, diff_with_ci, mde_text, outcome_text, pp, verdict_rows
+from study.claims import Finding, budget_text, check_claims
 from study.config import ModelConfig
-from study.findings import check_findings
 from study.results import export_table
 from study.shapes import conv_output_size, summarize
-from study.stats import RULES
+from study.stats import ALPHA, CHANCE_MARGIN, RULES, VERDICT_WORDS
 from study.store import Store
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "report_templates"
 TEMPLATE = "report.html.j2"
-TABLE_1 = (  # (label, Settings field, the original Table 1 value)
-    ("Epochs", "epochs", 100), ("Batch size train", "batch_size", 32), ("Batch size val", "val_batch_size", 16),
-    ("Learning rate", "learning_rate", 0.5), ("Solver", "optimizer", "sgd"), ("Activation", "activation", "relu"),
-    ("Conv. filters (1/2)", "conv_filters", (20, 50)), ("Kernel size", "kernel_size", 5), ("Stride", "stride", 1),
-    ("Pooling window", "pool_size", 2),
-)
 EXTRA = (("Pooling (per conv layer)", "pooling"), ("Padding", "padding"), ("Weight initialisation", "initializer"),
          ("Dense units", "dense_units"))
 
@@ -50,10 +45,6 @@ def _pct(x, digits=1) -> str:
     return "–" if x is None or not math.isfinite(x) else f"{x * 100:.{digits}f}"
 
 
-def _signed_pp(x) -> str:
-    return "–" if x is None or not math.isfinite(x) else f"{x * 100:+.1f}"
-
-
 def _p(x) -> str:
     if x is None or not math.isfinite(x):
         return "–"
@@ -65,18 +56,22 @@ def _embed(path: Path) -> str:
 
 
 def baseline_rows(analysis: Analysis) -> list[dict]:
-    """Table 1 beside the study's baseline and what the profile changes (epochs, data)."""
+    """The study's reference table (if it declares one) beside its baseline and what the profile changes."""
     spec, profile = analysis.spec, analysis.spec["profile"]
     baseline = spec["baseline"]
     rows = []
-    for label, key, original in TABLE_1:
+    reference = spec.get("reference") or [[key, key, baseline[key]] for key in ("epochs", "batch_size",
+                                                                               "learning_rate", "optimizer")]
+    for label, key, original in reference:
         used = baseline[key]
         if key == "epochs" and profile.get("epochs"):
             used = profile["epochs"]
         rows.append({"label": label, "original": _show(original), "study": _show(baseline[key]),
                      "used": _show(used), "deviates": _show(used) != _show(original)})
     for label, key in EXTRA:
-        rows.append({"label": label, "original": "(not in Table 1)", "study": _show(baseline[key]),
+        if any(key == r[1] for r in reference):
+            continue
+        rows.append({"label": label, "original": "(not in the reference)", "study": _show(baseline[key]),
                      "used": _show(baseline[key]), "deviates": False})
     sizes = f"{profile.get('train_size') or 'all'} / {profile.get('test_size') or 'all'}"
     rows.append({"label": "Train / test images", "original": "all", "study": "all", "used": sizes,
@@ -107,6 +102,7 @@ def theory_rows(analysis: Analysis) -> list[dict]:
 @dataclass
 class Section:
     name: str
+    group: str
     description: str
     notes: list[str]
     curves: str
@@ -117,40 +113,134 @@ class Section:
 def _value_rows(block) -> list[dict]:
     rows = []
     for v in block.values:
-        d = v.paired.diff if v.paired else None
+        d = v.paired
+        dl = v.paired_learned
+        rate = v.rates
         rows.append({
-            "label": v.label, "baseline": v is block.baseline, "n": v.final.n, "seeds": len(v.seeds),
-            "mean": _pct(v.final.mean, 2),
-            "ci": "–" if not math.isfinite(v.final.half_width) else f"± {v.final.half_width * 100:.2f}",
-            "diff": _signed_pp(d.mean) if d else "", "diff_ci": (f"{_signed_pp(d.low)} to {_signed_pp(d.high)}"
-                                                               if d and math.isfinite(d.low) else ""),
-            "p": _p(v.paired.p) if v.paired else "", "p_holm": _p(v.p_holm) if v.paired else "",
-            "verdict": v.verdict, "seconds": "–" if not v.train_seconds.n else f"{v.train_seconds.mean:.1f}",
+            "label": v.label, "baseline": v is block.baseline, "seeds": len(v.seeds),
+            "outcomes": outcome_text(v), "points": ", ".join(
+                f"{v.final_by_seed[s] * 100:.1f}{'' if o == 'learned' else ' (' + o + ')'}"
+                for s, o in v.outcomes.items()),
+            "mean": _pct(v.final.mean, 1),
+            "ci": "–" if not v.final.defined else f"{v.final.low * 100:.1f}–{v.final.high * 100:.1f}",
+            "diff": diff_with_ci(d) if d else "", "p": _p(d.p) if d else "", "p_holm": _p(v.p_holm) if d else "",
+            "mde": mde_text(d.mde) if d else "",
+            "learned_diff": (diff_with_ci(dl) + f", {v.verdict_learned}") if dl and dl.n else ("no shared learned seed"
+                                                                                               if dl else ""),
+            "collapse": ("" if rate is None else f"{rate.k}/{rate.n} vs {rate.base_k}/{rate.base_n}"
+                         + (f", p_Holm {_p(v.p_rate_holm)}" if rate and v.p_rate_holm == v.p_rate_holm else "")),
+            "verdict": v.verdict, "decisive": v.decisive,
+            "seconds": "–" if not v.train_seconds.n else f"{v.train_seconds.mean:.1f}",
             "params": f"{v.params:,}" if v.params else "–",
-            "diverged": v.status.get("diverged", 0), "failed": v.status.get("failed", 0),
-            "missing": v.status.get("missing", 0),
+            "failed": v.status.get("failed", 0), "missing": v.status.get("missing", 0),
         })
     return rows
 
 
 def ranking(analysis: Analysis) -> dict[str, list[dict]]:
-    """Per dataset: experiments ordered by their largest significant-or-not effect against the baseline."""
+    """Per dataset: experiments ordered by their largest decisive effect; undecided ones follow, said as such."""
     ranks: dict[str, list[dict]] = {}
     for (experiment, dataset), block in analysis.blocks.items():
-        effects = [(abs(v.paired.diff.mean), v) for v in block.values
-                   if v is not block.baseline and v.paired and v.paired.n and math.isfinite(v.paired.diff.mean)]
-        if not effects:
+        compared = [v for v in block.comparisons if v.paired and v.paired.n and math.isfinite(v.paired.diff.mean)]
+        if not compared:
             continue
-        size, top = max(effects, key=lambda e: e[0])
-        significant = sum(v.verdict in ("better", "worse") for _, v in effects)
+        decided = [v for v in compared if v.verdict in ("better", "worse")]
+        top = max(decided or compared, key=lambda v: abs(v.paired.diff.mean))
+        base_time = block.baseline.train_seconds.mean
         ranks.setdefault(dataset, []).append({
-            "experiment": experiment, "effect": f"{size * 100:.1f}", "value": top.label,
-            "direction": "higher" if top.paired.diff.mean > 0 else "lower", "significant": significant,
-            "compared": len(effects), "sort": size,
+            "experiment": experiment, "value": top.label, "effect": diff_with_ci(top.paired),
+            "verdict": top.verdict, "significant": len(decided), "compared": len(block.comparisons),
+            "decisive": block.decisive,
+            "cost": f"{top.train_seconds.mean / base_time:.2f}x" if top.train_seconds.n and base_time else "–",
+            "sort": (0 if decided else 1, -abs(top.paired.diff.mean)),
         })
     for rows in ranks.values():
-        rows.sort(key=lambda r: -r["sort"])
+        rows.sort(key=lambda r: r["sort"])
     return ranks
+
+
+def answer(analysis: Analysis) -> dict[str, list[str]]:
+    """The report's answer first: per dataset, which parameters matter, by how much, at what cost."""
+    out: dict[str, list[str]] = {}
+    for dataset in analysis.datasets:
+        lines = []
+        blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset]
+        for block in blocks:
+            base = block.baseline
+            name = block.experiment.replace("_", " ")
+            if base.finished and base.learned == 0:
+                lines.append(f"{name}: not answered - its baseline {base.label} did not learn in any of "
+                             f"{base.finished} seeds.")
+                continue
+            moved = [v for v in block.comparisons if v.verdict in ("better", "worse")]
+            same = [v for v in block.comparisons if v.verdict == "equivalent"]
+            rates = [v for v in block.comparisons if v.rate_differs]
+            time_of = {v.label: v.train_seconds.mean for v in block.values if v.train_seconds.n}
+            base_time = time_of.get(base.label)
+            parts = []
+            for v in sorted(moved, key=lambda v: -abs(v.paired.diff.mean)):
+                cost = (f", {time_of[v.label] / base_time:.2f}x the training time" if base_time and v.label in time_of
+                        else "")
+                parts.append(f"{v.label} {v.verdict} by {diff_with_ci(v.paired)}{cost}")
+            for v in rates:
+                parts.append(f"{v.label} fails to learn in {v.rates.k}/{v.rates.n} seeds against the baseline's "
+                             f"{v.rates.base_k}/{v.rates.base_n}")
+            if same:
+                parts.append(", ".join(v.label for v in same) + f" equivalent within ±{pp(block.margin, False)}")
+            if not parts:
+                parts.append(f"no decisive verdict ({len(block.comparisons)} values; smallest detectable difference: "
+                             f"{mde_text(block.mde)})" if math.isfinite(block.mde)
+                             else f"no decisive verdict ({len(block.comparisons)} values)")
+            lines.append(f"{name} (baseline {base.label}): " + "; ".join(parts) + ".")
+        out[dataset] = lines
+    return out
+
+
+def can_tell(analysis: Analysis) -> list[dict]:
+    """Per dataset: what this run's budget can tell (baseline learning, spread, power, decisive verdicts)."""
+    rows = []
+    for dataset in analysis.datasets:
+        blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset]
+        if not blocks:
+            continue
+        bases = {b.baseline.label + str(b.baseline.seeds): b.baseline for b in blocks}
+        learned = sum(v.learned for v in bases.values())
+        finished = sum(v.finished for v in bases.values())
+        mdes = [b.mde for b in blocks if math.isfinite(b.mde)]
+        margins = [b.margin for b in blocks if math.isfinite(b.margin)]
+        spreads = [b.spread for b in blocks if math.isfinite(b.spread)]
+        compared = sum(len(b.comparisons) for b in blocks)
+        decisive = sum(b.decisive for b in blocks)
+        rows.append({
+            "dataset": dataset, "baselines": f"{learned} of {finished} baseline seeds learned",
+            "spread": pp(sorted(spreads)[len(spreads) // 2], False) if spreads else "–",
+            "mde": mde_text(sorted(mdes)[len(mdes) // 2]) if mdes else "–",
+            "margin": ", ".join(sorted({pp(m, False) for m in margins})) or "–",
+            "decisive": f"{decisive} of {compared}",
+            "share": decisive / compared if compared else 0.0,
+        })
+    return rows
+
+
+def profile_agreement(store: Store, analysis: Analysis) -> list[dict]:
+    """When the store holds other profiles of the same study: do their verdicts agree with this one's?"""
+    others = [r["profile"] for r in store.studies() if r["study"] == analysis.study and r["profile"] != analysis.profile]
+    if not others:
+        return []
+    mine = {(r["experiment"], r["dataset"], r["value"]): r["verdict"] for r in verdict_rows(analysis)
+            if not r["is_baseline"]}
+    rows = []
+    for profile in others:
+        theirs = {(r["experiment"], r["dataset"], r["value"]): r["verdict"]
+                  for r in verdict_rows(analyse(store, analysis.study, profile)) if not r["is_baseline"]}
+        shared = mine.keys() & theirs.keys()
+        decided = [k for k in shared if mine[k] in ("better", "worse", "equivalent")
+                   and theirs[k] in ("better", "worse", "equivalent")]
+        rows.append({"profile": profile, "shared": len(shared), "same": sum(mine[k] == theirs[k] for k in shared),
+                     "both_decisive": len(decided), "conflicting": sorted(
+                         f"{e} = {v} on {d}: {mine[(e, d, v)]} here, {theirs[(e, d, v)]} there"
+                         for (e, d, v) in decided if mine[(e, d, v)] != theirs[(e, d, v)])})
+    return rows
 
 
 def missing_rows(analysis: Analysis) -> list[dict]:
@@ -213,8 +303,15 @@ def _digest(*parts) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def _code_digest() -> str:
+    """The drawing code itself: a change to the figures module redraws every figure."""
+    from study import figures
+
+    return hashlib.sha256(Path(figures.__file__).read_bytes()).hexdigest()
+
+
 def _figure(cache: RenderCache, draw, target: Path, inputs, *args) -> str:
-    digest = _digest(draw.__name__, inputs)
+    digest = _digest(draw.__name__, _code_digest(), inputs)
     if not cache.fresh(target, digest):
         draw(*args)
         cache.remember(target, digest)
@@ -234,8 +331,13 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
     with Store(store_path, create=False) as store:
         analysis = analyse(store, study, profile)
         table = export_table(store)
+        agreement = profile_agreement(store, analysis)
     table = table[(table["study"] == analysis.study) & (table["profile"] == analysis.profile)]
     table.to_csv(out / "results.csv", index=False)
+    pd.DataFrame(verdict_rows(analysis)).to_csv(out / "verdicts.csv", index=False)
+    findings = check_claims(analysis)
+    pd.DataFrame([asdict(f) for f in findings], columns=[f.name for f in fields(Finding)]).to_csv(
+        out / "findings.csv", index=False)
 
     sections = []
     for experiment in analysis.spec["experiments"]:
@@ -244,11 +346,12 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
             continue
         notes = [f"{v['label']}: {v['note']}" for v in experiment["values"] if v.get("note")]
         tables = [{"dataset": d, "rows": _value_rows(analysis.blocks[(name, d)]),
+                   "margin": pp(analysis.blocks[(name, d)].margin, signed=False),
                    "conclusion": analysis.blocks[(name, d)].conclusion}
                   for d in analysis.datasets if (name, d) in analysis.blocks]
         inputs = [analysis.blocks[(name, d)] for d in analysis.datasets if (name, d) in analysis.blocks]
         sections.append(Section(
-            name=name, description=experiment.get("description", ""), notes=notes,
+            name=name, group=experiment.get("group", ""), description=experiment.get("description", ""), notes=notes,
             curves=_figure(cache, figures.experiment_figure, figure_dir / f"{name}_curves.png", inputs,
                            analysis, name, figure_dir),
             final=_figure(cache, figures.final_figure, figure_dir / f"{name}_final.png", inputs,
@@ -261,9 +364,11 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template(TEMPLATE).render(
         analysis=analysis, spec=analysis.spec, profile=analysis.spec["profile"], rules=RULES,
+        verdict_words={k: v.format(alpha=ALPHA) for k, v in VERDICT_WORDS.items()}, chance_margin=CHANCE_MARGIN,
+        answer=answer(analysis), can_tell=can_tell(analysis), agreement=agreement, budget=budget_text(analysis),
         baseline_rows=baseline_rows(analysis), theory_rows=theory_rows(analysis),
         worked=conv_output_size(28, kernel=5, stride=1, padding=0), sections=sections,
-        findings=check_findings(analysis), ranking=ranking(analysis), cost_figure=cost_figure,
+        findings=findings, ranking=ranking(analysis), cost_figure=cost_figure,
         missing=missing_rows(analysis), costs=cost_rows(out / "benchmarks.json"),
         environment=analysis.environment, run=analysis.run,
         trials=int(analysis.plan["trial_key"].nunique()),
@@ -272,7 +377,8 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
                               f"study run --profile {profile_name} --store {store_path}",
                               f"study report --profile {profile_name} --store {store_path}"],
     )
-    paths = {"html": out / "report.html", "csv": out / "results.csv", "figures": figure_dir}
+    paths = {"html": out / "report.html", "csv": out / "results.csv", "verdicts": out / "verdicts.csv",
+             "findings": out / "findings.csv", "figures": figure_dir}
     paths["html"].write_text(html)
     if pdf:
         paths["pdf"] = out / "report.pdf"

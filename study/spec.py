@@ -8,7 +8,7 @@ This module never imports the runner, the store or TensorFlow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from study.config import PARAMETERS, Settings
@@ -46,6 +46,8 @@ class Experiment:
     datasets: tuple[str, ...] = ("mnist", "cifar10")
     epochs_factor: float = 1.0  # >1 for a longer run (e.g. the report's second learning-rate figure)
     description: str = ""
+    base: dict[str, Any] = field(default_factory=dict)  # changes to the study baseline this experiment varies around
+    group: str = ""  # the part of the study it belongs to (e.g. "Table 1 as written"); the report groups by it
 
     def __post_init__(self) -> None:
         if self.parameter not in PARAMETERS:
@@ -85,6 +87,9 @@ PROFILES = {
                      description="CI check of the whole pipeline: 2 seeds, 1 epoch, tiny subsets"),
     "quick": Profile("quick", seeds=3, epochs=4, train_size=1000, test_size=500,
                      description="the default of make report: 3 seeds, 4 epochs, 1,000/500-image subsets"),
+    "standard": Profile("standard", seeds=4, epochs=10, train_size=None, test_size=None,
+                        description="between quick and paper: 4 seeds, 10 epochs (30 for the long run), full "
+                                    "data; overnight on a workstation, short on a GPU or a cluster"),
     "paper": Profile("paper", seeds=4, epochs=None, train_size=None, test_size=None,
                      description="Table 1 as written: 4 seeds, 100 epochs, full data (GPU or cluster)"),
 }
@@ -96,6 +101,47 @@ def get_profile(name: str) -> Profile:
     return PROFILES[name]
 
 
+CLAIM_TESTS = {  # the vocabulary of tests a study may declare its claims with (study.claims evaluates them)
+    "no_effect": "every listed value (default: all) is equivalent to the baseline",
+    "differs": "the first listed value differs from the baseline in `direction` (worse/better); "
+               "the values in `equal` are equivalent to it",
+    "any_differs": "some value differs significantly from the baseline",
+    "trend": "accuracy follows the listed order of values (`direction` increasing/decreasing; Page's trend test)",
+    "does_not_learn": "the listed values fail to learn (collapse rate above the baseline's, Boschloo)",
+    "faster_early": "after epoch 1, the first listed value is ahead of the second (paired t-test)",
+    "catch_up": "the gap first minus second listed value shrinks from `experiment` to the longer run `other`",
+    "interaction": "the spread of accuracy over the experiment's values is larger on the second dataset",
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim a study sets out to check (e.g. a finding of an earlier report), with the test that judges it."""
+
+    text: str  # the claim in its own words
+    test: str  # one of CLAIM_TESTS
+    experiment: str
+    datasets: tuple[str, ...]
+    values: tuple[str, ...] = ()  # value labels; their meaning depends on ``test``
+    direction: str = ""
+    equal: tuple[str, ...] = ()
+    other: str = ""  # a second experiment (catch_up)
+    scope: str = ""  # the conditions the claim was made under, in words
+
+    def __post_init__(self) -> None:
+        if self.test not in CLAIM_TESTS:
+            raise ConfigError(f"claim {self.text!r}: unknown test {self.test!r}; accepted: {', '.join(CLAIM_TESTS)}")
+        if not self.datasets:
+            raise ConfigError(f"claim {self.text!r}: needs at least one dataset")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Claim":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
 @dataclass(frozen=True)
 class Study:
     name: str
@@ -104,6 +150,10 @@ class Study:
     seeds: tuple[int, ...] = DEFAULT_SEEDS
     data_seed: int = 0  # draws the stratified subsets
     description: str = ""
+    claims: tuple[Claim, ...] = ()  # what the study checks; the report has a findings section only if any
+    reference: tuple[tuple[str, str, Any], ...] = ()  # (label, Settings field, value) of a reference table
+    reference_title: str = ""  # e.g. "Table 1 of the original report"
+    notes: tuple[str, ...] = ()  # study-level notes and adaptations, shown in the report's setup
 
     def __post_init__(self) -> None:
         names = [e.name for e in self.experiments]
@@ -111,6 +161,21 @@ class Study:
             raise ConfigError(f"study {self.name!r}: duplicate experiment names {names}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ConfigError(f"study {self.name!r}: seeds must be distinct integers, got {list(self.seeds)}")
+        by_name = {e.name: e for e in self.experiments}
+        for claim in self.claims:
+            for name in (claim.experiment, claim.other):
+                if name and name not in by_name:
+                    raise ConfigError(f"claim {claim.text!r}: unknown experiment {name!r}; accepted: {', '.join(names)}")
+            exp = by_name[claim.experiment]
+            labels = [v.label for v in exp.values]
+            for label in claim.values + claim.equal:
+                if label not in labels:
+                    raise ConfigError(f"claim {claim.text!r}: experiment {exp.name!r} has no value {label!r}; "
+                                      f"accepted: {', '.join(labels)}")
+            for dataset in claim.datasets:
+                if dataset not in exp.datasets:
+                    raise ConfigError(f"claim {claim.text!r}: experiment {exp.name!r} does not run on {dataset!r}; "
+                                      f"accepted: {', '.join(exp.datasets)}")
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -118,6 +183,40 @@ class Study:
         for exp in self.experiments:
             seen.update(dict.fromkeys(exp.datasets))
         return tuple(seen)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The study as plain JSON-able data (stored with each run; read back by ``from_dict``)."""
+        return {
+            "name": self.name, "description": self.description, "baseline": self.baseline.to_dict(),
+            "seeds": list(self.seeds), "data_seed": self.data_seed,
+            "experiments": [
+                {"name": e.name, "parameter": e.parameter, "datasets": list(e.datasets),
+                 "epochs_factor": e.epochs_factor, "description": e.description, "base": dict(e.base),
+                 "group": e.group,
+                 "values": [{"label": v.label, "params": v.params, "adapt": v.adapt, "note": v.note}
+                            for v in e.values]}
+                for e in self.experiments
+            ],
+            "claims": [c.to_dict() for c in self.claims],
+            "reference": [[label, key, value] for label, key, value in self.reference],
+            "reference_title": self.reference_title, "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Study":
+        experiments = tuple(
+            Experiment(name=e["name"], parameter=e["parameter"], datasets=tuple(e["datasets"]),
+                       epochs_factor=e.get("epochs_factor", 1.0), description=e.get("description", ""),
+                       base=dict(e.get("base", {})), group=e.get("group", ""),
+                       values=tuple(Value(v["label"], v["params"], v.get("adapt", {}), v.get("note", ""))
+                                    for v in e["values"]))
+            for e in data["experiments"])
+        return cls(name=data["name"], baseline=Settings.from_dict(data["baseline"]), experiments=experiments,
+                   seeds=tuple(data["seeds"]), data_seed=data.get("data_seed", 0),
+                   description=data.get("description", ""),
+                   claims=tuple(Claim.from_dict(c) for c in data.get("claims", [])),
+                   reference=tuple((label, key, value) for label, key, value in data.get("reference", [])),
+                   reference_title=data.get("reference_title", ""), notes=tuple(data.get("notes", [])))
 
     def experiment(self, name: str) -> Experiment:
         for exp in self.experiments:

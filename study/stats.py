@@ -1,32 +1,77 @@
-"""Statistics of the report: t-intervals, paired tests over shared seeds, Holm correction, verdicts.
+"""Statistics of the report: outcomes per seed, bounded intervals, paired tests, power, Holm, verdicts.
 
-The rules the report states (``RULES``) live here, so the text and the numbers cannot disagree.
+Every threshold the report states lives here (``RULES`` is written from them), so the text and the
+numbers cannot disagree. Accuracies are fractions in [0, 1]; differences are fractions in [-1, 1].
 
-    mean_ci([0.97, 0.98, 0.975])      # mean with its 95% t-interval
-    paired_difference(a, b)           # a - b over the seeds both have, with a paired t-test
+    mean_ci([0.97, 0.98, 0.975], bounds=(0, 1))   # mean with its 95% t-interval, kept inside [0, 1]
+    paired_difference(a, b)                        # a - b over shared seeds: paired t-test, MDE at 80% power
+    collapse_rates(2, 4, 0, 4)                     # exact (Boschloo) test of two collapse rates
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy import stats
+from scipy import integrate, optimize, stats
 
 CONFIDENCE = 0.95
 ALPHA = 0.05  # family-wise error rate within one experiment and dataset (Holm)
-MARGIN_PP = 1.0  # differences whose 95% CI lies inside +-1 percentage point count as equivalent
-LEARN_MARGIN = 0.05  # "does not learn": mean final accuracy within 5 points of chance
+POWER = 0.80  # the power at which the minimum detectable effect is stated
+CHANCE_MARGIN = 0.05  # a seed whose final accuracy is within 5 points of chance has collapsed
+LOSS_STUCK = 0.98  # ... or whose final training loss is still >= 98% of ln(classes), the loss of a uniform guess
+MARGIN_FLOOR_PP = 0.5  # the equivalence margin: a tenth of the baseline's error rate, at least 0.5 pp
+MARGIN_ERROR_SHARE = 0.10
+
+LEARNED, COLLAPSED, DIVERGED = "learned", "collapsed", "diverged"
+# Verdicts a value can get against its baseline; the first four (and a significant difference in collapse rate)
+# are decisive: the budget answered the question.
+DECISIVE = ("better", "worse", "equivalent")
+VERDICT_WORDS = {
+    "better": "higher accuracy than the baseline (Holm-adjusted p < {alpha})",
+    "worse": "lower accuracy than the baseline (Holm-adjusted p < {alpha})",
+    "equivalent": "95% CI of the difference inside the dataset's equivalence margin",
+    "inconclusive": "neither significant nor shown equivalent: the CI is wider than the margin",
+    "untestable": "the paired differences have no spread (ties), so no test or interval is possible",
+    "too few seeds": "fewer than 2 seeds shared with the baseline",
+    "neither learns": "neither the value nor the baseline learned in any seed: nothing to compare",
+    "learns where the baseline does not": "the baseline learned in no seed; the value did in some",
+    "diverged": "every seed of the value diverged (NaN/inf loss)",
+    "reference": "the baseline itself",
+}
+
+
+def equivalence_margin(baseline_accuracy: float) -> float:
+    """The dataset's equivalence margin (fraction): a tenth of the baseline's error rate, at least 0.5 pp."""
+    if not math.isfinite(baseline_accuracy):
+        return MARGIN_FLOOR_PP / 100
+    return max(MARGIN_FLOOR_PP / 100, MARGIN_ERROR_SHARE * (1 - baseline_accuracy))
+
 
 RULES = (
-    f"Each value is compared with the experiment's baseline value over the seeds both have (paired t-test on "
-    f"final validation accuracy). p-values are Holm-corrected within an experiment and dataset. "
-    f"A value is <b>better</b> or <b>worse</b> when its corrected p < {ALPHA}; <b>equivalent</b> when it is "
-    f"not significant and the {int(CONFIDENCE * 100)}% CI of the difference lies inside "
-    f"+-{MARGIN_PP:g} percentage points; <b>inconclusive</b> otherwise; <b>too few seeds</b> with fewer than "
-    f"2 shared seeds; <b>diverged</b> when every seed of the value diverged (NaN/inf loss). A value "
-    f"<b>does not learn</b> when its mean final accuracy is within {LEARN_MARGIN * 100:g} points of chance."
+    f"<b>Outcome of each seed.</b> A trial <i>diverged</i> when its loss became NaN/inf; it <i>collapsed</i> when its "
+    f"final validation accuracy is within {CHANCE_MARGIN * 100:g} points of chance or its final training loss is "
+    f"still at least {LOSS_STUCK * 100:g}% of ln(classes) (a uniform guess); otherwise it <i>learned</i>. "
+    f"Collapse is an outcome, not missing data: per value the share of seeds that collapsed or diverged is given "
+    f"with an exact Clopper-Pearson 95% interval and compared with the baseline's by Boschloo's exact test "
+    f"(Holm-corrected within the block). "
+    f"<b>Accuracy.</b> The primary comparison uses every seed (collapsed seeds at their real accuracy, diverged "
+    f"ones at chance): a paired t-test of the value against the baseline over the seeds both have, Holm-corrected "
+    f"within an experiment and dataset; a secondary comparison uses only seeds in which both learned. "
+    f"Intervals are 95% t-intervals intersected with what is possible (accuracy 0-100%, differences "
+    f"-100 to +100 pp, losses &ge; 0); intersecting with the possible range keeps the coverage. "
+    f"<b>Verdicts.</b> <i>better</i>/<i>worse</i>: Holm-adjusted p &lt; {ALPHA}; <i>equivalent</i>: not significant "
+    f"and the 95% CI of the difference inside &plusmn;M, where M, the equivalence margin, is a tenth of the "
+    f"baseline's error rate on that dataset and at least {MARGIN_FLOOR_PP:g} pp (1 pp is a large change at 99% "
+    f"accuracy and a small one at 40%); <i>inconclusive</i>: neither; <i>untestable</i>: tied seeds, no spread; "
+    f"<i>too few seeds</i>: fewer than 2 shared seeds; <i>neither learns</i>: no seed of the value nor of the "
+    f"baseline learned, so nothing is compared; <i>learns where the baseline does not</i>: the baseline never "
+    f"learned, so nothing is said of the value's effect beyond that. "
+    f"<b>Power.</b> Each comparison states its minimum detectable effect (MDE): the difference a paired t-test "
+    f"at &alpha; = {ALPHA} would detect with {POWER * 100:g}% power given the observed spread of the paired "
+    f"differences and n; and the smallest margin it could have confirmed as equivalent (the CI half-width)."
 )
 
 
@@ -41,25 +86,133 @@ class Interval:
     def half_width(self) -> float:
         return (self.high - self.low) / 2
 
+    @property
+    def defined(self) -> bool:
+        return math.isfinite(self.low) and math.isfinite(self.high)
 
-def mean_ci(values, confidence: float = CONFIDENCE) -> Interval:
-    """Mean and two-sided t-interval of the finite ``values`` (NaN bounds when n < 2)."""
-    data = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+
+NAN_INTERVAL = Interval(math.nan, math.nan, math.nan, 0)
+
+
+def _finite(values) -> np.ndarray:
+    return np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+
+
+def t_half_width(sd: float, n: int, confidence: float = CONFIDENCE) -> float:
+    """Half-width of the two-sided t-interval of a mean of ``n`` values with standard deviation ``sd``."""
+    if n < 2 or not math.isfinite(sd):
+        return math.nan
+    return float(stats.t.ppf((1 + confidence) / 2, n - 1) * sd / math.sqrt(n))
+
+
+def mean_ci(values, confidence: float = CONFIDENCE, bounds: tuple[float, float] | None = None) -> Interval:
+    """Mean and two-sided t-interval of the finite ``values``, intersected with ``bounds``.
+
+    NaN bounds when n < 2 or when the values have no spread: a zero-width interval would claim a
+    certainty that two or three tied seeds do not carry.
+    """
+    data = _finite(values)
     n = len(data)
     if n == 0:
-        return Interval(math.nan, math.nan, math.nan, 0)
+        return NAN_INTERVAL
     mean = float(data.mean())
-    if n < 2:
-        return Interval(mean, math.nan, math.nan, 1)
-    half = float(stats.t.ppf((1 + confidence) / 2, n - 1) * data.std(ddof=1) / math.sqrt(n))
-    return Interval(mean, mean - half, mean + half, n)
+    sd = float(data.std(ddof=1)) if n > 1 else math.nan
+    if n < 2 or sd == 0:
+        return Interval(mean, math.nan, math.nan, n)
+    half = t_half_width(sd, n, confidence)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(bounds[0], low), min(bounds[1], high)
+    return Interval(mean, low, high, n)
+
+
+def clopper_pearson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Exact binomial interval of ``k`` successes in ``n`` (NaN, NaN when n = 0)."""
+    if n == 0:
+        return math.nan, math.nan
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Collapse (or divergence) rates of a value and its baseline and their exact comparison."""
+
+    k: int
+    n: int
+    base_k: int
+    base_n: int
+    p: float  # two-sided Boschloo exact test; NaN when untested (no collapse on either side, or n = 0)
+
+    @property
+    def rate(self) -> float:
+        return self.k / self.n if self.n else math.nan
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        return clopper_pearson(self.k, self.n)
+
+
+def collapse_rates(k: int, n: int, base_k: int, base_n: int) -> Rates:
+    """Compare ``k`` of ``n`` failed-to-learn seeds with the baseline's ``base_k`` of ``base_n`` (Boschloo)."""
+    if n == 0 or base_n == 0 or (k == 0 and base_k == 0) or (k == n and base_k == base_n):
+        return Rates(k, n, base_k, base_n, math.nan)
+    table = np.array([[k, n - k], [base_k, base_n - base_k]])
+    p = float(stats.boschloo_exact(table, alternative="two-sided").pvalue)
+    return Rates(k, n, base_k, base_n, min(1.0, p))
+
+
+def power(delta: float, sd: float, n: int, alpha: float = ALPHA) -> float:
+    """Power of a two-sided paired t-test with ``n`` pairs to detect a true mean difference ``delta``.
+
+    The noncentral t probability, written as an integral over the chi-square of the variance estimate so
+    that it stays accurate for n = 2 (scipy's ``nct`` returns NaN there for large effects).
+    """
+    if n < 2 or not (math.isfinite(sd) and sd > 0):
+        return math.nan
+    df = n - 1
+    crit = stats.t.ppf(1 - alpha / 2, df)
+    nc = abs(delta) * math.sqrt(n) / sd
+
+    def given_variance(v: float) -> float:
+        scale = crit * math.sqrt(v / df)
+        return (stats.norm.sf(scale - nc) + stats.norm.cdf(-scale - nc)) * stats.chi2.pdf(v, df)
+
+    value, _ = integrate.quad(given_variance, 0, math.inf, limit=200)
+    return float(min(1.0, max(0.0, value)))
+
+
+@lru_cache(maxsize=None)
+def _standard_mde(n: int, alpha: float, target: float) -> float:
+    high = 1.0
+    while power(high, 1.0, n, alpha) < target:
+        high *= 2
+    return float(optimize.brentq(lambda d: power(d, 1.0, n, alpha) - target, 0.0, high, xtol=1e-9))
+
+
+def minimum_detectable_effect(sd: float, n: int, alpha: float = ALPHA, target: float = POWER) -> float:
+    """The smallest true difference a paired t-test over ``n`` seeds detects with ``target`` power."""
+    if n < 2 or not (math.isfinite(sd) and sd > 0):
+        return math.nan
+    return sd * _standard_mde(n, alpha, target)
 
 
 @dataclass(frozen=True)
 class Paired:
     n: int
-    diff: Interval  # of a - b
-    p: float  # two-sided paired t-test; NaN when n < 2
+    diff: Interval  # of a - b, bounded to [-1, 1]
+    p: float  # two-sided paired t-test; NaN when n < 2 or the differences have no spread
+    sd: float  # standard deviation of the paired differences
+    mde: float  # minimum detectable effect at 80% power (fraction)
+
+    @property
+    def tied(self) -> bool:
+        return self.n >= 2 and self.sd == 0
+
+    @property
+    def rules_out(self) -> float:
+        """The largest absolute difference still inside the CI: 'no effect larger than this'."""
+        return max(abs(self.diff.low), abs(self.diff.high)) if self.diff.defined else math.nan
 
 
 def paired_difference(a: dict[int, float], b: dict[int, float]) -> Paired:
@@ -67,13 +220,15 @@ def paired_difference(a: dict[int, float], b: dict[int, float]) -> Paired:
     seeds = sorted(s for s in a.keys() & b.keys()
                    if a[s] is not None and b[s] is not None and math.isfinite(a[s]) and math.isfinite(b[s]))
     diffs = np.array([a[s] - b[s] for s in seeds], dtype=float)
-    interval = mean_ci(diffs)
-    if len(seeds) < 2:
-        return Paired(len(seeds), interval, math.nan)
-    if np.allclose(diffs, diffs[0]):  # zero variance: the t statistic is undefined
-        return Paired(len(seeds), interval, 1.0 if diffs[0] == 0 else 0.0)
+    n = len(seeds)
+    interval = mean_ci(diffs, bounds=(-1.0, 1.0))
+    sd = float(diffs.std(ddof=1)) if n > 1 else math.nan
+    if n < 2 or sd == 0 or np.ptp(diffs) <= 1e-12 * max(1.0, float(np.abs(diffs).max())):
+        # no spread (ties or identical seeds): the t statistic is undefined, not 0 or infinite
+        return Paired(n, Interval(interval.mean, math.nan, math.nan, n), math.nan, 0.0 if n > 1 else math.nan,
+                      math.nan)
     result = stats.ttest_rel([a[s] for s in seeds], [b[s] for s in seeds])
-    return Paired(len(seeds), interval, float(result.pvalue))
+    return Paired(n, interval, float(result.pvalue), sd, minimum_detectable_effect(sd, n))
 
 
 def holm(pvalues: list[float]) -> list[float]:
@@ -89,15 +244,38 @@ def holm(pvalues: list[float]) -> list[float]:
     return adjusted
 
 
-def verdict(paired: Paired, p_holm: float, all_diverged: bool) -> str:
-    """The rule of ``RULES`` for one value against the baseline (differences in accuracy units)."""
-    if all_diverged:
-        return "diverged"
+def accuracy_verdict(paired: Paired, p_holm: float, margin: float) -> str:
+    """better / worse / equivalent / inconclusive / untestable / too few seeds, by the rules of ``RULES``."""
     if paired.n < 2:
         return "too few seeds"
+    if paired.tied or not math.isfinite(paired.p):
+        return "untestable"
     if p_holm < ALPHA:
         return "better" if paired.diff.mean > 0 else "worse"
-    margin = MARGIN_PP / 100
-    if -margin <= paired.diff.low and paired.diff.high <= margin:
+    if paired.diff.defined and -margin <= paired.diff.low and paired.diff.high <= margin:
         return "equivalent"
     return "inconclusive"
+
+
+def verdict(paired: Paired, p_holm: float, margin: float, *, value_learned: int, base_learned: int,
+            all_diverged: bool) -> str:
+    """The verdict of one value against its baseline, learning outcomes first, then accuracy."""
+    if all_diverged:
+        return "diverged"
+    if base_learned == 0:
+        return "neither learns" if value_learned == 0 else "learns where the baseline does not"
+    return accuracy_verdict(paired, p_holm, margin)
+
+
+def outcome(status: str, final_accuracy: float | None, final_loss: float | None, classes: int) -> str | None:
+    """learned / collapsed / diverged for a finished trial; None for failed or missing ones."""
+    if status == "diverged":
+        return DIVERGED
+    if status != "ok":
+        return None
+    chance = 1 / classes
+    if final_accuracy is None or not math.isfinite(final_accuracy) or final_accuracy <= chance + CHANCE_MARGIN:
+        return COLLAPSED
+    if final_loss is not None and math.isfinite(final_loss) and final_loss >= LOSS_STUCK * math.log(classes):
+        return COLLAPSED
+    return LEARNED

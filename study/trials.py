@@ -91,7 +91,7 @@ def resolve(study: Study, profile: Profile, experiment: Experiment, value_index:
     value = experiment.values[value_index]
     where = f"experiment {experiment.name!r}, value {value.label!r}, dataset {dataset.name!r}"
     try:
-        settings = study.baseline.with_values(**value.params_for(dataset.name))
+        settings = study.baseline.with_values(**experiment.base).with_values(**value.params_for(dataset.name))
         settings = settings.with_values(epochs=scaled_epochs(settings.epochs, study, profile, experiment))
         model = settings.model_config(dataset.input_shape, dataset.num_classes)
         summarize(model)
@@ -109,8 +109,9 @@ def plan_study(study: Study, profile: Profile, datasets: dict[str, DatasetInfo]
     for experiment in study.experiments:
         for dataset_name in experiment.datasets:
             dataset = datasets[dataset_name]
-            base_settings = study.baseline.with_values(
-                epochs=scaled_epochs(study.baseline.epochs, study, profile, experiment))
+            base_settings = study.baseline.with_values(**experiment.base)
+            base_settings = base_settings.with_values(
+                epochs=scaled_epochs(base_settings.epochs, study, profile, experiment))
             for index, value in enumerate(experiment.values):
                 settings, model = resolve(study, profile, experiment, index, dataset)
                 summary = summarize(model)

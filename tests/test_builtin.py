@@ -65,3 +65,34 @@ def test_profiles_change_budget_only():
             assert Settings.from_dict(science) == trial.settings.with_values(epochs=100)
     paper, _ = plan_study(builtin_study(), PROFILES["paper"], _infos(PROFILES["paper"]))
     assert {t.settings.epochs for t in paper.values()} == {100, 300}
+
+
+def test_the_study_carries_its_claims_and_reference_and_round_trips():
+    study = builtin_study()
+    assert len(study.claims) >= 12 and study.reference_title.startswith("Table 1")
+    import json
+
+    from study.spec import Study
+
+    stored = json.loads(json.dumps(study.to_dict()))
+    again = Study.from_dict(stored)
+    assert again.claims == study.claims and again.baseline == study.baseline
+    assert json.loads(json.dumps(again.to_dict())) == stored
+
+
+def test_the_report_knows_no_built_in_study_by_name():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sources = [root / "study" / n for n in ("report.py", "analysis.py", "claims.py", "figures.py", "stats.py")]
+    sources.append(root / "report_templates" / "report.html.j2")
+    study = builtin_study()
+    from study.config import PARAMETERS
+
+    # experiment names that are also generic parameter names (e.g. "pooling") may appear as parameters
+    names = ({e.name for e in study.experiments} - set(PARAMETERS)) | {"Table 1", "mnist", "cifar10"}
+    names |= {c.text for c in study.claims}
+    for source in sources:
+        text = source.read_text()
+        found = [n for n in names if f'"{n}"' in text or f"'{n}'" in text or (" " in n and n in text)]
+        assert not found, (source.name, found)

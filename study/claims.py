@@ -1,0 +1,318 @@
+"""Judge a study's declared claims on its stored results: supported, contradicted, inconclusive or not testable.
+
+The report knows no claim by name: a study carries its claims (``study.spec.Claim``, one test from the
+small vocabulary ``CLAIM_TESTS``), and this module evaluates whatever it is given. Multiple tests inside
+one claim are Holm-corrected together. A claim whose data cannot test it (a baseline that did not learn,
+too few learned seeds, a value not in the run) is "not testable at this budget", with the reason.
+
+    findings = check_claims(analysis)   # one Finding per claim of analysis.spec["claims"]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from study.analysis import Analysis, Block, ValueSummary, diff_with_ci, mde_text, p_is, pp
+from study.spec import Claim
+from study.stats import ALPHA, LEARNED, Paired, accuracy_verdict, collapse_rates, holm, paired_difference
+
+SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE = ("supported", "contradicted", "inconclusive",
+                                                       "not testable at this budget")
+MIN_LEARNED = 2  # a reference needs at least this many learned seeds before anything is compared with it
+
+
+@dataclass(frozen=True)
+class Finding:
+    claim: str
+    scope: str
+    test: str  # what the test does, in words
+    verdict: str
+    reason: str  # why this verdict, in one sentence
+    evidence: str  # the numbers it rests on
+    budget: str  # the profile and its budget
+
+
+class NotTestable(Exception):
+    """Raised inside a check: the data cannot test the claim (the message says why)."""
+
+
+def _block(analysis: Analysis, experiment: str, dataset: str) -> Block:
+    block = analysis.blocks.get((experiment, dataset))
+    if block is None:
+        raise NotTestable(f"{experiment} was not run on {dataset} in this profile")
+    return block
+
+
+def _value(block: Block, label: str) -> ValueSummary:
+    value = block.value(label)
+    if value is None or value.finished == 0:
+        raise NotTestable(f"{block.experiment} = {label} has no finished seed on {block.dataset}")
+    return value
+
+
+def _reference_learns(block: Block) -> None:
+    base = block.baseline
+    if base.learned < MIN_LEARNED:
+        raise NotTestable(f"the baseline {block.experiment} = {base.label} learned in {base.learned} of "
+                          f"{base.finished} seeds on {block.dataset}")
+
+
+def _comparisons(analysis: Analysis, claim: Claim, labels_of) -> list[tuple[Block, ValueSummary]]:
+    pairs = []
+    for dataset in claim.datasets:
+        block = _block(analysis, claim.experiment, dataset)
+        _reference_learns(block)
+        pairs.extend((block, _value(block, label)) for label in labels_of(block))
+    return pairs
+
+
+def _judged(pairs: list[tuple[Block, ValueSummary]]) -> list[tuple[Block, ValueSummary, float, str]]:
+    """Holm across the claim's comparisons; each gets the accuracy verdict under the claim's own family."""
+    adjusted = holm([v.paired.p for _, v in pairs])
+    return [(b, v, p, accuracy_verdict(v.paired, p, b.margin)) for (b, v), p in zip(pairs, adjusted)]
+
+
+def _evidence(judged) -> str:
+    parts = []
+    for block, value, p, verdict in judged:
+        text = f"{block.dataset} {value.label} vs {block.baseline.label}: {diff_with_ci(value.paired)}"
+        if math.isfinite(p):
+            text += f", {p_is(p, 'Holm p')}"
+        text += f", {verdict}"
+        if verdict == "equivalent":
+            text += f" (margin ±{pp(block.margin, signed=False)})"
+        elif verdict == "inconclusive" and math.isfinite(value.paired.mde):
+            text += f" (smallest detectable: {mde_text(value.paired.mde)})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _no_effect(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    judged = _judged(_comparisons(analysis, claim, lambda b: claim.values or [v.label for v in b.comparisons]))
+    verdicts = [j[3] for j in judged]
+    evidence = _evidence(judged)
+    if any(v in ("better", "worse") for v in verdicts):
+        return CONTRADICTED, "at least one value differs significantly from the baseline", evidence
+    if all(v == "equivalent" for v in verdicts):
+        widest = max(j[1].paired.rules_out for j in judged)
+        return SUPPORTED, f"every value is within its margin: no effect larger than {pp(widest, signed=False)}", evidence
+    return INCONCLUSIVE, "no value differs significantly, but not every one is shown equivalent", evidence
+
+
+def _differs(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    target, direction = claim.values[0], claim.direction or "worse"
+    judged = _judged(_comparisons(analysis, claim, lambda b: [target, *claim.equal]))
+    evidence = _evidence(judged)
+    main = [j for j in judged if j[1].label == target]
+    rest = [j for j in judged if j[1].label != target]
+    opposite = {"worse": "better", "better": "worse"}[direction]
+    if any(j[3] in (opposite, "equivalent") for j in main) or any(j[3] in ("better", "worse") for j in rest):
+        return CONTRADICTED, (f"{target} is not {direction} than the baseline" if any(
+            j[3] in (opposite, "equivalent") for j in main) else "a value said to be equal differs"), evidence
+    if all(j[3] == direction for j in main) and all(j[3] == "equivalent" for j in rest):
+        return SUPPORTED, f"{target} is significantly {direction}" + (
+            f"; {', '.join(claim.equal)} equivalent" if claim.equal else ""), evidence
+    return INCONCLUSIVE, "the tests are neither significant nor within the margin everywhere", evidence
+
+
+def _any_differs(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    judged = _judged(_comparisons(analysis, claim, lambda b: [v.label for v in b.comparisons]))
+    verdicts = [j[3] for j in judged]
+    evidence = _evidence(judged)
+    if any(v in ("better", "worse") for v in verdicts):
+        return SUPPORTED, "at least one value differs significantly from the baseline", evidence
+    if all(v == "equivalent" for v in verdicts):
+        return CONTRADICTED, "every value is equivalent to the baseline", evidence
+    return INCONCLUSIVE, "no value differs significantly, but not every one is shown equivalent", evidence
+
+
+def page_trend(rows: np.ndarray) -> float:
+    """One-sided p of Page's L test that the columns of ``rows`` (seeds x values) increase left to right."""
+    return float(scipy_stats.page_trend_test(rows, method="exact" if rows.shape[0] * rows.shape[1] <= 20
+                                             else "auto").pvalue)
+
+
+def _trend(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    order = list(claim.values)
+    increasing = (claim.direction or "increasing") == "increasing"
+    tests, evidence = [], []
+    for dataset in claim.datasets:
+        block = _block(analysis, claim.experiment, dataset)
+        _reference_learns(block)
+        values = [_value(block, label) for label in order]
+        seeds = sorted(set.intersection(*(set(v.final_by_seed) for v in values)))
+        if len(seeds) < 2:
+            raise NotTestable(f"fewer than 2 seeds shared by {', '.join(order)} on {dataset}")
+        rows = np.array([[v.final_by_seed[s] for v in values] for s in seeds])
+        if np.ptp(rows, axis=1).max() == 0:
+            raise NotTestable(f"every seed ties across {', '.join(order)} on {dataset}")
+        up, down = page_trend(rows), page_trend(rows[:, ::-1])
+        tests.append((dataset, up if increasing else down, down if increasing else up))
+        means = ", ".join(f"{v.label}: {v.final.mean * 100:.1f}%" for v in values)
+        evidence.append(f"{dataset} ({len(seeds)} seeds) {means}")
+    claimed = holm([t[1] for t in tests])
+    against = holm([t[2] for t in tests])
+    detail = "; ".join(f"{e}; Page's L test, claimed order: {p_is(c, 'Holm p')}; reverse order: {p_is(a, 'Holm p')}"
+                       for e, c, a in zip(evidence, claimed, against))
+    if any(a < ALPHA for a in against):
+        return CONTRADICTED, "accuracy follows the reverse order significantly", detail
+    if all(c < ALPHA for c in claimed):
+        return SUPPORTED, "accuracy follows the claimed order on every dataset", detail
+    return INCONCLUSIVE, "the order is not significant on every dataset", detail
+
+
+def _does_not_learn(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    checks = []
+    for dataset in claim.datasets:
+        block = _block(analysis, claim.experiment, dataset)
+        _reference_learns(block)
+        base = block.baseline
+        for label in claim.values:
+            value = _value(block, label)
+            failed = value.finished - value.learned
+            rates = collapse_rates(failed, value.finished, base.finished - base.learned, base.finished)
+            checks.append((dataset, value, rates))
+    adjusted = holm([r.p for _, _, r in checks])
+    evidence = "; ".join(
+        f"{d} {v.label}: failed to learn in {r.k} of {r.n} seeds (95% CI {r.ci[0] * 100:.0f}-{r.ci[1] * 100:.0f}%), "
+        f"baseline {r.base_k} of {r.base_n}, Boschloo {p_is(p, 'Holm p')}" for (d, v, r), p in zip(checks, adjusted))
+    if any(v.learned * 2 > v.finished for _, v, _ in checks):
+        return CONTRADICTED, "a listed value learned in most of its seeds", evidence
+    if all(r.k == r.n and p < ALPHA for (_, _, r), p in zip(checks, adjusted)):
+        return SUPPORTED, "no seed of the listed values learned, significantly more failures than the baseline", evidence
+    return INCONCLUSIVE, "failures are not significantly more frequent than the baseline's everywhere", evidence
+
+
+def _two_values(analysis: Analysis, claim: Claim, dataset: str, experiment: str | None = None):
+    block = _block(analysis, experiment or claim.experiment, dataset)
+    first, second = (_value(block, label) for label in claim.values[:2])
+    if first.learned < MIN_LEARNED and second.learned < MIN_LEARNED:
+        raise NotTestable(f"neither {first.label} ({first.learned} of {first.finished}) nor {second.label} "
+                          f"({second.learned} of {second.finished}) learned in {MIN_LEARNED} seeds on {dataset}")
+    return first, second
+
+
+def _signed(paired: Paired, what: str, hypothesis: str) -> tuple[str, str, str]:
+    evidence = f"{what}: {diff_with_ci(paired)}, paired t over {paired.n} seeds, {p_is(paired.p)}"
+    if paired.n < 2 or not math.isfinite(paired.p):
+        raise NotTestable(f"{what}: {'tied seeds' if paired.tied else 'fewer than 2 shared seeds'}")
+    if paired.p < ALPHA:
+        if paired.diff.mean > 0:
+            return SUPPORTED, hypothesis, evidence
+        return CONTRADICTED, f"significantly the opposite: not ({hypothesis})", evidence
+    return INCONCLUSIVE, f"not significant (smallest detectable: {mde_text(paired.mde)})", evidence
+
+
+def _faster_early(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    results = []
+    for dataset in claim.datasets:
+        first, second = _two_values(analysis, claim, dataset)
+        results.append(paired_difference(first.first_epoch, second.first_epoch))
+    adjusted = holm([r.p for r in results])
+    verdicts = []
+    for dataset, paired, p in zip(claim.datasets, results, adjusted):
+        adjusted_pair = Paired(paired.n, paired.diff, p, paired.sd, paired.mde)
+        verdicts.append(_signed(adjusted_pair, f"{dataset} accuracy after epoch 1, {claim.values[0]} minus "
+                                f"{claim.values[1]}", f"{claim.values[0]} is ahead after epoch 1"))
+    return _combine(verdicts)
+
+
+def _combine(verdicts: list[tuple[str, str, str]]) -> tuple[str, str, str]:
+    words = [v[0] for v in verdicts]
+    verdict = (CONTRADICTED if CONTRADICTED in words else SUPPORTED if all(w == SUPPORTED for w in words)
+               else INCONCLUSIVE)
+    return verdict, "; ".join(v[1] for v in verdicts), "; ".join(v[2] for v in verdicts)
+
+
+def _catch_up(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    verdicts = []
+    for dataset in claim.datasets:
+        short = _two_values(analysis, claim, dataset)
+        long = _two_values(analysis, claim, dataset, claim.other)
+        # seeds in which the first value learned in both runs: the claim is about a gap between trained networks
+        seeds = [s for s in short[0].seeds if short[0].outcomes.get(s) == LEARNED and long[0].outcomes.get(s) == LEARNED
+                 and all(s in v.final_by_seed for v in (*short, *long))]
+        if len(seeds) < 2:
+            raise NotTestable(f"{claim.values[0]} learned in both runs in {len(seeds)} seed(s) on {dataset}")
+        gap_short = {s: short[0].final_by_seed[s] - short[1].final_by_seed[s] for s in seeds}
+        gap_long = {s: long[0].final_by_seed[s] - long[1].final_by_seed[s] for s in seeds}
+        paired = paired_difference(gap_short, gap_long)
+        what = (f"{dataset} gap {claim.values[0]} minus {claim.values[1]}: "
+                f"{np.mean(list(gap_short.values())) * 100:+.1f} pp in {claim.experiment}, "
+                f"{np.mean(list(gap_long.values())) * 100:+.1f} pp in {claim.other}; shrinkage")
+        verdicts.append(_signed(paired, what, "the gap shrinks in the longer run"))
+    return _combine(verdicts)
+
+
+def _interaction(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    first, second = claim.datasets[:2]
+    spreads = {}
+    for dataset in (first, second):
+        block = _block(analysis, claim.experiment, dataset)
+        _reference_learns(block)
+        values = [v for v in block.values if v.finished]
+        seeds = sorted(set.intersection(*(set(v.final_by_seed) for v in values)))
+        if len(seeds) < 2:
+            raise NotTestable(f"fewer than 2 seeds shared by every value on {dataset}")
+        spreads[dataset] = [max(v.final_by_seed[s] for v in values) - min(v.final_by_seed[s] for v in values)
+                            for s in seeds]
+    a, b = np.array(spreads[first]), np.array(spreads[second])
+    evidence = (f"range of final accuracy over the values per seed: {first} {a.mean() * 100:.1f} pp "
+                f"(n={len(a)}), {second} {b.mean() * 100:.1f} pp (n={len(b)})")
+    if np.ptp(np.concatenate([a, b])) == 0:
+        raise NotTestable("the per-seed ranges are all identical")
+    p = float(scipy_stats.ttest_ind(b, a, equal_var=False).pvalue)
+    evidence += f"; Welch t-test {p_is(p)}"
+    if p < ALPHA:
+        if b.mean() > a.mean():
+            return SUPPORTED, f"the values spread accuracy more on {second}", evidence
+        return CONTRADICTED, f"the values spread accuracy more on {first}", evidence
+    return INCONCLUSIVE, "the spreads do not differ significantly", evidence
+
+
+CHECKS = {"no_effect": _no_effect, "differs": _differs, "any_differs": _any_differs, "trend": _trend,
+          "does_not_learn": _does_not_learn, "faster_early": _faster_early, "catch_up": _catch_up,
+          "interaction": _interaction}
+
+
+def describe_test(claim: Claim) -> str:
+    values = ", ".join(claim.values) if claim.values else "every value"
+    words = {
+        "no_effect": f"{values} equivalent to the baseline (95% CI inside the margin)",
+        "differs": f"{claim.values[0] if claim.values else '?'} significantly {claim.direction or 'worse'} than the "
+                   f"baseline" + (f"; {', '.join(claim.equal)} equivalent to it" if claim.equal else ""),
+        "any_differs": "some value differs significantly from the baseline",
+        "trend": f"Page's trend test for accuracy {claim.direction or 'increasing'} over {values}",
+        "does_not_learn": f"{values} fail to learn in every seed, more often than the baseline (Boschloo)",
+        "faster_early": f"accuracy after epoch 1: {values.replace(', ', ' above ', 1)} (paired t-test)",
+        "catch_up": f"gap {values.replace(', ', ' minus ', 1)} shrinks from {claim.experiment} to {claim.other} "
+                    "(paired difference-in-differences over seeds where the first learned)",
+        "interaction": f"per-seed range over the values larger on {claim.datasets[-1]} (Welch t-test)",
+    }[claim.test]
+    return words + ("; Holm across the claim's tests" if claim.test not in ("any_differs",) else "")
+
+
+def budget_text(analysis: Analysis) -> str:
+    profile = analysis.spec["profile"]
+    seeds = len(analysis.seeds_used)
+    epochs = profile.get("epochs") or analysis.spec["baseline"]["epochs"]
+    images = f"{profile.get('train_size') or 'all'}/{profile.get('test_size') or 'all'} images"
+    return f"{profile['name']}: {seeds} seeds, {epochs} epochs, {images}"
+
+
+def check_claims(analysis: Analysis) -> list[Finding]:
+    """Every claim the stored study declares, judged on this analysis (none: an empty list)."""
+    findings = []
+    budget = budget_text(analysis)
+    for raw in analysis.spec.get("claims", []):
+        claim = Claim.from_dict(raw)
+        try:
+            verdict, reason, evidence = CHECKS[claim.test](analysis, claim)
+        except NotTestable as why:
+            verdict, reason, evidence = NOT_TESTABLE, str(why), ""
+        findings.append(Finding(claim.text, claim.scope, describe_test(claim), verdict, reason, evidence, budget))
+    return findings
