@@ -337,8 +337,7 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
     spec = store.spec(study, profile)
     plan = plan_frame(store, study, profile)
     epochs = epochs_frame(store, list(plan["trial_key"].unique()))
-    configs = {r["trial_key"]: json.loads(r["config"]) for r in store.query(
-        "SELECT trial_key, config FROM planned")}
+    configs = store.configs()
     blocks = {}
     for (experiment, dataset), group in plan.groupby(["experiment", "dataset"], sort=False):
         classes = classes_of(spec, dataset)

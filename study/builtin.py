@@ -7,6 +7,8 @@ carries a documented adaptation that ``study.shapes`` checks (tests/test_builtin
 
 from __future__ import annotations
 
+import dataclasses
+
 from study.config import Settings
 from study.spec import Claim, Study, Value, experiment
 
@@ -63,13 +65,61 @@ def _stride(stride: int, same_on: tuple[str, ...]) -> Value:
     return Value(str(stride), {"stride": stride}, adapt={d: {"padding": "same"} for d in same_on}, note=note)
 
 
+# The adaptation: Table 1's learning rate 0.5 collapses to chance in about half the MNIST seeds and in every
+# CIFAR-10 seed at the budgets we measured (issue 10: 2 of 4 MNIST seeds at 8.9%/9.6% on 8,000 images, CIFAR-10
+# at 10.0% in all four), so the architecture experiments are repeated around a baseline that learns. The rule:
+# the largest learning rate of the study's own learning-rate experiment that learned in every seed on both
+# datasets. Measured: 0.1 learned in all MNIST seeds, 0.05 in all CIFAR-10 seeds (45%); the claim
+# "largest_stable" below re-checks the rule on every run's data and the report shows the verdict.
+ADAPTED_RATE = 0.05
+ADAPTED_SUFFIX = "_at_lr_0.05"
+TABLE_1_GROUP = "Table 1 as written (learning rate 0.5)"
+ADAPTED_GROUP = f"Around a baseline that learns (learning rate {ADAPTED_RATE:g}, an adaptation of Table 1)"
+ADAPTED_EXPERIMENTS = ("batch_size", "initializer", "activation", "kernel_size", "stride", "filters", "conv_layers",
+                       "pooling")
+ADAPTED_SCOPE = f"adapted baseline (learning rate {ADAPTED_RATE:g})"
+ADAPTATION_NOTE = (
+    f"Adaptation of Table 1: learning rate {ADAPTED_RATE:g} instead of 0.5 for the experiments marked "
+    f"'at lr {ADAPTED_RATE:g}'. Table 1's rate 0.5 collapsed to chance in 2 of 4 MNIST seeds (8.9% and 9.6% on all "
+    f"8,000 local images, 3 epochs) and in every CIFAR-10 seed (10.0%, 10,000 images), so around it the CIFAR-10 "
+    f"half of the study cannot say anything. Rule: the largest learning rate of the study's own learning-rate "
+    f"experiment that learned in every seed on both datasets; in those measurements 0.1 learned in every MNIST seed "
+    f"and 0.05 in every CIFAR-10 seed (45%). The claim 'the adapted learning rate follows the rule' re-checks it on "
+    f"this run's data.")
+
+
+def _adapted(exp):
+    return dataclasses.replace(exp, name=exp.name + ADAPTED_SUFFIX, base={"learning_rate": ADAPTED_RATE},
+                               group=ADAPTED_GROUP)
+
+
+def _adapted_claims(experiments) -> tuple[Claim, ...]:
+    names = {e.name for e in experiments}
+    rule = Claim(f"The adapted learning rate {ADAPTED_RATE:g} follows the rule: the largest rate of the "
+                 f"learning-rate experiment that learned in every seed on both datasets.", "largest_stable",
+                 "learning_rate", ("mnist", "cifar10"), values=(f"{ADAPTED_RATE:g}",),
+                 scope="the learning-rate experiment of this run (Table 1 baseline otherwise)")
+    again = tuple(dataclasses.replace(c, experiment=c.experiment + ADAPTED_SUFFIX,
+                                      scope=c.scope.replace("Table 1 baseline (learning rate 0.5)", ADAPTED_SCOPE)
+                                      .replace("Table 1 baseline", ADAPTED_SCOPE))
+                  for c in CLAIMS if c.experiment + ADAPTED_SUFFIX in names and not c.other)
+    return (rule, *again)
+
+
 def builtin_study() -> Study:
+    table_1 = tuple(dataclasses.replace(e, group=TABLE_1_GROUP) for e in _table_1_experiments())
+    experiments = table_1 + tuple(_adapted(e) for e in table_1 if e.name in ADAPTED_EXPERIMENTS)
     return Study(
         name="LeNet parameter study",
-        description="One parameter at a time around the LeNet baseline of Table 1, on MNIST and CIFAR-10.",
+        description="One parameter at a time around the LeNet baseline of Table 1, on MNIST and CIFAR-10, and the "
+                    "same experiments around a baseline that learns on both datasets.",
         baseline=Settings(),
-        claims=CLAIMS, reference=TABLE_1, reference_title="Table 1 of the original report",
-        experiments=(
+        claims=CLAIMS + _adapted_claims(experiments), reference=TABLE_1,
+        reference_title="Table 1 of the original report", notes=(ADAPTATION_NOTE,), experiments=experiments)
+
+
+def _table_1_experiments():
+    return (
             experiment("batch_size", "batch_size", [16, 32, 64, 128, 256],
                        description="Training batch size (validation batch stays 16)."),
             experiment("solver", "optimizer", [
@@ -106,5 +156,4 @@ def builtin_study() -> Study:
                 Value("two average", {"pooling": ("average", "average")}),
                 Value("two l2", {"pooling": ("l2", "l2")}),
             ], description="Pooling after conv layer 1 / conv layer 2."),
-        ),
     )

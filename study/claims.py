@@ -274,9 +274,34 @@ def _interaction(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
     return INCONCLUSIVE, "the spreads do not differ significantly", evidence
 
 
+def _largest_stable(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    declared = claim.values[0]
+    stable, evidence = None, []
+    blocks = [_block(analysis, claim.experiment, d) for d in claim.datasets]
+    labels = [v.label for v in blocks[0].values]
+    try:
+        ordered = sorted(labels, key=float, reverse=True)
+    except ValueError:
+        raise NotTestable(f"the values of {claim.experiment} are not numbers") from None
+    for label in ordered:
+        summaries = [_value(b, label) for b in blocks]
+        if any(len(v.seeds) > v.finished for v in summaries):
+            raise NotTestable(f"{claim.experiment} = {label} is not finished in every seed")
+        evidence.append(f"{label}: " + ", ".join(f"{b.dataset} learned {v.learned} of {v.finished}"
+                                                 for b, v in zip(blocks, summaries)))
+        if all(v.learned == v.finished for v in summaries):
+            stable = label
+            break
+    if stable is None:
+        return CONTRADICTED, "no value learned in every seed on every dataset", "; ".join(evidence)
+    if stable == declared:
+        return SUPPORTED, f"{declared} is the largest value that learned in every seed", "; ".join(evidence)
+    return CONTRADICTED, f"in this run the rule picks {stable}, not {declared}", "; ".join(evidence)
+
+
 CHECKS = {"no_effect": _no_effect, "differs": _differs, "any_differs": _any_differs, "trend": _trend,
           "does_not_learn": _does_not_learn, "faster_early": _faster_early, "catch_up": _catch_up,
-          "interaction": _interaction}
+          "interaction": _interaction, "largest_stable": _largest_stable}
 
 
 def describe_test(claim: Claim) -> str:
@@ -292,8 +317,9 @@ def describe_test(claim: Claim) -> str:
         "catch_up": f"gap {values.replace(', ', ' minus ', 1)} shrinks from {claim.experiment} to {claim.other} "
                     "(paired difference-in-differences over seeds where the first learned)",
         "interaction": f"per-seed range over the values larger on {claim.datasets[-1]} (Welch t-test)",
+        "largest_stable": f"{values} is the largest value learning in every seed on {' and '.join(claim.datasets)}",
     }[claim.test]
-    return words + ("; Holm across the claim's tests" if claim.test not in ("any_differs",) else "")
+    return words + ("; Holm across the claim's tests" if claim.test not in ("any_differs", "largest_stable") else "")
 
 
 def budget_text(analysis: Analysis) -> str:

@@ -13,26 +13,11 @@ EXPORT_COLUMNS = ["study", "experiment", "parameter", "value", "dataset", "seed"
 
 def plan_frame(store: Store, study: str | None = None, profile: str | None = None) -> pd.DataFrame:
     """One row per planned (experiment, value, dataset, seed) with its trial's status ('missing' if none)."""
-    where, params = [], []
-    if study is not None:
-        where.append("p.study = ?")
-        params.append(study)
-    if profile is not None:
-        where.append("p.profile = ?")
-        params.append(profile)
-    sql = ("SELECT p.*, COALESCE(t.status, 'missing') AS status, t.diverged_epoch, t.error, t.epochs_run, "
-           "t.train_seconds, t.params, t.macs FROM plan p LEFT JOIN trials t ON t.trial_key = p.trial_key"
-           + (" WHERE " + " AND ".join(where) if where else "")
-           + " ORDER BY p.study, p.profile, p.experiment, p.value_index, p.dataset, p.seed")
-    return pd.read_sql_query(sql, store.db, params=params)
+    return store.plan_frame(study, profile)
 
 
 def epochs_frame(store: Store, keys: list[str] | None = None) -> pd.DataFrame:
-    sql = "SELECT * FROM epochs"
-    if keys is not None:
-        frame = pd.read_sql_query(sql, store.db)
-        return frame[frame["trial_key"].isin(set(keys))].reset_index(drop=True)
-    return pd.read_sql_query(sql + " ORDER BY trial_key, epoch", store.db)
+    return store.epochs_frame(keys)
 
 
 def export_table(store: Store) -> pd.DataFrame:
@@ -49,9 +34,7 @@ def trial_listing(store: Store) -> list[dict]:
     plan = plan_frame(store)
     if plan.empty:
         return []
-    last = pd.read_sql_query(
-        "SELECT e.trial_key, e.val_accuracy FROM epochs e JOIN (SELECT trial_key, MAX(epoch) AS m FROM epochs "
-        "GROUP BY trial_key) x ON x.trial_key = e.trial_key AND x.m = e.epoch", store.db)
+    last = store.last_epochs()
     last_acc = dict(zip(last["trial_key"], last["val_accuracy"]))
     rows = []
     for key, group in plan.groupby("trial_key", sort=False):

@@ -18,6 +18,10 @@ from typing import Any, Iterable
 
 from study.errors import StudyError
 
+# Bump when the tables below change, and teach ``_migrate`` the step from the previous version.
+# Stores written before versions existed have user_version 0 and exactly the version-1 tables.
+SCHEMA_VERSION = 1
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS trials (
     trial_key TEXT PRIMARY KEY,
@@ -66,6 +70,40 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+def _columns(db: sqlite3.Connection) -> dict[str, list[str]]:
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    return {t: [row[1] for row in db.execute(f"PRAGMA table_info({t})")] for t in tables if t != "sqlite_sequence"}
+
+
+def _expected_columns() -> dict[str, list[str]]:
+    db = sqlite3.connect(":memory:")
+    db.executescript(SCHEMA)
+    return _columns(db)
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Create the tables of a new store, accept an unversioned one of the same layout, refuse the rest.
+
+    A store from a newer ``study`` (higher ``PRAGMA user_version``) or with tables of another layout
+    ends in one StudyError naming the versions; nothing is written to it.
+    """
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StudyError(f"results store {path} has schema version {version}, written by a newer version of study; "
+                         f"this one reads version {SCHEMA_VERSION}: upgrade study, or use another --store")
+    if version == SCHEMA_VERSION:
+        return
+    expected, found = _expected_columns(), _columns(db)
+    for table, columns in expected.items():
+        if table in found and found[table] != columns:
+            raise StudyError(
+                f"results store {path} has schema version {version} and its table {table!r} has columns "
+                f"{', '.join(found[table])}; this version of study (schema {SCHEMA_VERSION}) expects "
+                f"{', '.join(columns)}: move the store aside (its results cannot be read) or use another --store")
+    db.executescript(SCHEMA)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
@@ -84,13 +122,17 @@ class Store:
         if not create and not self.path.is_file():
             raise StudyError(f"results store {self.path} does not exist; run `study run --store {self.path}` first")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            _migrate(self.db, self.path)  # first: a refused store is left byte for byte as it was
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as err:
+            self.db.close()
             raise StudyError(f"results store {self.path} is not a usable SQLite file ({err})") from None
+        except StudyError:
+            self.db.close()
+            raise
         self.db.row_factory = sqlite3.Row
 
     def close(self) -> None:
@@ -168,11 +210,51 @@ class Store:
         return json.loads(row[0])
 
     def latest_run(self, study: str, profile: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM runs WHERE study=? AND profile=? ORDER BY run_id DESC LIMIT 1",
+        """The latest run record, with ``estimated_seconds`` (kept in its environment JSON; None if the run
+        had no estimate): the wall time estimated at its start, comparable with ``wall_seconds``."""
+        return self.db.execute("SELECT *, json_extract(environment, '$.estimated_seconds') AS estimated_seconds "
+                               "FROM runs WHERE study=? AND profile=? ORDER BY run_id DESC LIMIT 1",
                                (study, profile)).fetchone()
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        """Raw SQL for tests and ad-hoc inspection; the package itself uses the methods above and below."""
         return list(self.db.execute(sql, params))
+
+    def configs(self) -> dict[str, dict[str, Any]]:
+        """Every planned trial's configuration (settings, model, dataset, seed), by trial key."""
+        return {key: json.loads(config) for key, config in self.db.execute("SELECT trial_key, config FROM planned")}
+
+    def plan_frame(self, study: str | None = None, profile: str | None = None):
+        """One row per planned (experiment, value, dataset, seed) with its trial's status ('missing' if none)."""
+        import pandas as pd
+
+        where, params = [], []
+        for column, value in (("study", study), ("profile", profile)):
+            if value is not None:
+                where.append(f"p.{column} = ?")
+                params.append(value)
+        sql = ("SELECT p.*, COALESCE(t.status, 'missing') AS status, t.diverged_epoch, t.error, t.epochs_run, "
+               "t.train_seconds, t.params, t.macs FROM plan p LEFT JOIN trials t ON t.trial_key = p.trial_key"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY p.study, p.profile, p.experiment, p.value_index, p.dataset, p.seed")
+        return pd.read_sql_query(sql, self.db, params=params)
+
+    def epochs_frame(self, keys: list[str] | None = None):
+        """Every stored epoch (of the trials ``keys`` only, when given), ordered by trial and epoch."""
+        import pandas as pd
+
+        frame = pd.read_sql_query("SELECT * FROM epochs ORDER BY trial_key, epoch", self.db)
+        if keys is not None:
+            frame = frame[frame["trial_key"].isin(set(keys))].reset_index(drop=True)
+        return frame
+
+    def last_epochs(self):
+        """The last stored epoch of every trial."""
+        import pandas as pd
+
+        return pd.read_sql_query(
+            "SELECT e.* FROM epochs e JOIN (SELECT trial_key, MAX(epoch) AS m FROM epochs GROUP BY trial_key) x "
+            "ON x.trial_key = e.trial_key AND x.m = e.epoch", self.db)
 
 
 class _Transaction:

@@ -39,7 +39,7 @@ def test_every_value_is_a_valid_network_and_each_experiment_has_its_baseline(pro
     # the baseline trial shared by the experiments is one trial per (dataset, seed)
     baseline_keys = {r.trial_key for r in rows if r.is_baseline and r.experiment != "learning_rate_long"}
     seeds = PROFILES[profile].seeds or 4
-    assert len(baseline_keys) == 2 * seeds
+    assert len(baseline_keys) == 2 * seeds * 2  # Table 1's baseline and the adapted one, per dataset and seed
 
 
 def test_stride_adaptations_are_needed_and_sufficient():
@@ -58,13 +58,29 @@ def test_stride_adaptations_are_needed_and_sufficient():
 
 
 def test_profiles_change_budget_only():
+    """Across profiles, every (experiment, value, dataset) trains the same network with the same settings;
+    only the epochs (by one ratio per profile), the seeds and the data subsets differ."""
+    def science(profile):
+        trials, rows = plan_study(builtin_study(), profile, _infos(profile))
+        out = {}
+        for row in rows:
+            trial = trials[row.trial_key]
+            settings = trial.settings.to_dict()
+            epochs = settings.pop("epochs")
+            out[(row.experiment, row.value, row.dataset)] = (settings, trial.model.to_dict(), epochs)
+        return out, {r.seed for r in rows}
+
+    paper, paper_seeds = science(PROFILES["paper"])
+    assert {e for _, _, e in paper.values()} == {100, 300}
     for profile in PROFILES.values():
-        trials, _ = plan_study(builtin_study(), profile, _infos(profile))
-        for trial in trials.values():
-            science = {k: v for k, v in trial.settings.to_dict().items() if k != "epochs"}
-            assert Settings.from_dict(science) == trial.settings.with_values(epochs=100)
-    paper, _ = plan_study(builtin_study(), PROFILES["paper"], _infos(PROFILES["paper"]))
-    assert {t.settings.epochs for t in paper.values()} == {100, 300}
+        mine, seeds = science(profile)
+        assert mine.keys() == paper.keys(), profile.name
+        ratios = set()
+        for key, (settings, model, epochs) in mine.items():
+            assert (settings, model) == paper[key][:2], (profile.name, key)
+            ratios.add(round(epochs / paper[key][2], 6) if profile.epochs else 1.0)
+        assert len(ratios) == 1 or profile.epochs == 1, (profile.name, ratios)  # one scale (1 epoch floors)
+        assert seeds <= paper_seeds and len(seeds) == (profile.seeds or len(paper_seeds))
 
 
 def test_the_study_carries_its_claims_and_reference_and_round_trips():

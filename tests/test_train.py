@@ -96,3 +96,36 @@ def test_initial_weights_depend_on_the_seed_alone():
     other = build_model(config, seed=4).get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     assert not np.array_equal(first[0], other[0])
+
+
+@pytest.mark.parametrize("optimizer, rate", [("sgd", 0.05), ("adam", 0.001)])
+def test_one_epoch_of_the_trainer_matches_keras_fit_on_the_same_weights_and_batch_order(optimizer, rate):
+    """The project trainer is `model.fit` without the per-step Python: same numbers to float tolerance."""
+    from types import SimpleNamespace
+
+    import keras
+    import numpy as np
+
+    from study import fastfit
+    from study.model import build_model, make_optimizer
+
+    settings = SMALL.with_values(epochs=1, optimizer=optimizer, learning_rate=rate, batch_size=16, val_batch_size=8)
+    config = settings.model_config((28, 28, 1), 10)
+    rng = np.random.default_rng(0)
+    data = SimpleNamespace(x_train=rng.random((100, 28, 28, 1), dtype=np.float32),
+                           y_train=rng.integers(0, 10, 100).astype(np.int32),
+                           x_test=rng.random((40, 28, 28, 1), dtype=np.float32),
+                           y_test=rng.integers(0, 10, 40).astype(np.int32))
+    seed, rows = 3, []
+    fastfit.fit(config, settings, seed, data, lambda row: rows.append(row) or True)
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(config, seed=seed)
+    model.compile(optimizer=make_optimizer(optimizer, rate), loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=["accuracy"])
+    order = np.random.default_rng(seed).permutation(100)  # the trainer's first-epoch batch order
+    history = model.fit(data.x_train[order], data.y_train[order], batch_size=16, epochs=1, shuffle=False,
+                        validation_data=(data.x_test, data.y_test), validation_batch_size=8, verbose=0).history
+    ours = rows[0]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert ours[key] == pytest.approx(history[key][0], rel=1e-4, abs=1e-5), key
