@@ -33,6 +33,7 @@ class ValueSummary:
     note: str
     seeds: list[int]
     status: dict[str, int]  # ok, diverged, failed, missing -> count of seeds
+    keys: dict[int, str]  # seed -> trial key
     outcomes: dict[int, str]  # seed -> learned / collapsed / diverged (finished seeds only)
     final_by_seed: dict[int, float]  # every finished seed: collapsed at its accuracy, diverged at chance
     final: Interval  # over every finished seed, inside [0, 1]
@@ -172,7 +173,8 @@ def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, classes: int) -> list[
         params, macs = rows["params"].dropna(), rows["macs"].dropna()
         summaries.append(ValueSummary(
             label=str(label), index=int(index), is_baseline=bool(rows["is_baseline"].max()), note=rows["note"].iloc[0],
-            seeds=seeds, status={k: int(v) for k, v in status.items()}, outcomes=dict(sorted(outcomes.items())),
+            seeds=seeds, status={k: int(v) for k, v in status.items()},
+            keys={seed: key for key, seed in sorted(seed_of.items(), key=lambda kv: kv[1])}, outcomes=dict(sorted(outcomes.items())),
             final_by_seed=dict(sorted(final.items())), final=mean_ci(list(final.values()), bounds=UNIT),
             final_learned=mean_ci([a for s, a in final.items() if outcomes[s] == LEARNED], bounds=UNIT),
             train_seconds=mean_ci(list(trained["train_seconds"].dropna())),

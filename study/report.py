@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from study.analysis import Analysis, analyse, diff_with_ci, mde_text, outcome_text, pp, verdict_rows
+from report_templates import template_folder
+from study.analysis import Analysis, Block, analyse, diff_with_ci, mde_text, outcome_text, pp, verdict_rows
 from study.claims import Finding, budget_text, check_claims
 from study.config import ModelConfig
 from study.results import export_table
@@ -27,7 +28,7 @@ from study.shapes import conv_output_size, summarize
 from study.stats import ALPHA, CHANCE_MARGIN, RULES, VERDICT_WORDS
 from study.store import Store
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "report_templates"
+TEMPLATES = template_folder()  # package data: found in a wheel install as in a checkout
 TEMPLATE = "report.html.j2"
 EXTRA = (("Pooling (per conv layer)", "pooling"), ("Padding", "padding"), ("Weight initialisation", "initializer"),
          ("Dense units", "dense_units"))
@@ -203,16 +204,18 @@ def can_tell(analysis: Analysis) -> list[dict]:
         blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset]
         if not blocks:
             continue
-        bases = {b.baseline.label + str(b.baseline.seeds): b.baseline for b in blocks}
-        learned = sum(v.learned for v in bases.values())
-        finished = sum(v.finished for v in bases.values())
+        bases: dict[frozenset, Block] = {}
+        for b in blocks:  # one entry per baseline trial set, named by the first experiment that uses it
+            bases.setdefault(frozenset(b.baseline.keys.values()), b)
+        baselines = "; ".join(f"{b.experiment} = {b.baseline.label}: learned {b.baseline.learned} of "
+                              f"{b.baseline.finished}" for b in bases.values())
         mdes = [b.mde for b in blocks if math.isfinite(b.mde)]
         margins = [b.margin for b in blocks if math.isfinite(b.margin)]
         spreads = [b.spread for b in blocks if math.isfinite(b.spread)]
         compared = sum(len(b.comparisons) for b in blocks)
         decisive = sum(b.decisive for b in blocks)
         rows.append({
-            "dataset": dataset, "baselines": f"{learned} of {finished} baseline seeds learned",
+            "dataset": dataset, "baselines": baselines,
             "spread": pp(sorted(spreads)[len(spreads) // 2], False) if spreads else "–",
             "mde": mde_text(sorted(mdes)[len(mdes) // 2]) if mdes else "–",
             "margin": ", ".join(sorted({pp(m, False) for m in margins})) or "–",
