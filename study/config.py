@@ -57,6 +57,64 @@ def check_float(what: str, value: Any, minimum_exclusive: float = 0.0) -> float:
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """One study parameter: its type, what it accepts, and a line of help (the README lists these)."""
+
+    name: str
+    kind: str  # int, float, choice, ints (one per conv layer), choices (one per conv layer)
+    help: str
+    minimum: float = 1
+    accepted: tuple[str, ...] = ()
+
+    def check(self, value: Any, where: str | None = None) -> Any:
+        """``value`` if acceptable (tuples for the per-layer kinds), else a one-line ConfigError."""
+        where = where or self.name
+        if self.kind == "int":
+            return check_int(where, value, int(self.minimum))
+        if self.kind == "float":
+            return check_float(where, value, self.minimum)
+        if self.kind == "choice":
+            return check_choice(where, value, self.accepted)
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} must be a list with one entry per conv layer, got {value!r}")
+        single = Parameter(self.name, "int" if self.kind == "ints" else "choice", self.help, self.minimum,
+                           self.accepted)
+        return tuple(single.check(item, f"{where}[{i}]") for i, item in enumerate(value))
+
+    @property
+    def accepts(self) -> str:
+        """What is accepted, in words."""
+        if self.kind in ("choice", "choices"):
+            return ("one per conv layer of: " if self.kind == "choices" else "") + ", ".join(self.accepted)
+        if self.kind == "float":
+            return f"a number > {self.minimum:g}"
+        return ("one per conv layer, each " if self.kind == "ints" else "") + f"an integer >= {self.minimum:g}"
+
+
+# The study's vocabulary, stated once: Settings, ModelConfig, apply_values, study files and the README use it.
+PARAMETER_TABLE = (
+    Parameter("epochs", "int", "training epochs (Table 1: 100; a profile scales it)"),
+    Parameter("batch_size", "int", "training batch size (Table 1: 32)"),
+    Parameter("val_batch_size", "int", "validation batch size (Table 1: 16)"),
+    Parameter("learning_rate", "float", "solver learning rate (Table 1: 0.5)", minimum=0.0),
+    Parameter("optimizer", "choice", "solver (Table 1: sgd)", accepted=OPTIMIZERS),
+    Parameter("activation", "choice", "activation of every conv and hidden dense layer (Table 1: relu)",
+              accepted=ACTIVATIONS),
+    Parameter("conv_filters", "ints", "filters per conv layer (Table 1: 20, 50)"),
+    Parameter("kernel_size", "int", "square kernel of every conv layer (Table 1: 5)"),
+    Parameter("stride", "int", "stride of every conv layer (Table 1: 1)"),
+    Parameter("pool_size", "int", "pooling window and stride (Table 1: 2)"),
+    Parameter("pooling", "choices", "pooling after each conv layer (LeNet: max, max)", accepted=POOLINGS),
+    Parameter("padding", "choice", "conv padding (Equation 4 with zero padding: valid)", accepted=PADDINGS),
+    Parameter("initializer", "choice", "initialiser of every conv and dense kernel (Keras default: glorot_uniform)",
+              accepted=INITIALIZERS),
+    Parameter("dense_units", "int", "units of the hidden dense layer (LeNet: 500)"),
+    Parameter("conv_layers", "int", "number of conv layers, each with its pooling (Table 1: 2)", minimum=0),
+)
+PARAMETER = {p.name: p for p in PARAMETER_TABLE}
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """A LeNet-style network: N x (conv -> optional pool), flatten, dense, softmax."""
 
@@ -78,22 +136,14 @@ class ModelConfig:
         for i, size in enumerate(self.input_shape):
             check_int(f"input_shape[{i}]", size, 1)
         check_int("num_classes", self.num_classes, 2)
-        for i, filters in enumerate(self.conv_filters):
-            check_int(f"conv_filters[{i}]", filters, 1)
-        check_int("kernel_size", self.kernel_size, 1)
-        check_int("stride", self.stride, 1)
-        check_choice("padding", self.padding, PADDINGS)
+        for name in ("conv_filters", "kernel_size", "stride", "padding", "pooling", "pool_size", "activation",
+                     "initializer", "dense_units"):
+            PARAMETER[name].check(getattr(self, name))
         if len(self.pooling) != len(self.conv_filters):
             raise ConfigError(
                 f"pooling has {len(self.pooling)} entries for {len(self.conv_filters)} conv layers; "
                 "give one of max, average, l2, none per conv layer"
             )
-        for kind in self.pooling:
-            check_choice("pooling", kind, POOLINGS)
-        check_int("pool_size", self.pool_size, 1)
-        check_choice("activation", self.activation, ACTIVATIONS)
-        check_choice("initializer", self.initializer, INITIALIZERS)
-        check_int("dense_units", self.dense_units, 1)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -127,11 +177,8 @@ class Settings:
     dense_units: int = 500  # LeNet
 
     def __post_init__(self) -> None:
-        check_int("epochs", self.epochs, 1)
-        check_int("batch_size", self.batch_size, 1)
-        check_int("val_batch_size", self.val_batch_size, 1)
-        check_float("learning_rate", self.learning_rate)
-        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        for name in ("epochs", "batch_size", "val_batch_size", "learning_rate", "optimizer"):
+            PARAMETER[name].check(getattr(self, name))
         if not isinstance(self.conv_filters, tuple) or not isinstance(self.pooling, tuple):
             raise ConfigError("conv_filters and pooling must be tuples")
         # The model fields are validated by ModelConfig itself.
@@ -166,15 +213,15 @@ class Settings:
 
 SETTING_FIELDS = tuple(f.name for f in dataclasses.fields(Settings))
 # The study vocabulary: every Settings field plus "conv_layers" (the number of conv layers).
-PARAMETERS = SETTING_FIELDS + ("conv_layers",)
+PARAMETERS = tuple(p.name for p in PARAMETER_TABLE)
+assert set(PARAMETERS) == set(SETTING_FIELDS) | {"conv_layers"}, "PARAMETER_TABLE and Settings disagree"
 
 
-def _as_tuple(name: str, value: Any, length: int, item_check) -> tuple:
+def _as_tuple(value: Any, length: int) -> Any:
+    """A single per-layer value broadcast to every conv layer; lists become tuples (checked by the caller)."""
     if isinstance(value, (list, tuple)):
-        items = tuple(value)
-    else:
-        items = (value,) * length
-    return tuple(item_check(f"{name}[{i}]", item) for i, item in enumerate(items))
+        return tuple(value)
+    return (value,) * length
 
 
 def apply_values(settings: Settings, values: dict[str, Any]) -> Settings:
@@ -183,7 +230,7 @@ def apply_values(settings: Settings, values: dict[str, Any]) -> Settings:
     values = dict(values)
     layers = values.pop("conv_layers", None)
     if layers is not None:
-        check_int("conv_layers", layers, 0)
+        PARAMETER["conv_layers"].check(layers)
         base_filters = values.get("conv_filters", settings.conv_filters) or (20,)
         base_pooling = values.get("pooling", settings.pooling) or ("max",)
         if isinstance(base_filters, int):
@@ -198,18 +245,12 @@ def apply_values(settings: Settings, values: dict[str, Any]) -> Settings:
         if name not in SETTING_FIELDS:
             raise ConfigError(f"unknown parameter {name!r}; accepted: {', '.join(PARAMETERS)}")
         if name == "conv_filters":
-            value = _as_tuple(name, value, len(settings.conv_filters), lambda w, v: check_int(w, v, 1))
+            value = PARAMETER[name].check(_as_tuple(value, len(settings.conv_filters)))
         elif name == "pooling":
-            n = len(changes.get("conv_filters", settings.conv_filters))
-            value = _as_tuple(name, value, n, lambda w, v: check_choice(w, v, POOLINGS))
-        elif name == "learning_rate":
-            value = check_float(name, value)
-        elif name in ("optimizer", "activation", "initializer", "padding"):
-            accepted = {"optimizer": OPTIMIZERS, "activation": ACTIVATIONS,
-                        "initializer": INITIALIZERS, "padding": PADDINGS}[name]
-            value = check_choice(name, value, accepted)
+            value = PARAMETER[name].check(_as_tuple(value, len(changes.get("conv_filters", settings.conv_filters))))
         else:
-            value = check_int(name, value, 1)
+            value = PARAMETER[name].check(value)
+            value = float(value) if name == "learning_rate" else value
         changes[name] = value
     if "conv_filters" in changes and "pooling" not in changes:
         n = len(changes["conv_filters"])
