@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 PROFILE ?= quick
 STORE ?= output/study.sqlite
 STAMP := $(VENV)/.installed
+# GPU=1: the CUDA build of TensorFlow (NVIDIA GPUs, Linux) instead of the CPU-only one. To switch an
+# existing .venv, remove it first (both builds install the same `tensorflow` package).
+TF_EXTRA := $(if $(GPU),gpu,cpu)
 
 .PHONY: install report run test bench clean
 
@@ -14,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,$(TF_EXTRA)]'
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
 
@@ -13,9 +14,33 @@ DEFAULT_STORE = "output/study.sqlite"
 store_option = click.option("--store", default=DEFAULT_STORE, show_default=True, type=click.Path(dir_okay=False),
                             help="The SQLite results store.")
 profile_option = click.option("--profile", default="quick", show_default=True,
-                              help="Budget profile: smoke, quick or paper.")
+                              help="Budget profile: smoke, quick, standard or paper.")
 study_option = click.option("--study", "study_file", default=None, type=click.Path(dir_okay=False),
                             help="A TOML study file; default: the built-in LeNet study.")
+
+
+def budget_options(command):
+    """--epochs, --train-size, --test-size and --seeds: a custom budget on top of --profile (study.budget)."""
+    for flag, what in reversed((("--epochs", "Epochs of the baseline (other epoch counts scale by the same ratio)."),
+                                ("--train-size", "Training images per dataset (a stratified subset)."),
+                                ("--test-size", "Validation images per dataset (a stratified subset)."),
+                                ("--seeds", "How many of the study's seeds."))):
+        command = click.option(flag, type=int, default=None, help=what + " Overrides the profile.")(command)
+    return command
+
+
+def resolve_profile(profile: str, study_file: str | None, spec, flags: dict):
+    """The chosen profile with the study file's [profile] table and the budget flags applied, checked
+    against the study's seeds and datasets (a custom budget gets a name of its own)."""
+    from study.budget import check_budget, profile_table, resolve_budget
+    from study.data import load_dataset
+    from study.spec import get_profile
+
+    chosen, origins = resolve_budget(get_profile(profile), profile_table(study_file), flags, study_file or "")
+    if origins:
+        full = {name: load_dataset(name, 1, 1, spec.data_seed).full_sizes for name in spec.datasets}
+        check_budget(chosen, origins, full, len(spec.seeds))
+    return chosen
 
 
 def load_study(study_file: str | None):
@@ -109,30 +134,105 @@ def shapes(input_shape: str, study_file: str | None, experiment: str | None) -> 
 @click.option("--threads", type=int, default=None,
               help="TensorFlow threads per trial (default: cores / workers locally, all cores on a cluster).")
 @click.option("--no-progress", is_flag=True, help="No progress bar, one log line per trial only.")
+@budget_options
 def run(profile: str, study_file: str | None, store: str, scheduler: str | None, workers: int | None,
-        threads: int | None, no_progress: bool) -> None:
+        threads: int | None, no_progress: bool, epochs: int | None, train_size: int | None,
+        test_size: int | None, seeds: int | None) -> None:
     """Train every trial of the study that the store does not have yet.
 
     \b
     Example:  study run --profile smoke
               study run --study my.toml --scheduler tcp://10.0.0.5:8786
+              study run --epochs 3 --train-size 8000 --test-size 1000 --seeds 4
     Safe to interrupt: finished trials are kept and a rerun trains only the rest.
+    A custom budget is stored and reported under its own name (e.g. custom-e3-tr8000-te1000-s4).
+    The first line estimates the time (see `study plan`).
     """
+    from study.estimate import calibrate
     from study.runner import run_study
-    from study.spec import get_profile
 
-    chosen = get_profile(profile)
     spec = load_study(study_file)
+    chosen = resolve_profile(profile, study_file, spec, {"epochs": epochs, "train_size": train_size,
+                                                         "test_size": test_size, "seeds": seeds})
     if workers is not None and workers < 0:
         raise StudyError(f"--workers must be >= 0, got {workers}")
     if threads is not None and threads < 1:
         raise StudyError(f"--threads must be >= 1, got {threads}")
     counts = run_study(spec, chosen, store, scheduler=scheduler, workers=workers, threads=threads,
-                       progress=not no_progress)
+                       progress=not no_progress, calibration=lambda: calibrate(store))
     click.echo(f"{counts['planned']} trials: {counts['stored']} already stored, {counts['trained']} trained "
                f"({counts['diverged']} diverged, {counts['failed']} failed) -> {store}")
     if counts["failed"]:
         sys.exit(1)
+
+
+@cli.command()
+@profile_option
+@study_option
+@store_option
+@click.option("--workers", type=int, default=None,
+              help="Estimate for this many workers (default: this machine's, one per core).")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan and estimate as one JSON object.")
+@click.option("--recalibrate", is_flag=True, help="Measure this machine again instead of using the cached calibration.")
+@budget_options
+def plan(profile: str, study_file: str | None, store: str, workers: int | None, as_json: bool, recalibrate: bool,
+         epochs: int | None, train_size: int | None, test_size: int | None, seeds: int | None) -> None:
+    """Show what a run would train and cost, before running it: trials, images, MACs and wall time.
+
+    \b
+    Example:  study plan --profile paper --workers 16
+              study plan --epochs 3 --train-size 8000 --json
+    The time comes from a calibration measured once per machine (about 15 s, kept beside the store
+    as calibration.json) and a list schedule of the trials, longest first, on the workers.
+    """
+    import json
+
+    from study.estimate import calibrate, duration, estimate_run, longest_first, quantity, trial_cost
+    from study.runner import dataset_infos, default_workers
+    from study.store import Store
+    from study.trials import plan_study
+
+    spec = load_study(study_file)
+    chosen = resolve_profile(profile, study_file, spec, {"epochs": epochs, "train_size": train_size,
+                                                         "test_size": test_size, "seeds": seeds})
+    if workers is not None and workers < 1:
+        raise StudyError(f"--workers must be >= 1, got {workers}")
+    started = time.perf_counter()
+    infos, described = dataset_infos(spec, chosen)
+    load_seconds = {name: (time.perf_counter() - started) / len(described) for name in described}
+    trials, _ = plan_study(spec, chosen, infos)
+    done = set()
+    if os.path.isfile(store):
+        with Store(store, create=False) as db:
+            done = db.done_keys()
+    calibration = calibrate(store, refresh=recalibrate)
+    sizes = {name: (info["train_size"], info["test_size"]) for name, info in described.items()}
+    missing = [trial_cost(t, sizes) for t in longest_first([t for k, t in trials.items() if k not in done], sizes,
+                                                           calibration)]
+    here = default_workers()
+    estimates = {n: estimate_run(missing, n, calibration, load_seconds) for n in dict.fromkeys((here, workers or here))}
+    chosen_estimate = estimates[workers or here]
+    stored = len(trials) - len(missing)
+    if as_json:
+        click.echo(json.dumps({
+            "study": spec.name, "profile": chosen.name, "trials": len(trials), "stored": stored,
+            "to_train": len(missing), "workers": chosen_estimate.workers, "images": chosen_estimate.images,
+            "macs": chosen_estimate.macs, "estimated_seconds": round(chosen_estimate.seconds, 1),
+            "this_machine": {"workers": here, "estimated_seconds": round(estimates[here].seconds, 1)},
+            "calibration": calibration.to_dict(),
+        }, sort_keys=True))
+        return
+    click.echo(f"{spec.name} [{chosen.name}]: {len(trials)} trials, {stored} stored, {len(missing)} to train")
+    click.echo(f"to train: {chosen_estimate.images:,} images (training and validation, all epochs), "
+               f"{quantity(chosen_estimate.macs)} multiply-accumulates")
+    line = f"estimated wall time: {duration(estimates[here].seconds)} on this machine ({here} workers)"
+    if workers and workers != here:
+        line += f", {duration(chosen_estimate.seconds)} on {workers} workers as fast as one core here"
+    click.echo(line)
+    c = calibration
+    click.echo(f"calibration: {c.macs_per_second / 1e9:.1f} G MACs/s per worker, {c.step_seconds * 1e3:.1f} ms per "
+               f"step, {c.trial_seconds:.2f} s per trial, {c.trace_seconds:.2f} s per graph trace, "
+               f"{c.startup_seconds:.1f} s startup ({c.source})")
 
 
 @cli.command(name="list")

@@ -37,6 +37,7 @@ IDX_FILES = {
 IDX_LAYOUT = "a folder with " + ", ".join(f"{name}.gz" for name in IDX_FILES.values())
 CIFAR_LAYOUT = ("cifar-10-batches-py/ (data_batch_1..5, test_batch) or an image folder "
                 "cifar10/train/<class>/*.jpg and cifar10/test/<class>/*.jpg")
+CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
 IMAGE_FOLDER_LAYOUT = "train/<class>/*.jpg|png and test/<class>/*.jpg|png"
 
 
@@ -130,11 +131,27 @@ def _format_of(folder: Path) -> str | None:
         return None
     if _idx_paths(folder):
         return "idx"
-    if (folder / "data_batch_1").is_file() and (folder / "test_batch").is_file():
+    if all((folder / name).is_file() for name in CIFAR_FILES):
         return "cifar-pickle"
     if _is_image_folder(folder):
         return "image-folder"
     return None
+
+
+def _missing_files(folder: Path) -> list[str]:
+    """The files a folder lacks when it holds part of a known layout ([] if none or all of it)."""
+    if not folder.is_dir():
+        return []
+    idx = {stem: (folder / f"{stem}.gz").is_file() or (folder / stem).is_file() for stem in IDX_FILES.values()}
+    if any(idx.values()):
+        return [f"{stem}.gz" for stem, found in idx.items() if not found]
+    cifar = {name: (folder / name).is_file() for name in CIFAR_FILES}
+    if any(cifar.values()):
+        return [name for name, found in cifar.items() if not found]
+    splits = {split: (folder / split).is_dir() for split in ("train", "test")}
+    if any(splits.values()):
+        return [f"{split}/" for split, found in splits.items() if not found]
+    return []
 
 
 def locate(name: str, allow_download: bool = True) -> Location:
@@ -156,6 +173,12 @@ def locate(name: str, allow_download: bool = True) -> Location:
             fmt = _format_of(candidate)
             if fmt:
                 return Location(name, str(candidate.resolve()), fmt)
+            missing = _missing_files(candidate)
+            if missing:  # never download over (or beside) a user's partial copy
+                raise DataError(
+                    f"dataset {name!r}: {candidate} is incomplete: missing {', '.join(missing)}; "
+                    f"expected {known.layout} (complete the folder, or remove it to use the next location)"
+                )
     if allow_download and os.environ.get("STUDY_NO_DOWNLOAD", "") in ("", "0"):
         return Location(name, "", "keras-download")
     raise DataError(

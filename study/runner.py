@@ -19,6 +19,7 @@ from typing import Callable
 from study.data import load_dataset
 from study.environment import environment
 from study.errors import StudyError
+from study.estimate import DEFAULT, Calibration, duration, estimate_run, longest_first, trial_cost
 from study.spec import Profile, Study
 from study.store import Store
 from study.trials import DatasetInfo, Trial, plan_study
@@ -29,8 +30,12 @@ def dataset_infos(study: Study, profile: Profile) -> tuple[dict[str, DatasetInfo
     infos, described = {}, {}
     for name in study.datasets:
         data = load_dataset(name, profile.train_size, profile.test_size, study.data_seed)
+        # A subset as large as the dataset is all of it: keyed as "all", so budgets that give the same data
+        # give the same trial keys (study.budget).
+        train_size, test_size = (None if size is None or size >= full else size
+                                 for size, full in zip((profile.train_size, profile.test_size), data.full_sizes))
         infos[name] = DatasetInfo(name, data.input_shape, len(data.classes), data.fingerprint,
-                                  profile.train_size, profile.test_size, study.data_seed)
+                                  train_size, test_size, study.data_seed)
         described[name] = data.describe()
     return infos, described
 
@@ -58,32 +63,42 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _estimated_cost(trial: Trial) -> float:
-    images = (trial.dataset.train_size or 50000) + (trial.dataset.test_size or 10000) / 3
-    return trial.settings.epochs * images * (trial.macs + 1e5) * (1 + 32 / trial.settings.batch_size)
-
-
 def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | None = None,
               workers: int | None = None, threads: int | None = None, progress: bool = True,
-              log: Callable[[str], None] | None = None) -> dict:
-    """Train every missing trial of ``study`` under ``profile``; returns counts for the caller."""
+              log: Callable[[str], None] | None = None,
+              calibration: Calibration | Callable[[], Calibration] | None = None) -> dict:
+    """Train every missing trial of ``study`` under ``profile``; returns counts for the caller.
+
+    With a ``calibration`` (study.estimate; a callable is called only if something is to train) the
+    first line and the run record carry the estimated wall time."""
     started = time.perf_counter()
     infos, described = dataset_infos(study, profile)
+    load_seconds = time.perf_counter() - started
     trials, rows = plan_study(study, profile, infos)  # validates every configuration first
     store = Store(store_path)
     try:
         store.save_plan(study.name, profile.name, study_spec(study, profile, described), rows,
                         {key: trial_config(trial) for key, trial in trials.items()})
         done = store.done_keys()
-        missing = sorted((t for k, t in trials.items() if k not in done), key=_estimated_cost, reverse=True)
+        sizes = {name: (info["train_size"], info["test_size"]) for name, info in described.items()}
+        pending = [t for k, t in trials.items() if k not in done]
+        if callable(calibration):  # measured (or read from its cache) only when there is something to train
+            calibration = calibration() if pending else None
+        missing = longest_first(pending, sizes, calibration or DEFAULT)
         workers = default_workers() if workers is None else workers
+        estimate = None if calibration is None else estimate_run(
+            [trial_cost(t, sizes) for t in missing], workers, calibration,
+            {name: load_seconds / len(described) for name in described})
         if threads is None and not scheduler:  # split this machine's cores between the workers
             threads = max(1, (os.cpu_count() or 1) // max(1, workers))
         env = environment(profile=profile.name, scheduler=scheduler or ("in-process" if workers == 0 else "local"),
-                          workers=workers, threads_per_worker=threads)
+                          workers=workers, threads_per_worker=threads,
+                          **({} if estimate is None else {"estimated_seconds": round(time.perf_counter() - started
+                                                                                     + estimate.seconds, 1)}))
         say = log or (lambda line: print(line, file=sys.stderr))
         say(f"{study.name} [{profile.name}]: {len(trials)} trials, {len(trials) - len(missing)} stored, "
-            f"{len(missing)} to train")
+            f"{len(missing)} to train" + (f", estimated {duration(estimate.seconds)} on {estimate.workers} "
+                                          f"worker{'s' * (estimate.workers > 1)}" if estimate and missing else ""))
         counts = {"planned": len(trials), "stored": len(trials) - len(missing), "trained": 0,
                   "failed": 0, "diverged": 0, "started": time.perf_counter(), "devices": set()}
         if missing:  # a run record describes where and how trials were trained

@@ -42,6 +42,7 @@ class LayerRow:
     params: int
     macs: int  # multiply-accumulates per image in the forward pass
     formula: str  # how output_shape was computed, for the report
+    note: str = ""  # something a reader should know that is not an error (e.g. skipped input pixels)
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,9 @@ def layer_table(config: ModelConfig) -> tuple[LayerRow, ...]:
     for index, filters in enumerate(config.conv_filters, start=1):
         name = f"conv{index}"
         kernel, stride = config.kernel_size, config.stride
-        if stride > kernel:
-            raise ConfigError(
-                f"{name}: stride {stride} > kernel {kernel} skips input pixels (input {height}x{width}); "
-                f"use a stride <= {kernel}"
-            )
+        # Legal in Keras and common (1x1 convolutions with stride 2 in residual shortcuts): a note, not an error.
+        note = (f"stride {stride} > kernel {kernel}: {stride - kernel} of every {stride} rows and columns "
+                "of the input are never read") if stride > kernel else ""
         if config.padding == "valid" and (kernel > height or kernel > width):
             raise ConfigError(
                 f"{name}: feature map shrinks below 1x1: input {height}x{width}, "
@@ -87,7 +86,7 @@ def layer_table(config: ModelConfig) -> tuple[LayerRow, ...]:
         new_w, _ = _spatial(width, kernel, stride, config.padding)
         params = kernel * kernel * channels * filters + filters
         macs = new_h * new_w * filters * kernel * kernel * channels
-        rows.append(LayerRow(name, "conv", (new_h, new_w, filters), params, macs, formula))
+        rows.append(LayerRow(name, "conv", (new_h, new_w, filters), params, macs, formula, note))
         height, width, channels = new_h, new_w, filters
         kind = config.pooling[index - 1]
         if kind != "none":

@@ -12,6 +12,10 @@
     parameter = "kernel_size"
     values = [3, 5, {label = "7 same", kernel_size = 7, padding = "same"}]
 
+    [profile]                         # optional: a budget over --profile's (study.budget); flags override it
+    name = "overnight"
+    epochs = 10
+
 Every mistake ends in one ``ConfigError`` line naming the key or value and what is accepted.
 """
 
@@ -26,7 +30,7 @@ from study.data import KNOWN
 from study.errors import ConfigError
 from study.spec import DEFAULT_SEEDS, Experiment, Study, Value, label_of
 
-STUDY_KEYS = ("name", "description", "datasets", "seeds", "data_seed", "baseline", "experiments")
+STUDY_KEYS = ("name", "description", "datasets", "seeds", "data_seed", "baseline", "experiments", "profile")
 EXPERIMENT_KEYS = ("name", "parameter", "values", "datasets", "epochs_factor", "description")
 VALUE_KEYS = ("label", "note", "adapt")
 
@@ -71,6 +75,10 @@ def _value(where: str, parameter: str, raw: Any, baseline: Settings) -> Value:
 
 def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
     _unknown(source, data, STUDY_KEYS)
+    if "profile" in data:  # a budget: read by study.budget.profile_table, checked here before anything runs
+        from study.budget import check_profile_table
+
+        check_profile_table(data["profile"], source)
     try:
         baseline = Settings.from_dict(data.get("baseline", {}))
     except ConfigError as err:

@@ -29,16 +29,42 @@ def init_tensorflow(threads: int | None = None) -> dict[str, Any]:
         return dict(_INITIALISED)
     import tensorflow as tf
 
+    from study.console import quiet_tensorflow_logger
+
+    quiet_tensorflow_logger()
     if threads:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+    gpus = _choose_gpu(tf)
     tf.config.experimental.enable_op_determinism()
     _INITIALISED.update({
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
         "devices": [d.device_type for d in tf.config.list_logical_devices()],
+        "gpus": [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus],
     })
     return dict(_INITIALISED)
+
+
+def _choose_gpu(tf) -> list:
+    """A local cluster worker (``STUDY_ONE_GPU_PER_WORKER``) keeps one GPU, by its worker number."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus and os.environ.get("STUDY_ONE_GPU_PER_WORKER"):
+        from study.devices import gpu_for_worker
+
+        try:
+            from distributed import get_worker
+
+            name = get_worker().name
+        except (ImportError, ValueError):
+            name = None
+        index = gpu_for_worker(name, len(gpus))
+        if index is not None:
+            tf.config.set_visible_devices(gpus[index], "GPU")
+            gpus = [gpus[index]]
+    for gpu in gpus:  # a worker takes the memory it needs, not the whole card
+        tf.config.experimental.set_memory_growth(gpu, True)
+    return gpus
 
 
 def _finite(value: float) -> bool:

@@ -39,7 +39,7 @@ def _run(args, env=None):
 def test_unknown_profile_is_one_clean_line(tmp_path):
     out = _run(["run", "--profile", "huge", "--store", str(tmp_path / "s.sqlite")])
     assert out.returncode == 2
-    assert out.stderr.strip() == "error: unknown profile 'huge'; accepted: smoke, quick, paper"
+    assert out.stderr.strip() == "error: unknown profile 'huge'; accepted: smoke, quick, standard, paper"
 
 
 def test_missing_dataset_is_one_clean_line_without_traceback(tmp_path):

@@ -147,3 +147,31 @@ def test_shared_datasets_have_the_documented_shapes_and_class_counts(monkeypatch
     assert cifar.location.format == "image-folder" and cifar.full_sizes == (50000, 10000)
     assert cifar.x_train.shape == (500, 32, 32, 3) and np.bincount(cifar.y_test).tolist() == [20] * 10
     assert cifar.classes[0] == "airplane" and cifar.classes[-1] == "truck"
+
+
+@pytest.mark.parametrize("folder,remove,missing", [
+    ("mnist", "t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+    ("cifar-10-batches-py", "data_batch_4", "data_batch_4"),
+    ("cifar-10-batches-py", "test_batch", "test_batch"),
+])
+def test_incomplete_dataset_folder_names_the_missing_file_and_is_never_downloaded(data_dir, monkeypatch, folder,
+                                                                                   remove, missing):
+    monkeypatch.delenv("STUDY_NO_DOWNLOAD")  # a download would be allowed, yet the partial copy is an error
+    (data_dir / folder / remove).unlink()
+    name = "mnist" if folder == "mnist" else "cifar10"
+    with pytest.raises(DataError, match=rf"dataset '{name}': .*{folder} is incomplete: missing {missing}; expected"):
+        locate(name)
+
+
+def test_study_data_reports_an_incomplete_folder_in_one_error_line(data_dir, monkeypatch):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    monkeypatch.delenv("STUDY_NO_DOWNLOAD")
+    (data_dir / "mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
+    study = Path(sys.executable).parent / "study"
+    done = subprocess.run([str(study), "data", "mnist"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "would be downloaded" not in done.stdout
+    assert done.stderr.splitlines() == [next(line for line in done.stderr.splitlines() if line.startswith("error:"))]
+    assert "is incomplete: missing t10k-labels-idx1-ubyte.gz" in done.stderr

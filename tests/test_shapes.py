@@ -96,9 +96,11 @@ def test_pool_that_shrinks_below_1x1_names_the_pool_layer():
         layer_table(ModelConfig(stride=2))
 
 
-def test_stride_larger_than_kernel_drops_pixels_and_is_rejected():
-    with pytest.raises(ConfigError, match=r"^conv1: stride 2 > kernel 1 skips input pixels"):
-        layer_table(ModelConfig(kernel_size=1, stride=2))
+def test_stride_larger_than_kernel_is_a_note_with_the_keras_shape():
+    rows = layer_table(ModelConfig(kernel_size=1, stride=2, conv_filters=(8,), pooling=("none",)))
+    assert rows[0].output_shape == (14, 14, 8)  # floor((28 - 1)/2) + 1, as Keras computes it
+    assert rows[0].note == "stride 2 > kernel 1: 1 of every 2 rows and columns of the input are never read"
+    assert all(row.note == "" for row in layer_table(ModelConfig()))
 
 
 @pytest.mark.parametrize("field,value,accepted", [

@@ -52,3 +52,30 @@ def test_invalid_toml_and_missing_file(tmp_path):
         load_study_file(path)
     with pytest.raises(ConfigError, match="does not exist"):
         load_study_file(tmp_path / "none.toml")
+
+
+def test_study_file_that_is_not_text_is_one_line(tmp_path):
+    path = tmp_path / "random.toml"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(ConfigError, match=r"random.toml is not text: byte 0x80 at offset 128 is not UTF-8; expected"):
+        load_study_file(path)
+
+
+@pytest.mark.parametrize("adapt,message", [
+    ({"imagenet": {"padding": "same"}}, "adapt names dataset 'imagenet', which this experiment does not use; "
+                                        "accepted: mnist"),
+    ({"cifar10": {"padding": "same"}}, "adapt names dataset 'cifar10', which this experiment does not use"),
+    ({"mnist": "same"}, "adapt must be a table of dataset = {parameter = value}"),
+])
+def test_adaptation_for_a_dataset_the_experiment_does_not_use_is_an_error(adapt, message):
+    values = [3, {"kernel_size": 7, "adapt": adapt}]
+    data = {**GOOD, "experiments": [{"name": "k", "parameter": "kernel_size", "values": values}]}
+    with pytest.raises(ConfigError) as err:
+        parse_study(data)
+    assert message in str(err.value)
+
+
+def test_adaptation_for_a_dataset_in_use_is_accepted():
+    values = [3, {"kernel_size": 7, "adapt": {"mnist": {"padding": "same"}}}]
+    study = parse_study({**GOOD, "experiments": [{"name": "k", "parameter": "kernel_size", "values": values}]})
+    assert study.experiments[0].values[1].params_for("mnist")["padding"] == "same"

@@ -1,0 +1,301 @@
+"""What a run will cost before it starts: images, multiply-accumulates and wall time on N workers.
+
+    calibration = calibrate("output/study.sqlite")      # measured once per machine, cached beside the store
+    estimate = estimate_run(missing_trials, sizes, calibration, workers=2)
+    estimate.seconds, estimate.macs
+
+The time model, per trial on one single-threaded worker:
+
+    trial_seconds + epochs x ((3 x train images + validation images) x MACs per image / macs_per_second
+                              + (train steps + validation steps) x step_seconds)
+
+(training costs about three forward passes per image, forward and backward; validation one), plus
+``trace_seconds`` when the worker has not traced that graph yet (``study.fastfit`` keeps 24 per worker,
+oldest dropped first) and the dataset's load time the first time a worker uses it. Trials are
+submitted longest first and each goes to the worker that is free first (list scheduling, as Dask
+does with the runner's queue); the run adds ``startup_seconds`` (Dask cluster, TensorFlow import in
+the workers, shutdown). The constants are measured by ``measure_calibration`` in a subprocess that
+trains the baseline LeNet for a few seconds on random data of both input shapes with one thread,
+as a worker does. Trials that diverge stop early, so the estimate is an upper bound for them.
+
+This module imports TensorFlow only inside ``measure_calibration`` (run as ``python -m study.estimate``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+GRAPH_CACHE = 24  # traced graphs kept per worker: study.fastfit._CACHE_LIMIT
+CLUSTER_SECONDS = 3.0  # LocalCluster start (0.9 s) and close (2.0 s), measured on 2 cores (docs/PERFORMANCE.md)
+CALIBRATION_FILE = "calibration.json"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The measured constants of the time model for one machine (see the module docstring)."""
+
+    macs_per_second: float  # multiply-accumulates per second of one single-threaded worker
+    step_seconds: float  # fixed cost of one batch step, training or validation
+    trial_seconds: float  # per trial: fresh seeded weights, optimiser reset, Dask task, store write
+    trace_seconds: float  # build and trace a graph the worker has not traced yet
+    startup_seconds: float  # per run: Dask cluster start and close, TensorFlow import in the workers
+    machine: str = ""  # what it was measured on (CPU, cores, TensorFlow, trainer version)
+    source: str = ""  # where it came from: measured now, or the cache file
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# Order-of-magnitude constants of the development machine (2 cores of an AMD EPYC): used to order trials
+# longest first when no calibration is at hand; only their ratios matter there.
+DEFAULT = Calibration(macs_per_second=1.4e10, step_seconds=6e-4, trial_seconds=0.15, trace_seconds=1.2,
+                      startup_seconds=8.0, machine="default", source="built-in constants")
+
+
+def machine_key() -> str:
+    """What a calibration is valid for: CPU model, cores, TensorFlow version and trainer version."""
+    from importlib import metadata
+
+    from study.environment import cpu_model
+    from study.trials import TRAINER_VERSION
+
+    try:
+        tensorflow = metadata.version("tensorflow-cpu")
+    except metadata.PackageNotFoundError:
+        try:
+            tensorflow = metadata.version("tensorflow")
+        except metadata.PackageNotFoundError:
+            tensorflow = "none"
+    return f"{cpu_model()} x{os.cpu_count()}, tensorflow {tensorflow}, trainer {TRAINER_VERSION}"
+
+
+# ------------------------------------------------------------------ calibration
+
+def calibration_path(store_path: str | Path) -> Path:
+    return Path(store_path).parent / CALIBRATION_FILE
+
+
+def save_calibration(path: str | Path, calibration: Calibration) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(calibration.to_dict(), indent=1, sort_keys=True) + "\n")
+
+
+def load_calibration(path: str | Path) -> Calibration | None:
+    """The cached calibration at ``path`` if it was measured on this machine, else None."""
+    try:
+        data = json.loads(Path(path).read_text())
+        fields = {f.name for f in dataclasses.fields(Calibration)}
+        calibration = Calibration(**{k: v for k, v in data.items() if k in fields})
+    except (OSError, ValueError, TypeError):
+        return None
+    if calibration.machine != machine_key():
+        return None
+    return dataclasses.replace(calibration, source=str(path))
+
+
+def calibrate(store_path: str | Path, refresh: bool = False) -> Calibration:
+    """The calibration cached beside the store, or a fresh measurement (about 15 s) saved there."""
+    path = calibration_path(store_path)
+    cached = None if refresh else load_calibration(path)
+    if cached is not None:
+        return cached
+    out = subprocess.run([sys.executable, "-m", "study.estimate"], capture_output=True, text=True,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if out.returncode != 0:
+        from study.errors import StudyError
+
+        raise StudyError(f"calibration failed: {(out.stderr.strip().splitlines() or ['no output'])[-1]}")
+    calibration = Calibration(**json.loads(out.stdout.strip().splitlines()[-1]))
+    save_calibration(path, calibration)
+    return dataclasses.replace(calibration, source=f"measured now, saved in {path}")
+
+
+def measure_calibration(images: int = 512, validation: int = 256, epochs: int = 2) -> Calibration:
+    """Train the baseline LeNet on random data of both input shapes with one thread, as a worker does.
+
+    Per shape: trial 1 (batch 32) traces the graph, trial 2 (batch 32) and trial 3 (batch 128) reuse it.
+    Steady epochs give macs_per_second and step_seconds (least squares over the two batch sizes);
+    trial 2's time beyond its epochs gives trial_seconds; trial 1 minus trial 2 gives trace_seconds.
+    """
+    started = time.perf_counter()
+    from study.train import init_tensorflow
+
+    init_tensorflow(threads=1)
+    from study.fastfit import fit
+
+    import_seconds = time.perf_counter() - started
+    import numpy as np
+
+    from study.config import Settings
+    from study.shapes import summarize
+
+    rng = np.random.default_rng(0)
+    rows, traces, overheads = [], [], []
+    for shape in ((28, 28, 1), (32, 32, 3)):
+        data = _RandomData(rng.random((images, *shape), dtype=np.float32), rng.integers(0, 10, images, dtype=np.int32),
+                           rng.random((validation, *shape), dtype=np.float32),
+                           rng.integers(0, 10, validation, dtype=np.int32))
+        base = Settings(epochs=epochs, learning_rate=0.01)
+        config = base.model_config(shape)
+        macs = summarize(config).macs
+        walls = []
+        for seed, batch in ((1, 32), (2, 32), (3, 128)):
+            settings = base.with_values(batch_size=batch)
+            epochs_seen: list[dict] = []
+            begin = time.perf_counter()
+            fit(config, settings, seed, data, lambda row: epochs_seen.append(row) or True)
+            walls.append(time.perf_counter() - begin)
+            if seed > 1:
+                steps = math.ceil(images / batch) + math.ceil(validation / settings.val_batch_size)
+                rows += [((3 * images + validation) * macs, steps, e["epoch_seconds"]) for e in epochs_seen]
+            if seed == 2:
+                overheads.append(walls[-1] - sum(e["epoch_seconds"] for e in epochs_seen))
+        traces.append(walls[0] - walls[1])
+    work, steps, seconds = (np.array(column, dtype=float) for column in zip(*rows))
+    (per_mac, per_step), *_ = np.linalg.lstsq(np.column_stack([work, steps]), seconds, rcond=None)
+    if per_step < 0:  # noise: all of it is compute
+        per_mac, per_step = float(work @ seconds / (work @ work)), 0.0
+    return Calibration(macs_per_second=1 / per_mac, step_seconds=float(per_step),
+                       trial_seconds=max(0.0, float(np.mean(overheads))),
+                       trace_seconds=max(0.0, float(np.mean(traces))),
+                       startup_seconds=CLUSTER_SECONDS + import_seconds, machine=machine_key(), source="measured")
+
+
+@dataclass(frozen=True)
+class _RandomData:
+    x_train: object
+    y_train: object
+    x_test: object
+    y_test: object
+
+
+# ------------------------------------------------------------------ the model
+
+@dataclass(frozen=True)
+class TrialCost:
+    """One trial as the time model sees it."""
+
+    key: str
+    dataset: str
+    graph: str  # trials with the same graph share one trace on a worker
+    epochs: int
+    train_images: int
+    test_images: int
+    macs: int  # forward multiply-accumulates per image
+    batch_size: int
+    val_batch_size: int
+
+    @property
+    def total_macs(self) -> int:
+        return self.epochs * (3 * self.train_images + self.test_images) * self.macs
+
+    @property
+    def images(self) -> int:
+        return self.epochs * (self.train_images + self.test_images)
+
+    def seconds(self, calibration: Calibration) -> float:
+        """Time on a worker that has traced this graph and loaded this dataset already."""
+        steps = math.ceil(self.train_images / self.batch_size) + math.ceil(self.test_images / self.val_batch_size)
+        return calibration.trial_seconds + self.epochs * (
+            (3 * self.train_images + self.test_images) * self.macs / calibration.macs_per_second
+            + steps * calibration.step_seconds)
+
+
+def trial_cost(trial, sizes: dict[str, tuple[int, int]]) -> TrialCost:
+    """``trial`` (a ``study.trials.Trial``) with the real image counts of its dataset (``sizes``)."""
+    settings, model = trial.settings, trial.model
+    train, test = sizes[trial.dataset.name]
+    graph = repr((dataclasses.replace(model, initializer="glorot_uniform"), settings.optimizer))  # fastfit._cache_key
+    return TrialCost(trial.key, trial.dataset.name, graph, settings.epochs, train, test, trial.macs,
+                     settings.batch_size, settings.val_batch_size)
+
+
+def longest_first(trials: Iterable, sizes: dict[str, tuple[int, int]], calibration: Calibration = DEFAULT) -> list:
+    """The runner's submission order of ``trials``: most expensive first (stable for equal costs)."""
+    return sorted(trials, key=lambda trial: trial_cost(trial, sizes).seconds(calibration), reverse=True)
+
+
+def makespan(costs: list[TrialCost], workers: int, calibration: Calibration,
+             data_seconds: dict[str, float] | None = None) -> float:
+    """List scheduling: each trial, in the given order, goes to the worker that is free first; a worker
+    pays ``trace_seconds`` for a graph it does not hold (FIFO cache of ``GRAPH_CACHE``) and
+    ``data_seconds[dataset]`` the first time it uses a dataset. Returns when the last worker is done."""
+    workers = max(1, workers)
+    free = [(0.0, index) for index in range(workers)]
+    traced = [OrderedDict() for _ in range(workers)]
+    loaded = [set() for _ in range(workers)]
+    finish = 0.0
+    for cost in costs:
+        at, index = heapq.heappop(free)
+        seconds = cost.seconds(calibration)
+        if cost.graph not in traced[index]:
+            seconds += calibration.trace_seconds
+            if len(traced[index]) >= GRAPH_CACHE:
+                traced[index].popitem(last=False)
+            traced[index][cost.graph] = None
+        if cost.dataset not in loaded[index]:
+            seconds += (data_seconds or {}).get(cost.dataset, 0.0)
+            loaded[index].add(cost.dataset)
+        finish = max(finish, at + seconds)
+        heapq.heappush(free, (at + seconds, index))
+    return finish
+
+
+@dataclass(frozen=True)
+class Estimate:
+    trials: int
+    images: int  # training and validation images over all epochs
+    macs: int  # multiply-accumulates: 3 per training image and MAC, 1 per validation image and MAC
+    workers: int
+    seconds: float  # wall time: startup plus the list schedule (0 when nothing is to train)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def estimate_run(costs: list[TrialCost], workers: int, calibration: Calibration,
+                 data_seconds: dict[str, float] | None = None) -> Estimate:
+    """The estimate for training ``costs`` (already in submission order) on ``workers`` workers
+    (0 = in this process: no cluster, one at a time)."""
+    seconds = 0.0
+    if costs:
+        startup = calibration.startup_seconds - (CLUSTER_SECONDS if workers == 0 else 0.0)
+        seconds = startup + makespan(costs, workers, calibration, data_seconds)
+    return Estimate(len(costs), sum(c.images for c in costs), sum(c.total_macs for c in costs), max(1, workers),
+                    seconds)
+
+
+def quantity(count: float) -> str:
+    """``950``, ``12.3 M``, ``4.56 G``, ``1.23 T``, ``7.89 P``: counts of images or MACs, readable."""
+    for factor, unit in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M")):
+        if count >= factor:
+            return f"{count / factor:.3g} {unit}"
+    return f"{count:,.0f}"
+
+
+def duration(seconds: float) -> str:
+    """``42 s``, ``3.5 min``, ``7.2 h`` or ``3.1 days``."""
+    if seconds < 100:
+        return f"{seconds:.0f} s"
+    if seconds < 6000:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+if __name__ == "__main__":  # the calibration subprocess: one JSON line on stdout
+    result = measure_calibration()
+    print(json.dumps(result.to_dict()))

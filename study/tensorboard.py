@@ -1,0 +1,102 @@
+"""Export the store for TensorBoard: each trial's per-epoch scalars and the HParams plugin's summary.
+
+    study export --format tensorboard --out output/tensorboard
+    tensorboard --logdir output/tensorboard
+
+One run folder per trial, ``<dataset>/<experiment=value>/seed<N>-<key>`` (a trial shared by several
+experiments, like the baseline, appears once, under its first use). Each run holds the scalars
+``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` and ``epoch_seconds`` per epoch and its
+hyperparameters (every setting, dataset, seed, uses); the top folder holds the HParams experiment
+(parameters and final metrics), so the HParams dashboard can sort and filter the whole study.
+This module imports TensorFlow (it writes TensorFlow event files); the report never does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from study.errors import StudyError
+from study.store import Store
+
+MARKER = ".study-tensorboard"  # a folder with this file was written here and may be replaced
+SCALARS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
+METRICS = {"val_accuracy": "final validation accuracy", "val_loss": "final validation loss",
+           "accuracy": "final training accuracy", "loss": "final training loss", "train_seconds": "training seconds"}
+
+
+def hparam_value(value: Any) -> bool | int | float | str:
+    """TensorBoard takes bool, number or string: lists become text, None 'none'.
+
+    >>> hparam_value([20, 50]), hparam_value(None), hparam_value(0.5)
+    ('[20, 50]', 'none', 0.5)
+    """
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return "none" if value is None else json.dumps(value)
+
+
+def trial_hparams(config: dict[str, Any], uses: list[str], status: str) -> dict[str, Any]:
+    """The flat hyperparameters of one stored trial (its settings, dataset, seed, where it is used)."""
+    values = {name: hparam_value(value) for name, value in config.get("settings", {}).items()}
+    values.update(dataset=config["dataset"], seed=int(config["seed"]), uses="; ".join(uses), status=status,
+                  train_size=hparam_value(config.get("train_size")))
+    return values
+
+
+def _folder_name(text: str) -> str:
+    return re.sub(r"[^\w.=+-]+", "_", text).strip("_") or "trial"
+
+
+def _prepare(out: Path) -> None:
+    if out.exists() and any(out.iterdir()):
+        if not (out / MARKER).exists():
+            raise StudyError(f"--out {out} is a folder with other files; give a new or empty folder "
+                             "(a folder written by an earlier tensorboard export is replaced)")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by `study export --format tensorboard`; replaced by the next export\n")
+
+
+def export_tensorboard(store: Store, out: str | Path) -> int:
+    """Write every stored trial of ``store`` under ``out``; returns the number of runs written."""
+    out = Path(out)
+    trials = store.query("SELECT trial_key, dataset, seed, config, status, train_seconds FROM trials "
+                         "ORDER BY dataset, trial_key")
+    uses: dict[str, list[str]] = {}
+    for row in store.query("SELECT DISTINCT trial_key, experiment, value FROM plan ORDER BY experiment, value_index"):
+        uses.setdefault(row["trial_key"], []).append(f"{row['experiment']}={row['value']}")
+    epochs: dict[str, list] = {}
+    for row in store.query("SELECT * FROM epochs ORDER BY trial_key, epoch"):
+        epochs.setdefault(row["trial_key"], []).append(row)
+    _prepare(out)
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import api as hp
+
+    runs = []
+    for trial in trials:
+        key = trial["trial_key"]
+        used = uses.get(key, ["unplanned"])
+        values = trial_hparams(json.loads(trial["config"]), used, trial["status"])
+        runs.append(values)
+        folder = out / _folder_name(trial["dataset"]) / _folder_name(used[0]) / f"seed{trial['seed']}-{key[:8]}"
+        writer = tf.summary.create_file_writer(str(folder))
+        with writer.as_default():
+            hp.hparams(values, trial_id=key)
+            for epoch in epochs.get(key, []):
+                for name in SCALARS:
+                    if epoch[name] is not None:  # a diverged epoch's NaN loss is stored as NULL
+                        tf.summary.scalar(name, epoch[name], step=epoch["epoch"])
+            if trial["train_seconds"] is not None and epochs.get(key):
+                tf.summary.scalar("train_seconds", trial["train_seconds"], step=epochs[key][-1]["epoch"])
+        writer.close()
+    names = sorted({name for values in runs for name in values})
+    writer = tf.summary.create_file_writer(str(out))
+    with writer.as_default():
+        hp.hparams_config(hparams=[hp.HParam(name) for name in names],
+                          metrics=[hp.Metric(tag, display_name=text) for tag, text in METRICS.items()])
+    writer.close()
+    return len(runs)

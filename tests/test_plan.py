@@ -1,0 +1,131 @@
+"""Cost before the run: the time model, its list schedule, `study plan` and the estimate a run records."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from study.cli import cli
+from study.estimate import Calibration, TrialCost, duration, estimate_run, makespan, quantity
+from study.runner import run_study
+from study.spec import Profile, get_profile
+from study.store import Store
+from study.studyfile import load_study_file
+from test_budget import TINY_STUDY, calibrated, fill_store
+
+# One second per trial-second of work: MACs at 1 per second, no per-step cost, no fixed costs.
+UNIT = Calibration(macs_per_second=1.0, step_seconds=0.0, trial_seconds=0.0, trace_seconds=0.0, startup_seconds=0.0)
+
+
+def cost(seconds: float, graph: str = "g", dataset: str = "mnist") -> TrialCost:
+    """A trial of ``seconds`` under UNIT: one epoch, one training image of seconds/3 MACs, no validation."""
+    return TrialCost(key=f"{graph}-{seconds}", dataset=dataset, graph=graph, epochs=1, train_images=1, test_images=0,
+                     macs=seconds / 3, batch_size=32, val_batch_size=16)
+
+
+def test_list_schedule_gives_each_trial_to_the_first_free_worker():
+    costs = [cost(s) for s in (7, 5, 4, 3, 1)]
+    # worker A: 7, then 3 (free at 7 before B at 9) -> 10; worker B: 5, 4, then 1 -> 10
+    assert makespan(costs, 2, UNIT) == 10
+    assert makespan(costs, 1, UNIT) == 20
+    assert makespan(costs, 5, UNIT) == 7
+    assert makespan(costs, 0, UNIT) == 20  # in-process: one at a time
+
+
+def test_list_schedule_traces_each_graph_once_per_worker_and_loads_each_dataset_once():
+    traced = Calibration(macs_per_second=1.0, step_seconds=0.0, trial_seconds=0.5, trace_seconds=2.0,
+                         startup_seconds=0.0)
+    costs = [cost(3, "a"), cost(3, "a"), cost(3, "b", "cifar10"), cost(3, "a")]
+    # one worker: 4 x (3 + 0.5) + traces of a and b + loads of mnist (1) and cifar10 (4)
+    assert makespan(costs, 1, traced, {"mnist": 1.0, "cifar10": 4.0}) == pytest.approx(14 + 4 + 5)
+    # two workers: A gets a, a(+trace +load) -> 3.5+2+1, then 3.5 -> 10; B gets a, b -> 3.5+2+1 + 3.5+2+4 = 16
+    assert makespan(costs, 2, traced, {"mnist": 1.0, "cifar10": 4.0}) == pytest.approx(16)
+
+
+def test_estimate_counts_images_and_macs_and_adds_startup():
+    calibration = Calibration(macs_per_second=1e6, step_seconds=0.01, trial_seconds=0.2, trace_seconds=1.0,
+                              startup_seconds=5.0)
+    one = TrialCost("k", "mnist", "g", epochs=2, train_images=100, test_images=50, macs=1000, batch_size=32,
+                    val_batch_size=16)
+    estimate = estimate_run([one, one], 2, calibration)
+    assert (estimate.trials, estimate.images, estimate.macs, estimate.workers) == (2, 600, 2 * 2 * 350 * 1000, 2)
+    per_trial = 0.2 + 2 * (350 * 1000 / 1e6 + (4 + 4) * 0.01)  # 0.2 + 2 x (0.35 + 0.08) = 1.06
+    assert estimate.seconds == pytest.approx(5.0 + 1.0 + per_trial)
+    assert estimate_run([], 2, calibration).seconds == 0
+
+
+def test_duration_is_short_and_readable():
+    assert [duration(s) for s in (42, 210, 7 * 3600, 5 * 86400)] == ["42 s", "3.5 min", "7.0 h", "5.0 days"]
+    assert [quantity(n) for n in (950, 12_345_678, 4.56e9, 1.234e12, 7.89e15)] == [
+        "950", "12.3 M", "4.56 G", "1.23 T", "7.89 P"]
+
+
+@pytest.fixture
+def tiny_store(tmp_path, data_dir):
+    """The tiny study with the first two of its four trials stored, and a calibration beside the store."""
+    study_file = tmp_path / "tiny.toml"
+    study_file.write_text(TINY_STUDY)
+    store = tmp_path / "s.sqlite"
+    fill_store(store, load_study_file(study_file), Profile("test", seeds=None, epochs=None, train_size=None,
+                                                          test_size=None), keep=lambda index: index < 2)
+    calibrated(store)
+    return study_file, store
+
+
+def test_plan_json_counts_stored_trials_and_estimates(tiny_store):
+    study_file, store = tiny_store
+    # the whole tiny data as a custom budget: the same trial keys as the stored ones (planned with "all")
+    result = CliRunner().invoke(cli, ["plan", "--study", str(study_file), "--store", str(store), "--json",
+                                      "--workers", "3", "--epochs", "2", "--seeds", "2", "--train-size", "60",
+                                      "--test-size", "30"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    # kernel 3 and 5 (the baseline) x seeds 1, 2 = 4 trials, 2 stored; 2 to train, 2 epochs of 60 + 30 images
+    assert {k: plan[k] for k in ("study", "profile", "trials", "stored", "to_train", "workers", "images")} == {
+        "study": "tiny", "profile": "custom-e2-tr60-te30-s2", "trials": 4, "stored": 2, "to_train": 2,
+        "workers": 3, "images": 2 * 2 * (60 + 30)}
+    assert plan["macs"] == sum(2 * (3 * 60 + 30) * macs for macs in plan_macs(study_file, store))
+    assert plan["estimated_seconds"] > 5.0 and plan["this_machine"]["workers"] >= 1
+    assert plan["calibration"]["macs_per_second"] == 1e10
+    assert not (store.parent / "s.sqlite-plan").exists()
+
+
+def plan_macs(study_file, store):
+    """Forward MACs per image of the trials the store does not have yet."""
+    with Store(store) as db:
+        rows = db.query("SELECT p.config FROM planned p LEFT JOIN trials t USING (trial_key) WHERE t.trial_key IS NULL")
+    return [json.loads(row["config"])["macs"] for row in rows]
+
+
+def test_plan_text_names_counts_cost_and_time(tiny_store):
+    study_file, store = tiny_store
+    result = CliRunner().invoke(cli, ["plan", "--study", str(study_file), "--store", str(store), "--workers", "16",
+                                      "--train-size", "60", "--test-size", "30", "--epochs", "2", "--seeds", "2"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "tiny [custom-e2-tr60-te30-s2]: 4 trials, 2 stored, 2 to train"
+    macs = sum(2 * (3 * 60 + 30) * m for m in plan_macs(study_file, store))
+    assert lines[1] == (f"to train: 360 images (training and validation, all epochs), "
+                        f"{quantity(macs)} multiply-accumulates")
+    assert lines[2].startswith("estimated wall time: ") and lines[2].endswith(
+        " on 16 workers as fast as one core here")
+    assert lines[3].startswith("calibration: 10.0 G MACs/s per worker, 1.0 ms per step, 0.10 s per trial, "
+                               "1.00 s per graph trace, 5.0 s startup (")
+
+
+def test_run_prints_the_estimate_first_and_records_it(tmp_path, data_dir):
+    study_file = tmp_path / "one.toml"
+    study_file.write_text(TINY_STUDY.replace("values = [3, 5]", "values = [5]").replace("seeds = [1, 2]", "seeds = [1]")
+                          .replace("epochs = 2", "epochs = 1"))
+    store = tmp_path / "s.sqlite"
+    calibration = Calibration(macs_per_second=1e10, step_seconds=1e-3, trial_seconds=0.1, trace_seconds=1.0,
+                              startup_seconds=5.0)
+    lines = []
+    run_study(load_study_file(study_file), get_profile("smoke"), store, workers=0, threads=1, progress=False,
+              log=lines.append, calibration=lambda: calibration)
+    assert lines[0].startswith("tiny [smoke]: 1 trials, 0 stored, 1 to train, estimated ")
+    assert lines[0].endswith(" s on 1 worker")
+    with Store(store) as db:
+        run = dict(db.latest_run("tiny", "smoke"))
+    assert run["estimated_seconds"] > 1.1 and run["wall_seconds"] > 0
+    assert json.loads(run["environment"])["estimated_seconds"] == run["estimated_seconds"]
