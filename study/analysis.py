@@ -18,8 +18,8 @@ import pandas as pd
 from study import stats
 from study.results import epochs_frame, plan_frame
 from study.stats import (ALPHA, COLLAPSED, DECISIVE, DIVERGED, LEARNED, Interval, Paired, Rates, collapse_rates,
-                         equivalence_margin, holm, mean_ci, minimum_detectable_effect, outcome, paired_difference,
-                         t_half_width)
+                         equivalence_margin, equivalence_reach, holm, mean_ci, minimum_detectable_effect, outcome,
+                         paired_difference)
 from study.store import Store
 
 UNIT = (0.0, 1.0)
@@ -62,6 +62,15 @@ class ValueSummary:
     @property
     def finished(self) -> int:
         return len(self.outcomes)
+
+    @property
+    def all_diverged(self) -> bool:
+        return self.finished > 0 and self.count(DIVERGED) == self.finished
+
+    @property
+    def mixed(self) -> bool:
+        """Some but not all finished seeds learned: its accuracy is a mixture of two regimes."""
+        return 0 < self.learned < self.finished
 
     @property
     def learns(self) -> bool | None:
@@ -112,8 +121,8 @@ class Block:
 
     @property
     def confirmable_margin(self) -> float:
-        """The smallest equivalence margin a true zero difference would be confirmed within (CI half-width)."""
-        return t_half_width(self.spread, self.seeds)
+        """The finest equivalence margin these seeds confirm with 80% power when the true difference is zero."""
+        return equivalence_reach(self.spread, self.seeds)
 
     def value(self, label: str) -> ValueSummary | None:
         return next((v for v in self.values if v.label == label), None)
@@ -185,8 +194,8 @@ def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, classes: int) -> list[
 
 
 def _pooled_sd(pairs: list[Paired]) -> tuple[float, int]:
-    """Pooled SD of the paired differences of the block's testable comparisons, and their largest n."""
-    usable = [p for p in pairs if p.n >= 2 and math.isfinite(p.sd)]
+    """Pooled SD of the paired differences of the block's testable comparisons (ties left out), and their n."""
+    usable = [p for p in pairs if p.n >= 2 and math.isfinite(p.sd) and p.sd > 0]
     if not usable:
         return math.nan, max((p.n for p in pairs), default=0)
     dof = sum(p.n - 1 for p in usable)
@@ -194,11 +203,13 @@ def _pooled_sd(pairs: list[Paired]) -> tuple[float, int]:
     return math.sqrt(variance), max(p.n for p in usable)
 
 
-def compare(block: Block) -> None:
-    """Test every value against the block's baseline: collapse rates, all-seeds and learned-only accuracy."""
+def compare(block: Block, margin: float) -> None:
+    """Test every value against the block's baseline: collapse rates, all-seeds and learned-only accuracy.
+
+    ``margin`` is the dataset's equivalence margin (one per dataset, see ``dataset_margins``)."""
     base = block.baseline
     others = block.comparisons
-    block.margin = equivalence_margin(base.final_learned.mean)
+    block.margin = margin
     base_failed = base.finished - base.learned
     base_learned_seeds = base.learned_only()
     for value in others:
@@ -206,16 +217,18 @@ def compare(block: Block) -> None:
         value.paired_learned = paired_difference(value.learned_only(), base_learned_seeds)
         value.rates = collapse_rates(value.finished - value.learned, value.finished, base_failed, base.finished)
     for attr, target in (("paired", "p_holm"), ("paired_learned", "p_holm_learned")):
-        for value, p in zip(others, holm([getattr(v, attr).p for v in others])):
+        # a value that diverged in every seed is judged by its rate alone: no t-test against a constant
+        raw = [math.nan if v.all_diverged else getattr(v, attr).p for v in others]
+        for value, p in zip(others, holm(raw)):
             setattr(value, target, p)
-    for value, p in zip(others, holm([v.rates.p for v in others])):
+    tested = [v for v in others if v.finished and base.finished]
+    for value, p in zip(tested, holm([v.rates.p for v in tested], untested_count=True)):
         value.p_rate_holm = p
     for value in others:
-        all_diverged = value.finished > 0 and value.count(DIVERGED) == value.finished
         value.verdict = stats.verdict(value.paired, value.p_holm, block.margin, value_learned=value.learned,
-                                      base_learned=base.learned, all_diverged=all_diverged)
+                                      base_learned=base.learned, all_diverged=value.all_diverged)
         value.verdict_learned = stats.accuracy_verdict(value.paired_learned, value.p_holm_learned, block.margin)
-    block.spread, block.seeds = _pooled_sd([v.paired for v in others if v.paired is not None])
+    block.spread, block.seeds = _pooled_sd([v.paired for v in others if v.paired is not None and not v.all_diverged])
 
 
 def pp(x: float, signed: bool = True, digits: int = 1) -> str:
@@ -248,6 +261,14 @@ def mde_text(x: float) -> str:
     return "none (over 100 pp)" if x >= 1 else pp(x, signed=False)
 
 
+def rates_text(rates: Rates) -> str:
+    """'failed to learn in 4/4 seeds (95% CI 40-100%) vs the baseline's 0/4 (0-60%)'."""
+    low, high = rates.ci
+    base = Rates(rates.base_k, rates.base_n, 0, 0, math.nan).ci
+    return (f"failed to learn in {rates.k}/{rates.n} seeds (95% CI {low * 100:.0f}-{high * 100:.0f}%) vs the "
+            f"baseline's {rates.base_k}/{rates.base_n} ({base[0] * 100:.0f}-{base[1] * 100:.0f}%)")
+
+
 def outcome_text(value: ValueSummary) -> str:
     """'learned 2 of 4 (collapsed 2)' - every finished seed accounted for."""
     parts = [f"learned {value.learned} of {value.finished}"]
@@ -277,8 +298,11 @@ def conclude(block: Block) -> str:
     for value in block.comparisons:
         groups.setdefault(value.verdict, []).append(value)
 
+    def named(v: ValueSummary) -> str:
+        return f"{block.experiment} = {v.label}"
+
     def described(values):
-        return ", ".join(f"{v.label} ({diff_with_ci(v.paired)}, {p_is(v.p_holm, 'Holm p')})" for v in values)
+        return ", ".join(f"{named(v)} ({diff_with_ci(v.paired)}, {p_is(v.p_holm, 'Holm p')})" for v in values)
 
     if groups.get("better"):
         parts.append(f"Higher accuracy than the baseline: {described(groups['better'])}.")
@@ -286,21 +310,21 @@ def conclude(block: Block) -> str:
         parts.append(f"Lower accuracy than the baseline: {described(groups['worse'])}.")
     if groups.get("equivalent"):
         parts.append("Equivalent within the margin of ±" + pp(block.margin, signed=False) + ": " + ", ".join(
-            f"{v.label} (no effect larger than {pp(v.paired.rules_out, signed=False)})" for v in groups["equivalent"])
-            + ".")
+            f"{named(v)} (the 95% CI excludes effects larger than {pp(v.paired.rules_out, signed=False)})"
+            for v in groups["equivalent"]) + ".")
     if groups.get("inconclusive"):
         parts.append("Inconclusive (neither significant nor inside the margin): " + ", ".join(
-            f"{v.label} ({diff_with_ci(v.paired)}; smallest detectable at 80% power: {mde_text(v.paired.mde)})"
+            f"{named(v)} ({diff_with_ci(v.paired)}; smallest detectable at 80% power: {mde_text(v.paired.mde)})"
             for v in groups["inconclusive"]) + ".")
     for word in ("untestable", "too few seeds", "neither learns", "learns where the baseline does not", "diverged"):
         if groups.get(word):
-            parts.append(f"{word[0].upper()}{word[1:]}: " + ", ".join(v.label for v in groups[word]) + ".")
+            parts.append(f"{word[0].upper()}{word[1:]}: " + ", ".join(named(v) for v in groups[word]) + ".")
     rate_changes = [v for v in block.comparisons if v.rate_differs]
     if rate_changes:
         parts.append("Failure to learn differs from the baseline (Boschloo, Holm-adjusted): " + ", ".join(
-            f"{v.label} {v.rates.k}/{v.rates.n} vs {v.rates.base_k}/{v.rates.base_n} seeds ({p_is(v.p_rate_holm)})"
+            f"{named(v)} {rates_text(v.rates)} ({p_is(v.p_rate_holm, 'Holm p')})"
             for v in rate_changes) + ".")
-    unstable = [f"{v.label} ({outcome_text(v)})" for v in block.comparisons if 0 < v.learned < v.finished]
+    unstable = [f"{named(v)} ({outcome_text(v)})" for v in block.comparisons if v.mixed]
     if unstable:
         parts.append("Learned in some seeds only: " + ", ".join(unstable) + ".")
     if math.isfinite(block.mde) and block.mde >= 1:
@@ -311,7 +335,7 @@ def conclude(block: Block) -> str:
                      f"{pp(block.mde, signed=False)} at 80% power and could confirm equivalence only within "
                      f"±{pp(block.confirmable_margin, signed=False)} (the margin is ±{pp(block.margin, signed=False)}).")
     timed = [v for v in block.values if v.train_seconds.n]
-    if len(timed) > 1 and base.train_seconds.n:
+    if len(timed) > 1 and base.train_seconds.n and len({round(v.train_seconds.mean, 1) for v in timed}) > 1:
         fastest = min(timed, key=lambda v: v.train_seconds.mean)
         slowest = max(timed, key=lambda v: v.train_seconds.mean)
         parts.append(f"Training time ranges from {fastest.train_seconds.mean:.1f} s ({fastest.label}) to "
@@ -319,6 +343,17 @@ def conclude(block: Block) -> str:
     if block.missing:
         parts.append(f"{block.missing} trial(s) are still missing; the statistics rest on the seeds shown.")
     return " ".join(parts)
+
+
+def dataset_margins(spec: dict, blocks: dict[tuple[str, str], Block]) -> dict[str, float]:
+    """One equivalence margin per dataset, from the baseline that learned in most seeds (then most accurately)."""
+    margins = {}
+    for dataset in {d for _, d in blocks}:
+        bases = [b.baseline for (_, d), b in blocks.items() if d == dataset]
+        best = max(bases, key=lambda v: (v.learned, v.final_learned.mean if v.final_learned.n else -1))
+        test_images = spec["datasets"].get(dataset, {}).get("test_size")
+        margins[dataset] = equivalence_margin(best.final_learned.mean if best.learned else math.nan, test_images)
+    return margins
 
 
 def analyse(store: Store, study: str | None = None, profile: str | None = None) -> Analysis:
@@ -345,10 +380,12 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
         classes = classes_of(spec, dataset)
         values = _summaries(group, epochs, classes)
         base = next((v for v in values if v.is_baseline), values[0])
-        block = Block(experiment, group["parameter"].iloc[0], dataset, values, base, chance=1 / classes)
-        compare(block)
+        blocks[(experiment, dataset)] = Block(experiment, group["parameter"].iloc[0], dataset, values, base,
+                                              chance=1 / classes)
+    margins = dataset_margins(spec, blocks)
+    for (experiment, dataset), block in blocks.items():
+        compare(block, margins[dataset])
         block.conclusion = conclude(block)
-        blocks[(experiment, dataset)] = block
     run = store.latest_run(study, profile)
     run_dict = dict(run) if run is not None else {}
     environment = json.loads(run_dict.pop("environment", "{}") or "{}")

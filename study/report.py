@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import math
+import statistics
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -20,7 +21,8 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from report_templates import template_folder
-from study.analysis import Analysis, Block, analyse, diff_with_ci, mde_text, outcome_text, pp, verdict_rows
+from study.analysis import (Analysis, Block, analyse, diff_with_ci, mde_text, outcome_text, pp, rates_text,
+                            verdict_rows)
 from study.claims import Finding, budget_text, check_claims
 from study.config import ModelConfig
 from study.results import export_table
@@ -128,8 +130,9 @@ def _value_rows(block) -> list[dict]:
             "mde": mde_text(d.mde) if d else "",
             "learned_diff": (diff_with_ci(dl) + f", {v.verdict_learned}") if dl and dl.n else ("no shared learned seed"
                                                                                                if dl else ""),
-            "collapse": ("" if rate is None else f"{rate.k}/{rate.n} vs {rate.base_k}/{rate.base_n}"
-                         + (f", p_Holm {_p(v.p_rate_holm)}" if rate and v.p_rate_holm == v.p_rate_holm else "")),
+            "collapse": ("" if rate is None else f"{rate.k}/{rate.n} ({rate.ci[0] * 100:.0f}–{rate.ci[1] * 100:.0f}%)"
+                         f" vs {rate.base_k}/{rate.base_n}"
+                         + (f", p_Holm {_p(v.p_rate_holm)}" if math.isfinite(v.p_rate_holm) else "")),
             "verdict": v.verdict, "decisive": v.decisive,
             "seconds": "–" if not v.train_seconds.n else f"{v.train_seconds.mean:.1f}",
             "params": f"{v.params:,}" if v.params else "–",
@@ -182,10 +185,9 @@ def answer(analysis: Analysis) -> dict[str, list[str]]:
             for v in sorted(moved, key=lambda v: -abs(v.paired.diff.mean)):
                 cost = (f", {time_of[v.label] / base_time:.2f}x the training time" if base_time and v.label in time_of
                         else "")
-                parts.append(f"{v.label} {v.verdict} by {diff_with_ci(v.paired)}{cost}")
+                parts.append(f"{v.label}: {v.verdict}, {diff_with_ci(v.paired)}{cost}")
             for v in rates:
-                parts.append(f"{v.label} fails to learn in {v.rates.k}/{v.rates.n} seeds against the baseline's "
-                             f"{v.rates.base_k}/{v.rates.base_n}")
+                parts.append(f"{v.label}: {rates_text(v.rates)}")
             if same:
                 parts.append(", ".join(v.label for v in same) + f" equivalent within ±{pp(block.margin, False)}")
             if not parts:
@@ -216,8 +218,8 @@ def can_tell(analysis: Analysis) -> list[dict]:
         decisive = sum(b.decisive for b in blocks)
         rows.append({
             "dataset": dataset, "baselines": baselines,
-            "spread": pp(sorted(spreads)[len(spreads) // 2], False) if spreads else "–",
-            "mde": mde_text(sorted(mdes)[len(mdes) // 2]) if mdes else "–",
+            "spread": pp(statistics.median(spreads), False) if spreads else "–",
+            "mde": mde_text(statistics.median(mdes)) if mdes else "–",
             "margin": ", ".join(sorted({pp(m, False) for m in margins})) or "–",
             "decisive": f"{decisive} of {compared}",
             "share": decisive / compared if compared else 0.0,

@@ -43,11 +43,14 @@ VERDICT_WORDS = {
 }
 
 
-def equivalence_margin(baseline_accuracy: float) -> float:
-    """The dataset's equivalence margin (fraction): a tenth of the baseline's error rate, at least 0.5 pp."""
+def equivalence_margin(baseline_accuracy: float, test_images: int | None = None) -> float:
+    """The dataset's equivalence margin (fraction): a tenth of the baseline's error rate, at least 0.5 pp and
+    at least the binomial standard error of the baseline's accuracy on the test images (a finer margin than
+    the test set can resolve cannot be confirmed)."""
     if not math.isfinite(baseline_accuracy):
-        return MARGIN_FLOOR_PP / 100
-    return max(MARGIN_FLOOR_PP / 100, MARGIN_ERROR_SHARE * (1 - baseline_accuracy))
+        return math.nan
+    resolution = math.sqrt(baseline_accuracy * (1 - baseline_accuracy) / test_images) if test_images else 0.0
+    return max(MARGIN_FLOOR_PP / 100, MARGIN_ERROR_SHARE * (1 - baseline_accuracy), resolution)
 
 
 RULES = (
@@ -59,19 +62,27 @@ RULES = (
     f"(Holm-corrected within the block). "
     f"<b>Accuracy.</b> The primary comparison uses every seed (collapsed seeds at their real accuracy, diverged "
     f"ones at chance): a paired t-test of the value against the baseline over the seeds both have, Holm-corrected "
-    f"within an experiment and dataset; a secondary comparison uses only seeds in which both learned. "
+    f"within an experiment and dataset (the intervals are not adjusted). Where some seeds failed to learn, those "
+    f"differences are a mixture of two regimes and the t-test is only approximate: read them with the collapse-rate "
+    f"test and the secondary comparison over seeds in which both learned (conditional on learning, itself an "
+    f"outcome of the value). A value that diverged in every seed is judged by its rate alone. With 2-4 seeds "
+    f"normality cannot be checked; the t-test is used because it is exact under normal seed noise and its power "
+    f"can be stated. "
     f"Intervals are 95% t-intervals intersected with what is possible (accuracy 0-100%, differences "
     f"-100 to +100 pp, losses &ge; 0); intersecting with the possible range keeps the coverage. "
     f"<b>Verdicts.</b> <i>better</i>/<i>worse</i>: Holm-adjusted p &lt; {ALPHA}; <i>equivalent</i>: not significant "
-    f"and the 95% CI of the difference inside &plusmn;M, where M, the equivalence margin, is a tenth of the "
-    f"baseline's error rate on that dataset and at least {MARGIN_FLOOR_PP:g} pp (1 pp is a large change at 99% "
-    f"accuracy and a small one at 40%); <i>inconclusive</i>: neither; <i>untestable</i>: tied seeds, no spread; "
+    f"and the 95% CI of the difference inside &plusmn;M, where M, the equivalence margin, is stated once per "
+    f"dataset: a tenth of the error rate of the dataset's best-learning baseline, at least {MARGIN_FLOOR_PP:g} pp "
+    f"and at least the binomial standard error of that accuracy on the test images (1 pp is a large change at "
+    f"99% accuracy and a small one at 40%, and a margin finer than the test set resolves cannot be confirmed); "
+    f"<i>inconclusive</i>: neither; <i>untestable</i>: tied seeds, no spread; "
     f"<i>too few seeds</i>: fewer than 2 shared seeds; <i>neither learns</i>: no seed of the value nor of the "
     f"baseline learned, so nothing is compared; <i>learns where the baseline does not</i>: the baseline never "
     f"learned, so nothing is said of the value's effect beyond that. "
     f"<b>Power.</b> Each comparison states its minimum detectable effect (MDE): the difference a paired t-test "
     f"at &alpha; = {ALPHA} would detect with {POWER * 100:g}% power given the observed spread of the paired "
-    f"differences and n; and the smallest margin it could have confirmed as equivalent (the CI half-width)."
+    f"differences and n; and the smallest margin within which it could confirm equivalence with 80% power if the true "
+    f"difference were zero."
 )
 
 
@@ -190,6 +201,15 @@ def _standard_mde(n: int, alpha: float, target: float) -> float:
     return float(optimize.brentq(lambda d: power(d, 1.0, n, alpha) - target, 0.0, high, xtol=1e-9))
 
 
+def equivalence_reach(sd: float, n: int, target: float = POWER) -> float:
+    """The margin within which a 95% CI of a true zero difference falls with ``target`` probability
+    (approximately (t_0.975 + t_power) sd / sqrt(n)): the finest equivalence these seeds can confirm."""
+    if n < 2 or not (math.isfinite(sd) and sd > 0):
+        return math.nan
+    df = n - 1
+    return float((stats.t.ppf((1 + CONFIDENCE) / 2, df) + stats.t.ppf((1 + target) / 2, df)) * sd / math.sqrt(n))
+
+
 def minimum_detectable_effect(sd: float, n: int, alpha: float = ALPHA, target: float = POWER) -> float:
     """The smallest true difference a paired t-test over ``n`` seeds detects with ``target`` power."""
     if n < 2 or not (math.isfinite(sd) and sd > 0):
@@ -231,11 +251,12 @@ def paired_difference(a: dict[int, float], b: dict[int, float]) -> Paired:
     return Paired(n, interval, float(result.pvalue), sd, minimum_detectable_effect(sd, n))
 
 
-def holm(pvalues: list[float]) -> list[float]:
-    """Holm-Bonferroni adjusted p-values (NaN stays NaN and does not count as a test)."""
+def holm(pvalues: list[float], untested_count: bool = False) -> list[float]:
+    """Holm-Bonferroni adjusted p-values. NaN stays NaN; it counts in the family size only when
+    ``untested_count`` (a hypothesis whose table held no information is still one of the family's)."""
     indexed = [(p, i) for i, p in enumerate(pvalues) if p is not None and math.isfinite(p)]
     indexed.sort()
-    m = len(indexed)
+    m = len(pvalues) if untested_count else len(indexed)
     adjusted = [math.nan] * len(pvalues)
     running = 0.0
     for rank, (p, i) in enumerate(indexed):

@@ -66,10 +66,11 @@ def test_conclusion_text_follows_the_data(tmp_path):
     with make_store(tmp_path / "a.sqlite") as store:
         first = analyse(store).blocks[("kernel_size", "mnist")]
     one = first.value("1")
-    expected = (f"Lower accuracy than the baseline: 1 ({one.paired.diff.mean * 100:+.1f} pp (95% CI "
+    expected = (f"Lower accuracy than the baseline: kernel_size = 1 ({one.paired.diff.mean * 100:+.1f} pp (95% CI "
                 f"{one.paired.diff.low * 100:+.1f} to {one.paired.diff.high * 100:+.1f}), Holm p < 0.001)")
     assert expected in first.conclusion  # the sentence carries the table's numbers
-    assert "Diverged: 7." in first.conclusion and "Inconclusive" in first.conclusion
+    assert "Diverged: kernel_size = 7." in first.conclusion and "Inconclusive" in first.conclusion
+    assert "the margin is ±3.1 pp" in first.conclusion  # 50 test images resolve no finer than ~3 pp
     import synthetic
 
     original = synthetic.final_accuracy
@@ -79,7 +80,7 @@ def test_conclusion_text_follows_the_data(tmp_path):
             second = analyse(store).blocks[("kernel_size", "mnist")].conclusion
     finally:
         synthetic.final_accuracy = original
-    assert "Higher accuracy than the baseline: 1 (+" in second and "Lower accuracy" not in second
+    assert "Higher accuracy than the baseline: kernel_size = 1 (+" in second and "Lower accuracy" not in second
 
 
 def test_verdicts_csv_matches_the_analysis(rendered):
