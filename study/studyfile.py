@@ -12,6 +12,13 @@
     parameter = "kernel_size"
     values = [3, 5, {label = "7 same", kernel_size = 7, padding = "same"}]
 
+    [[claims]]                        # optional: what the report should check (tests: study.spec.CLAIM_TESTS)
+    text = "Kernel 3 is as good as 5."
+    test = "no_effect"
+    experiment = "kernel"
+    datasets = ["fashion_mnist"]
+    values = ["3"]
+
     [profile]                         # optional: a budget over --profile's (study.budget); flags override it
     name = "overnight"
     epochs = 10
@@ -28,9 +35,11 @@ from typing import Any
 from study.config import PARAMETERS, Settings
 from study.data import KNOWN
 from study.errors import ConfigError
-from study.spec import DEFAULT_SEEDS, Experiment, Study, Value, label_of
+from study.spec import CLAIM_TESTS, DEFAULT_SEEDS, Claim, Experiment, Study, Value, label_of
 
-STUDY_KEYS = ("name", "description", "datasets", "seeds", "data_seed", "baseline", "experiments", "profile")
+STUDY_KEYS = ("name", "description", "datasets", "seeds", "data_seed", "baseline", "experiments", "profile", "claims",
+              "notes")
+CLAIM_KEYS = ("text", "test", "experiment", "datasets", "values", "direction", "equal", "other", "scope")
 EXPERIMENT_KEYS = ("name", "parameter", "values", "datasets", "epochs_factor", "description")
 VALUE_KEYS = ("label", "note", "adapt")
 
@@ -58,8 +67,8 @@ def _value(where: str, parameter: str, raw: Any, baseline: Settings) -> Value:
         if not params:
             raise ConfigError(f"{where}: a value table must set at least one parameter ({', '.join(PARAMETERS)})")
         adapt = raw.get("adapt", {})
-        if not isinstance(adapt, dict):
-            raise ConfigError(f"{where}: adapt must be a table of dataset = {{parameter = value}}")
+        if not isinstance(adapt, dict) or not all(isinstance(extra, dict) for extra in adapt.values()):
+            raise ConfigError(f"{where}: adapt must be a table of dataset = {{parameter = value}}, got {adapt!r}")
         label = raw.get("label", label_of(params.get(parameter, list(params.values())[0])))
         value = Value(str(label), params, adapt=adapt, note=str(raw.get("note", "")))
     else:
@@ -71,6 +80,15 @@ def _value(where: str, parameter: str, raw: Any, baseline: Settings) -> Value:
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from None
     return value
+
+
+def _check_adapt(where: str, values: tuple[Value, ...], datasets: tuple[str, ...]) -> None:
+    """An adaptation must name a dataset this experiment trains on; anything else would be ignored."""
+    for index, value in enumerate(values):
+        for name in value.adapt:
+            if name not in datasets:
+                raise ConfigError(f"{where} value {index}: adapt names dataset {name!r}, which this experiment "
+                                  f"does not use; accepted: {', '.join(datasets)}")
 
 
 def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
@@ -107,6 +125,7 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
             raise ConfigError(f"{where}: values must be a non-empty list")
         values = tuple(_value(f"{where} value {i}", parameter, v, baseline) for i, v in enumerate(raw["values"]))
         datasets = _datasets(where, raw["datasets"]) if "datasets" in raw else default_datasets
+        _check_adapt(where, values, datasets)
         experiments.append(Experiment(
             name=str(raw["name"]), parameter=parameter, values=values, datasets=datasets,
             epochs_factor=raw.get("epochs_factor", 1.0), description=str(raw.get("description", "")),
@@ -116,15 +135,45 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
         raise ConfigError(f"{source}: data_seed must be an integer, got {data_seed!r}")
     return Study(name=str(data.get("name", Path(source).stem)), baseline=baseline,
                  experiments=tuple(experiments), seeds=tuple(seeds), data_seed=data_seed,
-                 description=str(data.get("description", "")))
+                 description=str(data.get("description", "")), claims=_claims(source, data.get("claims", [])),
+                 notes=tuple(str(n) for n in data.get("notes", [])))
+
+
+def _claims(source: str, raw_claims: Any) -> tuple[Claim, ...]:
+    """``[[claims]]`` tables: a claim in words and one test of ``CLAIM_TESTS`` (checked against the
+    experiments by ``Study`` itself)."""
+    if not isinstance(raw_claims, list):
+        raise ConfigError(f"{source}: claims must be [[claims]] tables with keys {', '.join(CLAIM_KEYS)}")
+    claims = []
+    for index, raw in enumerate(raw_claims):
+        where = f"{source} claims[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: must be a table with keys {', '.join(CLAIM_KEYS)}")
+        _unknown(where, raw, CLAIM_KEYS)
+        for key in ("text", "test", "experiment", "datasets"):
+            if key not in raw:
+                raise ConfigError(f"{where}: missing key {key!r}")
+        fields = {k: (tuple(str(x) for x in v) if isinstance(v, list) else str(v)) for k, v in raw.items()}
+        if isinstance(fields["datasets"], str):
+            fields["datasets"] = (fields["datasets"],)
+        try:
+            claims.append(Claim(**fields))
+        except (ConfigError, TypeError) as err:
+            raise ConfigError(f"{where}: {err}; tests accepted: {', '.join(CLAIM_TESTS)}") from None
+    return tuple(claims)
 
 
 def load_study_file(path: str | Path) -> Study:
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"study file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"study file {path} is a folder; expected a TOML file") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"study file {path} is not text: byte 0x{err.object[err.start]:02x} at offset "
+                          f"{err.start} is not UTF-8; expected a TOML file (see README, 'Your own study')") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
     return parse_study(data, str(path))

@@ -79,3 +79,26 @@ def test_adaptation_for_a_dataset_in_use_is_accepted():
     values = [3, {"kernel_size": 7, "adapt": {"mnist": {"padding": "same"}}}]
     study = parse_study({**GOOD, "experiments": [{"name": "k", "parameter": "kernel_size", "values": values}]})
     assert study.experiments[0].values[1].params_for("mnist")["padding"] == "same"
+
+
+CLAIM = {"text": "Kernel 3 is as good as 5.", "test": "no_effect", "experiment": "k", "datasets": ["mnist"],
+         "values": ["3"]}
+
+
+def test_a_study_file_declares_its_own_claims():
+    study = parse_study({**GOOD, "claims": [CLAIM], "notes": ["kernels only"]})
+    assert study.claims[0].test == "no_effect" and study.claims[0].values == ("3",) and study.notes == ("kernels only",)
+    assert parse_study(GOOD).claims == ()  # none declared: the report has no claims section
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"test": "bigger"}, "unknown test 'bigger'; accepted: no_effect, differs"),
+    ({"values": ["9"]}, "experiment 'k' has no value '9'; accepted: 3, 5"),
+    ({"experiment": "stride"}, "unknown experiment 'stride'; accepted: k"),
+    ({"datasets": ["cifar10"]}, "experiment 'k' does not run on 'cifar10'; accepted: mnist"),
+    ({"colour": "red"}, "unknown key 'colour'; accepted: text, test"),
+])
+def test_each_claim_mistake_is_one_line(change, message):
+    with pytest.raises(ConfigError) as err:
+        parse_study({**GOOD, "claims": [{**CLAIM, **change}]})
+    assert message in str(err.value) and "\n" not in str(err.value)
