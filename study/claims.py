@@ -344,6 +344,9 @@ def describe_test(claim: Claim) -> str:
         "does_not_learn": f"{values} fail to learn in every seed, more often than the baseline (Boschloo)",
         "faster_early": f"accuracy after epoch 1: {values.replace(', ', ' above ', 1)} (paired t-test)",
     
+        "catch_up": f"gap {values.replace(', ', ' minus ', 1)} shrinks from {claim.experiment} to {claim.other} "
+                    "(paired difference-in-differences over seeds where the first learned) and ends inside the "
+                    "margin",
         "interaction": f"per-seed range over the values larger on {claim.datasets[-1]} (Welch t-test)",
         "largest_stable": f"{values} is the largest value learning in every seed on {' and '.join(claim.datasets)}",
     }[claim.test]

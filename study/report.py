@@ -169,10 +169,13 @@ def answer(analysis: Analysis) -> dict[str, list[str]]:
     for dataset in analysis.datasets:
         lines = []
         blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset]
+        waiting = [b.experiment.replace("_", " ") for b in blocks if b.baseline.finished == 0]
         for block in blocks:
             base = block.baseline
             name = block.experiment.replace("_", " ")
-            if base.finished and base.learned == 0:
+            if base.finished == 0:
+                continue
+            if base.learned == 0:
                 lines.append(f"{name}: not answered - its baseline {base.label} did not learn in any of "
                              f"{base.finished} seeds.")
                 continue
@@ -195,6 +198,8 @@ def answer(analysis: Analysis) -> dict[str, list[str]]:
                              f"{mde_text(block.mde)})" if math.isfinite(block.mde)
                              else f"no decisive verdict ({len(block.comparisons)} values)")
             lines.append(f"{name} (baseline {base.label}): " + "; ".join(parts) + ".")
+        if waiting:
+            lines.append(f"Not answered yet, the baseline has no finished seed: {', '.join(waiting)}.")
         out[dataset] = lines
     return out
 
@@ -210,7 +215,7 @@ def can_tell(analysis: Analysis) -> list[dict]:
         for b in blocks:  # one entry per baseline trial set, named by the first experiment that uses it
             bases.setdefault(frozenset(b.baseline.keys.values()), b)
         baselines = "; ".join(f"{b.experiment} = {b.baseline.label}: learned {b.baseline.learned} of "
-                              f"{b.baseline.finished}" for b in bases.values())
+                              f"{b.baseline.finished}" for b in bases.values() if b.baseline.finished) or "none finished"
         mdes = [b.mde for b in blocks if math.isfinite(b.mde)]
         margins = [b.margin for b in blocks if math.isfinite(b.margin)]
         spreads = [b.spread for b in blocks if math.isfinite(b.spread)]
