@@ -50,6 +50,15 @@ def load_study(study_file: str | None):
     return load_study_file(study_file) if study_file else builtin_study()
 
 
+def require_tensorflow() -> None:
+    """Training here needs TensorFlow, which comes from the `cpu` or `gpu` extra (README, Set-up)."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        raise StudyError("TensorFlow is not installed: pip install 'study[cpu]' (or 'study[gpu]' for NVIDIA GPUs), "
+                         "or `make install` / `make install GPU=1`; `study report` works without it")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="study")
 def cli() -> None:
@@ -89,28 +98,33 @@ def data(names: tuple[str, ...]) -> None:
 
 
 @cli.command()
-@click.option("--input-shape", default="28,28,1", show_default=True, help="H,W,C of the input.")
+@click.option("--input-shape", default=None, help="H,W,C of the input (default: the dataset's, else 28,28,1).")
+@click.option("--dataset", default=None,
+              help="Apply this dataset's adaptations, as `study run` does (default: the study's dataset "
+                   "with this input shape).")
 @study_option
 @click.option("--experiment", default=None, help="Show every value of this experiment instead of the baseline.")
-def shapes(input_shape: str, study_file: str | None, experiment: str | None) -> None:
+def shapes(input_shape: str | None, dataset: str | None, study_file: str | None, experiment: str | None) -> None:
     """Print the layer-by-layer shape table (Equation 4), parameters and MACs, without TensorFlow.
 
     \b
     Example:  study shapes --input-shape 32,32,3 --experiment stride
+              study shapes --dataset mnist --experiment kernel
+    Each value gets the adaptations `study run` trains it with on that dataset (e.g. 'same' padding).
     """
     from study.shapes import summarize
+    from study.shapes_cli import choose_dataset, parse_input_shape
 
-    try:
-        shape = tuple(int(v) for v in input_shape.split(","))
-    except ValueError:
-        raise StudyError(f"--input-shape {input_shape!r} is not H,W,C integers, e.g. 28,28,1") from None
-    if len(shape) != 3:
-        raise StudyError(f"--input-shape {input_shape!r} must have three numbers H,W,C, e.g. 32,32,3")
     study = load_study(study_file)
+    exp = study.experiment(experiment) if experiment else None
+    datasets = exp.datasets if exp else study.datasets
+    shape = parse_input_shape(input_shape) if input_shape else None
+    dataset, shape, how = choose_dataset(datasets, dataset, shape)
+    click.echo(f"input {'x'.join(map(str, shape))}: {how}")
     points = [("baseline", study.baseline)]
-    if experiment:
-        exp = study.experiment(experiment)
-        points = [(v.label, study.baseline.with_values(**v.params)) for v in exp.values]
+    if exp:
+        points = [(v.label, study.baseline.with_values(**(v.params_for(dataset) if dataset else v.params)))
+                  for v in exp.values]
     for label, settings in points:
         click.echo(f"{label}:")
         try:
@@ -120,7 +134,7 @@ def shapes(input_shape: str, study_file: str | None, experiment: str | None) -> 
             continue
         for row in summary.rows:
             click.echo(f"  {row.name:8} {row.kind:8} {str(row.output_shape):16} {row.params:>10,} params "
-                       f"{row.macs:>12,} MACs   {row.formula}")
+                       f"{row.macs:>12,} MACs   {row.formula}" + (f"   note: {row.note}" if row.note else ""))
         click.echo(f"  total {summary.params:,} params, {summary.macs:,} MACs per image")
 
 
@@ -148,6 +162,7 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
     A custom budget is stored and reported under its own name (e.g. custom-e3-tr8000-te1000-s4).
     The first line estimates the time (see `study plan`).
     """
+    from study.console import summary_line
     from study.estimate import calibrate
     from study.runner import run_study
 
@@ -158,10 +173,11 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
         raise StudyError(f"--workers must be >= 0, got {workers}")
     if threads is not None and threads < 1:
         raise StudyError(f"--threads must be >= 1, got {threads}")
+    if not scheduler:
+        require_tensorflow()
     counts = run_study(spec, chosen, store, scheduler=scheduler, workers=workers, threads=threads,
                        progress=not no_progress, calibration=lambda: calibrate(store))
-    click.echo(f"{counts['planned']} trials: {counts['stored']} already stored, {counts['trained']} trained "
-               f"({counts['diverged']} diverged, {counts['failed']} failed) -> {store}")
+    click.echo(summary_line(counts, store))
     if counts["failed"]:
         sys.exit(1)
 
@@ -251,10 +267,11 @@ def list_trials(store: str, status: str | None) -> None:
     with Store(store, create=False) as db:
         rows = trial_listing(db)
     shown = [r for r in rows if status is None or r["status"] == status]
-    for r in shown:
-        acc = "" if r["val_accuracy"] is None else f"val_acc {r['val_accuracy']:.4f}"
-        click.echo(f"{r['trial_key']}  {r['status']:8} {r['dataset']:8} seed {r['seed']:<3} "
-                   f"{r['epochs_run']:>3} ep  {acc:16} {r['uses']}")
+    width = max((len(r["uses"]) for r in shown), default=0)
+    for r in shown:  # what the trial is first, its key last
+        acc = "" if r["val_accuracy"] is None else f"accuracy {r['val_accuracy']:.4f}"
+        click.echo(f"{r['uses']:{width}}  {r['dataset']:8} seed {r['seed']:<3} {r['status']:8} "
+                   f"{r['epochs_run']:>3} ep  {acc:15} {r['trial_key']}")
     counts = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -263,17 +280,30 @@ def list_trials(store: str, status: str | None) -> None:
 
 @cli.command()
 @store_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
-@click.option("--out", default=None, help="Output file (default: output/results.csv or .parquet).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "tensorboard"]), default="csv",
+              show_default=True)
+@click.option("--out", default=None,
+              help="Output file (default: output/results.csv or .parquet), or folder for tensorboard "
+                   "(default: output/tensorboard).")
 def export(store: str, fmt: str, out: str | None) -> None:
-    """Write the tidy per-epoch table (one row per study, experiment, value, dataset, seed, epoch).
+    """Write the tidy per-epoch table (one row per study, experiment, value, dataset, seed, epoch),
+    or TensorBoard event files: per-epoch scalars of every trial and the HParams summary.
 
     \b
     Example:  study export --format parquet --out results.parquet
+              study export --format tensorboard && tensorboard --logdir output/tensorboard
     """
     from study.results import export_table
     from study.store import Store
 
+    if fmt == "tensorboard":
+        from study.tensorboard import export_tensorboard
+
+        out = out or "output/tensorboard"
+        with Store(store, create=False) as db:
+            runs = export_tensorboard(db, out)
+        click.echo(f"{runs} trials -> {out} (tensorboard --logdir {out})")
+        return
     out = out or f"output/results.{fmt}"
     with Store(store, create=False) as db:
         table = export_table(db)
@@ -307,6 +337,10 @@ def report(store: str, profile: str | None, study_name: str | None, out: str, no
 
 
 def main() -> None:
+    from study.console import QUIET_ENV
+
+    for key, value in QUIET_ENV.items():  # before anything imports TensorFlow (a Keras download does)
+        os.environ.setdefault(key, value)
     try:
         cli.main(standalone_mode=False)
     except StudyError as err:

@@ -16,10 +16,13 @@ import time
 from dataclasses import asdict
 from typing import Callable
 
+from study.console import LOG_ENV, QUIET_ENV, RunLog, describe_uses, final_outcome, log_path, trial_line
 from study.data import load_dataset
+from study.devices import gpu_count, local_workers
 from study.environment import environment
 from study.errors import StudyError
 from study.estimate import DEFAULT, Calibration, duration, estimate_run, longest_first, trial_cost
+from study.lock import StoreLock
 from study.spec import Profile, Study
 from study.store import Store
 from study.trials import DatasetInfo, Trial, plan_study
@@ -60,7 +63,8 @@ def trial_config(trial: Trial) -> dict:
 
 
 def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
+    """One worker process per GPU when there are GPUs, else one per core (study.devices)."""
+    return local_workers(gpu_count(), os.cpu_count() or 1)
 
 
 def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | None = None,
@@ -75,7 +79,12 @@ def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | 
     infos, described = dataset_infos(study, profile)
     load_seconds = time.perf_counter() - started
     trials, rows = plan_study(study, profile, infos)  # validates every configuration first
-    store = Store(store_path)
+    lock = StoreLock(store_path).acquire()  # a second run on this store refuses here, before writing
+    try:
+        store = Store(store_path)
+    except StudyError:
+        lock.release()
+        raise
     try:
         store.save_plan(study.name, profile.name, study_spec(study, profile, described), rows,
                         {key: trial_config(trial) for key, trial in trials.items()})
@@ -100,42 +109,56 @@ def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | 
             f"{len(missing)} to train" + (f", estimated {duration(estimate.seconds)} on {estimate.workers} "
                                           f"worker{'s' * (estimate.workers > 1)}" if estimate and missing else ""))
         counts = {"planned": len(trials), "stored": len(trials) - len(missing), "trained": 0,
-                  "failed": 0, "diverged": 0, "started": time.perf_counter(), "devices": set()}
+                  "failed": 0, "diverged": 0, "learned": 0, "collapsed": 0, "images": 0,
+                  "started": time.perf_counter(), "devices": set(), "labels": _labels(rows),
+                  "train_images": {name: info["train_size"] for name, info in described.items()}}
         if missing:  # a run record describes where and how trials were trained
             run_id = store.start_run(study.name, profile.name, env, len(trials))
             try:
-                _execute(missing, store, counts, scheduler, workers, threads, progress, say)
+                with RunLog(log_path(store_path)) as run_log:
+                    counts["log"] = str(run_log.path)
+                    _execute(missing, store, counts, scheduler, workers, threads, progress, say)
             finally:
                 store.finish_run(run_id, counts["trained"], counts["failed"], time.perf_counter() - started,
                                  {"worker_tensorflow": sorted(counts["devices"])})
-        counts.pop("started")
-        counts.pop("devices")
+        counts["seconds"] = time.perf_counter() - counts.pop("started")
+        for internal in ("devices", "labels", "train_images"):
+            counts.pop(internal)
         return counts
     finally:
         store.close()
+        lock.release()
+
+
+def _labels(rows) -> dict[str, str]:
+    """``experiment = value`` of each trial key, for the progress lines (the baseline lists its uses)."""
+    uses: dict[str, list] = {}
+    for row in rows:
+        uses.setdefault(row.trial_key, []).append((row.experiment, row.value, row.is_baseline))
+    return {key: describe_uses(found) for key, found in uses.items()}
 
 
 def _record(store: Store, trial: Trial, result: dict, counts: dict, bar, say) -> None:
     store.save_trial(trial_config(trial), result, trial.macs)
     counts["trained"] += 1
+    outcome = final_outcome(result, trial.dataset.num_classes)
+    if outcome in ("learned", "collapsed"):
+        counts[outcome] += 1
+    counts["images"] += len(result["epochs"]) * counts["train_images"][trial.dataset.name]
     device = result.get("device")
     if device:  # e.g. "CPU, 1 intra-op / 1 inter-op threads"
-        counts["devices"].add(f"{'+'.join(sorted(set(device['devices'])))}, {device['intra_op_threads']} intra-op / "
+        kinds = "+".join(sorted(set(device["devices"]))) + "".join(f" ({g})" for g in sorted(set(device.get("gpus", []))))
+        counts["devices"].add(f"{kinds}, {device['intra_op_threads']} intra-op / "
                               f"{device['inter_op_threads']} inter-op threads")
     if result["status"] == "failed":
         counts["failed"] += 1
     if result["status"] == "diverged":
         counts["diverged"] += 1
-    last = result["epochs"][-1] if result["epochs"] else {}
-    acc = last.get("val_accuracy")
-    detail = {"ok": f"val_acc {acc:.4f}" if acc is not None else "",
-              "diverged": f"diverged at epoch {result['diverged_epoch']}",
-              "failed": f"failed: {result['error']}"}[result["status"]]
     done, total = counts["stored"] + counts["trained"], counts["planned"]
     elapsed = time.perf_counter() - counts["started"]
     eta = elapsed / counts["trained"] * (total - done)
-    line = (f"[{done}/{total} eta {eta / 60:.1f} min] {trial.key} {trial.dataset.name} seed {trial.seed}: "
-            f"{detail} ({result.get('train_seconds') or 0:.1f}s train)")
+    line = trial_line(counts["labels"].get(trial.key, trial.key), trial.dataset.name, trial.seed, result, outcome,
+                      done, total, eta)
     if bar is not None:
         bar.set_postfix(failed=counts["failed"], diverged=counts["diverged"])
         bar.update(1)
@@ -173,6 +196,10 @@ def _execute(missing: list[Trial], store: Store, counts: dict, scheduler: str | 
 MALLOC_ENV = {"MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024), "MALLOC_MMAP_THRESHOLD_": str(256 * 1024 * 1024)}
 
 
+def _log_of(store: Store) -> str:
+    return str(log_path(store.path).resolve())
+
+
 def _execute_dask(missing, store, counts, scheduler, workers, threads, bar, say) -> None:
     import dask
     from dask.distributed import Client, LocalCluster, as_completed
@@ -180,9 +207,14 @@ def _execute_dask(missing, store, counts, scheduler, workers, threads, bar, say)
     from study.train import train_trial
 
     cluster = None
-    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **MALLOC_ENV}
+    # Local workers: quiet TensorFlow start-up, and their stdout/stderr (C++ lines, retracing warnings,
+    # heartbeat tracebacks at shutdown) to the run's log file via the study.console preload.
+    local = {} if scheduler else {**QUIET_ENV, LOG_ENV: os.environ.get(LOG_ENV) or _log_of(store),
+                                  "STUDY_ONE_GPU_PER_WORKER": "1"}
+    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **MALLOC_ENV, **local}
     dask.config.set({"distributed.scheduler.allowed-failures": 3, "logging.distributed": "error",
-                     "distributed.nanny.pre-spawn-environ": environ})
+                     "distributed.nanny.pre-spawn-environ": environ,
+                     "distributed.worker.preload": [] if scheduler else ["study.console"]})
     try:
         if scheduler:
             try:
