@@ -261,16 +261,18 @@ def list_trials(store: str, status: str | None) -> None:
     \b
     Example:  study list --status failed
     """
+    from study.console import short_uses
     from study.results import trial_listing
     from study.store import Store
 
     with Store(store, create=False) as db:
         rows = trial_listing(db)
     shown = [r for r in rows if status is None or r["status"] == status]
-    width = max((len(r["uses"]) for r in shown), default=0)
+    uses = {r["trial_key"]: short_uses(r["uses"]) for r in shown}
+    width = max((len(u) for u in uses.values()), default=0)
     for r in shown:  # what the trial is first, its key last
         acc = "" if r["val_accuracy"] is None else f"accuracy {r['val_accuracy']:.4f}"
-        click.echo(f"{r['uses']:{width}}  {r['dataset']:8} seed {r['seed']:<3} {r['status']:8} "
+        click.echo(f"{uses[r['trial_key']]:{width}}  {r['dataset']:8} seed {r['seed']:<3} {r['status']:8} "
                    f"{r['epochs_run']:>3} ep  {acc:15} {r['trial_key']}")
     counts = {}
     for r in rows:

@@ -58,6 +58,16 @@ def describe_uses(uses: Iterable[tuple[str, str, bool]]) -> str:
     return f"baseline ({shown})" if all(base for _, _, base in uses) else shown
 
 
+def short_uses(uses: str, shown: int = 2) -> str:
+    """A trial's uses as ``study list`` shows them: the first two, then how many more.
+
+    >>> short_uses("kernel=5, lr=0.1, stride=1, solver=sgd")
+    'kernel=5, lr=0.1 +2 more'
+    """
+    parts = [part for part in uses.split(", ") if part]
+    return ", ".join(parts[:shown]) + (f" +{len(parts) - shown} more" if len(parts) > shown else "")
+
+
 def trial_line(label: str, dataset: str, seed: int, result: dict[str, Any], outcome: str | None,
                done: int, total: int, eta_seconds: float) -> str:
     last = result["epochs"][-1] if result["epochs"] else {}

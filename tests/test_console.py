@@ -78,3 +78,20 @@ def test_local_cluster_run_prints_progress_and_summary_only(data_dir, tmp_path):
     assert sum("baseline (kernel = 5, lr = 0.1), mnist" in line for line in progress) == 2
     assert done.stdout.startswith("6 trials: 0 already stored, 6 trained (")
     assert done.stdout.rstrip().endswith(f"worker and TensorFlow logs: {tmp_path / 'study-run.log'}")
+
+
+def test_study_list_shows_the_trial_first_and_its_key_last(tmp_path):
+    from click.testing import CliRunner
+
+    from study.cli import cli
+    from study.store import Store
+    from study.trials import PlanRow
+
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save_plan("s", "smoke", {}, [PlanRow("kernel", "kernel_size", "3", 0, "mnist", 2, "abc123", False, "")],
+                        {"abc123": {"dataset": "mnist", "seed": 2}})
+        store.save_trial({"dataset": "mnist", "seed": 2}, {"key": "abc123", "status": "ok", "epochs": [
+            {"epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": 0.9125, "epoch_seconds": 1.0}]})
+    result = CliRunner().invoke(cli, ["list", "--store", str(tmp_path / "s.sqlite")])
+    first = result.output.splitlines()[0]
+    assert first.split() == ["kernel=3", "mnist", "seed", "2", "ok", "1", "ep", "accuracy", "0.9125", "abc123"]
