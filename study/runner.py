@@ -45,17 +45,7 @@ def dataset_infos(study: Study, profile: Profile) -> tuple[dict[str, DatasetInfo
 
 def study_spec(study: Study, profile: Profile, datasets: dict[str, dict]) -> dict:
     """What the report needs to know of the study, stored beside the results."""
-    return {
-        "name": study.name, "description": study.description, "baseline": study.baseline.to_dict(),
-        "seeds": list(study.seeds), "data_seed": study.data_seed, "profile": asdict(profile),
-        "datasets": datasets,
-        "experiments": [
-            {"name": e.name, "parameter": e.parameter, "datasets": list(e.datasets),
-             "epochs_factor": e.epochs_factor, "description": e.description,
-             "values": [{"label": v.label, "params": v.params, "adapt": v.adapt, "note": v.note} for v in e.values]}
-            for e in study.experiments
-        ],
-    }
+    return {**study.to_dict(), "profile": asdict(profile), "datasets": datasets}
 
 
 def trial_config(trial: Trial) -> dict:
