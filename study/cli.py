@@ -43,6 +43,16 @@ def resolve_profile(profile: str, study_file: str | None, spec, flags: dict):
     return chosen
 
 
+def _calibration_or_none(store: str):
+    """The calibration for `study run`'s estimate, or None (no estimate) where it cannot be measured here."""
+    from study.estimate import calibrate
+
+    try:
+        return calibrate(store)
+    except StudyError:
+        return None
+
+
 def load_study(study_file: str | None):
     from study.builtin import builtin_study
     from study.studyfile import load_study_file
@@ -163,7 +173,6 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
     The first line estimates the time (see `study plan`).
     """
     from study.console import summary_line
-    from study.estimate import calibrate
     from study.runner import run_study
 
     spec = load_study(study_file)
@@ -176,7 +185,9 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
     if not scheduler:
         require_tensorflow()
     counts = run_study(spec, chosen, store, scheduler=scheduler, workers=workers, threads=threads,
-                       progress=not no_progress, calibration=lambda: calibrate(store))
+                       progress=not no_progress,  # a cluster's size is unknown here: an estimate needs --workers
+                       calibration=(lambda: _calibration_or_none(store)) if workers is not None or not scheduler
+                       else None)
     click.echo(summary_line(counts, store))
     if counts["failed"]:
         sys.exit(1)

@@ -111,13 +111,16 @@ def calibrate(store_path: str | Path, refresh: bool = False) -> Calibration:
     cached = None if refresh else load_calibration(path)
     if cached is not None:
         return cached
+    from study.errors import StudyError
+
     out = subprocess.run([sys.executable, "-m", "study.estimate"], capture_output=True, text=True,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     if out.returncode != 0:
-        from study.errors import StudyError
-
         raise StudyError(f"calibration failed: {(out.stderr.strip().splitlines() or ['no output'])[-1]}")
-    calibration = Calibration(**json.loads(out.stdout.strip().splitlines()[-1]))
+    try:
+        calibration = Calibration(**json.loads(out.stdout.strip().splitlines()[-1]))
+    except (ValueError, TypeError, IndexError) as err:
+        raise StudyError(f"calibration failed: unreadable result ({err})") from None
     save_calibration(path, calibration)
     return dataclasses.replace(calibration, source=f"measured now, saved in {path}")
 

@@ -129,3 +129,15 @@ def test_run_prints_the_estimate_first_and_records_it(tmp_path, data_dir):
         run = dict(db.latest_run("tiny", "smoke"))
     assert run["estimated_seconds"] > 1.1 and run["wall_seconds"] > 0
     assert json.loads(run["environment"])["estimated_seconds"] == run["estimated_seconds"]
+
+
+def test_run_goes_on_without_an_estimate_where_no_calibration_can_be_measured(monkeypatch, tmp_path):
+    import study.estimate
+    from study.cli import _calibration_or_none
+    from study.errors import StudyError
+
+    def fail(store, refresh=False):
+        raise StudyError("calibration failed: No module named 'tensorflow'")
+
+    monkeypatch.setattr(study.estimate, "calibrate", fail)
+    assert _calibration_or_none(str(tmp_path / "s.sqlite")) is None
