@@ -65,9 +65,9 @@ def project_trainer(payload: dict) -> tuple[float, float, float, str]:
     started = time.perf_counter()
     result = train_trial(payload)
     total = time.perf_counter() - started
-    steady = [e["epoch_seconds"] for e in result["epochs"]][1:] or [result["epochs"][0]["epoch_seconds"]]
+    steady = [e["epoch_seconds"] for e in result.epochs][1:] or [result.epochs[0]["epoch_seconds"]]
     images = (payload["train_size"]) * len(steady)
-    return images / sum(steady), total, result["epochs"][-1]["val_accuracy"], result["status"]
+    return images / sum(steady), total, result.last["val_accuracy"], result.status
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """What ``study run`` tells its user: one line per finished trial, a closing summary, the rest to a log file.
 
-    trial_line("kernel = 3", "mnist", 1, result, "collapsed", done=3, total=10, eta_seconds=90)
+    trial_line("kernel = 3", "mnist", 1, result, "collapsed", done=3, total=10, eta_seconds=90)  # a TrialResult
     # '[3/10, eta 1.5 min] kernel = 3, mnist, seed 1: accuracy 0.1000 (collapsed), 4.2 s'
 
 TensorFlow's C++ start-up lines, absl and retracing warnings, and Dask's own logging (the worker
@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+from study.records import TrialResult
+
 LOG_NAME = "study-run.log"
 LOGGERS = ("distributed", "tornado", "tensorflow", "absl", "h5py", "py.warnings")
 # Read by TensorFlow's C++ runtime, gRPC and absl at start-up, so they must be in a worker's environment
@@ -27,19 +29,11 @@ def log_path(store_path: str | Path) -> Path:
     return Path(store_path).parent / LOG_NAME
 
 
-def final_outcome(result: dict[str, Any], classes: int) -> str | None:
-    """learned / collapsed / diverged for a finished trial, None if it failed."""
-    last = result["epochs"][-1] if result["epochs"] else {}
-    try:
-        from study.stats import outcome
-    except ImportError:  # TODO: study.stats.outcome is the one definition; this copies its accuracy rule
-        outcome = None
-    if outcome is not None:
-        return outcome(result["status"], last.get("val_accuracy"), last.get("loss"), classes)
-    if result["status"] != "ok":
-        return result["status"] if result["status"] == "diverged" else None
-    accuracy = last.get("val_accuracy")
-    return "collapsed" if accuracy is None or accuracy < 1 / classes + 0.05 else "learned"
+def final_outcome(result: TrialResult, classes: int) -> str | None:
+    """learned / collapsed / diverged for a finished trial, None if it failed (the rule of ``study.stats``)."""
+    from study.stats import outcome
+
+    return outcome(result.status, result.last.get("val_accuracy"), result.last.get("loss"), classes)
 
 
 def describe_uses(uses: Iterable[tuple[str, str, bool]]) -> str:
@@ -68,18 +62,17 @@ def short_uses(uses: str, shown: int = 2) -> str:
     return ", ".join(parts[:shown]) + (f" +{len(parts) - shown} more" if len(parts) > shown else "")
 
 
-def trial_line(label: str, dataset: str, seed: int, result: dict[str, Any], outcome: str | None,
+def trial_line(label: str, dataset: str, seed: int, result: TrialResult, outcome: str | None,
                done: int, total: int, eta_seconds: float) -> str:
-    last = result["epochs"][-1] if result["epochs"] else {}
-    accuracy = last.get("val_accuracy")
-    if result["status"] == "failed":
-        detail = f"FAILED: {result.get('error')}"
-    elif result["status"] == "diverged":
-        detail = f"diverged at epoch {result['diverged_epoch']}"
+    accuracy = result.last.get("val_accuracy")
+    if result.status == "failed":
+        detail = f"FAILED: {result.error}"
+    elif result.status == "diverged":
+        detail = f"diverged at epoch {result.diverged_epoch}"
     else:
         detail = f"accuracy {accuracy:.4f}" if accuracy is not None else "no accuracy"
         detail += " (collapsed)" if outcome == "collapsed" else ""
-    seconds = result.get("train_seconds") or result.get("wall_seconds") or 0.0
+    seconds = result.train_seconds or result.wall_seconds or 0.0
     eta = f"eta {eta_seconds / 60:.1f} min" if done < total else "done"
     return f"[{done}/{total}, {eta}] {label}, {dataset}, seed {seed}: {detail}, {seconds:.1f} s"
 

@@ -23,6 +23,7 @@ from study.environment import environment
 from study.errors import StudyError
 from study.estimate import DEFAULT, Calibration, duration, estimate_run, longest_first, trial_cost
 from study.lock import StoreLock
+from study.records import TrialResult
 from study.spec import Profile, Study
 from study.store import Store
 from study.trials import DatasetInfo, Trial, plan_study
@@ -128,22 +129,20 @@ def _labels(rows) -> dict[str, str]:
     return {key: describe_uses(found) for key, found in uses.items()}
 
 
-def _record(store: Store, trial: Trial, result: dict, counts: dict, bar, say) -> None:
+def _record(store: Store, trial: Trial, result: TrialResult, counts: dict, bar, say) -> None:
     store.save_trial(trial_config(trial), result, trial.macs)
     counts["trained"] += 1
     outcome = final_outcome(result, trial.dataset.num_classes)
     if outcome in ("learned", "collapsed"):
         counts[outcome] += 1
-    counts["images"] += len(result["epochs"]) * counts["train_images"][trial.dataset.name]
-    device = result.get("device")
+    counts["images"] += len(result.epochs) * counts["train_images"][trial.dataset.name]
+    device = result.device
     if device:  # e.g. "CPU, 1 intra-op / 1 inter-op threads"
         kinds = "+".join(sorted(set(device["devices"]))) + "".join(f" ({g})" for g in sorted(set(device.get("gpus", []))))
         counts["devices"].add(f"{kinds}, {device['intra_op_threads']} intra-op / "
                               f"{device['inter_op_threads']} inter-op threads")
-    if result["status"] == "failed":
-        counts["failed"] += 1
-    if result["status"] == "diverged":
-        counts["diverged"] += 1
+    if result.status in ("failed", "diverged"):
+        counts[result.status] += 1
     done, total = counts["stored"] + counts["trained"], counts["planned"]
     elapsed = time.perf_counter() - counts["started"]
     eta = elapsed / counts["trained"] * (total - done)
@@ -227,8 +226,7 @@ def _execute_dask(missing, store, counts, scheduler, workers, threads, bar, say)
             try:
                 result = future.result()
             except Exception as err:  # e.g. KilledWorker after repeated worker deaths
-                result = {"key": trial.key, "status": "failed", "diverged_epoch": None, "epochs": [],
-                          "error": f"{type(err).__name__}: {err}"[:500], "train_seconds": None, "params": None}
+                result = TrialResult.failed(trial.key, f"{type(err).__name__}: {err}")
             _record(store, trial, result, counts, bar, say)
             future.release()
         client.close()

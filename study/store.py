@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from study.errors import StudyError
+from study.records import TrialResult
 
 # Bump when the tables below change, and teach ``_migrate`` the step from the previous version.
 # Stores written before versions existed have user_version 0 and exactly the version-1 tables.
@@ -162,21 +163,21 @@ class Store:
             self.db.execute("INSERT OR REPLACE INTO studies VALUES (?,?,?,?)",
                             (study, profile, json.dumps(spec, sort_keys=True), _now()))
 
-    def save_trial(self, trial_config: dict[str, Any], result: dict[str, Any], macs: int | None = None) -> None:
+    def save_trial(self, trial_config: dict[str, Any], result: TrialResult, macs: int | None = None) -> None:
         """Write one finished trial and its epochs atomically (replacing an earlier failed try)."""
         with self.transaction():
-            self.db.execute("DELETE FROM trials WHERE trial_key = ?", (result["key"],))
+            self.db.execute("DELETE FROM trials WHERE trial_key = ?", (result.key,))
             self.db.execute(
                 "INSERT INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (result["key"], trial_config["dataset"], trial_config["seed"],
-                 json.dumps(trial_config, sort_keys=True), result["status"], result.get("diverged_epoch"),
-                 result.get("error"), len(result["epochs"]), result.get("train_seconds"),
-                 result.get("wall_seconds"), result.get("params"), macs, result.get("worker"), _now()),
+                (result.key, trial_config["dataset"], trial_config["seed"],
+                 json.dumps(trial_config, sort_keys=True), result.status, result.diverged_epoch,
+                 result.error, len(result.epochs), result.train_seconds,
+                 result.wall_seconds, result.params, macs, result.worker, _now()),
             )
             self.db.executemany(
                 "INSERT INTO epochs VALUES (?,?,?,?,?,?,?)",
-                [(result["key"], e["epoch"], _real(e["loss"]), _real(e["accuracy"]), _real(e["val_loss"]),
-                  _real(e["val_accuracy"]), e["epoch_seconds"]) for e in result["epochs"]],
+                [(result.key, e["epoch"], _real(e["loss"]), _real(e["accuracy"]), _real(e["val_loss"]),
+                  _real(e["val_accuracy"]), e["epoch_seconds"]) for e in result.epochs],
             )
 
     def start_run(self, study: str, profile: str, environment: dict[str, Any], planned: int) -> int:

@@ -2,7 +2,7 @@
 
     init_tensorflow(threads=1)
     result = train_trial(trial.payload())
-    result["status"], result["epochs"][-1]["val_accuracy"]
+    result.status, result.last["val_accuracy"]
 
 Determinism: initial weights drawn with per-layer seeds derived from the trial seed, TensorFlow op
 determinism, and a seeded NumPy shuffle (see ``study.fastfit``): the same trial on the same machine
@@ -17,6 +17,8 @@ import os
 import time
 import traceback
 from typing import Any
+
+from study.records import TrialResult
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF 2.21 logs spurious NodeDef errors
 
@@ -71,23 +73,21 @@ def _finite(value: float) -> bool:
     return value is not None and math.isfinite(value)
 
 
-def train_trial(payload: dict[str, Any], threads: int | None = None) -> dict[str, Any]:
+def train_trial(payload: dict[str, Any], threads: int | None = None) -> TrialResult:
     """Train the trial ``payload`` (see ``Trial.payload``); never raises: errors become ``failed``."""
     start = time.perf_counter()
-    result: dict[str, Any] = {"key": payload["key"], "status": "ok", "diverged_epoch": None,
-                              "error": None, "epochs": [], "train_seconds": 0.0, "params": None,
-                              "worker": f"{os.uname().nodename}:{os.getpid()}"}
+    result = TrialResult(payload["key"], worker=f"{os.uname().nodename}:{os.getpid()}")
     try:
         _train(payload, threads, result)
     except Exception as err:  # a failed trial is recorded, the study goes on
         last = traceback.format_exception_only(type(err), err)[-1].strip()
-        result.update(status="failed", error=last.splitlines()[0][:500])
-    result["wall_seconds"] = time.perf_counter() - start
+        result.status, result.error = "failed", last.splitlines()[0][:500]
+    result.wall_seconds = time.perf_counter() - start
     return result
 
 
-def _train(payload: dict[str, Any], threads: int | None, result: dict[str, Any]) -> None:
-    result["device"] = init_tensorflow(threads)
+def _train(payload: dict[str, Any], threads: int | None, result: TrialResult) -> None:
+    result.device = init_tensorflow(threads)
     from study.config import ModelConfig, Settings
     from study.data import load_dataset
     from study.fastfit import fit
@@ -100,11 +100,11 @@ def _train(payload: dict[str, Any], threads: int | None, result: dict[str, Any])
     config = ModelConfig.from_dict(payload["model"])
 
     def record(row: dict[str, Any]) -> bool:
-        result["epochs"].append(row)
+        result.epochs.append(row)
         if _finite(row["loss"]) and _finite(row["val_loss"]):
             return True
-        result["status"], result["diverged_epoch"] = "diverged", row["epoch"]
+        result.status, result.diverged_epoch = "diverged", row["epoch"]
         return False
 
-    result["params"] = fit(config, settings, payload["seed"], data, record)
-    result["train_seconds"] = sum(e["epoch_seconds"] for e in result["epochs"])
+    result.params = fit(config, settings, payload["seed"], data, record)
+    result.train_seconds = sum(e["epoch_seconds"] for e in result.epochs)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from study.config import Settings
+from study.records import TrialResult
 from study.runner import study_spec, trial_config
 from study.spec import Claim, Profile, Study, Value, experiment
 from study.store import Store
@@ -94,18 +95,17 @@ def make_store(path, study: Study | None = None, missing=(("pooling", "none", 3)
         final = final_accuracy(row.experiment, row.value, row.dataset, row.seed)
         collapsed = collapses(row.experiment, row.value, row.dataset, row.seed)
         epochs = trial.settings.epochs
-        result = {"key": row.trial_key, "status": "ok", "diverged_epoch": None, "error": None,
-                  "train_seconds": 2.0 + 0.001 * trial.macs / 1e4, "wall_seconds": 3.0, "params": trial.params,
-                  "worker": "w", "epochs": []}
+        result = TrialResult(row.trial_key, train_seconds=2.0 + 0.001 * trial.macs / 1e4, wall_seconds=3.0,
+                             params=trial.params, worker="w")
         if diverges(row.experiment, row.value, row.dataset, row.seed):
-            result.update(status="diverged", diverged_epoch=2)
+            result.status, result.diverged_epoch = "diverged", 2
             epochs = 2
         for e in range(1, epochs + 1):
             acc = final if collapsed else final * (0.6 + 0.4 * e / epochs)
             loss = float(np.log(10)) if collapsed else float(np.log(1 / acc))
-            if result["status"] == "diverged" and e == 2:
+            if result.status == "diverged" and e == 2:
                 loss = float("nan")
-            result["epochs"].append({"epoch": e, "loss": loss, "accuracy": acc, "val_loss": loss,
+            result.epochs.append({"epoch": e, "loss": loss, "accuracy": acc, "val_loss": loss,
                                      "val_accuracy": acc, "epoch_seconds": 0.4})
         store.save_trial(trial_config(trial), result, trial.macs)
     return store

@@ -10,6 +10,7 @@ from study.builtin import builtin_study
 from study.cli import cli
 from study.errors import ConfigError
 from study.estimate import Calibration, calibration_path, machine_key, save_calibration
+from study.records import TrialResult
 from study.runner import dataset_infos, study_spec, trial_config
 from study.spec import PROFILES, Profile, get_profile
 from study.store import Store
@@ -64,10 +65,9 @@ def fill_store(path, study, profile: Profile, keep=lambda index: True) -> dict:
             epochs = [{"epoch": e, "loss": 1.0 / e, "accuracy": 0.5 + 0.1 * e, "val_loss": 1.0 / e,
                        "val_accuracy": 0.5 + 0.1 * e + 0.01 * trial.seed, "epoch_seconds": 0.1}
                       for e in range(1, trial.settings.epochs + 1)]
-            store.save_trial(trial_config(trial), {
-                "key": key, "status": "ok", "diverged_epoch": None, "error": None, "epochs": epochs,
-                "train_seconds": 0.1 * len(epochs), "wall_seconds": 0.2, "params": trial.params, "worker": "test"},
-                trial.macs)
+            store.save_trial(trial_config(trial), TrialResult(
+                key, epochs=epochs, train_seconds=0.1 * len(epochs), wall_seconds=0.2, params=trial.params,
+                worker="test"), trial.macs)
     return trials
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from study.console import RunLog, describe_uses, final_outcome, summary_line, trial_line
+from study.records import TrialResult
 
 TINY = Path(__file__).parent / "tiny.toml"
 STUDY_BIN = Path(sys.executable).parent / "study"
@@ -16,8 +17,7 @@ STUDY_BIN = Path(sys.executable).parent / "study"
 
 def _result(status="ok", accuracy=0.9, loss=0.3, **extra):
     epochs = [{"epoch": 1, "loss": loss, "val_accuracy": accuracy, "val_loss": loss}]
-    return {"status": status, "epochs": epochs, "train_seconds": 4.25, "diverged_epoch": None, "error": None,
-            **extra}
+    return TrialResult("k", status=status, epochs=epochs, train_seconds=4.25, **extra)
 
 
 def test_trial_line_names_experiment_value_dataset_seed_accuracy_and_seconds():
@@ -85,13 +85,14 @@ def test_study_list_shows_the_trial_first_and_its_key_last(tmp_path):
 
     from study.cli import cli
     from study.store import Store
+    from study.records import TrialResult
     from study.trials import PlanRow
 
     with Store(tmp_path / "s.sqlite") as store:
         store.save_plan("s", "smoke", {}, [PlanRow("kernel", "kernel_size", "3", 0, "mnist", 2, "abc123", False, "")],
                         {"abc123": {"dataset": "mnist", "seed": 2}})
-        store.save_trial({"dataset": "mnist", "seed": 2}, {"key": "abc123", "status": "ok", "epochs": [
-            {"epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": 0.9125, "epoch_seconds": 1.0}]})
+        store.save_trial({"dataset": "mnist", "seed": 2}, TrialResult("abc123", epochs=[
+            {"epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": 0.9125, "epoch_seconds": 1.0}]))
     result = CliRunner().invoke(cli, ["list", "--store", str(tmp_path / "s.sqlite")])
     first = result.output.splitlines()[0]
     assert first.split() == ["kernel=3", "mnist", "seed", "2", "ok", "1", "ep", "accuracy", "0.9125", "abc123"]

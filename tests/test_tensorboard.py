@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from study.records import TrialResult
 from study.store import Store
 from study.tensorboard import export_tensorboard, hparam_value
 from study.trials import PlanRow
@@ -21,10 +22,10 @@ def _store(path):
     store.save_plan("s", "smoke", {}, rows, configs)
     ok = [{"epoch": e, "loss": 1.0 / e, "accuracy": 0.5 + e / 10, "val_loss": 1.1 / e, "val_accuracy": 0.4 + e / 10,
            "epoch_seconds": 2.0} for e in (1, 2, 3)]
-    store.save_trial({**configs["k1"], "key": "k1"}, {"key": "k1", "status": "ok", "epochs": ok, "train_seconds": 6.0})
+    store.save_trial({**configs["k1"], "key": "k1"}, TrialResult("k1", epochs=ok, train_seconds=6.0))
     bad = [ok[0], {**ok[1], "loss": math.nan, "val_loss": math.inf}]
-    store.save_trial({**configs["k2"], "key": "k2"}, {"key": "k2", "status": "diverged", "diverged_epoch": 2,
-                                                       "epochs": bad, "train_seconds": 4.0})
+    store.save_trial({**configs["k2"], "key": "k2"}, TrialResult("k2", status="diverged", diverged_epoch=2,
+                                                                 epochs=bad, train_seconds=4.0))
     return store
 
 

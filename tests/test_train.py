@@ -23,13 +23,13 @@ SMALL = Settings(epochs=2, conv_filters=(4, 6), dense_units=16, learning_rate=0.
 
 
 def _numbers(result):
-    return [(e["loss"], e["accuracy"], e["val_loss"], e["val_accuracy"]) for e in result["epochs"]]
+    return [(e["loss"], e["accuracy"], e["val_loss"], e["val_accuracy"]) for e in result.epochs]
 
 
 def test_same_trial_twice_gives_identical_per_epoch_numbers(data_dir):
     first, second = _payloads(SMALL)
     a, b = train_trial(first, threads=1), train_trial(first, threads=1)
-    assert a["status"] == "ok" and len(a["epochs"]) == 2
+    assert a.status == "ok" and len(a.epochs) == 2
     assert _numbers(a) == _numbers(b)
     c = train_trial(second, threads=1)
     assert _numbers(c) != _numbers(a)  # another seed, other numbers
@@ -51,15 +51,15 @@ def test_reused_graph_gives_the_numbers_of_a_fresh_process(data_dir, other):
     here = _numbers(train_trial(first, threads=1))
     code = ("import json, sys; from study.train import train_trial; "
             "r = train_trial(json.loads(sys.argv[1]), threads=1); "
-            "print(json.dumps([(e['loss'], e['accuracy'], e['val_loss'], e['val_accuracy']) for e in r['epochs']]))")
+            "print(json.dumps([(e['loss'], e['accuracy'], e['val_loss'], e['val_accuracy']) for e in r.epochs]))")
     out = subprocess.run([sys.executable, "-c", code, json.dumps(first)], capture_output=True, text=True)
     assert [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])] == here
 
 
 def test_record_has_every_metric_and_timing(data_dir):
     result = train_trial(_payloads(SMALL)[0], threads=1)
-    assert result["params"] > 0 and result["train_seconds"] > 0
-    for row in result["epochs"]:
+    assert result.params > 0 and result.train_seconds > 0
+    for row in result.epochs:
         assert set(row) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds"}
         assert 0 <= row["val_accuracy"] <= 1 and row["epoch_seconds"] > 0
 
@@ -68,14 +68,14 @@ def test_nan_loss_is_a_diverged_result_with_its_epoch(data_dir):
     exploding = Settings(epochs=3, conv_filters=(4,), pooling=("max",), dense_units=16, learning_rate=1e12,
                          activation="linear", initializer="ones")
     result = train_trial(_payloads(exploding, seeds=(1,))[0], threads=1)
-    assert result["status"] == "diverged"
-    assert result["diverged_epoch"] == 1 and len(result["epochs"]) == 1
+    assert result.status == "diverged"
+    assert result.diverged_epoch == 1 and len(result.epochs) == 1
 
 
 def test_a_broken_trial_is_failed_not_raised(data_dir):
     payload = dict(_payloads(SMALL)[0], fingerprint="0" * 16)
     result = train_trial(payload, threads=1)
-    assert result["status"] == "failed" and "fingerprint" in result["error"]
+    assert result.status == "failed" and "fingerprint" in result.error
 
 
 def test_initial_weights_depend_on_the_seed_alone():
