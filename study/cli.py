@@ -209,8 +209,8 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
     \b
     Example:  study plan --profile paper --workers 16
               study plan --epochs 3 --train-size 8000 --json
-    The time comes from a calibration measured once per machine (about 15 s, kept beside the store
-    as calibration.json) and a list schedule of the trials, longest first, on the workers.
+    The time comes from a calibration measured once per machine (about 15 s, kept in ~/.cache/study
+    and beside the store as calibration.json) and a list schedule of the trials, longest first.
     """
     import json
 

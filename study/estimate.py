@@ -1,6 +1,6 @@
 """What a run will cost before it starts: images, multiply-accumulates and wall time on N workers.
 
-    calibration = calibrate("output/study.sqlite")      # measured once per machine, cached beside the store
+    calibration = calibrate("output/study.sqlite")  # measured once per machine, kept beside the store
     estimate = estimate_run(missing_trials, sizes, calibration, workers=2)
     estimate.seconds, estimate.macs
 
@@ -105,12 +105,24 @@ def load_calibration(path: str | Path) -> Calibration | None:
     return dataclasses.replace(calibration, source=str(path))
 
 
+def machine_cache() -> Path:
+    """This machine's calibration for every store: ``$XDG_CACHE_HOME/study`` (default ``~/.cache/study``)."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "study" / CALIBRATION_FILE
+
+
 def calibrate(store_path: str | Path, refresh: bool = False) -> Calibration:
-    """The calibration cached beside the store, or a fresh measurement (about 15 s) saved there."""
+    """The calibration cached beside the store, else this machine's cached one (copied beside the store),
+    else a fresh measurement (about 15 s) saved in both places."""
     path = calibration_path(store_path)
-    cached = None if refresh else load_calibration(path)
-    if cached is not None:
-        return cached
+    if not refresh:
+        cached = load_calibration(path)
+        if cached is not None:
+            return cached
+        shared = load_calibration(machine_cache())
+        if shared is not None:
+            save_calibration(path, shared)
+            return dataclasses.replace(shared, source=f"{machine_cache()}, copied to {path}")
     from study.errors import StudyError
 
     out = subprocess.run([sys.executable, "-m", "study.estimate"], capture_output=True, text=True,
@@ -122,6 +134,10 @@ def calibrate(store_path: str | Path, refresh: bool = False) -> Calibration:
     except (ValueError, TypeError, IndexError) as err:
         raise StudyError(f"calibration failed: unreadable result ({err})") from None
     save_calibration(path, calibration)
+    try:
+        save_calibration(machine_cache(), calibration)
+    except OSError:  # a read-only home: the copy beside the store is enough
+        pass
     return dataclasses.replace(calibration, source=f"measured now, saved in {path}")
 
 

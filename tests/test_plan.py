@@ -141,3 +141,17 @@ def test_run_goes_on_without_an_estimate_where_no_calibration_can_be_measured(mo
 
     monkeypatch.setattr(study.estimate, "calibrate", fail)
     assert _calibration_or_none(str(tmp_path / "s.sqlite")) is None
+
+
+def test_a_new_store_takes_this_machines_calibration_without_measuring(monkeypatch, tmp_path):
+    from study.estimate import calibrate, calibration_path, machine_cache, machine_key, save_calibration
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    measured = Calibration(macs_per_second=2e10, step_seconds=1e-3, trial_seconds=0.1, trace_seconds=1.0,
+                           startup_seconds=5.0, machine=machine_key())
+    save_calibration(machine_cache(), measured)
+    store = tmp_path / "new" / "s.sqlite"
+    assert calibrate(store).macs_per_second == 2e10
+    assert calibration_path(store).is_file()  # copied beside the store, where the next run finds it first
+    save_calibration(machine_cache(), Calibration(1e9, 0, 0, 0, 0, machine="another machine"))
+    assert calibrate(store).macs_per_second == 2e10
