@@ -320,7 +320,8 @@ def _largest_stable(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
             stable = label
             break
     if stable is None:
-        return CONTRADICTED, "no value learned in every seed on every dataset", "; ".join(evidence)
+        raise NotTestable("no value learned in every seed on every dataset at this budget: "
+                          + "; ".join(evidence))
     if stable == declared:
         return SUPPORTED, (f"{declared} is the largest value that learned in every seed (with so few seeds 'every "
                            f"seed' still allows a real failure rate: see the Clopper-Pearson intervals)"), \
