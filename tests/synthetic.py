@@ -31,6 +31,10 @@ CLAIMS = (
     Claim("Learning rate has no effect on CIFAR-10.", "no_effect", "learning_rate", ("cifar10",), scope="CIFAR-10"),
     Claim("Smaller kernels are worse on MNIST.", "trend", "kernel_size", ("mnist",), values=("1", "3", "5"),
           direction="increasing", scope="MNIST"),
+    Claim("0.05 is the largest rate that learns everywhere.", "largest_stable", "learning_rate", ("mnist", "cifar10"),
+          values=("0.05",)),
+    Claim("0.2 is the largest rate that learns everywhere.", "largest_stable", "learning_rate", ("mnist", "cifar10"),
+          values=("0.2",)),
 )
 
 

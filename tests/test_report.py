@@ -145,6 +145,10 @@ def test_claims_are_judged_in_scope_or_not_testable(tmp_path):
     rate = findings["Learning rate has no effect on CIFAR-10."]
     assert rate.verdict == "not testable at this budget" and "learned in 0 of 4 seeds" in rate.reason
     assert findings["Smaller kernels are worse on MNIST."].verdict == "supported"
+    assert findings["0.05 is the largest rate that learns everywhere."].verdict == "supported"
+    wrong = findings["0.2 is the largest rate that learns everywhere."]
+    assert wrong.verdict == "contradicted" and "the rule picks 0.05, not 0.2" in wrong.reason
+    assert "0.2: mnist learned 3 of 4" in wrong.evidence  # the diverged seed is why 0.2 fails the rule
     assert all(f.budget.startswith("synthetic: 4 seeds, 5 epochs") for f in findings.values())
 
 
