@@ -69,7 +69,27 @@ def require_tensorflow() -> None:
                          "or `make install` / `make install GPU=1`; `study report` works without it")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class StudyCommandError(click.ClickException):
+    """A ``StudyError`` as click sees it: one ``error:`` line on stderr and exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True, file=file)
+
+
+class StudyGroup(click.Group):
+    """Turns the project's one-line errors into click exceptions, so in-process runs (tests) see the same
+    line and exit status as the console script."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except StudyError as err:
+            raise StudyCommandError(str(err)) from None
+
+
+@click.group(cls=StudyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="study")
 def cli() -> None:
     """Declare a parameter study of LeNet, train it, and render the evidence as HTML and PDF.

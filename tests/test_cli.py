@@ -42,6 +42,17 @@ def test_unknown_profile_is_one_clean_line(tmp_path):
     assert out.stderr.strip() == "error: unknown profile 'huge'; accepted: smoke, quick, standard, paper"
 
 
+@pytest.mark.parametrize("args, line", [
+    (["run", "--profile", "huge"], "error: unknown profile 'huge'; accepted: smoke, quick, standard, paper"),
+    (["shapes", "--input-shape", "28,28"], "error: --input-shape '28,28' must have three numbers H,W,C, e.g. 32,32,3"),
+    (["run", "--workers", "-1"], "error: --workers must be >= 0, got -1"),
+])
+def test_errors_in_process_are_the_exact_line_and_status(tmp_path, args, line):
+    result = CliRunner().invoke(cli, [*args, "--store", str(tmp_path / "s.sqlite")] if args[0] == "run" else args)
+    assert result.exit_code == 2 and result.stderr == line + "\n" and result.stdout == ""
+    assert not (tmp_path / "s.sqlite").exists()
+
+
 def test_missing_dataset_is_one_clean_line_without_traceback(tmp_path):
     out = _run(["data", "mnist"], env={"STUDY_DATA_DIR": str(tmp_path)})
     assert out.returncode == 2 and "Traceback" not in out.stderr
