@@ -64,7 +64,7 @@ def main() -> None:
         started = time.perf_counter()
         counts = run_study(study, profile, os.path.join(folder, "bench.sqlite"), progress=False, log=lambda line: None)
         ours = time.perf_counter() - started
-    assert counts["trained"] == len(trials), counts
+    assert counts.trained == len(trials), counts
 
     from study.train import init_tensorflow
 

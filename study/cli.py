@@ -209,7 +209,7 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
                        calibration=(lambda: _calibration_or_none(store)) if workers is not None or not scheduler
                        else None)
     click.echo(summary_line(counts, store))
-    if counts["failed"]:
+    if counts.failed:
         sys.exit(1)
 
 

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from study.records import TrialResult
+from study.records import RunCounts, TrialResult
 
 LOG_NAME = "study-run.log"
 LOGGERS = ("distributed", "tornado", "tensorflow", "absl", "h5py", "py.warnings")
@@ -77,17 +77,15 @@ def trial_line(label: str, dataset: str, seed: int, result: TrialResult, outcome
     return f"[{done}/{total}, {eta}] {label}, {dataset}, seed {seed}: {detail}, {seconds:.1f} s"
 
 
-def summary_line(counts: dict[str, Any], store: str | Path) -> str:
+def summary_line(counts: RunCounts, store: str | Path) -> str:
     """The closing line of a run: what was trained, what became of it, how fast, where the logs are."""
-    outcomes = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("learned", "collapsed", "diverged", "failed"))
-    line = (f"{counts['planned']} trials: {counts['stored']} already stored, {counts['trained']} trained "
-            f"({outcomes})")
-    seconds = counts.get("seconds")
-    if counts["trained"] and seconds:
-        line += f" in {_duration(seconds)}, {counts.get('images', 0) / seconds:,.0f} images/s"
+    outcomes = ", ".join(f"{getattr(counts, k)} {k}" for k in ("learned", "collapsed", "diverged", "failed"))
+    line = f"{counts.planned} trials: {counts.stored} already stored, {counts.trained} trained ({outcomes})"
+    if counts.trained and counts.seconds:
+        line += f" in {_duration(counts.seconds)}, {counts.images / counts.seconds:,.0f} images/s"
     line += f" -> {store}"
-    if counts.get("log"):
-        line += f"; worker and TensorFlow logs: {counts['log']}"
+    if counts.log:
+        line += f"; worker and TensorFlow logs: {counts.log}"
     return line
 
 

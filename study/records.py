@@ -45,3 +45,28 @@ class TrialResult:
     def last(self) -> dict[str, float]:
         """The last epoch's row ({} when no epoch ran)."""
         return self.epochs[-1] if self.epochs else {}
+
+
+@dataclass
+class RunCounts:
+    """What one ``study run`` did: planned, already stored, trained, and what became of the trained trials."""
+
+    planned: int
+    stored: int
+    trained: int = 0
+    learned: int = 0
+    collapsed: int = 0
+    diverged: int = 0
+    failed: int = 0
+    images: int = 0  # training images seen, all epochs
+    seconds: float = 0.0  # wall time of the run
+    log: str | None = None  # the file that took the workers' and TensorFlow's output
+
+    def add(self, status: str, outcome: str | None, images: int) -> None:
+        """Count one trained trial: its status (ok, diverged, failed) and outcome (learned, collapsed, ...)."""
+        self.trained += 1
+        self.images += images
+        if status in ("diverged", "failed"):
+            setattr(self, status, getattr(self, status) + 1)
+        elif outcome in ("learned", "collapsed"):
+            setattr(self, outcome, getattr(self, outcome) + 1)

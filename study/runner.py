@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 from study.console import LOG_ENV, QUIET_ENV, RunLog, describe_uses, final_outcome, log_path, trial_line
@@ -23,7 +23,7 @@ from study.environment import environment
 from study.errors import StudyError
 from study.estimate import DEFAULT, Calibration, duration, estimate_run, longest_first, trial_cost
 from study.lock import StoreLock
-from study.records import TrialResult
+from study.records import RunCounts, TrialResult
 from study.spec import Profile, Study
 from study.store import Store
 from study.trials import DatasetInfo, Trial, plan_study
@@ -61,8 +61,8 @@ def default_workers() -> int:
 def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | None = None,
               workers: int | None = None, threads: int | None = None, progress: bool = True,
               log: Callable[[str], None] | None = None,
-              calibration: Calibration | Callable[[], Calibration] | None = None) -> dict:
-    """Train every missing trial of ``study`` under ``profile``; returns counts for the caller.
+              calibration: Calibration | Callable[[], Calibration] | None = None) -> RunCounts:
+    """Train every missing trial of ``study`` under ``profile``; returns what it did (``RunCounts``).
 
     With a ``calibration`` (study.estimate; a callable is called only if something is to train) the
     first line and the run record carry the estimated wall time."""
@@ -99,22 +99,19 @@ def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | 
         say(f"{study.name} [{profile.name}]: {len(trials)} trials, {len(trials) - len(missing)} stored, "
             f"{len(missing)} to train" + (f", estimated {duration(estimate.seconds)} on {estimate.workers} "
                                           f"worker{'s' * (estimate.workers > 1)}" if estimate and missing else ""))
-        counts = {"planned": len(trials), "stored": len(trials) - len(missing), "trained": 0,
-                  "failed": 0, "diverged": 0, "learned": 0, "collapsed": 0, "images": 0,
-                  "started": time.perf_counter(), "devices": set(), "labels": _labels(rows),
-                  "train_images": {name: info["train_size"] for name, info in described.items()}}
+        state = _RunState(RunCounts(len(trials), len(trials) - len(missing)), time.perf_counter(), set(),
+                          _labels(rows), {name: info["train_size"] for name, info in described.items()})
+        counts = state.counts
         if missing:  # a run record describes where and how trials were trained
             run_id = store.start_run(study.name, profile.name, env, len(trials))
             try:
                 with RunLog(log_path(store_path)) as run_log:
-                    counts["log"] = str(run_log.path)
-                    _execute(missing, store, counts, scheduler, workers, threads, progress, say)
+                    counts.log = str(run_log.path)
+                    _execute(missing, store, state, scheduler, workers, threads, progress, say)
             finally:
-                store.finish_run(run_id, counts["trained"], counts["failed"], time.perf_counter() - started,
-                                 {"worker_tensorflow": sorted(counts["devices"])})
-        counts["seconds"] = time.perf_counter() - counts.pop("started")
-        for internal in ("devices", "labels", "train_images"):
-            counts.pop(internal)
+                store.finish_run(run_id, counts.trained, counts.failed, time.perf_counter() - started,
+                                 {"worker_tensorflow": sorted(state.devices)})
+        counts.seconds = time.perf_counter() - state.started
         return counts
     finally:
         store.close()
@@ -129,34 +126,41 @@ def _labels(rows) -> dict[str, str]:
     return {key: describe_uses(found) for key, found in uses.items()}
 
 
-def _record(store: Store, trial: Trial, result: TrialResult, counts: dict, bar, say) -> None:
+@dataclass
+class _RunState:
+    """The counts a run returns, plus what only the driver needs while it runs."""
+
+    counts: RunCounts
+    started: float
+    devices: set[str]  # the workers' TensorFlow devices and threads, as recorded with the run
+    labels: dict[str, str]  # trial key -> "experiment = value" for the progress lines
+    train_images: dict[str, int]  # dataset -> training images per epoch
+
+
+def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, bar, say) -> None:
     store.save_trial(trial_config(trial), result, trial.macs)
-    counts["trained"] += 1
+    counts = state.counts
     outcome = final_outcome(result, trial.dataset.num_classes)
-    if outcome in ("learned", "collapsed"):
-        counts[outcome] += 1
-    counts["images"] += len(result.epochs) * counts["train_images"][trial.dataset.name]
+    counts.add(result.status, outcome, len(result.epochs) * state.train_images[trial.dataset.name])
     device = result.device
     if device:  # e.g. "CPU, 1 intra-op / 1 inter-op threads"
         kinds = "+".join(sorted(set(device["devices"]))) + "".join(f" ({g})" for g in sorted(set(device.get("gpus", []))))
-        counts["devices"].add(f"{kinds}, {device['intra_op_threads']} intra-op / "
+        state.devices.add(f"{kinds}, {device['intra_op_threads']} intra-op / "
                               f"{device['inter_op_threads']} inter-op threads")
-    if result.status in ("failed", "diverged"):
-        counts[result.status] += 1
-    done, total = counts["stored"] + counts["trained"], counts["planned"]
-    elapsed = time.perf_counter() - counts["started"]
-    eta = elapsed / counts["trained"] * (total - done)
-    line = trial_line(counts["labels"].get(trial.key, trial.key), trial.dataset.name, trial.seed, result, outcome,
+    done, total = counts.stored + counts.trained, counts.planned
+    elapsed = time.perf_counter() - state.started
+    eta = elapsed / counts.trained * (total - done)
+    line = trial_line(state.labels.get(trial.key, trial.key), trial.dataset.name, trial.seed, result, outcome,
                       done, total, eta)
     if bar is not None:
-        bar.set_postfix(failed=counts["failed"], diverged=counts["diverged"])
+        bar.set_postfix(failed=counts.failed, diverged=counts.diverged)
         bar.update(1)
         bar.write(line, file=sys.stderr)
     else:
         say(line)
 
 
-def _execute(missing: list[Trial], store: Store, counts: dict, scheduler: str | None, workers: int,
+def _execute(missing: list[Trial], store: Store, state: _RunState, scheduler: str | None, workers: int,
              threads: int | None, progress: bool, say) -> None:
     from study.train import train_trial
 
@@ -170,9 +174,9 @@ def _execute(missing: list[Trial], store: Store, counts: dict, scheduler: str | 
     try:
         if workers == 0 and not scheduler:
             for trial in missing:
-                _record(store, trial, train_trial(trial.payload(), threads), counts, bar, say)
+                _record(store, trial, train_trial(trial.payload(), threads), state, bar, say)
             return
-        _execute_dask(missing, store, counts, scheduler, workers, threads, bar, say)
+        _execute_dask(missing, store, state, scheduler, workers, threads, bar, say)
     finally:
         if bar is not None:
             bar.close()
@@ -189,7 +193,7 @@ def _log_of(store: Store) -> str:
     return str(log_path(store.path).resolve())
 
 
-def _execute_dask(missing, store, counts, scheduler, workers, threads, bar, say) -> None:
+def _execute_dask(missing, store, state, scheduler, workers, threads, bar, say) -> None:
     import dask
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -227,7 +231,7 @@ def _execute_dask(missing, store, counts, scheduler, workers, threads, bar, say)
                 result = future.result()
             except Exception as err:  # e.g. KilledWorker after repeated worker deaths
                 result = TrialResult.failed(trial.key, f"{type(err).__name__}: {err}")
-            _record(store, trial, result, counts, bar, say)
+            _record(store, trial, result, state, bar, say)
             future.release()
         client.close()
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from study.console import RunLog, describe_uses, final_outcome, summary_line, trial_line
-from study.records import TrialResult
+from study.records import RunCounts, TrialResult
 
 TINY = Path(__file__).parent / "tiny.toml"
 STUDY_BIN = Path(sys.executable).parent / "study"
@@ -47,8 +47,8 @@ def test_outcome_counts_a_trial_near_chance_as_collapsed():
 
 
 def test_summary_counts_outcomes_wall_time_throughput_and_names_the_log():
-    counts = {"planned": 12, "stored": 2, "trained": 10, "learned": 6, "collapsed": 2, "diverged": 1, "failed": 1,
-              "seconds": 150.0, "images": 300_000, "log": "output/study-run.log"}
+    counts = RunCounts(planned=12, stored=2, trained=10, learned=6, collapsed=2, diverged=1, failed=1,
+                       seconds=150.0, images=300_000, log="output/study-run.log")
     assert summary_line(counts, "output/study.sqlite") == (
         "12 trials: 2 already stored, 10 trained (6 learned, 2 collapsed, 1 diverged, 1 failed) in 2.5 min, "
         "2,000 images/s -> output/study.sqlite; worker and TensorFlow logs: output/study-run.log")
@@ -85,7 +85,7 @@ def test_study_list_shows_the_trial_first_and_its_key_last(tmp_path):
 
     from study.cli import cli
     from study.store import Store
-    from study.records import TrialResult
+    from study.records import RunCounts, TrialResult
     from study.trials import PlanRow
 
     with Store(tmp_path / "s.sqlite") as store:

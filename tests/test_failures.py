@@ -48,7 +48,7 @@ def test_crashing_trial_is_stored_failed_then_retried_and_counted_once(data_dir,
     monkeypatch.setattr(study.fastfit, "fit", crash_on_kernel_3_seed_2)
     first = run_study(load_study_file(TINY), PROFILE, store_path, workers=0, threads=1, progress=False,
                       log=lambda line: None)
-    assert (first["trained"], first["failed"]) == (6, 1)
+    assert (first.trained, first.failed) == (6, 1)
     with Store(store_path) as store:
         failed = store.query("SELECT trial_key, error FROM trials WHERE status = 'failed'")
         assert len(failed) == 1 and failed[0]["error"] == "MemoryError: out of memory in a test"
@@ -57,7 +57,7 @@ def test_crashing_trial_is_stored_failed_then_retried_and_counted_once(data_dir,
     lines = []
     again = run_study(load_study_file(TINY), PROFILE, store_path, workers=0, threads=1, progress=False,
                       log=lines.append)
-    assert (again["stored"], again["trained"], again["failed"]) == (5, 1, 0)
+    assert (again.stored, again.trained, again.failed) == (5, 1, 0)
     assert "kernel = 3, mnist, seed 2: accuracy" in lines[-1]
     with Store(store_path) as store:
         assert [tuple(r) for r in store.query("SELECT status FROM trials WHERE trial_key = ?", (key,))] == [("ok",)]
@@ -128,7 +128,7 @@ def test_dask_worker_killed_mid_trial_is_retried_and_numbers_equal_a_local_run(d
         remote = tmp_path / "remote.sqlite"
         counts = run_study(load_study_file(study_file), PROFILE, remote, scheduler=address, threads=1,
                            progress=False, log=kill_the_worker_of_the_first_result)
-        assert killed and counts["trained"] == 6 and counts["failed"] == 0
+        assert killed and counts.trained == 6 and counts.failed == 0
         with sqlite3.connect(remote) as db:
             workers = [row[0] for row in db.execute("SELECT worker FROM trials ORDER BY rowid")]
         assert sum(w.endswith(f":{killed[0]}") for w in workers) == 1  # its trial in flight finished elsewhere

@@ -31,9 +31,8 @@ def test_run_stores_every_trial_once_and_shares_the_baseline(data_dir, tmp_path)
     counts = run_study(load_study_file(TINY), PROFILE, store_path, workers=0, threads=1, progress=False,
                        log=lambda line: None)
     # kernel {3, 5} and lr {0.1, 0.01} share kernel=5/lr=0.1 (the baseline): 3 configs x 2 seeds
-    assert {k: counts[k] for k in ("planned", "stored", "trained", "failed", "diverged")} == {
-        "planned": 6, "stored": 0, "trained": 6, "failed": 0, "diverged": 0}
-    assert counts["learned"] + counts["collapsed"] == 6 and counts["images"] == 6 * 2 * 60  # 60 tiny train images
+    assert (counts.planned, counts.stored, counts.trained, counts.failed, counts.diverged) == (6, 0, 6, 0, 0)
+    assert counts.learned + counts.collapsed == 6 and counts.images == 6 * 2 * 60  # 60 tiny train images
     with Store(store_path) as store:
         plan = plan_frame(store)
         assert len(plan) == 8 and plan["trial_key"].nunique() == 6
@@ -47,7 +46,7 @@ def test_run_stores_every_trial_once_and_shares_the_baseline(data_dir, tmp_path)
         assert env["trained"] == 6 and "tensorflow" in env["environment"]
         assert "CPU, 1 intra-op / 1 inter-op threads" in env["environment"]
     again = run_study(load_study_file(TINY), PROFILE, store_path, workers=0, progress=False, log=lambda l: None)
-    assert again["trained"] == 0 and again["stored"] == 6
+    assert again.trained == 0 and again.stored == 6
 
 
 def test_bad_study_file_fails_before_any_training(data_dir, tmp_path):
