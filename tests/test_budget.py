@@ -141,11 +141,12 @@ def test_sizes_and_seeds_beyond_the_study_are_refused_before_anything_runs(tmp_p
     for flags, message in cases:
         for command in ("run", "plan"):
             result = runner.invoke(cli, [command, "--study", str(study_file), "--store", str(store), *flags])
-            assert isinstance(result.exception, ConfigError) and str(result.exception) == message
+            assert result.exit_code == 2 and result.stderr == f"error: {message}\n"
     assert not store.exists()
     study_file.write_text(TINY_STUDY + "\n[profile]\ntrain_size = 100\n")
     result = runner.invoke(cli, ["plan", "--study", str(study_file), "--store", str(store)])
-    assert str(result.exception).startswith(f"{study_file} [profile] train_size 100 is larger than mnist's 60")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {study_file} [profile] train_size 100 is larger than mnist's 60")
 
 
 def test_the_smoke_budget_as_flags_gives_the_smoke_trial_keys(smoke_sized_data):

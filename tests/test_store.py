@@ -56,5 +56,5 @@ def test_cli_reports_a_newer_store_in_one_line(tmp_path):
     path = tmp_path / "new.sqlite"
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
-    result = CliRunner().invoke(cli, ["list", "--store", str(path)], standalone_mode=False)
-    assert isinstance(result.exception, StudyError) and "newer version of study" in str(result.exception)
+    result = CliRunner().invoke(cli, ["list", "--store", str(path)])
+    assert result.exit_code == 2 and result.stderr.startswith("error: ") and "newer version of study" in result.stderr
