@@ -50,6 +50,16 @@ def _unknown(where: str, keys, accepted) -> None:
             raise ConfigError(f"{where}: unknown key {key!r}; accepted: {', '.join(accepted)}")
 
 
+def _table(where: str, raw: Any, accepted: tuple[str, ...], required: tuple[str, ...]) -> None:
+    """A TOML table with only ``accepted`` keys and every ``required`` one."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table with keys {', '.join(accepted)}")
+    _unknown(where, raw, accepted)
+    for key in required:
+        if key not in raw:
+            raise ConfigError(f"{where}: missing key {key!r}")
+
+
 def _datasets(where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: datasets must be a non-empty list of names, got {value!r}")
@@ -110,13 +120,7 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
         raise ConfigError(f"{source}: needs at least one [[experiments]] table with name, parameter and values")
     experiments = []
     for index, raw in enumerate(raw_experiments):
-        where = f"{source} experiments[{index}]"
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{where}: must be a table with keys {', '.join(EXPERIMENT_KEYS)}")
-        _unknown(where, raw, EXPERIMENT_KEYS)
-        for key in ("name", "parameter", "values"):
-            if key not in raw:
-                raise ConfigError(f"{where}: missing key {key!r}")
+        _table(f"{source} experiments[{index}]", raw, EXPERIMENT_KEYS, ("name", "parameter", "values"))
         where = f"{source} experiment {raw['name']!r}"
         parameter = raw["parameter"]
         if parameter not in PARAMETERS:
@@ -147,12 +151,7 @@ def _claims(source: str, raw_claims: Any) -> tuple[Claim, ...]:
     claims = []
     for index, raw in enumerate(raw_claims):
         where = f"{source} claims[{index}]"
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{where}: must be a table with keys {', '.join(CLAIM_KEYS)}")
-        _unknown(where, raw, CLAIM_KEYS)
-        for key in ("text", "test", "experiment", "datasets"):
-            if key not in raw:
-                raise ConfigError(f"{where}: missing key {key!r}")
+        _table(where, raw, CLAIM_KEYS, ("text", "test", "experiment", "datasets"))
         fields = {k: (tuple(str(x) for x in v) if isinstance(v, list) else str(v)) for k, v in raw.items()}
         if isinstance(fields["datasets"], str):
             fields["datasets"] = (fields["datasets"],)
