@@ -3,7 +3,6 @@
 import pytest
 
 from study.builtin import builtin_study
-from study.config import Settings
 from study.errors import ConfigError
 from study.spec import PROFILES
 from study.trials import DatasetInfo, plan_study

@@ -85,7 +85,7 @@ def test_study_list_shows_the_trial_first_and_its_key_last(tmp_path):
 
     from study.cli import cli
     from study.store import Store
-    from study.records import RunCounts, TrialResult
+    from study.records import TrialResult
     from study.trials import PlanRow
 
     with Store(tmp_path / "s.sqlite") as store:
