@@ -16,8 +16,8 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,$(TF_EXTRA)]'
+	$(BIN)/pip install -qq --upgrade pip
+	$(BIN)/pip install -qq -e '.[test,$(TF_EXTRA)]'
 	touch $(STAMP)
 
 run: $(STAMP)
