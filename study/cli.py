@@ -284,8 +284,9 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
 
 @cli.command(name="list")
 @store_option
-@click.option("--status", default=None, type=click.Choice(["ok", "diverged", "failed", "missing"]),
-              help="Show only trials with this status.")
+@click.option("--status", default=None,
+              type=click.Choice(["learned", "collapsed", "diverged", "failed", "missing", "ok"]),
+              help="Show only trials with this outcome or status (ok = learned or collapsed).")
 def list_trials(store: str, status: str | None) -> None:
     """List every planned trial of every study in the store and its status.
 
@@ -298,16 +299,18 @@ def list_trials(store: str, status: str | None) -> None:
 
     with Store(store, create=False) as db:
         rows = trial_listing(db)
-    shown = [r for r in rows if status is None or r["status"] == status]
+    for r in rows:  # what became of a finished trial (learned, collapsed, diverged), else its status
+        r["shown"] = r["outcome"] or r["status"]
+    shown = [r for r in rows if status is None or status in (r["status"], r["shown"])]
     uses = {r["trial_key"]: short_uses(r["uses"]) for r in shown}
     width = max((len(u) for u in uses.values()), default=0)
     for r in shown:  # what the trial is first, its key last
         acc = "" if r["val_accuracy"] is None else f"accuracy {r['val_accuracy']:.4f}"
-        click.echo(f"{uses[r['trial_key']]:{width}}  {r['dataset']:8} seed {r['seed']:<3} {r['status']:8} "
+        click.echo(f"{uses[r['trial_key']]:{width}}  {r['dataset']:8} seed {r['seed']:<3} {r['shown']:9} "
                    f"{r['epochs_run']:>3} ep  {acc:15} {r['trial_key']}")
     counts = {}
     for r in rows:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
+        counts[r["shown"]] = counts.get(r["shown"], 0) + 1
     click.echo(f"{len(rows)} trials: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
 
 

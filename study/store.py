@@ -221,6 +221,10 @@ class Store:
         """Raw SQL for tests and ad-hoc inspection; the package itself uses the methods above and below."""
         return list(self.db.execute(sql, params))
 
+    def trial_statuses(self) -> dict[str, str]:
+        """Every stored trial's status (ok, diverged, failed), by trial key."""
+        return dict(self.db.execute("SELECT trial_key, status FROM trials"))
+
     def configs(self) -> dict[str, dict[str, Any]]:
         """Every planned trial's configuration (settings, model, dataset, seed), by trial key."""
         return {key: json.loads(config) for key, config in self.db.execute("SELECT trial_key, config FROM planned")}

@@ -95,4 +95,4 @@ def test_study_list_shows_the_trial_first_and_its_key_last(tmp_path):
             {"epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": 0.9125, "epoch_seconds": 1.0}]))
     result = CliRunner().invoke(cli, ["list", "--store", str(tmp_path / "s.sqlite")])
     first = result.output.splitlines()[0]
-    assert first.split() == ["kernel=3", "mnist", "seed", "2", "ok", "1", "ep", "accuracy", "0.9125", "abc123"]
+    assert first.split() == ["kernel=3", "mnist", "seed", "2", "learned", "1", "ep", "accuracy", "0.9125", "abc123"]

@@ -216,3 +216,18 @@ def test_profiles_in_one_store_are_compared(tmp_path):
     assert row["shared"] == 14 and 0 < row["same"] <= row["shared"]
     # seeds 1-3 of the null kernel 3 on CIFAR-10 happen to fall low: a false positive the table must expose
     assert row["conflicting"] == ["kernel_size = 3 on cifar10: equivalent here, worse there"]
+
+
+def test_list_export_and_report_agree_on_each_seeds_outcome(tmp_path):
+    from study.results import export_table, trial_listing
+
+    with make_store(tmp_path / "s.sqlite") as store:
+        analysis = analyse(store)
+        listing = {r["trial_key"]: r["outcome"] for r in trial_listing(store)}
+        export = export_table(store).drop_duplicates("trial_key").set_index("trial_key")["outcome"].to_dict()
+    block = analysis.blocks[("learning_rate", "mnist")]
+    for value in block.values:
+        for seed, outcome in value.outcomes.items():
+            key = value.keys[seed]
+            assert listing[key] == export[key] == outcome, (value.label, seed)
+    assert listing[block.baseline.keys[1]] == "collapsed" and listing[block.value("0.2").keys[2]] == "diverged"

@@ -40,7 +40,8 @@ def test_run_stores_every_trial_once_and_shares_the_baseline(data_dir, tmp_path)
         table = export_table(store)
         assert list(table.columns) == ["study", "experiment", "parameter", "value", "dataset", "seed", "epoch", "loss",
                                        "accuracy", "val_loss", "val_accuracy", "epoch_seconds", "trial_key", "status",
-                                       "profile"]
+                                       "profile", "outcome"]
+        assert set(table["outcome"]) <= {"learned", "collapsed", "diverged"}
         assert len(table) == 8 * 2  # plan rows x 2 epochs
         env = store.latest_run("tiny", "test")
         assert env["trained"] == 6 and "tensorflow" in env["environment"]
