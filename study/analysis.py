@@ -73,11 +73,6 @@ class ValueSummary:
         return 0 < self.learned < self.finished
 
     @property
-    def learns(self) -> bool | None:
-        """True when most finished seeds learned; None without a finished seed."""
-        return None if not self.outcomes else self.learned * 2 > self.finished
-
-    @property
     def rate_differs(self) -> bool:
         return math.isfinite(self.p_rate_holm) and self.p_rate_holm < ALPHA
 
@@ -264,7 +259,7 @@ def mde_text(x: float) -> str:
 def rates_text(rates: Rates) -> str:
     """'failed to learn in 4/4 seeds (95% CI 40-100%) vs the baseline's 0/4 (0-60%)'."""
     low, high = rates.ci
-    base = Rates(rates.base_k, rates.base_n, 0, 0, math.nan).ci
+    base = rates.base_ci
     return (f"failed to learn in {rates.k}/{rates.n} seeds (95% CI {low * 100:.0f}-{high * 100:.0f}%) vs the "
             f"baseline's {rates.base_k}/{rates.base_n} ({base[0] * 100:.0f}-{base[1] * 100:.0f}%)")
 

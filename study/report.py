@@ -9,6 +9,7 @@ Statistics come from ``study.analysis`` and ``study.findings``; the Jinja2 templ
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import math
@@ -313,6 +314,7 @@ def _digest(*parts) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
 def _code_digest() -> str:
     """The drawing code itself: a change to the figures module redraws every figure."""
     from study import figures

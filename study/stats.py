@@ -163,6 +163,10 @@ class Rates:
     def ci(self) -> tuple[float, float]:
         return clopper_pearson(self.k, self.n)
 
+    @property
+    def base_ci(self) -> tuple[float, float]:
+        return clopper_pearson(self.base_k, self.base_n)
+
 
 def collapse_rates(k: int, n: int, base_k: int, base_n: int) -> Rates:
     """Compare ``k`` of ``n`` failed-to-learn seeds with the baseline's ``base_k`` of ``base_n`` (Boschloo)."""
