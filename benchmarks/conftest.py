@@ -6,6 +6,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def pytest_configure(config):
-    from study.train import init_tensorflow
+    from study.train.worker import init_tensorflow
 
     init_tensorflow(1)

@@ -23,8 +23,8 @@ def plain_loop(trials) -> float:
     """Seconds for a Keras user's loop: seed, build, compile, fit with validation, per trial."""
     import keras
 
-    from study.data import load_dataset
-    from study.model import build_model, make_optimizer
+    from study.plan.data import load_dataset
+    from study.train.model import build_model, make_optimizer
 
     started = time.perf_counter()
     for trial in trials:
@@ -47,10 +47,10 @@ def main() -> None:
     parser.add_argument("--json", default="output/study_throughput.json")
     args = parser.parse_args()
 
-    from study.builtin import builtin_study
-    from study.runner import dataset_infos, run_study
-    from study.spec import Study, get_profile
-    from study.trials import plan_study
+    from study.declare.builtin import builtin_study
+    from study.run.runner import dataset_infos, run_study
+    from study.declare.spec import Study, get_profile
+    from study.plan.trials import plan_study
 
     full = builtin_study()
     study = Study(full.name + " (throughput slice)", full.baseline,
@@ -66,7 +66,7 @@ def main() -> None:
         ours = time.perf_counter() - started
     assert counts.trained == len(trials), counts
 
-    from study.train import init_tensorflow
+    from study.train.worker import init_tensorflow
 
     init_tensorflow(None)  # the plain loop gets TensorFlow's default threads
     plain = plain_loop(trials)

@@ -3,7 +3,7 @@
     make bench    # pytest-benchmark JSON in output/benchmarks.json; the report shows it as "cost per parameter"
 
 Each value of every experiment is timed on both input shapes (28x28x1 and 32x32x3) at the value's own
-batch size, through the project's trainer (``study.fastfit``), on synthetic data of the right shape.
+batch size, through the project's trainer (``study.train.fastfit``), on synthetic data of the right shape.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from study import fastfit
-from study.builtin import builtin_study
+from study.train import fastfit
+from study.declare.builtin import builtin_study
 from study.errors import ConfigError
-from study.shapes import summarize
+from study.plan.shapes import summarize
 
 SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
 VALIDATION_IMAGES = 512

@@ -3,7 +3,7 @@
     STUDY_DATA_DIR=../shared/datasets .venv/bin/python benchmarks/throughput.py [--images 2048] [--epochs 3]
 
 (a) the baseline LeNet trained with plain ``model.fit`` as a Keras user writes it; (b) the same trial
-through ``study.train.train_trial`` (``study.fastfit``); (c) the machine's float32 matrix-multiply
+through ``study.train.worker.train_trial`` (``study.train.fastfit``); (c) the machine's float32 matrix-multiply
 rate measured with numpy. Prints images/s of (a) and (b), their ratio, and (b) as a fraction of the
 peak implied by (c), and writes the numbers as JSON (``--json``).
 """
@@ -34,7 +34,7 @@ def plain_fit(data, settings, config, seed: int) -> tuple[float, float, float]:
     """(a): images/s of the timed epochs, first-epoch seconds (build and trace), final val accuracy."""
     import keras
 
-    from study.model import build_model, make_optimizer
+    from study.train.model import build_model, make_optimizer
 
     keras.utils.set_random_seed(seed)
     model = build_model(config)
@@ -60,7 +60,7 @@ def plain_fit(data, settings, config, seed: int) -> tuple[float, float, float]:
 
 
 def project_trainer(payload: dict) -> tuple[float, float, float, str]:
-    from study.train import train_trial
+    from study.train.worker import train_trial
 
     started = time.perf_counter()
     result = train_trial(payload)
@@ -80,11 +80,11 @@ def main() -> None:
     parser.add_argument("--json", default="output/throughput.json")
     args = parser.parse_args()
 
-    from study.config import Settings
-    from study.data import load_dataset
-    from study.spec import Profile, Study, experiment
-    from study.train import init_tensorflow
-    from study.trials import DatasetInfo, plan_study
+    from study.declare.config import Settings
+    from study.plan.data import load_dataset
+    from study.declare.spec import Profile, Study, experiment
+    from study.train.worker import init_tensorflow
+    from study.plan.trials import DatasetInfo, plan_study
 
     init_tensorflow(None)  # TensorFlow's default threads, as a plain Keras user gets them
     data = load_dataset(args.dataset, args.images, args.images // 4, 0)
@@ -97,7 +97,7 @@ def main() -> None:
                   seeds=tuple(args.seeds))
     trials, _ = plan_study(study, Profile("bench", None, None, args.images, args.images // 4), {args.dataset: info})
 
-    from study.shapes import summarize
+    from study.plan.shapes import summarize
 
     flop_per_image = 3 * 2 * summarize(config).macs  # forward + backward, 2 FLOP per MAC
     rows = {"plain": [], "project": []}

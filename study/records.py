@@ -5,7 +5,7 @@
     result.last["val_accuracy"]          # 0.93
     TrialResult.failed("1d9e0efc", "KilledWorker: ...")
 
-Produced by ``study.train`` (inside a worker; it pickles to the driver), sent on by ``study.runner``,
+Produced by ``study.train.worker`` (inside a worker; it pickles to the driver), sent on by ``study.run.runner``,
 written by ``Store.save_trial`` and built by the tests' synthetic store.
 """
 

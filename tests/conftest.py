@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from study.data import load_dataset
+from study.plan.data import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from study.config import Settings
+from study.declare.config import Settings
 from study.records import TrialResult
-from study.runner import study_spec, trial_config
-from study.spec import Claim, Profile, Study, Value, experiment
-from study.store import Store
-from study.trials import DatasetInfo, plan_study
+from study.run.runner import study_spec, trial_config
+from study.declare.spec import Claim, Profile, Study, Value, experiment
+from study.results.store import Store
+from study.plan.trials import DatasetInfo, plan_study
 
 PROFILE = Profile("synthetic", seeds=None, epochs=5, train_size=100, test_size=50, description="made up")
 SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}

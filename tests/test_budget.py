@@ -4,18 +4,18 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import write_cifar_batches, write_idx_dataset
-from study.analysis import analyse
-from study.budget import resolve_budget
-from study.builtin import builtin_study
-from study.cli import cli
+from study.analyse.comparisons import analyse
+from study.declare.budget import resolve_budget
+from study.declare.builtin import builtin_study
+from study.cli.main import cli
 from study.errors import ConfigError
-from study.estimate import Calibration, calibration_path, machine_key, save_calibration
+from study.plan.estimate import Calibration, calibration_path, machine_key, save_calibration
 from study.records import TrialResult
-from study.runner import dataset_infos, study_spec, trial_config
-from study.spec import PROFILES, Profile, get_profile
-from study.store import Store
-from study.studyfile import load_study_file
-from study.trials import plan_study
+from study.run.runner import dataset_infos, study_spec, trial_config
+from study.declare.spec import PROFILES, Profile, get_profile
+from study.results.store import Store
+from study.declare.studyfile import load_study_file
+from study.plan.trials import plan_study
 
 TINY_STUDY = """name = "tiny"
 datasets = ["mnist"]

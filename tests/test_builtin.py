@@ -2,10 +2,10 @@
 
 import pytest
 
-from study.builtin import builtin_study
+from study.declare.builtin import builtin_study
 from study.errors import ConfigError
-from study.spec import PROFILES
-from study.trials import DatasetInfo, plan_study
+from study.declare.spec import PROFILES
+from study.plan.trials import DatasetInfo, plan_study
 
 SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
 
@@ -48,7 +48,7 @@ def test_stride_adaptations_are_needed_and_sufficient():
         for dataset, shape in SHAPES.items():
             plain = study.baseline.with_values(**value.params).model_config(shape)
             adapted = study.baseline.with_values(**value.params_for(dataset)).model_config(shape)
-            from study.shapes import layer_table
+            from study.plan.shapes import layer_table
 
             layer_table(adapted)  # the adapted value is valid
             if dataset in value.adapt:  # and the adaptation was necessary
@@ -87,7 +87,7 @@ def test_the_study_carries_its_claims_and_reference_and_round_trips():
     assert len(study.claims) >= 12 and study.reference_title.startswith("Table 1")
     import json
 
-    from study.spec import Study
+    from study.declare.spec import Study
 
     stored = json.loads(json.dumps(study.to_dict()))
     again = Study.from_dict(stored)
@@ -99,10 +99,10 @@ def test_the_report_knows_no_built_in_study_by_name():
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    sources = [root / "study" / n for n in ("report.py", "analysis.py", "claims.py", "figures.py", "stats.py")]
-    sources.append(root / "report_templates" / "report.html.j2")
+    sources = sorted((root / "study" / "analyse").glob("*.py")) + sorted((root / "study" / "report").glob("*.py"))
+    sources += sorted((root / "study" / "report" / "templates").glob("*.j2"))
     study = builtin_study()
-    from study.config import PARAMETERS
+    from study.declare.config import PARAMETERS
 
     # experiment names that are also generic parameter names (e.g. "pooling") may appear as parameters
     names = ({e.name for e in study.experiments} - set(PARAMETERS)) | {"Table 1", "mnist", "cifar10"}

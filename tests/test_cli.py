@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from study.cli import cli
+from study.cli.main import cli
 
 STUDY_BIN = Path(sys.executable).parent / "study"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from study.console import RunLog, describe_uses, final_outcome, summary_line, trial_line
+from study.run.console import RunLog, describe_uses, final_outcome, summary_line, trial_line
 from study.records import RunCounts, TrialResult
 
 TINY = Path(__file__).parent / "tiny.toml"
@@ -83,10 +83,10 @@ def test_local_cluster_run_prints_progress_and_summary_only(data_dir, tmp_path):
 def test_study_list_shows_the_trial_first_and_its_key_last(tmp_path):
     from click.testing import CliRunner
 
-    from study.cli import cli
-    from study.store import Store
+    from study.cli.main import cli
+    from study.results.store import Store
     from study.records import TrialResult
-    from study.trials import PlanRow
+    from study.plan.trials import PlanRow
 
     with Store(tmp_path / "s.sqlite") as store:
         store.save_plan("s", "smoke", {}, [PlanRow("kernel", "kernel_size", "3", 0, "mnist", 2, "abc123", False, "")],

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import SHARED_DATASETS, write_idx, write_idx_dataset, write_image_folder
-from study.data import load_dataset, locate, stratified_indices
+from study.plan.data import load_dataset, locate, stratified_indices
 from study.errors import DataError
 
 
@@ -117,7 +117,7 @@ def test_stratified_subset_keeps_class_proportions_and_is_seeded():
 
 
 def test_subset_decodes_only_the_chosen_images(tmp_path, monkeypatch):
-    import study.data as data_module
+    import study.plan.data as data_module
 
     folder = write_image_folder(tmp_path / "pets", train=10, test=5)
     decoded = []

@@ -4,7 +4,8 @@ import subprocess
 
 import pytest
 
-from study import devices, runner
+from study.run import runner
+from study.train import devices
 
 
 def test_no_gpu_means_one_worker_per_core(monkeypatch):

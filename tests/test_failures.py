@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from study.results import plan_frame, trial_listing
-from study.lock import StoreLock
-from study.runner import run_study
-from study.spec import Profile
-from study.store import Store
-from study.studyfile import load_study_file
+from study.results.tables import plan_frame, trial_listing
+from study.run.lock import StoreLock
+from study.run.runner import run_study
+from study.declare.spec import Profile
+from study.results.store import Store
+from study.declare.studyfile import load_study_file
 
 TINY = Path(__file__).parent / "tiny.toml"
 PROFILE = Profile("test", seeds=None, epochs=None, train_size=None, test_size=None)
@@ -35,17 +35,17 @@ def _longer(tmp_path, epochs):
 
 
 def test_crashing_trial_is_stored_failed_then_retried_and_counted_once(data_dir, tmp_path, monkeypatch):
-    import study.fastfit
+    import study.train.fastfit
 
     store_path = tmp_path / "s.sqlite"
-    real_fit = study.fastfit.fit
+    real_fit = study.train.fastfit.fit
 
     def crash_on_kernel_3_seed_2(config, settings, seed, data, record):
         if config.kernel_size == 3 and seed == 2:
             raise MemoryError("out of memory in a test")
         return real_fit(config, settings, seed, data, record)
 
-    monkeypatch.setattr(study.fastfit, "fit", crash_on_kernel_3_seed_2)
+    monkeypatch.setattr(study.train.fastfit, "fit", crash_on_kernel_3_seed_2)
     first = run_study(load_study_file(TINY), PROFILE, store_path, workers=0, threads=1, progress=False,
                       log=lambda line: None)
     assert (first.trained, first.failed) == (6, 1)
@@ -53,7 +53,7 @@ def test_crashing_trial_is_stored_failed_then_retried_and_counted_once(data_dir,
         failed = store.query("SELECT trial_key, error FROM trials WHERE status = 'failed'")
         assert len(failed) == 1 and failed[0]["error"] == "MemoryError: out of memory in a test"
         key = failed[0]["trial_key"]
-    monkeypatch.setattr(study.fastfit, "fit", real_fit)
+    monkeypatch.setattr(study.train.fastfit, "fit", real_fit)
     lines = []
     again = run_study(load_study_file(TINY), PROFILE, store_path, workers=0, threads=1, progress=False,
                       log=lines.append)

@@ -5,12 +5,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from study.cli import cli
-from study.estimate import Calibration, TrialCost, duration, estimate_run, makespan, quantity
-from study.runner import run_study
-from study.spec import Profile, get_profile
-from study.store import Store
-from study.studyfile import load_study_file
+from study.cli.main import cli
+from study.plan.estimate import Calibration, TrialCost, duration, estimate_run, makespan, quantity
+from study.run.runner import run_study
+from study.declare.spec import Profile, get_profile
+from study.results.store import Store
+from study.declare.studyfile import load_study_file
 from test_budget import TINY_STUDY, calibrated, fill_store
 
 # One second per trial-second of work: MACs at 1 per second, no per-step cost, no fixed costs.
@@ -132,19 +132,19 @@ def test_run_prints_the_estimate_first_and_records_it(tmp_path, data_dir):
 
 
 def test_run_goes_on_without_an_estimate_where_no_calibration_can_be_measured(monkeypatch, tmp_path):
-    import study.estimate
-    from study.cli import _calibration_or_none
+    import study.plan.estimate
+    from study.cli.main import _calibration_or_none
     from study.errors import StudyError
 
     def fail(store, refresh=False):
         raise StudyError("calibration failed: No module named 'tensorflow'")
 
-    monkeypatch.setattr(study.estimate, "calibrate", fail)
+    monkeypatch.setattr(study.plan.estimate, "calibrate", fail)
     assert _calibration_or_none(str(tmp_path / "s.sqlite")) is None
 
 
 def test_a_new_store_takes_this_machines_calibration_without_measuring(monkeypatch, tmp_path):
-    from study.estimate import calibrate, calibration_path, machine_cache, machine_key, save_calibration
+    from study.plan.estimate import calibrate, calibration_path, machine_cache, machine_key, save_calibration
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     measured = Calibration(macs_per_second=2e10, step_seconds=1e-3, trial_seconds=0.1, trace_seconds=1.0,

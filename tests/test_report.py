@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from study.analysis import analyse
-from study.claims import check_claims
-from study.report import build_report
+from study.analyse.comparisons import analyse
+from study.analyse.claims import check_claims
+from study.report.render import build_report
 from synthetic import make_store, synthetic_study
 
 
@@ -167,7 +167,7 @@ def test_names_are_escaped(tmp_path):
 
 def test_report_does_not_import_tensorflow(tmp_path):
     make_store(tmp_path / "s.sqlite").close()
-    code = ("import sys; from study.report import build_report; "
+    code = ("import sys; from study.report.render import build_report; "
             f"build_report({str(tmp_path / 's.sqlite')!r}, {str(tmp_path / 'out')!r}, pdf=False); "
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent)
@@ -204,8 +204,8 @@ def test_html_loads_in_headless_chromium_without_console_errors(rendered, tmp_pa
 def test_profiles_in_one_store_are_compared(tmp_path):
     from synthetic import PROFILE
 
-    from study.report import profile_agreement
-    from study.spec import Profile
+    from study.report.render import profile_agreement
+    from study.declare.spec import Profile
 
     make_store(tmp_path / "s.sqlite").close()
     other = Profile("other", seeds=3, epochs=5, train_size=100, test_size=50, description="fewer seeds")
@@ -219,7 +219,7 @@ def test_profiles_in_one_store_are_compared(tmp_path):
 
 
 def test_list_export_and_report_agree_on_each_seeds_outcome(tmp_path):
-    from study.results import export_table, trial_listing
+    from study.results.tables import export_table, trial_listing
 
     with make_store(tmp_path / "s.sqlite") as store:
         analysis = analyse(store)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from study.results import export_table, plan_frame
-from study.runner import run_study
-from study.spec import Profile, get_profile
-from study.store import Store
-from study.studyfile import load_study_file
+from study.results.tables import export_table, plan_frame
+from study.run.runner import run_study
+from study.declare.spec import Profile, get_profile
+from study.results.store import Store
+from study.declare.studyfile import load_study_file
 
 TINY = Path(__file__).parent / "tiny.toml"
 PROFILE = Profile("test", seeds=None, epochs=None, train_size=None, test_size=None)

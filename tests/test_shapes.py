@@ -4,9 +4,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from study.config import ModelConfig
+from study.declare.config import ModelConfig
 from study.errors import ConfigError
-from study.shapes import conv_output_size, layer_table, same_output_size, summarize
+from study.plan.shapes import conv_output_size, layer_table, same_output_size, summarize
 
 
 def test_original_worked_example_28_kernel_5_stride_1_gives_24():
@@ -55,7 +55,7 @@ def _valid(config):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(configs.filter(_valid))
 def test_every_layer_shape_and_param_count_match_keras(config):
-    from study.model import build_model
+    from study.train.model import build_model
 
     model = build_model(config)
     rows = layer_table(config)
@@ -69,7 +69,7 @@ def test_every_layer_shape_and_param_count_match_keras(config):
 @settings(max_examples=60, deadline=None)
 @given(configs)
 def test_invalid_configs_are_rejected_before_keras_with_the_numbers(config):
-    from study.model import build_model
+    from study.train.model import build_model
 
     try:
         rows = layer_table(config)
@@ -118,5 +118,5 @@ def test_shapes_module_does_not_import_tensorflow():
     import subprocess
     import sys
 
-    code = "import sys, study.shapes, study.spec, study.builtin, study.trials; print('tensorflow' in sys.modules)"
+    code = "import sys, study.plan.shapes, study.declare.spec, study.declare.builtin, study.plan.trials; print('tensorflow' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

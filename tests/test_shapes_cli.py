@@ -5,10 +5,10 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from study.builtin import builtin_study
-from study.cli import cli
-from study.spec import Profile
-from study.trials import DatasetInfo, plan_study
+from study.declare.builtin import builtin_study
+from study.cli.main import cli
+from study.declare.spec import Profile
+from study.plan.trials import DatasetInfo, plan_study
 
 PROFILE = Profile("test", seeds=1, epochs=None, train_size=None, test_size=None)
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from study.stats import (ALPHA, accuracy_verdict, clopper_pearson, collapse_rates, equivalence_margin, holm, mean_ci,
+from study.analyse.stats import (ALPHA, accuracy_verdict, clopper_pearson, collapse_rates, equivalence_margin, holm, mean_ci,
                          minimum_detectable_effect, outcome, paired_difference, power, verdict)
 
 finite = st.floats(0, 1, allow_nan=False)

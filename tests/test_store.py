@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from study.errors import StudyError
-from study.store import SCHEMA, SCHEMA_VERSION, Store
+from study.results.store import SCHEMA, SCHEMA_VERSION, Store
 
 
 def _version(path):
@@ -51,7 +51,7 @@ def test_store_with_another_layout_names_the_table_and_columns(tmp_path):
 def test_cli_reports_a_newer_store_in_one_line(tmp_path):
     from click.testing import CliRunner
 
-    from study.cli import cli
+    from study.cli.main import cli
 
     path = tmp_path / "new.sqlite"
     with sqlite3.connect(path) as db:

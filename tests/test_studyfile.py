@@ -3,7 +3,7 @@
 import pytest
 
 from study.errors import ConfigError
-from study.studyfile import load_study_file, parse_study
+from study.declare.studyfile import load_study_file, parse_study
 
 GOOD = {"name": "s", "datasets": ["mnist"], "experiments": [{"name": "k", "parameter": "kernel_size", "values": [3, 5]}]}
 

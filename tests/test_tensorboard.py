@@ -5,9 +5,9 @@ import math
 import pytest
 
 from study.records import TrialResult
-from study.store import Store
-from study.tensorboard import export_tensorboard, hparam_value
-from study.trials import PlanRow
+from study.results.store import Store
+from study.results.tensorboard import export_tensorboard, hparam_value
+from study.plan.trials import PlanRow
 
 
 def _store(path):

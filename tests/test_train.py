@@ -2,11 +2,11 @@
 
 import pytest
 
-from study.config import Settings
-from study.spec import Profile, Study, experiment
-from study.runner import dataset_infos
-from study.train import train_trial
-from study.trials import plan_study
+from study.declare.config import Settings
+from study.declare.spec import Profile, Study, experiment
+from study.run.runner import dataset_infos
+from study.train.worker import train_trial
+from study.plan.trials import plan_study
 
 PROFILE = Profile("test", seeds=None, epochs=None, train_size=None, test_size=None)
 
@@ -49,7 +49,7 @@ def test_reused_graph_gives_the_numbers_of_a_fresh_process(data_dir, other):
     second = _payloads(other)[1]
     train_trial(second, threads=1)  # this process has now traced the graph with other settings and seed
     here = _numbers(train_trial(first, threads=1))
-    code = ("import json, sys; from study.train import train_trial; "
+    code = ("import json, sys; from study.train.worker import train_trial; "
             "r = train_trial(json.loads(sys.argv[1]), threads=1); "
             "print(json.dumps([(e['loss'], e['accuracy'], e['val_loss'], e['val_accuracy']) for e in r.epochs]))")
     out = subprocess.run([sys.executable, "-c", code, json.dumps(first)], capture_output=True, text=True)
@@ -85,8 +85,8 @@ def test_initial_weights_depend_on_the_seed_alone():
 
     import numpy as np
 
-    from study.config import ModelConfig
-    from study.model import build_model
+    from study.declare.config import ModelConfig
+    from study.train.model import build_model
 
     config = ModelConfig(conv_filters=(4,), pooling=("max",), dense_units=8)
     first = build_model(config, seed=3).get_weights()
@@ -106,8 +106,8 @@ def test_one_epoch_of_the_trainer_matches_keras_fit_on_the_same_weights_and_batc
     import keras
     import numpy as np
 
-    from study import fastfit
-    from study.model import build_model, make_optimizer
+    from study.train import fastfit
+    from study.train.model import build_model, make_optimizer
 
     settings = SMALL.with_values(epochs=1, optimizer=optimizer, learning_rate=rate, batch_size=16, val_batch_size=8)
     config = settings.model_config((28, 28, 1), 10)

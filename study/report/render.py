@@ -2,8 +2,8 @@
 
     build_report("output/study.sqlite", "output", profile="quick")
 
-Statistics come from ``study.analysis`` and ``study.findings``; the Jinja2 templates in
-``report_templates/`` only display (autoescaping on). Never imports TensorFlow.
+Statistics come from ``study.analyse.comparisons`` and ``study.analyse.claims``; the Jinja2 templates in
+``templates/`` only display (autoescaping on). Never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -21,17 +21,16 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from report_templates import template_folder
-from study.analysis import (Analysis, Block, analyse, diff_with_ci, mde_text, outcome_text, pp, rates_text,
+from study.analyse.comparisons import (Analysis, Block, analyse, diff_with_ci, mde_text, outcome_text, pp, rates_text,
                             verdict_rows)
-from study.claims import Finding, budget_text, check_claims
-from study.config import ModelConfig
-from study.results import export_table
-from study.shapes import conv_output_size, summarize
-from study.stats import ALPHA, CHANCE_MARGIN, RULES, VERDICT_WORDS
-from study.store import Store
+from study.analyse.claims import Finding, budget_text, check_claims
+from study.declare.config import ModelConfig
+from study.results.tables import export_table
+from study.plan.shapes import conv_output_size, summarize
+from study.analyse.stats import ALPHA, CHANCE_MARGIN, RULES, VERDICT_WORDS
+from study.results.store import Store
 
-TEMPLATES = template_folder()  # package data: found in a wheel install as in a checkout
+TEMPLATES = Path(__file__).parent / "templates"  # package data: found in a wheel install as in a checkout
 TEMPLATE = "report.html.j2"
 EXTRA = (("Pooling (per conv layer)", "pooling"), ("Padding", "padding"), ("Weight initialisation", "initializer"),
          ("Dense units", "dense_units"))
@@ -317,7 +316,7 @@ def _digest(*parts) -> str:
 @functools.lru_cache(maxsize=1)
 def _code_digest() -> str:
     """The drawing code itself: a change to the figures module redraws every figure."""
-    from study import figures
+    from study.report import figures
 
     return hashlib.sha256(Path(figures.__file__).read_bytes()).hexdigest()
 
@@ -333,7 +332,7 @@ def _figure(cache: RenderCache, draw, target: Path, inputs, *args) -> str:
 def build_report(store_path: str | Path, out_dir: str | Path, study: str | None = None, profile: str | None = None,
                  pdf: bool = True, commands: list[str] | None = None) -> dict[str, Path]:
     """Write report.html, report.pdf, figures/ and results.csv under ``out_dir``; return their paths."""
-    from study import figures
+    from study.report import figures
 
     started = time.perf_counter()
     out = Path(out_dir)

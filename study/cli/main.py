@@ -20,7 +20,7 @@ study_option = click.option("--study", "study_file", default=None, type=click.Pa
 
 
 def budget_options(command):
-    """--epochs, --train-size, --test-size and --seeds: a custom budget on top of --profile (study.budget)."""
+    """--epochs, --train-size, --test-size and --seeds: a custom budget on top of --profile (study.declare.budget)."""
     for flag, what in reversed((("--epochs", "Epochs of the baseline (other epoch counts scale by the same ratio)."),
                                 ("--train-size", "Training images per dataset (a stratified subset)."),
                                 ("--test-size", "Validation images per dataset (a stratified subset)."),
@@ -32,9 +32,9 @@ def budget_options(command):
 def resolve_profile(profile: str, study_file: str | None, spec, flags: dict):
     """The chosen profile with the study file's [profile] table and the budget flags applied, checked
     against the study's seeds and datasets (a custom budget gets a name of its own)."""
-    from study.budget import check_budget, profile_table, resolve_budget
-    from study.data import load_dataset
-    from study.spec import get_profile
+    from study.declare.budget import check_budget, profile_table, resolve_budget
+    from study.plan.data import load_dataset
+    from study.declare.spec import get_profile
 
     chosen, origins = resolve_budget(get_profile(profile), profile_table(study_file), flags, study_file or "")
     if origins:
@@ -45,7 +45,7 @@ def resolve_profile(profile: str, study_file: str | None, spec, flags: dict):
 
 def _calibration_or_none(store: str):
     """The calibration for `study run`'s estimate, or None (no estimate) where it cannot be measured here."""
-    from study.estimate import calibrate
+    from study.plan.estimate import calibrate
 
     try:
         return calibrate(store)
@@ -54,8 +54,8 @@ def _calibration_or_none(store: str):
 
 
 def load_study(study_file: str | None):
-    from study.builtin import builtin_study
-    from study.studyfile import load_study_file
+    from study.declare.builtin import builtin_study
+    from study.declare.studyfile import load_study_file
 
     return load_study_file(study_file) if study_file else builtin_study()
 
@@ -109,7 +109,7 @@ def data(names: tuple[str, ...]) -> None:
     Example:  STUDY_DATA_DIR=../shared/datasets study data mnist cifar10
     Datasets: mnist, fashion_mnist, cifar10, or the path of an image folder.
     """
-    from study.data import KNOWN, load_dataset, locate, search_roots
+    from study.plan.data import KNOWN, load_dataset, locate, search_roots
 
     click.echo("search path: " + ":".join(str(r) for r in search_roots()) + " (then the Keras download)")
     for name in names or tuple(KNOWN):
@@ -142,8 +142,8 @@ def shapes(input_shape: str | None, dataset: str | None, study_file: str | None,
               study shapes --dataset mnist --experiment kernel
     Each value gets the adaptations `study run` trains it with on that dataset (e.g. 'same' padding).
     """
-    from study.shapes import summarize
-    from study.shapes_cli import choose_dataset, parse_input_shape
+    from study.plan.shapes import summarize
+    from study.cli.shapes import choose_dataset, parse_input_shape
 
     study = load_study(study_file)
     exp = study.experiment(experiment) if experiment else None
@@ -192,8 +192,8 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
     A custom budget is stored and reported under its own name (e.g. custom-e3-tr8000-te1000-s4).
     The first line estimates the time (see `study plan`).
     """
-    from study.console import summary_line
-    from study.runner import run_study
+    from study.run.console import summary_line
+    from study.run.runner import run_study
 
     spec = load_study(study_file)
     chosen = resolve_profile(profile, study_file, spec, {"epochs": epochs, "train_size": train_size,
@@ -234,10 +234,10 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
     """
     import json
 
-    from study.estimate import calibrate, duration, estimate_run, longest_first, quantity, trial_cost
-    from study.runner import dataset_infos, default_workers
-    from study.store import Store
-    from study.trials import plan_study
+    from study.plan.estimate import calibrate, duration, estimate_run, longest_first, quantity, trial_cost
+    from study.run.runner import dataset_infos, default_workers
+    from study.results.store import Store
+    from study.plan.trials import plan_study
 
     spec = load_study(study_file)
     chosen = resolve_profile(profile, study_file, spec, {"epochs": epochs, "train_size": train_size,
@@ -293,9 +293,9 @@ def list_trials(store: str, status: str | None) -> None:
     \b
     Example:  study list --status failed
     """
-    from study.console import short_uses
-    from study.results import trial_listing
-    from study.store import Store
+    from study.run.console import short_uses
+    from study.results.tables import trial_listing
+    from study.results.store import Store
 
     with Store(store, create=False) as db:
         rows = trial_listing(db)
@@ -329,11 +329,11 @@ def export(store: str, fmt: str, out: str | None) -> None:
     Example:  study export --format parquet --out results.parquet
               study export --format tensorboard && tensorboard --logdir output/tensorboard
     """
-    from study.results import export_table
-    from study.store import Store
+    from study.results.tables import export_table
+    from study.results.store import Store
 
     if fmt == "tensorboard":
-        from study.tensorboard import export_tensorboard
+        from study.results.tensorboard import export_tensorboard
 
         out = out or "output/tensorboard"
         with Store(store, create=False) as db:
@@ -365,7 +365,7 @@ def report(store: str, profile: str | None, study_name: str | None, out: str, no
     Example:  study report --profile quick
     An incomplete store still renders: missing trials are listed.
     """
-    from study.report import build_report
+    from study.report.render import build_report
 
     paths = build_report(store, out, study=study_name, profile=profile, pdf=not no_pdf)
     written = ", ".join(str(paths[k]) for k in ("html", "pdf", "csv") if k in paths)
@@ -373,7 +373,7 @@ def report(store: str, profile: str | None, study_name: str | None, out: str, no
 
 
 def main() -> None:
-    from study.console import QUIET_ENV
+    from study.run.console import QUIET_ENV
 
     for key, value in QUIET_ENV.items():  # before anything imports TensorFlow (a Keras download does)
         os.environ.setdefault(key, value)

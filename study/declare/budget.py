@@ -7,7 +7,7 @@ table; fields not set keep the chosen profile's values:
     # -> stored and reported as profile "custom-e3-tr8000-te1000-s4"
 
 A budget never enters a trial key by name: keys hash the resolved settings and data (see
-``study.trials``), so a custom budget equal to a built-in profile reuses that profile's trials.
+``study.plan.trials``), so a custom budget equal to a built-in profile reuses that profile's trials.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from study.errors import ConfigError
-from study.spec import PROFILES, Profile
+from study.declare.spec import PROFILES, Profile
 
 BUDGET_FIELDS = ("epochs", "train_size", "test_size", "seeds")
 PROFILE_KEYS = ("name",) + BUDGET_FIELDS + ("description",)

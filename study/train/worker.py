@@ -5,13 +5,14 @@
     result.status, result.last["val_accuracy"]
 
 Determinism: initial weights drawn with per-layer seeds derived from the trial seed, TensorFlow op
-determinism, and a seeded NumPy shuffle (see ``study.fastfit``): the same trial on the same machine
+determinism, and a seeded NumPy shuffle (see ``study.train.fastfit``): the same trial on the same machine
 gives identical numbers, in this process or a Dask worker, whether or not the worker traced its graph
 for an earlier trial. A NaN or infinite loss stops the trial as ``diverged``.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -25,13 +26,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF 2.21 logs spurious Node
 _INITIALISED: dict[str, Any] = {}
 
 
+def quiet_tensorflow_logger() -> None:
+    """TensorFlow adds a console handler to its logger on import; drop it while a RunLog is active."""
+    logger = logging.getLogger("tensorflow")
+    if any(isinstance(h, logging.FileHandler) for h in logger.handlers):
+        for handler in list(logger.handlers):
+            if type(handler) is logging.StreamHandler:
+                logger.removeHandler(handler)
+
+
 def init_tensorflow(threads: int | None = None) -> dict[str, Any]:
     """Set thread counts and op determinism once per process (before any TensorFlow op runs)."""
     if _INITIALISED:
         return dict(_INITIALISED)
     import tensorflow as tf
-
-    from study.console import quiet_tensorflow_logger
 
     quiet_tensorflow_logger()
     if threads:
@@ -52,7 +60,7 @@ def _choose_gpu(tf) -> list:
     """A local cluster worker (``STUDY_ONE_GPU_PER_WORKER``) keeps one GPU, by its worker number."""
     gpus = tf.config.list_physical_devices("GPU")
     if gpus and os.environ.get("STUDY_ONE_GPU_PER_WORKER"):
-        from study.devices import gpu_for_worker
+        from study.train.devices import gpu_for_worker
 
         try:
             from distributed import get_worker
@@ -88,9 +96,9 @@ def train_trial(payload: dict[str, Any], threads: int | None = None) -> TrialRes
 
 def _train(payload: dict[str, Any], threads: int | None, result: TrialResult) -> None:
     result.device = init_tensorflow(threads)
-    from study.config import ModelConfig, Settings
-    from study.data import load_dataset
-    from study.fastfit import fit
+    from study.declare.config import ModelConfig, Settings
+    from study.plan.data import load_dataset
+    from study.train.fastfit import fit
 
     data = load_dataset(payload["dataset"], payload["train_size"], payload["test_size"], payload["data_seed"])
     if data.fingerprint != payload["fingerprint"]:

@@ -1,7 +1,7 @@
 """The LeNet builder: ``ModelConfig`` -> ``keras.Sequential``.
 
 The baseline is the original study's network: conv 20@5x5 -> 2x2 max pool -> conv 50@5x5 ->
-2x2 max pool -> dense 500 -> dense 10 softmax, ReLU. The config is validated by ``study.shapes``
+2x2 max pool -> dense 500 -> dense 10 softmax, ReLU. The config is validated by ``study.plan.shapes``
 before any Keras object is made, so an impossible network never reaches TensorFlow.
 
     model = build_model(ModelConfig(input_shape=(32, 32, 3)))
@@ -14,8 +14,8 @@ import inspect
 import keras
 from keras import layers
 
-from study.config import ModelConfig
-from study.shapes import validate
+from study.declare.config import ModelConfig
+from study.plan.shapes import validate
 
 
 @keras.saving.register_keras_serializable(package="study")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from study.config import ModelConfig
+from study.declare.config import ModelConfig
 from study.errors import ConfigError
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from study.store import Store
+from study.results.outcomes import outcome
+from study.results.store import Store
 
 # The tidy table of the issue, then the profile (one store can hold several profiles of a study).
 EXPORT_COLUMNS = ["study", "experiment", "parameter", "value", "dataset", "seed", "epoch", "loss", "accuracy",
@@ -21,10 +22,8 @@ def epochs_frame(store: Store, keys: list[str] | None = None) -> pd.DataFrame:
 
 
 def trial_outcomes(store: Store) -> dict[str, str]:
-    """learned / collapsed / diverged of every finished trial, by the one rule of ``study.stats.outcome``
+    """learned / collapsed / diverged of every finished trial, by the one rule of ``study.results.outcomes.outcome``
     (the report, ``study list`` and the export all read it from here or from that function)."""
-    from study.stats import outcome
-
     status = store.trial_statuses()
     classes = {key: config["model"]["num_classes"] for key, config in store.configs().items() if "model" in config}
     out = {}

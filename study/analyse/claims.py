@@ -1,6 +1,6 @@
 """Judge a study's declared claims on its stored results: supported, contradicted, inconclusive or not testable.
 
-The report knows no claim by name: a study carries its claims (``study.spec.Claim``, one test from the
+The report knows no claim by name: a study carries its claims (``study.declare.spec.Claim``, one test from the
 small vocabulary ``CLAIM_TESTS``), and this module evaluates whatever it is given. Multiple tests inside
 one claim are Holm-corrected together. A claim whose data cannot test it (a baseline that did not learn,
 too few learned seeds, a value not in the run) is "not testable at this budget", with the reason.
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
-from study.analysis import Analysis, Block, ValueSummary, diff_with_ci, mde_text, p_is, pp
-from study.spec import Claim
-from study.stats import ALPHA, LEARNED, Paired, accuracy_verdict, collapse_rates, holm, paired_difference
+from study.analyse.comparisons import Analysis, Block, ValueSummary, diff_with_ci, mde_text, p_is, pp
+from study.declare.spec import Claim
+from study.analyse.stats import ALPHA, LEARNED, Paired, accuracy_verdict, collapse_rates, holm, paired_difference
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE = ("supported", "contradicted", "inconclusive",
                                                        "not testable at this budget")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from study.records import RunCounts, TrialResult
+from study.results.outcomes import outcome
 
 LOG_NAME = "study-run.log"
 LOGGERS = ("distributed", "tornado", "tensorflow", "absl", "h5py", "py.warnings")
@@ -30,9 +31,7 @@ def log_path(store_path: str | Path) -> Path:
 
 
 def final_outcome(result: TrialResult, classes: int) -> str | None:
-    """learned / collapsed / diverged for a finished trial, None if it failed (the rule of ``study.stats``)."""
-    from study.stats import outcome
-
+    """learned / collapsed / diverged for a finished trial, None if it failed (the rule of ``study.analyse.stats``)."""
     return outcome(result.status, result.last.get("val_accuracy"), result.last.get("loss"), classes)
 
 
@@ -156,15 +155,6 @@ def redirect_output(path: str | None = None) -> None:
     os.environ["STUDY_WORKER_REDIRECTED"] = "1"
 
 
-def quiet_tensorflow_logger() -> None:
-    """TensorFlow adds a console handler to its logger on import; drop it while a RunLog is active."""
-    logger = logging.getLogger("tensorflow")
-    if any(isinstance(h, logging.FileHandler) for h in logger.handlers):
-        for handler in list(logger.handlers):
-            if type(handler) is logging.StreamHandler:
-                logger.removeHandler(handler)
-
-
 def dask_setup(worker=None) -> None:
-    """Dask preload hook (``distributed.worker.preload: [study.console]``): quiet a local worker at start."""
+    """Dask preload hook (``distributed.worker.preload: [study.run.console]``): quiet a local worker at start."""
     redirect_output()

@@ -12,14 +12,14 @@
     parameter = "kernel_size"
     values = [3, 5, {label = "7 same", kernel_size = 7, padding = "same"}]
 
-    [[claims]]                        # optional: what the report should check (tests: study.spec.CLAIM_TESTS)
+    [[claims]]                        # optional: what the report should check (tests: study.declare.spec.CLAIM_TESTS)
     text = "Kernel 3 is as good as 5."
     test = "no_effect"
     experiment = "kernel"
     datasets = ["fashion_mnist"]
     values = ["3"]
 
-    [profile]                         # optional: a budget over --profile's (study.budget); flags override it
+    [profile]                         # optional: a budget over --profile's (study.declare.budget); flags override it
     name = "overnight"
     epochs = 10
 
@@ -32,10 +32,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from study.config import PARAMETERS, Settings
-from study.data import KNOWN
+from study.declare.config import PARAMETERS, Settings
 from study.errors import ConfigError
-from study.spec import CLAIM_TESTS, DEFAULT_SEEDS, Claim, Experiment, Study, Value, label_of
+from study.declare.spec import BUILTIN_DATASETS as KNOWN, CLAIM_TESTS, DEFAULT_SEEDS, Claim, Experiment, Study, Value, label_of
 
 STUDY_KEYS = ("name", "description", "datasets", "seeds", "data_seed", "baseline", "experiments", "profile", "claims",
               "notes")
@@ -103,8 +102,8 @@ def _check_adapt(where: str, values: tuple[Value, ...], datasets: tuple[str, ...
 
 def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
     _unknown(source, data, STUDY_KEYS)
-    if "profile" in data:  # a budget: read by study.budget.profile_table, checked here before anything runs
-        from study.budget import check_profile_table
+    if "profile" in data:  # a budget: read by study.declare.budget.profile_table, checked here before anything runs
+        from study.declare.budget import check_profile_table
 
         check_profile_table(data["profile"], source)
     try:

@@ -17,15 +17,14 @@ from functools import lru_cache
 import numpy as np
 from scipy import integrate, optimize, stats
 
+from study.results.outcomes import CHANCE_MARGIN, COLLAPSED, DIVERGED, LEARNED, LOSS_STUCK, outcome  # noqa: F401
+
 CONFIDENCE = 0.95
 ALPHA = 0.05  # family-wise error rate within one experiment and dataset (Holm)
 POWER = 0.80  # the power at which the minimum detectable effect is stated
-CHANCE_MARGIN = 0.05  # a seed whose final accuracy is within 5 points of chance has collapsed
-LOSS_STUCK = 0.98  # ... or whose final training loss is still >= 98% of ln(classes), the loss of a uniform guess
 MARGIN_FLOOR_PP = 0.5  # the equivalence margin: a tenth of the baseline's error rate, at least 0.5 pp
 MARGIN_ERROR_SHARE = 0.10
 
-LEARNED, COLLAPSED, DIVERGED = "learned", "collapsed", "diverged"
 # Verdicts a value can get against its baseline; the first four (and a significant difference in collapse rate)
 # are decisive: the budget answered the question.
 DECISIVE = ("better", "worse", "equivalent")
@@ -290,17 +289,3 @@ def verdict(paired: Paired, p_holm: float, margin: float, *, value_learned: int,
     if base_learned == 0:
         return "neither learns" if value_learned == 0 else "learns where the baseline does not"
     return accuracy_verdict(paired, p_holm, margin)
-
-
-def outcome(status: str, final_accuracy: float | None, final_loss: float | None, classes: int) -> str | None:
-    """learned / collapsed / diverged for a finished trial; None for failed or missing ones."""
-    if status == "diverged":
-        return DIVERGED
-    if status != "ok":
-        return None
-    chance = 1 / classes
-    if final_accuracy is None or not math.isfinite(final_accuracy) or final_accuracy <= chance + CHANCE_MARGIN:
-        return COLLAPSED
-    if final_loss is not None and math.isfinite(final_loss) and final_loss >= LOSS_STUCK * math.log(classes):
-        return COLLAPSED
-    return LEARNED

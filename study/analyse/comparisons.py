@@ -1,6 +1,6 @@
 """From stored results to the report's numbers and words: outcomes per seed, comparisons, verdicts, power.
 
-Reads only the store (through ``study.results``); never imports TensorFlow.
+Reads only the store (through ``study.results.tables``); never imports TensorFlow.
 
     analysis = analyse(store, profile="quick")
     analysis.blocks[(experiment_name, dataset_name)].conclusion
@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from study import stats
-from study.results import epochs_frame, plan_frame
-from study.stats import (ALPHA, COLLAPSED, DECISIVE, DIVERGED, LEARNED, Interval, Paired, Rates, collapse_rates,
+from study.analyse import stats
+from study.results.tables import epochs_frame, plan_frame
+from study.analyse.stats import (ALPHA, COLLAPSED, DECISIVE, DIVERGED, LEARNED, Interval, Paired, Rates, collapse_rates,
                          equivalence_margin, equivalence_reach, holm, mean_ci, minimum_detectable_effect, outcome,
                          paired_difference)
-from study.store import Store
+from study.results.store import Store
 
 UNIT = (0.0, 1.0)
 

@@ -14,10 +14,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from study.config import ModelConfig, Settings
+from study.declare.config import ModelConfig, Settings
 from study.errors import ConfigError
-from study.shapes import summarize
-from study.spec import Experiment, Profile, Study
+from study.plan.shapes import summarize
+from study.declare.spec import Experiment, Profile, Study
 
 TRAINER_VERSION = 3  # bump when training semantics change: old results then no longer match (3: seeded initialisers)
 

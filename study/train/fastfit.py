@@ -22,8 +22,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from study.config import ModelConfig, Settings
-from study.model import build_model, make_optimizer
+from study.declare.config import ModelConfig, Settings
+from study.train.model import build_model, make_optimizer
 
 _CACHE: dict[str, "_Compiled"] = {}
 _CACHE_LIMIT = 24  # traced models kept per worker process (each holds its weights and graphs)

@@ -2,15 +2,15 @@
 
 Each experiment runs on MNIST and CIFAR-10 with the same four seeds. Where a value is impossible
 on a dataset with the original "valid" padding (the feature map would shrink below 1x1), the value
-carries a documented adaptation that ``study.shapes`` checks (tests/test_builtin.py).
+carries a documented adaptation that ``study.plan.shapes`` checks (tests/test_builtin.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from study.config import Settings
-from study.spec import Claim, Study, Value, experiment
+from study.declare.config import Settings
+from study.declare.spec import Claim, Study, Value, experiment
 
 TABLE_1 = (  # (label, Settings field, the original Table 1 value)
     ("Epochs", "epochs", 100), ("Batch size train", "batch_size", 32), ("Batch size val", "val_batch_size", 16),

@@ -1,6 +1,6 @@
 """Declarative study specs: a baseline, experiments that vary one parameter, seeds and profiles.
 
-A spec only *declares*; ``study.trials`` turns it into trials and ``study.runner`` trains them.
+A spec only *declares*; ``study.plan.trials`` turns it into trials and ``study.run.runner`` trains them.
 This module never imports the runner, the store or TensorFlow.
 
     experiment("kernel_size", "kernel_size", [1, 3, 5, 7])
@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from study.config import PARAMETERS, Settings
+from study.declare.config import PARAMETERS, Settings
 from study.errors import ConfigError
 
+BUILTIN_DATASETS = ("mnist", "fashion_mnist", "cifar10")  # found by name (study.plan.data.KNOWN); else a folder
 DEFAULT_SEEDS = (1, 2, 3, 4)  # the original used four fixed seeds, the same for every value
 
 
@@ -41,7 +42,7 @@ class Value:
 @dataclass(frozen=True)
 class Experiment:
     name: str
-    parameter: str  # the parameter it varies (see study.config.PARAMETERS)
+    parameter: str  # the parameter it varies (see study.declare.config.PARAMETERS)
     values: tuple[Value, ...]
     datasets: tuple[str, ...] = ("mnist", "cifar10")
     epochs_factor: float = 1.0  # >1 for a longer run (e.g. the report's second learning-rate figure)
@@ -101,7 +102,7 @@ def get_profile(name: str) -> Profile:
     return PROFILES[name]
 
 
-CLAIM_TESTS = {  # the vocabulary of tests a study may declare its claims with (study.claims evaluates them)
+CLAIM_TESTS = {  # the vocabulary of tests a study may declare its claims with (study.analyse.claims evaluates them)
     "no_effect": "every listed value (default: all) is equivalent to the baseline",
     "differs": "the first listed value differs from the baseline in `direction` (worse/better); "
                "the values in `equal` are equivalent to it",

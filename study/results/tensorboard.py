@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from study.errors import StudyError
-from study.store import Store
+from study.results.store import Store
 
 MARKER = ".study-tensorboard"  # a folder with this file was written here and may be replaced
 SCALARS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")

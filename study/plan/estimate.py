@@ -10,15 +10,16 @@ The time model, per trial on one single-threaded worker:
                               + (train steps + validation steps) x step_seconds)
 
 (training costs about three forward passes per image, forward and backward; validation one), plus
-``trace_seconds`` when the worker has not traced that graph yet (``study.fastfit`` keeps 24 per worker,
+``trace_seconds`` when the worker has not traced that graph yet (``study.train.fastfit`` keeps 24 per worker,
 oldest dropped first) and the dataset's load time the first time a worker uses it. Trials are
 submitted longest first and each goes to the worker that is free first (list scheduling, as Dask
 does with the runner's queue); the run adds ``startup_seconds`` (Dask cluster, TensorFlow import in
-the workers, shutdown). The constants are measured by ``measure_calibration`` in a subprocess that
+the workers, shutdown). The constants are measured by ``study.train.calibration`` in a subprocess that
 trains the baseline LeNet for a few seconds on random data of both input shapes with one thread,
 as a worker does. Trials that diverge stop early, so the estimate is an upper bound for them.
 
-This module imports TensorFlow only inside ``measure_calibration`` (run as ``python -m study.estimate``).
+This module never imports TensorFlow: the measurement is ``study.train.calibration``, run as
+``python -m study.train.calibration`` in a subprocess.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-GRAPH_CACHE = 24  # traced graphs kept per worker: study.fastfit._CACHE_LIMIT
+GRAPH_CACHE = 24  # traced graphs kept per worker: study.train.fastfit._CACHE_LIMIT
 CLUSTER_SECONDS = 3.0  # LocalCluster start (0.9 s) and close (2.0 s), measured on 2 cores (docs/PERFORMANCE.md)
 CALIBRATION_FILE = "calibration.json"
 
@@ -68,7 +69,7 @@ def machine_key() -> str:
     from importlib import metadata
 
     from study.environment import cpu_model
-    from study.trials import TRAINER_VERSION
+    from study.plan.trials import TRAINER_VERSION
 
     try:
         tensorflow = metadata.version("tensorflow-cpu")
@@ -125,7 +126,7 @@ def calibrate(store_path: str | Path, refresh: bool = False) -> Calibration:
             return dataclasses.replace(shared, source=f"{machine_cache()}, copied to {path}")
     from study.errors import StudyError
 
-    out = subprocess.run([sys.executable, "-m", "study.estimate"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "study.train.calibration"], capture_output=True, text=True,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     if out.returncode != 0:
         raise StudyError(f"calibration failed: {(out.stderr.strip().splitlines() or ['no output'])[-1]}")
@@ -139,65 +140,6 @@ def calibrate(store_path: str | Path, refresh: bool = False) -> Calibration:
     except OSError:  # a read-only home: the copy beside the store is enough
         pass
     return dataclasses.replace(calibration, source=f"measured now, saved in {path}")
-
-
-def measure_calibration(images: int = 512, validation: int = 256, epochs: int = 2) -> Calibration:
-    """Train the baseline LeNet on random data of both input shapes with one thread, as a worker does.
-
-    Per shape: trial 1 (batch 32) traces the graph, trial 2 (batch 32) and trial 3 (batch 128) reuse it.
-    Steady epochs give macs_per_second and step_seconds (least squares over the two batch sizes);
-    trial 2's time beyond its epochs gives trial_seconds; trial 1 minus trial 2 gives trace_seconds.
-    """
-    started = time.perf_counter()
-    from study.train import init_tensorflow
-
-    init_tensorflow(threads=1)
-    from study.fastfit import fit
-
-    import_seconds = time.perf_counter() - started
-    import numpy as np
-
-    from study.config import Settings
-    from study.shapes import summarize
-
-    rng = np.random.default_rng(0)
-    rows, traces, overheads = [], [], []
-    for shape in ((28, 28, 1), (32, 32, 3)):
-        data = _RandomData(rng.random((images, *shape), dtype=np.float32), rng.integers(0, 10, images, dtype=np.int32),
-                           rng.random((validation, *shape), dtype=np.float32),
-                           rng.integers(0, 10, validation, dtype=np.int32))
-        base = Settings(epochs=epochs, learning_rate=0.01)
-        config = base.model_config(shape)
-        macs = summarize(config).macs
-        walls = []
-        for seed, batch in ((1, 32), (2, 32), (3, 128)):
-            settings = base.with_values(batch_size=batch)
-            epochs_seen: list[dict] = []
-            begin = time.perf_counter()
-            fit(config, settings, seed, data, lambda row: epochs_seen.append(row) or True)
-            walls.append(time.perf_counter() - begin)
-            if seed > 1:
-                steps = math.ceil(images / batch) + math.ceil(validation / settings.val_batch_size)
-                rows += [((3 * images + validation) * macs, steps, e["epoch_seconds"]) for e in epochs_seen]
-            if seed == 2:
-                overheads.append(walls[-1] - sum(e["epoch_seconds"] for e in epochs_seen))
-        traces.append(walls[0] - walls[1])
-    work, steps, seconds = (np.array(column, dtype=float) for column in zip(*rows))
-    (per_mac, per_step), *_ = np.linalg.lstsq(np.column_stack([work, steps]), seconds, rcond=None)
-    if per_step < 0:  # noise: all of it is compute
-        per_mac, per_step = float(work @ seconds / (work @ work)), 0.0
-    return Calibration(macs_per_second=1 / per_mac, step_seconds=float(per_step),
-                       trial_seconds=max(0.0, float(np.mean(overheads))),
-                       trace_seconds=max(0.0, float(np.mean(traces))),
-                       startup_seconds=CLUSTER_SECONDS + import_seconds, machine=machine_key(), source="measured")
-
-
-@dataclass(frozen=True)
-class _RandomData:
-    x_train: object
-    y_train: object
-    x_test: object
-    y_test: object
 
 
 # ------------------------------------------------------------------ the model
@@ -233,7 +175,7 @@ class TrialCost:
 
 
 def trial_cost(trial, sizes: dict[str, tuple[int, int]]) -> TrialCost:
-    """``trial`` (a ``study.trials.Trial``) with the real image counts of its dataset (``sizes``)."""
+    """``trial`` (a ``study.plan.trials.Trial``) with the real image counts of its dataset (``sizes``)."""
     settings, model = trial.settings, trial.model
     train, test = sizes[trial.dataset.name]
     graph = repr((dataclasses.replace(model, initializer="glorot_uniform"), settings.optimizer))  # fastfit._cache_key
@@ -313,8 +255,3 @@ def duration(seconds: float) -> str:
     if seconds < 3 * 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
-
-
-if __name__ == "__main__":  # the calibration subprocess: one JSON line on stdout
-    result = measure_calibration()
-    print(json.dumps(result.to_dict()))

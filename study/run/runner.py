@@ -16,17 +16,17 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Callable
 
-from study.console import LOG_ENV, QUIET_ENV, RunLog, describe_uses, final_outcome, log_path, trial_line
-from study.data import load_dataset
-from study.devices import gpu_count, local_workers
+from study.run.console import LOG_ENV, QUIET_ENV, RunLog, describe_uses, final_outcome, log_path, trial_line
+from study.plan.data import load_dataset
+from study.train.devices import gpu_count, local_workers
 from study.environment import environment
 from study.errors import StudyError
-from study.estimate import DEFAULT, Calibration, duration, estimate_run, longest_first, trial_cost
-from study.lock import StoreLock
+from study.plan.estimate import DEFAULT, Calibration, duration, estimate_run, longest_first, trial_cost
+from study.run.lock import StoreLock
 from study.records import RunCounts, TrialResult
-from study.spec import Profile, Study
-from study.store import Store
-from study.trials import DatasetInfo, Trial, plan_study
+from study.declare.spec import Profile, Study
+from study.results.store import Store
+from study.plan.trials import DatasetInfo, Trial, plan_study
 
 
 def dataset_infos(study: Study, profile: Profile) -> tuple[dict[str, DatasetInfo], dict[str, dict]]:
@@ -35,7 +35,7 @@ def dataset_infos(study: Study, profile: Profile) -> tuple[dict[str, DatasetInfo
     for name in study.datasets:
         data = load_dataset(name, profile.train_size, profile.test_size, study.data_seed)
         # A subset as large as the dataset is all of it: keyed as "all", so budgets that give the same data
-        # give the same trial keys (study.budget).
+        # give the same trial keys (study.declare.budget).
         train_size, test_size = (None if size is None or size >= full else size
                                  for size, full in zip((profile.train_size, profile.test_size), data.full_sizes))
         infos[name] = DatasetInfo(name, data.input_shape, len(data.classes), data.fingerprint,
@@ -54,7 +54,7 @@ def trial_config(trial: Trial) -> dict:
 
 
 def default_workers() -> int:
-    """One worker process per GPU when there are GPUs, else one per core (study.devices)."""
+    """One worker process per GPU when there are GPUs, else one per core (study.train.devices)."""
     return local_workers(gpu_count(), os.cpu_count() or 1)
 
 
@@ -64,7 +64,7 @@ def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | 
               calibration: Calibration | Callable[[], Calibration] | None = None) -> RunCounts:
     """Train every missing trial of ``study`` under ``profile``; returns what it did (``RunCounts``).
 
-    With a ``calibration`` (study.estimate; a callable is called only if something is to train) the
+    With a ``calibration`` (study.plan.estimate; a callable is called only if something is to train) the
     first line and the run record carry the estimated wall time."""
     started = time.perf_counter()
     infos, described = dataset_infos(study, profile)
@@ -162,7 +162,7 @@ def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, b
 
 def _execute(missing: list[Trial], store: Store, state: _RunState, scheduler: str | None, workers: int,
              threads: int | None, progress: bool, say) -> None:
-    from study.train import train_trial
+    from study.train.worker import train_trial
 
     bar = None
     if progress:
@@ -197,17 +197,17 @@ def _execute_dask(missing, store, state, scheduler, workers, threads, bar, say) 
     import dask
     from dask.distributed import Client, LocalCluster, as_completed
 
-    from study.train import train_trial
+    from study.train.worker import train_trial
 
     cluster = None
     # Local workers: quiet TensorFlow start-up, and their stdout/stderr (C++ lines, retracing warnings,
-    # heartbeat tracebacks at shutdown) to the run's log file via the study.console preload.
+    # heartbeat tracebacks at shutdown) to the run's log file via the study.run.console preload.
     local = {} if scheduler else {**QUIET_ENV, LOG_ENV: os.environ.get(LOG_ENV) or _log_of(store),
                                   "STUDY_ONE_GPU_PER_WORKER": "1"}
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **MALLOC_ENV, **local}
     dask.config.set({"distributed.scheduler.allowed-failures": 3, "logging.distributed": "error",
                      "distributed.nanny.pre-spawn-environ": environ,
-                     "distributed.worker.preload": [] if scheduler else ["study.console"]})
+                     "distributed.worker.preload": [] if scheduler else ["study.run.console"]})
     try:
         if scheduler:
             try:
