@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from study.analyse.comparisons import analyse
+from study.report.wording import conclude
 from study.analyse.claims import check_claims
 from study.report.render import build_report
 from synthetic import make_store, synthetic_study
@@ -52,14 +53,14 @@ def test_a_collapsed_baseline_draws_no_conclusion(tmp_path):
     assert cifar.value("0.01").verdict == "neither learns" and not cifar.value("0.01").decisive
     assert cifar.value("0.05").verdict == "learns where the baseline does not"
     assert cifar.value("0.05").rate_differs  # 0 of 4 failures against 4 of 4
-    assert "cannot tell what learning rate does on cifar10" in cifar.conclusion
-    assert "equivalent" not in cifar.conclusion.lower()
+    assert "cannot tell what learning rate does on cifar10" in conclude(cifar)
+    assert "equivalent" not in conclude(cifar).lower()
     mnist = analysis.blocks[("learning_rate", "mnist")]
     assert mnist.baseline.outcomes == {1: "collapsed", 2: "learned", 3: "collapsed", 4: "learned"}
     assert mnist.baseline.final.n == 4  # collapsed seeds stay in the analysis at their accuracy
     assert all(v.verdict == "inconclusive" for v in mnist.comparisons)
     assert mnist.value("0.2").outcomes[2] == "diverged" and mnist.value("0.2").final_by_seed[2] == pytest.approx(0.1)
-    assert "failed to learn in 2 of 4 seeds" in mnist.conclusion
+    assert "failed to learn in 2 of 4 seeds" in conclude(mnist)
 
 
 def test_conclusion_text_follows_the_data(tmp_path):
@@ -68,16 +69,16 @@ def test_conclusion_text_follows_the_data(tmp_path):
     one = first.value("1")
     expected = (f"Lower accuracy than the baseline: kernel_size = 1 ({one.paired.diff.mean * 100:+.1f} pp (95% CI "
                 f"{one.paired.diff.low * 100:+.1f} to {one.paired.diff.high * 100:+.1f}), Holm p < 0.001)")
-    assert expected in first.conclusion  # the sentence carries the table's numbers
-    assert "Diverged: kernel_size = 7." in first.conclusion and "Inconclusive" in first.conclusion
-    assert "the margin is ±3.1 pp" in first.conclusion  # 50 test images resolve no finer than ~3 pp
+    assert expected in conclude(first)  # the sentence carries the table's numbers
+    assert "Diverged: kernel_size = 7." in conclude(first) and "Inconclusive" in conclude(first)
+    assert "the margin is ±3.1 pp" in conclude(first)  # 50 test images resolve no finer than ~3 pp
     import synthetic
 
     original = synthetic.final_accuracy
     try:  # kernel 1 now better instead of worse: the words must change with the numbers
         synthetic.final_accuracy = lambda e, v, d, s: original(e, v, d, s) + (0.4 if v == "1" else 0)
         with make_store(tmp_path / "b.sqlite") as store:
-            second = analyse(store).blocks[("kernel_size", "mnist")].conclusion
+            second = conclude(analyse(store).blocks[("kernel_size", "mnist")])
     finally:
         synthetic.final_accuracy = original
     assert "Higher accuracy than the baseline: kernel_size = 1 (+" in second and "Lower accuracy" not in second
@@ -204,18 +205,18 @@ def test_html_loads_in_headless_chromium_without_console_errors(rendered, tmp_pa
 def test_profiles_in_one_store_are_compared(tmp_path):
     from synthetic import PROFILE
 
-    from study.report.render import profile_agreement
+    from study.analyse.overview import profile_agreement
     from study.declare.spec import Profile
 
     make_store(tmp_path / "s.sqlite").close()
     other = Profile("other", seeds=3, epochs=5, train_size=100, test_size=50, description="fewer seeds")
     with make_store(tmp_path / "s.sqlite", profile=other) as store:
         rows = profile_agreement(store, analyse(store, profile=PROFILE.name))
-    assert [r["profile"] for r in rows] == ["other"]
+    assert [r.profile for r in rows] == ["other"]
     row = rows[0]
-    assert row["shared"] == 14 and 0 < row["same"] <= row["shared"]
+    assert row.shared == 14 and 0 < row.same <= row.shared
     # seeds 1-3 of the null kernel 3 on CIFAR-10 happen to fall low: a false positive the table must expose
-    assert row["conflicting"] == ["kernel_size = 3 on cifar10: equivalent here, worse there"]
+    assert row.conflicting == (("kernel_size", "3", "cifar10", "equivalent", "worse"),)
 
 
 def test_list_export_and_report_agree_on_each_seeds_outcome(tmp_path):
@@ -223,7 +224,7 @@ def test_list_export_and_report_agree_on_each_seeds_outcome(tmp_path):
 
     with make_store(tmp_path / "s.sqlite") as store:
         analysis = analyse(store)
-        listing = {r["trial_key"]: r["outcome"] for r in trial_listing(store)}
+        listing = {r.key: r.summary.outcome for r in trial_listing(store) if r.summary is not None}
         export = export_table(store).drop_duplicates("trial_key").set_index("trial_key")["outcome"].to_dict()
     block = analysis.blocks[("learning_rate", "mnist")]
     for value in block.values:

@@ -5,23 +5,33 @@ small vocabulary ``CLAIM_TESTS``), and this module evaluates whatever it is give
 one claim are Holm-corrected together. A claim whose data cannot test it (a baseline that did not learn,
 too few learned seeds, a value not in the run) is "not testable at this budget", with the reason.
 
-    findings = check_claims(analysis)   # one Finding per claim of analysis.spec["claims"]
+    findings = check_claims(analysis)   # one Finding per claim of analysis.stored.study.claims
 """
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as scipy_stats
 
-from study.analyse.comparisons import Analysis, Block, ValueSummary, diff_with_ci, mde_text, p_is, pp
+from study.analyse.comparisons import Analysis, Block, ValueSummary
+from study.analyse.formats import diff_with_ci, mde_text, p_is, pp
 from study.declare.spec import Claim
-from study.analyse.stats import ALPHA, LEARNED, Paired, accuracy_verdict, collapse_rates, holm, paired_difference
+from study.analyse.stats import ALPHA, DIRECTIONAL, LEARNED, Paired, Verdict, accuracy_verdict, collapse_rates, holm, paired_difference
 
-SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE = ("supported", "contradicted", "inconclusive",
-                                                       "not testable at this budget")
+class ClaimVerdict(enum.StrEnum):
+    """What the data say of a claim, in its scope and at this budget."""
+
+    SUPPORTED = "supported"
+    CONTRADICTED = "contradicted"
+    INCONCLUSIVE = "inconclusive"
+    NOT_TESTABLE = "not testable at this budget"
+
+
+SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE = ClaimVerdict
 MIN_LEARNED = 2  # a reference needs at least this many learned seeds before anything is compared with it
 
 
@@ -30,7 +40,7 @@ class Finding:
     claim: str
     scope: str
     test: str  # what the test does, in words
-    verdict: str
+    verdict: ClaimVerdict
     reason: str  # why this verdict, in one sentence
     evidence: str  # the numbers it rests on
     budget: str  # the profile and its budget
@@ -76,12 +86,12 @@ def _judged(pairs: list[tuple[Block, ValueSummary]]) -> list[tuple[Block, ValueS
     A value that diverged in every seed is left out of the accuracy family: it 'differs' only when its
     failure rate differs significantly from the baseline's (verdict 'diverged', judged by the rate test)."""
     adjusted = holm([math.nan if v.all_diverged else v.paired.p for _, v in pairs])
-    return [(b, v, p, "diverged" if v.all_diverged else accuracy_verdict(v.paired, p, b.margin))
+    return [(b, v, p, Verdict.DIVERGED if v.all_diverged else accuracy_verdict(v.paired, p, b.margin))
             for (b, v), p in zip(pairs, adjusted)]
 
 
-def _differs_from_baseline(value: ValueSummary, verdict: str) -> bool:
-    return verdict in ("better", "worse") or (verdict == "diverged" and value.rate_differs)
+def _differs_from_baseline(value: ValueSummary, verdict: Verdict) -> bool:
+    return verdict in DIRECTIONAL or (verdict == Verdict.DIVERGED and value.rate_differs)
 
 
 def _evidence(judged) -> str:
@@ -355,19 +365,18 @@ def describe_test(claim: Claim) -> str:
 
 
 def budget_text(analysis: Analysis) -> str:
-    profile = analysis.spec["profile"]
+    profile = analysis.stored.profile
     seeds = len(analysis.seeds_used)
-    epochs = profile.get("epochs") or analysis.spec["baseline"]["epochs"]
-    images = f"{profile.get('train_size') or 'all'}/{profile.get('test_size') or 'all'} images"
-    return f"{profile['name']}: {seeds} seeds, {epochs} epochs, {images}"
+    epochs = profile.epochs or analysis.stored.study.baseline.epochs
+    images = f"{profile.train_size or 'all'}/{profile.test_size or 'all'} images"
+    return f"{profile.name}: {seeds} seeds, {epochs} epochs, {images}"
 
 
 def check_claims(analysis: Analysis) -> list[Finding]:
     """Every claim the stored study declares, judged on this analysis (none: an empty list)."""
     findings = []
     budget = budget_text(analysis)
-    for raw in analysis.spec.get("claims", []):
-        claim = Claim.from_dict(raw)
+    for claim in analysis.stored.study.claims:
         try:
             verdict, reason, evidence = CHECKS[claim.test](analysis, claim)
         except NotTestable as why:

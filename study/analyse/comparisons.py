@@ -1,9 +1,9 @@
-"""From stored results to the report's numbers and words: outcomes per seed, comparisons, verdicts, power.
+"""From stored results to the report's numbers: outcomes per seed, comparisons, verdicts, power (no words).
 
 Reads only the store (through ``study.results.tables``); never imports TensorFlow.
 
     analysis = analyse(store, profile="quick")
-    analysis.blocks[(experiment_name, dataset_name)].conclusion
+    analysis.blocks[(experiment_name, dataset_name)].values[0].verdict   # a Verdict
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from study.analyse import stats
-from study.results.tables import epochs_frame, plan_frame
-from study.analyse.stats import (ALPHA, COLLAPSED, DECISIVE, DIVERGED, LEARNED, Interval, Paired, Rates, collapse_rates,
-                         equivalence_margin, equivalence_reach, holm, mean_ci, minimum_detectable_effect, outcome,
-                         paired_difference)
+from study.analyse.stats import (ALPHA, DECISIVE, Interval, Paired, Rates, Verdict, collapse_rates, equivalence_margin,
+                                 equivalence_reach, holm, mean_ci, minimum_detectable_effect, paired_difference)
+from study.results.outcomes import COLLAPSED, DIVERGED, LEARNED, TrialSummary
+from study.results.tables import epochs_frame, plan_frame, trial_summaries
 from study.results.store import Store
+from study.results.stored import PlannedTrial, StoredStudy
 
 UNIT = (0.0, 1.0)
 
@@ -49,8 +50,8 @@ class ValueSummary:
     p_holm_learned: float = math.nan
     rates: Rates | None = None  # seeds that did not learn (collapsed or diverged), against the baseline
     p_rate_holm: float = math.nan
-    verdict: str = "reference"
-    verdict_learned: str = "reference"
+    verdict: Verdict = Verdict.REFERENCE
+    verdict_learned: Verdict = Verdict.REFERENCE
 
     def count(self, kind: str) -> int:
         return sum(1 for o in self.outcomes.values() if o == kind)
@@ -95,7 +96,6 @@ class Block:
     margin: float = math.nan  # equivalence margin (fraction), from the baseline's accuracy
     spread: float = math.nan  # pooled SD of the paired differences over the block's comparisons
     seeds: int = 0  # seeds per comparison (the most any comparison has)
-    conclusion: str = ""
 
     @property
     def missing(self) -> int:
@@ -127,27 +127,24 @@ class Block:
 class Analysis:
     study: str
     profile: str
-    spec: dict
+    stored: StoredStudy  # the study, its budget and its datasets' facts, as the run stored them
     plan: pd.DataFrame
     blocks: dict[tuple[str, str], Block]
-    configs: dict[str, dict]
+    trials: dict[str, PlannedTrial]  # every planned trial of the store, by key
     environment: dict
     run: dict
 
     @property
     def datasets(self) -> list[str]:
-        return list(self.spec["datasets"])
+        return list(self.stored.datasets)
 
     @property
     def seeds_used(self) -> list[int]:
         return sorted(int(s) for s in self.plan["seed"].unique())
 
 
-def classes_of(spec: dict, dataset: str) -> int:
-    return len(spec["datasets"].get(dataset, {}).get("classes") or range(10))
-
-
-def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, classes: int) -> list[ValueSummary]:
+def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, trials: dict[str, TrialSummary],
+               classes: int) -> list[ValueSummary]:
     chance = 1 / classes
     summaries = []
     for (index, label), rows in group.groupby(["value_index", "value"], sort=True):
@@ -157,14 +154,12 @@ def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, classes: int) -> list[
         status_of = dict(zip(rows["trial_key"], rows["status"]))
         finished = [k for k, s in status_of.items() if s in ("ok", "diverged")]
         mine = epochs[epochs["trial_key"].isin(finished)].sort_values("epoch")
-        last = mine.groupby("trial_key").tail(1).set_index("trial_key")
         outcomes, final = {}, {}
-        for key in finished:
-            acc = float(last.at[key, "val_accuracy"]) if key in last.index else math.nan
-            loss = float(last.at[key, "loss"]) if key in last.index else math.nan
-            kind = outcome(status_of[key], acc, loss, classes)
-            outcomes[seed_of[key]] = kind
-            final[seed_of[key]] = chance if kind == DIVERGED or not math.isfinite(acc) else acc
+        for key in finished:  # the one outcome rule, read from the trial's summary (study.results.outcomes)
+            summary = trials[key]
+            outcomes[seed_of[key]] = summary.outcome
+            acc = summary.val_accuracy
+            final[seed_of[key]] = chance if summary.outcome == DIVERGED or acc is None else acc
         ok = mine[mine["trial_key"].map(status_of) == "ok"]
         first = ok[ok["epoch"] == 1]
         curves = {
@@ -226,127 +221,14 @@ def compare(block: Block, margin: float) -> None:
     block.spread, block.seeds = _pooled_sd([v.paired for v in others if v.paired is not None and not v.all_diverged])
 
 
-def pp(x: float, signed: bool = True, digits: int = 1) -> str:
-    """A difference in percentage points, e.g. '+1.2 pp'; '–' when undefined."""
-    if x is None or not math.isfinite(x):
-        return "–"
-    return f"{x * 100:+.{digits}f} pp" if signed else f"{x * 100:.{digits}f} pp"
-
-
-def diff_with_ci(paired: Paired) -> str:
-    """'-19.9 pp (95% CI -21.0 to -18.8)', the one formatter for a difference and its interval."""
-    if paired is None or paired.n == 0:
-        return "no shared seed"
-    if not paired.diff.defined:
-        return f"{pp(paired.diff.mean)} (no interval: {'tied seeds' if paired.tied else 'n < 2'})"
-    return f"{pp(paired.diff.mean)} (95% CI {paired.diff.low * 100:+.1f} to {paired.diff.high * 100:+.1f})"
-
-
-def p_is(x: float, name: str = "p") -> str:
-    """'p = 0.012', 'Holm p < 0.001' or 'p undefined'."""
-    if x is None or not math.isfinite(x):
-        return f"{name} undefined"
-    return f"{name} < 0.001" if x < 0.001 else f"{name} = {x:.3f}"
-
-
-def mde_text(x: float) -> str:
-    """A minimum detectable effect; past 100 pp no difference on the accuracy scale is detectable."""
-    if x is None or not math.isfinite(x):
-        return "–"
-    return "none (over 100 pp)" if x >= 1 else pp(x, signed=False)
-
-
-def rates_text(rates: Rates) -> str:
-    """'failed to learn in 4/4 seeds (95% CI 40-100%) vs the baseline's 0/4 (0-60%)'."""
-    low, high = rates.ci
-    base = rates.base_ci
-    return (f"failed to learn in {rates.k}/{rates.n} seeds (95% CI {low * 100:.0f}-{high * 100:.0f}%) vs the "
-            f"baseline's {rates.base_k}/{rates.base_n} ({base[0] * 100:.0f}-{base[1] * 100:.0f}%)")
-
-
-def outcome_text(value: ValueSummary) -> str:
-    """'learned 2 of 4 (collapsed 2)' - every finished seed accounted for."""
-    parts = [f"learned {value.learned} of {value.finished}"]
-    extra = [f"{value.count(k)} {k}" for k in (COLLAPSED, DIVERGED) if value.count(k)]
-    missing = len(value.seeds) - value.finished
-    if missing:
-        extra.append(f"{missing} not finished")
-    return parts[0] + (f" ({', '.join(extra)})" if extra else "")
-
-
-def conclude(block: Block) -> str:
-    """A paragraph written from the block's numbers by the stated rules (never a canned sentence)."""
-    base = block.baseline
-    name, dataset = block.experiment.replace("_", " "), block.dataset
-    if base.finished == 0:
-        return (f"On {dataset}, the baseline value {base.label} has no finished seed yet, so no value of "
-                f"{name} can be compared; {block.missing} trial(s) are missing.")
-    parts = [f"On {dataset}, the baseline {name} = {base.label} {outcome_text(base)} seeds and reaches "
-             f"{base.final.mean * 100:.1f}% final validation accuracy over all its seeds."]
-    if base.learned == 0:
-        parts.append(f"The baseline did not learn in any seed, so this budget cannot tell what {name} does on "
-                     f"{dataset}: a value can only be seen to learn where the baseline does not.")
-    elif base.learned < base.finished:
-        parts.append(f"The baseline itself failed to learn in {base.finished - base.learned} of {base.finished} "
-                     f"seeds; those seeds stay in the all-seeds comparison and widen its intervals.")
-    groups: dict[str, list[ValueSummary]] = {}
-    for value in block.comparisons:
-        groups.setdefault(value.verdict, []).append(value)
-
-    def named(v: ValueSummary) -> str:
-        return f"{block.experiment} = {v.label}"
-
-    def described(values):
-        return ", ".join(f"{named(v)} ({diff_with_ci(v.paired)}, {p_is(v.p_holm, 'Holm p')})" for v in values)
-
-    if groups.get("better"):
-        parts.append(f"Higher accuracy than the baseline: {described(groups['better'])}.")
-    if groups.get("worse"):
-        parts.append(f"Lower accuracy than the baseline: {described(groups['worse'])}.")
-    if groups.get("equivalent"):
-        parts.append("Equivalent within the margin of ±" + pp(block.margin, signed=False) + ": " + ", ".join(
-            f"{named(v)} (the 95% CI excludes effects larger than {pp(v.paired.rules_out, signed=False)})"
-            for v in groups["equivalent"]) + ".")
-    if groups.get("inconclusive"):
-        parts.append("Inconclusive (neither significant nor inside the margin): " + ", ".join(
-            f"{named(v)} ({diff_with_ci(v.paired)}; smallest detectable at 80% power: {mde_text(v.paired.mde)})"
-            for v in groups["inconclusive"]) + ".")
-    for word in ("untestable", "too few seeds", "neither learns", "learns where the baseline does not", "diverged"):
-        if groups.get(word):
-            parts.append(f"{word[0].upper()}{word[1:]}: " + ", ".join(named(v) for v in groups[word]) + ".")
-    rate_changes = [v for v in block.comparisons if v.rate_differs]
-    if rate_changes:
-        parts.append("Failure to learn differs from the baseline (Boschloo, Holm-adjusted): " + ", ".join(
-            f"{named(v)} {rates_text(v.rates)} ({p_is(v.p_rate_holm, 'Holm p')})"
-            for v in rate_changes) + ".")
-    unstable = [f"{named(v)} ({outcome_text(v)})" for v in block.comparisons if v.mixed]
-    if unstable:
-        parts.append("Learned in some seeds only: " + ", ".join(unstable) + ".")
-    if math.isfinite(block.mde) and block.mde >= 1:
-        parts.append(f"With {block.seeds} seeds and the observed spread, no difference on the accuracy scale is "
-                     f"detectable at 80% power: this block cannot answer its question at this budget.")
-    elif math.isfinite(block.mde):
-        parts.append(f"With {block.seeds} seeds and the observed spread, this block detects differences of about "
-                     f"{pp(block.mde, signed=False)} at 80% power and could confirm equivalence only within "
-                     f"±{pp(block.confirmable_margin, signed=False)} (the margin is ±{pp(block.margin, signed=False)}).")
-    timed = [v for v in block.values if v.train_seconds.n]
-    if len(timed) > 1 and base.train_seconds.n and len({round(v.train_seconds.mean, 1) for v in timed}) > 1:
-        fastest = min(timed, key=lambda v: v.train_seconds.mean)
-        slowest = max(timed, key=lambda v: v.train_seconds.mean)
-        parts.append(f"Training time ranges from {fastest.train_seconds.mean:.1f} s ({fastest.label}) to "
-                     f"{slowest.train_seconds.mean:.1f} s ({slowest.label}) per trial.")
-    if block.missing:
-        parts.append(f"{block.missing} trial(s) are still missing; the statistics rest on the seeds shown.")
-    return " ".join(parts)
-
-
-def dataset_margins(spec: dict, blocks: dict[tuple[str, str], Block]) -> dict[str, float]:
+def dataset_margins(stored: StoredStudy, blocks: dict[tuple[str, str], Block]) -> dict[str, float]:
     """One equivalence margin per dataset, from the baseline that learned in most seeds (then most accurately)."""
     margins = {}
     for dataset in {d for _, d in blocks}:
         bases = [b.baseline for (_, d), b in blocks.items() if d == dataset]
         best = max(bases, key=lambda v: (v.learned, v.final_learned.mean if v.final_learned.n else -1))
-        test_images = spec["datasets"].get(dataset, {}).get("test_size")
+        facts = stored.datasets.get(dataset)
+        test_images = facts.test_size if facts is not None else None
         margins[dataset] = equivalence_margin(best.final_learned.mean if best.learned else math.nan, test_images)
     return margins
 
@@ -366,25 +248,24 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
         study = matches[0]["study"]
     study = study or known[0]["study"]
     profile = profile or next(r["profile"] for r in known if r["study"] == study)
-    spec = store.spec(study, profile)
+    stored = store.stored_study(study, profile)
     plan = plan_frame(store, study, profile)
     epochs = epochs_frame(store, list(plan["trial_key"].unique()))
-    configs = store.configs()
+    trials = trial_summaries(store)
     blocks = {}
     for (experiment, dataset), group in plan.groupby(["experiment", "dataset"], sort=False):
-        classes = classes_of(spec, dataset)
-        values = _summaries(group, epochs, classes)
+        classes = stored.classes(dataset)
+        values = _summaries(group, epochs, trials, classes)
         base = next((v for v in values if v.is_baseline), values[0])
         blocks[(experiment, dataset)] = Block(experiment, group["parameter"].iloc[0], dataset, values, base,
                                               chance=1 / classes)
-    margins = dataset_margins(spec, blocks)
+    margins = dataset_margins(stored, blocks)
     for (experiment, dataset), block in blocks.items():
         compare(block, margins[dataset])
-        block.conclusion = conclude(block)
     run = store.latest_run(study, profile)
     run_dict = dict(run) if run is not None else {}
     environment = json.loads(run_dict.pop("environment", "{}") or "{}")
-    return Analysis(study, profile, spec, plan, blocks, configs, environment, run_dict)
+    return Analysis(study, profile, stored, plan, blocks, store.planned_trials(), environment, run_dict)
 
 
 def verdict_rows(analysis: Analysis) -> list[dict]:

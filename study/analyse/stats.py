@@ -1,7 +1,7 @@
 """Statistics of the report: outcomes per seed, bounded intervals, paired tests, power, Holm, verdicts.
 
-Every threshold the report states lives here (``RULES`` is written from them), so the text and the
-numbers cannot disagree. Accuracies are fractions in [0, 1]; differences are fractions in [-1, 1].
+Every threshold the report states lives here (``study.report.wording`` and the template state them from
+these constants), so the text and the numbers cannot disagree. No words beyond the verdict names, no HTML. Accuracies are fractions in [0, 1]; differences are fractions in [-1, 1].
 
     mean_ci([0.97, 0.98, 0.975], bounds=(0, 1))   # mean with its 95% t-interval, kept inside [0, 1]
     paired_difference(a, b)                        # a - b over shared seeds: paired t-test, MDE at 80% power
@@ -10,6 +10,7 @@ numbers cannot disagree. Accuracies are fractions in [0, 1]; differences are fra
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,21 +26,28 @@ POWER = 0.80  # the power at which the minimum detectable effect is stated
 MARGIN_FLOOR_PP = 0.5  # the equivalence margin: a tenth of the baseline's error rate, at least 0.5 pp
 MARGIN_ERROR_SHARE = 0.10
 
-# Verdicts a value can get against its baseline; the first four (and a significant difference in collapse rate)
-# are decisive: the budget answered the question.
-DECISIVE = ("better", "worse", "equivalent")
-VERDICT_WORDS = {
-    "better": "higher accuracy than the baseline (Holm-adjusted p < {alpha})",
-    "worse": "lower accuracy than the baseline (Holm-adjusted p < {alpha})",
-    "equivalent": "95% CI of the difference inside the dataset's equivalence margin",
-    "inconclusive": "neither significant nor shown equivalent: the CI is wider than the margin",
-    "untestable": "the paired differences have no spread (ties), so no test or interval is possible",
-    "too few seeds": "fewer than 2 seeds shared with the baseline",
-    "neither learns": "neither the value nor the baseline learned in any seed: nothing to compare",
-    "learns where the baseline does not": "the baseline learned in no seed; the value did in some",
-    "diverged": "every seed of the value diverged (NaN/inf loss)",
-    "reference": "the baseline itself",
-}
+
+
+class Verdict(enum.StrEnum):
+    """What one value's comparison with its baseline says (``study.report.wording`` gives each its meaning).
+
+    better/worse/equivalent (and a significant difference in how often seeds fail to learn) are decisive:
+    the budget answered the question."""
+
+    BETTER = "better"
+    WORSE = "worse"
+    EQUIVALENT = "equivalent"
+    INCONCLUSIVE = "inconclusive"
+    UNTESTABLE = "untestable"
+    TOO_FEW_SEEDS = "too few seeds"
+    NEITHER_LEARNS = "neither learns"
+    ONLY_VALUE_LEARNS = "learns where the baseline does not"
+    DIVERGED = "diverged"
+    REFERENCE = "reference"
+
+
+DECISIVE = (Verdict.BETTER, Verdict.WORSE, Verdict.EQUIVALENT)
+DIRECTIONAL = (Verdict.BETTER, Verdict.WORSE)
 
 
 def equivalence_margin(baseline_accuracy: float, test_images: int | None = None) -> float:
@@ -50,39 +58,6 @@ def equivalence_margin(baseline_accuracy: float, test_images: int | None = None)
         return math.nan
     resolution = math.sqrt(baseline_accuracy * (1 - baseline_accuracy) / test_images) if test_images else 0.0
     return max(MARGIN_FLOOR_PP / 100, MARGIN_ERROR_SHARE * (1 - baseline_accuracy), resolution)
-
-
-RULES = (
-    f"<b>Outcome of each seed.</b> A trial <i>diverged</i> when its loss became NaN/inf; it <i>collapsed</i> when its "
-    f"final validation accuracy is within {CHANCE_MARGIN * 100:g} points of chance or its final training loss is "
-    f"still at least {LOSS_STUCK * 100:g}% of ln(classes) (a uniform guess); otherwise it <i>learned</i>. "
-    f"Collapse is an outcome, not missing data: per value the share of seeds that collapsed or diverged is given "
-    f"with an exact Clopper-Pearson 95% interval and compared with the baseline's by Boschloo's exact test "
-    f"(Holm-corrected within the block). "
-    f"<b>Accuracy.</b> The primary comparison uses every seed (collapsed seeds at their real accuracy, diverged "
-    f"ones at chance): a paired t-test of the value against the baseline over the seeds both have, Holm-corrected "
-    f"within an experiment and dataset (the intervals are not adjusted). Where some seeds failed to learn, those "
-    f"differences are a mixture of two regimes and the t-test is only approximate: read them with the collapse-rate "
-    f"test and the secondary comparison over seeds in which both learned (conditional on learning, itself an "
-    f"outcome of the value). A value that diverged in every seed is judged by its rate alone. With 2-4 seeds "
-    f"normality cannot be checked; the t-test is used because it is exact under normal seed noise and its power "
-    f"can be stated. "
-    f"Intervals are 95% t-intervals intersected with what is possible (accuracy 0-100%, differences "
-    f"-100 to +100 pp, losses &ge; 0); intersecting with the possible range keeps the coverage. "
-    f"<b>Verdicts.</b> <i>better</i>/<i>worse</i>: Holm-adjusted p &lt; {ALPHA}; <i>equivalent</i>: not significant "
-    f"and the 95% CI of the difference inside &plusmn;M, where M, the equivalence margin, is stated once per "
-    f"dataset: a tenth of the error rate of the dataset's best-learning baseline, at least {MARGIN_FLOOR_PP:g} pp "
-    f"and at least the binomial standard error of that accuracy on the test images (1 pp is a large change at "
-    f"99% accuracy and a small one at 40%, and a margin finer than the test set resolves cannot be confirmed); "
-    f"<i>inconclusive</i>: neither; <i>untestable</i>: tied seeds, no spread; "
-    f"<i>too few seeds</i>: fewer than 2 shared seeds; <i>neither learns</i>: no seed of the value nor of the "
-    f"baseline learned, so nothing is compared; <i>learns where the baseline does not</i>: the baseline never "
-    f"learned, so nothing is said of the value's effect beyond that. "
-    f"<b>Power.</b> Each comparison states its minimum detectable effect (MDE): the difference a paired t-test "
-    f"at &alpha; = {ALPHA} would detect with {POWER * 100:g}% power given the observed spread of the paired "
-    f"differences and n; and the smallest margin within which it could confirm equivalence with 80% power if the true "
-    f"difference were zero."
-)
 
 
 @dataclass(frozen=True)
@@ -268,24 +243,24 @@ def holm(pvalues: list[float], untested_count: bool = False) -> list[float]:
     return adjusted
 
 
-def accuracy_verdict(paired: Paired, p_holm: float, margin: float) -> str:
-    """better / worse / equivalent / inconclusive / untestable / too few seeds, by the rules of ``RULES``."""
+def accuracy_verdict(paired: Paired, p_holm: float, margin: float) -> Verdict:
+    """better / worse / equivalent / inconclusive / untestable / too few seeds (the report's stated rules)."""
     if paired.n < 2:
-        return "too few seeds"
+        return Verdict.TOO_FEW_SEEDS
     if paired.tied or not math.isfinite(paired.p):
-        return "untestable"
+        return Verdict.UNTESTABLE
     if p_holm < ALPHA:
-        return "better" if paired.diff.mean > 0 else "worse"
+        return Verdict.BETTER if paired.diff.mean > 0 else Verdict.WORSE
     if paired.diff.defined and -margin <= paired.diff.low and paired.diff.high <= margin:
-        return "equivalent"
-    return "inconclusive"
+        return Verdict.EQUIVALENT
+    return Verdict.INCONCLUSIVE
 
 
 def verdict(paired: Paired, p_holm: float, margin: float, *, value_learned: int, base_learned: int,
-            all_diverged: bool) -> str:
+            all_diverged: bool) -> Verdict:
     """The verdict of one value against its baseline, learning outcomes first, then accuracy."""
     if all_diverged:
-        return "diverged"
+        return Verdict.DIVERGED
     if base_learned == 0:
-        return "neither learns" if value_learned == 0 else "learns where the baseline does not"
+        return Verdict.NEITHER_LEARNS if value_learned == 0 else Verdict.ONLY_VALUE_LEARNS
     return accuracy_verdict(paired, p_holm, margin)

@@ -299,18 +299,18 @@ def list_trials(store: str, status: str | None) -> None:
 
     with Store(store, create=False) as db:
         rows = trial_listing(db)
-    for r in rows:  # what became of a finished trial (learned, collapsed, diverged), else its status
-        r["shown"] = r["outcome"] or r["status"]
-    shown = [r for r in rows if status is None or status in (r["status"], r["shown"])]
-    uses = {r["trial_key"]: short_uses(r["uses"]) for r in shown}
+    shown = [r for r in rows if status is None or status in (r.status, r.shown)]
+    uses = {r.key: short_uses(", ".join(r.uses)) for r in shown}
     width = max((len(u) for u in uses.values()), default=0)
     for r in shown:  # what the trial is first, its key last
-        acc = "" if r["val_accuracy"] is None else f"accuracy {r['val_accuracy']:.4f}"
-        click.echo(f"{uses[r['trial_key']]:{width}}  {r['dataset']:8} seed {r['seed']:<3} {r['shown']:9} "
-                   f"{r['epochs_run']:>3} ep  {acc:15} {r['trial_key']}")
+        accuracy = r.summary.val_accuracy if r.summary is not None else None
+        epochs_run = r.summary.epochs_run if r.summary is not None else 0
+        acc = "" if accuracy is None else f"accuracy {accuracy:.4f}"
+        click.echo(f"{uses[r.key]:{width}}  {r.dataset:8} seed {r.seed:<3} {r.shown:9} "
+                   f"{epochs_run:>3} ep  {acc:15} {r.key}")
     counts = {}
     for r in rows:
-        counts[r["shown"]] = counts.get(r["shown"], 0) + 1
+        counts[r.shown] = counts.get(r.shown, 0) + 1
     click.echo(f"{len(rows)} trials: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
 
 

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from study.analyse.comparisons import Analysis, Block  # noqa: E402
+from study.analyse.stats import DIRECTIONAL  # noqa: E402
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -156,7 +157,7 @@ def cost_figure(analysis: Analysis, out: Path) -> Path:
             ax.scatter(value.train_seconds.mean, value.final.mean * 100, s=22, alpha=0.8,
                        color=dataset_colour(analysis, dataset), marker=DATASET_MARKERS[analysis.datasets.index(dataset) % len(DATASET_MARKERS)],
                        label=label)
-            if not value.is_baseline and value.verdict in ("better", "worse"):
+            if not value.is_baseline and value.verdict in DIRECTIONAL:
                 ax.annotate(f"{experiment}={value.label}", (value.train_seconds.mean, value.final.mean * 100),
                             fontsize=6, alpha=0.8, xytext=(3, 2), textcoords="offset points")
     ax.set_xscale("log")

@@ -1,9 +1,10 @@
-"""Render the report: ``output/report.html`` (self-contained) and ``output/report.pdf``, from the store alone.
+"""Render the report: ``report.html`` (self-contained), ``report.pdf``, the CSVs and ``figures/``, from the store alone.
 
     build_report("output/study.sqlite", "output", profile="quick")
 
-Statistics come from ``study.analyse.comparisons`` and ``study.analyse.claims``; the Jinja2 templates in
-``templates/`` only display (autoescaping on). Never imports TensorFlow.
+Layout only: the numbers come from ``study.analyse`` (frozen records), the sentences from
+``study.report.wording``, the pixels from ``study.report.figures``; the Jinja2 templates in
+``templates/`` display them (autoescaping on). Never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import functools
 import hashlib
 import json
 import math
-import statistics
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -21,14 +21,18 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from study.analyse.comparisons import (Analysis, Block, analyse, diff_with_ci, mde_text, outcome_text, pp, rates_text,
-                            verdict_rows)
 from study.analyse.claims import Finding, budget_text, check_claims
+from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
+from study.analyse.formats import diff_with_ci, mde_text, pp
+from study.analyse.overview import power_summary, profile_agreement, ranking
+from study.analyse.stats import ALPHA, MARGIN_ERROR_SHARE, MARGIN_FLOOR_PP, POWER
 from study.declare.config import ModelConfig
-from study.results.tables import export_table
 from study.plan.shapes import conv_output_size, summarize
-from study.analyse.stats import ALPHA, CHANCE_MARGIN, RULES, VERDICT_WORDS
+from study.report import wording
+from study.results.benchmarks import parameter_costs
+from study.results.outcomes import CHANCE_MARGIN, LOSS_STUCK
 from study.results.store import Store
+from study.results.tables import export_table
 
 TEMPLATES = Path(__file__).parent / "templates"  # package data: found in a wheel install as in a checkout
 TEMPLATE = "report.html.j2"
@@ -54,29 +58,33 @@ def _p(x) -> str:
     return "<0.001" if x < 0.001 else f"{x:.3f}"
 
 
+def _ratio(x: float) -> str:
+    return "–" if not math.isfinite(x) else f"{x:.2f}x"
+
+
 def _embed(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 def baseline_rows(analysis: Analysis) -> list[dict]:
     """The study's reference table (if it declares one) beside its baseline and what the profile changes."""
-    spec, profile = analysis.spec, analysis.spec["profile"]
-    baseline = spec["baseline"]
+    study, profile = analysis.stored.study, analysis.stored.profile
+    baseline = study.baseline
+    reference = study.reference or tuple((key, key, getattr(baseline, key))
+                                         for key in ("epochs", "batch_size", "learning_rate", "optimizer"))
     rows = []
-    reference = spec.get("reference") or [[key, key, baseline[key]] for key in ("epochs", "batch_size",
-                                                                               "learning_rate", "optimizer")]
     for label, key, original in reference:
-        used = baseline[key]
-        if key == "epochs" and profile.get("epochs"):
-            used = profile["epochs"]
-        rows.append({"label": label, "original": _show(original), "study": _show(baseline[key]),
+        used = getattr(baseline, key)
+        if key == "epochs" and profile.epochs:
+            used = profile.epochs
+        rows.append({"label": label, "original": _show(original), "study": _show(getattr(baseline, key)),
                      "used": _show(used), "deviates": _show(used) != _show(original)})
     for label, key in EXTRA:
         if any(key == r[1] for r in reference):
             continue
-        rows.append({"label": label, "original": "(not in the reference)", "study": _show(baseline[key]),
-                     "used": _show(baseline[key]), "deviates": False})
-    sizes = f"{profile.get('train_size') or 'all'} / {profile.get('test_size') or 'all'}"
+        rows.append({"label": label, "original": "(not in the reference)", "study": _show(getattr(baseline, key)),
+                     "used": _show(getattr(baseline, key)), "deviates": False})
+    sizes = f"{profile.train_size or 'all'} / {profile.test_size or 'all'}"
     rows.append({"label": "Train / test images", "original": "all", "study": "all", "used": sizes,
                  "deviates": sizes != "all / all"})
     return rows
@@ -87,10 +95,10 @@ def theory_rows(analysis: Analysis) -> list[dict]:
     rows, seen = [], set()
     plan = analysis.plan.drop_duplicates(["experiment", "value", "dataset"])
     for r in plan.itertuples():
-        config = analysis.configs.get(r.trial_key)
-        if config is None:
+        spec = analysis.trials.get(r.trial_key)
+        if spec is None:
             continue
-        model = ModelConfig.from_dict(config["model"])
+        model = spec.model
         if (model, r.dataset) in seen:
             continue
         seen.add((model, r.dataset))
@@ -98,13 +106,14 @@ def theory_rows(analysis: Analysis) -> list[dict]:
         shapes = " → ".join("x".join(str(d) for d in row.output_shape) for row in summary.rows)
         rows.append({"experiment": r.experiment, "value": r.value, "dataset": r.dataset,
                      "input": "x".join(map(str, model.input_shape)), "shapes": shapes,
-                     "params": summary.params, "macs": summary.macs, "epochs": config["settings"]["epochs"]})
+                     "params": summary.params, "macs": summary.macs, "epochs": spec.settings.epochs})
     return rows
 
 
 @dataclass
 class Section:
     name: str
+    title: str
     group: str
     description: str
     notes: list[str]
@@ -113,7 +122,7 @@ class Section:
     tables: list[dict]
 
 
-def _value_rows(block) -> list[dict]:
+def _value_rows(block: Block) -> list[dict]:
     rows = []
     for v in block.values:
         d = v.paired
@@ -121,7 +130,7 @@ def _value_rows(block) -> list[dict]:
         rate = v.rates
         rows.append({
             "label": v.label, "baseline": v is block.baseline, "seeds": len(v.seeds),
-            "outcomes": outcome_text(v), "points": ", ".join(
+            "outcomes": wording.outcome_text(v), "points": ", ".join(
                 f"{v.final_by_seed[s] * 100:.1f}{'' if o == 'learned' else ' (' + o + ')'}"
                 for s, o in v.outcomes.items()),
             "mean": _pct(v.final.mean, 1),
@@ -141,116 +150,27 @@ def _value_rows(block) -> list[dict]:
     return rows
 
 
-def ranking(analysis: Analysis) -> dict[str, list[dict]]:
-    """Per dataset: experiments ordered by their largest decisive effect; undecided ones follow, said as such."""
-    ranks: dict[str, list[dict]] = {}
-    for (experiment, dataset), block in analysis.blocks.items():
-        compared = [v for v in block.comparisons if v.paired and v.paired.n and math.isfinite(v.paired.diff.mean)]
-        if not compared:
-            continue
-        decided = [v for v in compared if v.verdict in ("better", "worse")]
-        top = max(decided or compared, key=lambda v: abs(v.paired.diff.mean))
-        base_time = block.baseline.train_seconds.mean
-        ranks.setdefault(dataset, []).append({
-            "experiment": experiment, "value": top.label, "effect": diff_with_ci(top.paired),
-            "verdict": top.verdict, "significant": len(decided), "compared": len(block.comparisons),
-            "decisive": block.decisive,
-            "cost": f"{top.train_seconds.mean / base_time:.2f}x" if top.train_seconds.n and base_time else "–",
-            "sort": (0 if decided else 1, -abs(top.paired.diff.mean)),
-        })
-    for rows in ranks.values():
-        rows.sort(key=lambda r: r["sort"])
-    return ranks
+def ranking_rows(analysis: Analysis) -> dict[str, list[dict]]:
+    return {dataset: [{"experiment": wording.display_name(r.experiment), "value": r.value,
+                       "effect": diff_with_ci(r.paired), "verdict": r.verdict, "significant": r.significant,
+                       "compared": r.compared, "decisive": r.decisive, "cost": _ratio(r.time_ratio)} for r in rows]
+            for dataset, rows in ranking(analysis).items()}
 
 
-def answer(analysis: Analysis) -> dict[str, list[str]]:
-    """The report's answer first: per dataset, which parameters matter, by how much, at what cost."""
-    out: dict[str, list[str]] = {}
-    for dataset in analysis.datasets:
-        lines = []
-        blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset]
-        waiting = [b.experiment.replace("_", " ") for b in blocks if b.baseline.finished == 0]
-        for block in blocks:
-            base = block.baseline
-            name = block.experiment.replace("_", " ")
-            if base.finished == 0:
-                continue
-            if base.learned == 0:
-                lines.append(f"{name}: not answered - its baseline {base.label} did not learn in any of "
-                             f"{base.finished} seeds.")
-                continue
-            moved = [v for v in block.comparisons if v.verdict in ("better", "worse")]
-            same = [v for v in block.comparisons if v.verdict == "equivalent"]
-            rates = [v for v in block.comparisons if v.rate_differs]
-            time_of = {v.label: v.train_seconds.mean for v in block.values if v.train_seconds.n}
-            base_time = time_of.get(base.label)
-            parts = []
-            for v in sorted(moved, key=lambda v: -abs(v.paired.diff.mean)):
-                cost = (f", {time_of[v.label] / base_time:.2f}x the training time" if base_time and v.label in time_of
-                        else "")
-                parts.append(f"{v.label}: {v.verdict}, {diff_with_ci(v.paired)}{cost}")
-            for v in rates:
-                parts.append(f"{v.label}: {rates_text(v.rates)}")
-            if same:
-                parts.append(", ".join(v.label for v in same) + f" equivalent within ±{pp(block.margin, False)}")
-            if not parts:
-                parts.append(f"no decisive verdict ({len(block.comparisons)} values; smallest detectable difference: "
-                             f"{mde_text(block.mde)})" if math.isfinite(block.mde)
-                             else f"no decisive verdict ({len(block.comparisons)} values)")
-            lines.append(f"{name} (baseline {base.label}): " + "; ".join(parts) + ".")
-        if waiting:
-            lines.append(f"Not answered yet, the baseline has no finished seed: {', '.join(waiting)}.")
-        out[dataset] = lines
-    return out
+def power_rows(analysis: Analysis) -> list[dict]:
+    return [{"dataset": s.dataset,
+             "baselines": "; ".join(f"{e} = {label}: learned {learned} of {finished}"
+                                    for e, label, learned, finished in s.baselines) or "none finished",
+             "spread": pp(s.spread, False) if math.isfinite(s.spread) else "–",
+             "mde": mde_text(s.mde) if math.isfinite(s.mde) else "–",
+             "margin": ", ".join(sorted({pp(m, False) for m in s.margins})) or "–",
+             "decisive": f"{s.decisive} of {s.compared}"} for s in power_summary(analysis)]
 
 
-def can_tell(analysis: Analysis) -> list[dict]:
-    """Per dataset: what this run's budget can tell (baseline learning, spread, power, decisive verdicts)."""
-    rows = []
-    for dataset in analysis.datasets:
-        blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset]
-        if not blocks:
-            continue
-        bases: dict[frozenset, Block] = {}
-        for b in blocks:  # one entry per baseline trial set, named by the first experiment that uses it
-            bases.setdefault(frozenset(b.baseline.keys.values()), b)
-        baselines = "; ".join(f"{b.experiment} = {b.baseline.label}: learned {b.baseline.learned} of "
-                              f"{b.baseline.finished}" for b in bases.values() if b.baseline.finished) or "none finished"
-        mdes = [b.mde for b in blocks if math.isfinite(b.mde)]
-        margins = [b.margin for b in blocks if math.isfinite(b.margin)]
-        spreads = [b.spread for b in blocks if math.isfinite(b.spread)]
-        compared = sum(len(b.comparisons) for b in blocks)
-        decisive = sum(b.decisive for b in blocks)
-        rows.append({
-            "dataset": dataset, "baselines": baselines,
-            "spread": pp(statistics.median(spreads), False) if spreads else "–",
-            "mde": mde_text(statistics.median(mdes)) if mdes else "–",
-            "margin": ", ".join(sorted({pp(m, False) for m in margins})) or "–",
-            "decisive": f"{decisive} of {compared}",
-            "share": decisive / compared if compared else 0.0,
-        })
-    return rows
-
-
-def profile_agreement(store: Store, analysis: Analysis) -> list[dict]:
-    """When the store holds other profiles of the same study: do their verdicts agree with this one's?"""
-    others = [r["profile"] for r in store.studies() if r["study"] == analysis.study and r["profile"] != analysis.profile]
-    if not others:
-        return []
-    mine = {(r["experiment"], r["dataset"], r["value"]): r["verdict"] for r in verdict_rows(analysis)
-            if not r["is_baseline"]}
-    rows = []
-    for profile in others:
-        theirs = {(r["experiment"], r["dataset"], r["value"]): r["verdict"]
-                  for r in verdict_rows(analyse(store, analysis.study, profile)) if not r["is_baseline"]}
-        shared = mine.keys() & theirs.keys()
-        decided = [k for k in shared if mine[k] in ("better", "worse", "equivalent")
-                   and theirs[k] in ("better", "worse", "equivalent")]
-        rows.append({"profile": profile, "shared": len(shared), "same": sum(mine[k] == theirs[k] for k in shared),
-                     "both_decisive": len(decided), "conflicting": sorted(
-                         f"{e} = {v} on {d}: {mine[(e, d, v)]} here, {theirs[(e, d, v)]} there"
-                         for (e, d, v) in decided if mine[(e, d, v)] != theirs[(e, d, v)])})
-    return rows
+def agreement_rows(store: Store, analysis: Analysis) -> list[dict]:
+    return [{"profile": a.profile, "shared": a.shared, "same": a.same, "both_decisive": a.both_decisive,
+             "conflicting": [f"{e} = {v} on {d}: {mine} here, {theirs} there" for e, v, d, mine, theirs in a.conflicting]}
+            for a in profile_agreement(store, analysis)]
 
 
 def missing_rows(analysis: Analysis) -> list[dict]:
@@ -260,31 +180,13 @@ def missing_rows(analysis: Analysis) -> list[dict]:
 
 
 def cost_rows(bench_path: Path) -> list[dict] | None:
-    """The 'cost per parameter' rows from a pytest-benchmark JSON (``make bench``), when present."""
-    if not bench_path.is_file():
+    """The 'cost per parameter' table from ``make bench``'s JSON, when present."""
+    costs = parameter_costs(bench_path)
+    if costs is None:
         return None
-    try:
-        data = json.loads(bench_path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-    rows = {}
-    for bench in data.get("benchmarks", []):
-        info = bench.get("extra_info") or {}
-        if "experiment" not in info:
-            continue
-        key = (info["experiment"], info["value"], info["input"])
-        rows.setdefault(key, {"experiment": info["experiment"], "value": info["value"], "input": info["input"],
-                              "baseline": info.get("baseline", False)})
-        rows[key][info.get("kind", "step")] = bench["stats"]["median"] * 1000
-    base = {(r["experiment"], r["input"]): r.get("step") for r in rows.values() if r["baseline"]}
-    out = []
-    for r in rows.values():
-        reference = base.get((r["experiment"], r["input"]))
-        r["relative"] = f"{r['step'] / reference:.2f}x" if reference and r.get("step") else "–"
-        r["step"] = f"{r['step']:.2f}" if r.get("step") else "–"
-        r["validation"] = f"{r['validation']:.1f}" if r.get("validation") else "–"
-        out.append(r)
-    return sorted(out, key=lambda r: (r["experiment"], r["input"], r["value"]))
+    return [{"experiment": c.experiment, "value": c.value, "input": c.input, "baseline": c.baseline,
+             "step": f"{c.step_ms:.2f}" if math.isfinite(c.step_ms) else "–", "relative": _ratio(c.relative),
+             "validation": f"{c.validation_ms:.1f}" if math.isfinite(c.validation_ms) else "–"} for c in costs]
 
 
 class RenderCache:
@@ -331,7 +233,8 @@ def _figure(cache: RenderCache, draw, target: Path, inputs, *args) -> str:
 
 def build_report(store_path: str | Path, out_dir: str | Path, study: str | None = None, profile: str | None = None,
                  pdf: bool = True, commands: list[str] | None = None) -> dict[str, Path]:
-    """Write report.html, report.pdf, figures/ and results.csv under ``out_dir``; return their paths."""
+    """Write report.html, report.pdf, figures/, results.csv, verdicts.csv and findings.csv under ``out_dir``;
+    return their paths (and ``seconds``, the time it took). A StudyError when the store holds no such study."""
     from study.report import figures
 
     started = time.perf_counter()
@@ -342,7 +245,7 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
     with Store(store_path, create=False) as store:
         analysis = analyse(store, study, profile)
         table = export_table(store)
-        agreement = profile_agreement(store, analysis)
+        agreement = agreement_rows(store, analysis)
     table = table[(table["study"] == analysis.study) & (table["profile"] == analysis.profile)]
     table.to_csv(out / "results.csv", index=False)
     pd.DataFrame(verdict_rows(analysis)).to_csv(out / "verdicts.csv", index=False)
@@ -350,22 +253,22 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
     pd.DataFrame([asdict(f) for f in findings], columns=[f.name for f in fields(Finding)]).to_csv(
         out / "findings.csv", index=False)
 
+    stored = analysis.stored
     sections = []
-    for experiment in analysis.spec["experiments"]:
-        name = experiment["name"]
-        if not any((name, d) in analysis.blocks for d in analysis.datasets):
+    for experiment in stored.study.experiments:
+        name = experiment.name
+        blocks = [analysis.blocks[(name, d)] for d in analysis.datasets if (name, d) in analysis.blocks]
+        if not blocks:
             continue
-        notes = [f"{v['label']}: {v['note']}" for v in experiment["values"] if v.get("note")]
-        tables = [{"dataset": d, "rows": _value_rows(analysis.blocks[(name, d)]),
-                   "margin": pp(analysis.blocks[(name, d)].margin, signed=False),
-                   "conclusion": analysis.blocks[(name, d)].conclusion}
-                  for d in analysis.datasets if (name, d) in analysis.blocks]
-        inputs = [analysis.blocks[(name, d)] for d in analysis.datasets if (name, d) in analysis.blocks]
+        notes = [f"{v.label}: {v.note}" for v in experiment.values if v.note]
+        tables = [{"dataset": b.dataset, "rows": _value_rows(b), "margin": pp(b.margin, signed=False),
+                   "conclusion": wording.conclude(b)} for b in blocks]
         sections.append(Section(
-            name=name, group=experiment.get("group", ""), description=experiment.get("description", ""), notes=notes,
-            curves=_figure(cache, figures.experiment_figure, figure_dir / f"{name}_curves.png", inputs,
+            name=name, title=wording.display_name(name), group=experiment.group, description=experiment.description,
+            notes=notes,
+            curves=_figure(cache, figures.experiment_figure, figure_dir / f"{name}_curves.png", blocks,
                            analysis, name, figure_dir),
-            final=_figure(cache, figures.final_figure, figure_dir / f"{name}_final.png", inputs,
+            final=_figure(cache, figures.final_figure, figure_dir / f"{name}_final.png", blocks,
                           analysis, name, figure_dir),
             tables=tables,
         ))
@@ -374,12 +277,14 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
     profile_name = analysis.profile
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template(TEMPLATE).render(
-        analysis=analysis, spec=analysis.spec, profile=analysis.spec["profile"], rules=RULES,
-        verdict_words={k: v.format(alpha=ALPHA) for k, v in VERDICT_WORDS.items()}, chance_margin=CHANCE_MARGIN,
-        answer=answer(analysis), can_tell=can_tell(analysis), agreement=agreement, budget=budget_text(analysis),
-        baseline_rows=baseline_rows(analysis), theory_rows=theory_rows(analysis),
+        analysis=analysis, study=stored.study, profile=stored.profile, datasets=stored.datasets,
+        thresholds={"alpha": ALPHA, "power": POWER, "chance_margin": CHANCE_MARGIN, "loss_stuck": LOSS_STUCK,
+                    "margin_floor_pp": MARGIN_FLOOR_PP, "margin_error_share": MARGIN_ERROR_SHARE},
+        verdict_words=wording.VERDICT_MEANINGS,
+        answer=wording.answer(analysis), can_tell=power_rows(analysis), agreement=agreement,
+        budget=budget_text(analysis), baseline_rows=baseline_rows(analysis), theory_rows=theory_rows(analysis),
         worked=conv_output_size(28, kernel=5, stride=1, padding=0), sections=sections,
-        findings=findings, ranking=ranking(analysis), cost_figure=cost_figure,
+        findings=findings, ranking=ranking_rows(analysis), cost_figure=cost_figure,
         missing=missing_rows(analysis), costs=cost_rows(out / "benchmarks.json"),
         environment=analysis.environment, run=analysis.run,
         trials=int(analysis.plan["trial_key"].nunique()),

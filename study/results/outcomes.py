@@ -76,9 +76,8 @@ def summarise(key: str, dataset: str, seed: int, status: str, classes: int, epoc
 
     def number(name: str) -> float | None:
         value = last.get(name)
-        return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+        return None if value is None or not math.isfinite(value) else float(value)
 
-    kind = outcome(status, number("val_accuracy"), number("loss"), classes) if last or status != "ok" else \
-        outcome(status, None, None, classes)
-    return TrialSummary(key, dataset, int(seed), status, kind, classes, int(epochs_run or 0), number("val_accuracy"),
-                        number("val_loss"), number("loss"), number("accuracy"), train_seconds)
+    return TrialSummary(key, dataset, int(seed), status, outcome(status, number("val_accuracy"), number("loss"), classes),
+                        classes, int(epochs_run or 0), number("val_accuracy"), number("val_loss"), number("loss"),
+                        number("accuracy"), train_seconds)

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from study.errors import StudyError
 from study.records import TrialResult
+from study.results.stored import EpochRow, PlannedTrial, StoredStudy, StoredTrial
 
 # Bump when the tables below change, and teach ``_migrate`` the step from the previous version.
 # Stores written before versions existed have user_version 0 and exactly the version-1 tables.
@@ -204,11 +205,12 @@ class Store:
     def studies(self) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT study, profile, updated_at FROM studies ORDER BY updated_at DESC"))
 
-    def spec(self, study: str, profile: str) -> dict[str, Any]:
+    def stored_study(self, study: str, profile: str) -> StoredStudy:
+        """The study as its run stored it (declaration, budget, dataset facts); a StudyError if absent."""
         row = self.db.execute("SELECT spec FROM studies WHERE study=? AND profile=?", (study, profile)).fetchone()
         if row is None:
             raise StudyError(f"no study {study!r} with profile {profile!r} in {self.path}")
-        return json.loads(row[0])
+        return StoredStudy.from_dict(json.loads(row[0]))
 
     def latest_run(self, study: str, profile: str) -> sqlite3.Row | None:
         """The latest run record, with ``estimated_seconds`` (kept in its environment JSON; None if the run
@@ -217,17 +219,34 @@ class Store:
                                "FROM runs WHERE study=? AND profile=? ORDER BY run_id DESC LIMIT 1",
                                (study, profile)).fetchone()
 
-    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        """Raw SQL for tests and ad-hoc inspection; the package itself uses the methods above and below."""
-        return list(self.db.execute(sql, params))
+    def planned_trials(self) -> dict[str, PlannedTrial]:
+        """Every planned trial (settings, model, dataset, seed), by trial key."""
+        return {key: PlannedTrial.from_dict(key, json.loads(config))
+                for key, config in self.db.execute("SELECT trial_key, config FROM planned") if config != "{}"}
 
-    def trial_statuses(self) -> dict[str, str]:
-        """Every stored trial's status (ok, diverged, failed), by trial key."""
-        return dict(self.db.execute("SELECT trial_key, status FROM trials"))
+    def stored_trials(self) -> list[StoredTrial]:
+        """Every stored trial, by dataset then key, with its plan (None where the store has no plan entry)."""
+        planned = self.planned_trials()
+        return [StoredTrial(key, dataset, int(seed), status, int(epochs_run or 0), train_seconds, planned.get(key))
+                for key, dataset, seed, status, epochs_run, train_seconds in self.db.execute(
+                    "SELECT trial_key, dataset, seed, status, epochs_run, train_seconds FROM trials "
+                    "ORDER BY dataset, trial_key")]
 
-    def configs(self) -> dict[str, dict[str, Any]]:
-        """Every planned trial's configuration (settings, model, dataset, seed), by trial key."""
-        return {key: json.loads(config) for key, config in self.db.execute("SELECT trial_key, config FROM planned")}
+    def uses(self) -> dict[str, list[tuple[str, str]]]:
+        """Every planned trial's (experiment, value) uses over all studies and profiles, by trial key."""
+        uses: dict[str, list[tuple[str, str]]] = {}
+        for key, experiment, value in self.db.execute(
+                "SELECT DISTINCT trial_key, experiment, value FROM plan ORDER BY experiment, value_index"):
+            uses.setdefault(key, []).append((experiment, value))
+        return uses
+
+    def epochs_by_trial(self) -> dict[str, list[EpochRow]]:
+        """Every stored epoch, grouped by trial key, in epoch order."""
+        epochs: dict[str, list[EpochRow]] = {}
+        for key, *row in self.db.execute("SELECT trial_key, epoch, loss, accuracy, val_loss, val_accuracy, "
+                                         "epoch_seconds FROM epochs ORDER BY trial_key, epoch"):
+            epochs.setdefault(key, []).append(EpochRow(*row))
+        return epochs
 
     def plan_frame(self, study: str | None = None, profile: str | None = None):
         """One row per planned (experiment, value, dataset, seed) with its trial's status ('missing' if none)."""
@@ -252,14 +271,6 @@ class Store:
         if keys is not None:
             frame = frame[frame["trial_key"].isin(set(keys))].reset_index(drop=True)
         return frame
-
-    def last_epochs(self):
-        """The last stored epoch of every trial."""
-        import pandas as pd
-
-        return pd.read_sql_query(
-            "SELECT e.* FROM epochs e JOIN (SELECT trial_key, MAX(epoch) AS m FROM epochs GROUP BY trial_key) x "
-            "ON x.trial_key = e.trial_key AND x.m = e.epoch", self.db)
 
 
 class _Transaction:

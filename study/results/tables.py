@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
-from study.results.outcomes import outcome
+from study.results.outcomes import TrialSummary, summarise
 from study.results.store import Store
 
 # The tidy table of the issue, then the profile (one store can hold several profiles of a study).
@@ -21,18 +23,17 @@ def epochs_frame(store: Store, keys: list[str] | None = None) -> pd.DataFrame:
     return store.epochs_frame(keys)
 
 
-def trial_outcomes(store: Store) -> dict[str, str]:
-    """learned / collapsed / diverged of every finished trial, by the one rule of ``study.results.outcomes.outcome``
-    (the report, ``study list`` and the export all read it from here or from that function)."""
-    status = store.trial_statuses()
-    classes = {key: config["model"]["num_classes"] for key, config in store.configs().items() if "model" in config}
-    out = {}
-    for row in store.last_epochs().itertuples():
-        kind = outcome(status.get(row.trial_key, "missing"), row.val_accuracy, row.loss,
-                       classes.get(row.trial_key, 10))
-        if kind is not None:
-            out[row.trial_key] = kind
-    return out
+def trial_summaries(store: Store) -> dict[str, TrialSummary]:
+    """Every stored trial summarised once (status, outcome by the one rule, last epoch's metrics), by key:
+    what ``study list``, the export, the TensorBoard export and the report read."""
+    epochs = store.epochs_by_trial()
+    summaries = {}
+    for trial in store.stored_trials():
+        last = epochs.get(trial.key)
+        classes = trial.planned.model.num_classes if trial.planned is not None else 10
+        summaries[trial.key] = summarise(trial.key, trial.dataset, trial.seed, trial.status, classes,
+                                         trial.epochs_run, vars(last[-1]) if last else None, trial.train_seconds)
+    return summaries
 
 
 def export_table(store: Store) -> pd.DataFrame:
@@ -40,27 +41,38 @@ def export_table(store: Store) -> pd.DataFrame:
     plan = plan_frame(store)
     epochs = epochs_frame(store)
     table = plan.merge(epochs, on="trial_key", how="inner")
-    table["outcome"] = table["trial_key"].map(trial_outcomes(store))
+    outcomes = {key: s.outcome for key, s in trial_summaries(store).items() if s.outcome is not None}
+    table["outcome"] = table["trial_key"].map(outcomes)
     return table[EXPORT_COLUMNS].sort_values(
         ["study", "profile", "experiment", "value", "dataset", "seed", "epoch"]).reset_index(drop=True)
 
 
-def trial_listing(store: Store) -> list[dict]:
-    """Every planned trial once, with its status, outcome, last val_accuracy and the experiments using it."""
+@dataclass(frozen=True)
+class ListedTrial:
+    """One planned trial for ``study list``: its summary (None while missing) and where it is used."""
+
+    key: str
+    dataset: str
+    seed: int
+    status: str  # ok, diverged, failed or missing
+    summary: TrialSummary | None
+    uses: tuple[str, ...]  # "experiment=value", sorted
+
+    @property
+    def shown(self) -> str:
+        """What became of it (learned, collapsed, diverged), else its status."""
+        return str(self.summary.outcome) if self.summary is not None and self.summary.outcome else self.status
+
+
+def trial_listing(store: Store) -> list[ListedTrial]:
+    """Every planned trial once, in plan order, with its summary and the experiments using it."""
     plan = plan_frame(store)
     if plan.empty:
         return []
-    last = store.last_epochs()
-    last_acc = dict(zip(last["trial_key"], last["val_accuracy"]))
-    outcomes = trial_outcomes(store)
+    summaries = trial_summaries(store)
     rows = []
     for key, group in plan.groupby("trial_key", sort=False):
         first = group.iloc[0]
-        acc = last_acc.get(key)
-        rows.append({
-            "trial_key": key, "status": first["status"], "outcome": outcomes.get(key), "dataset": first["dataset"], "seed": int(first["seed"]),
-            "epochs_run": 0 if pd.isna(first["epochs_run"]) else int(first["epochs_run"]),
-            "val_accuracy": None if acc is None or pd.isna(acc) else float(acc),
-            "uses": ", ".join(sorted({f"{r.experiment}={r.value}" for r in group.itertuples()})),
-        })
+        rows.append(ListedTrial(key, first["dataset"], int(first["seed"]), first["status"], summaries.get(key),
+                                tuple(sorted({f"{r.experiment}={r.value}" for r in group.itertuples()}))))
     return rows

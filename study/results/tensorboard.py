@@ -21,6 +21,7 @@ from typing import Any
 
 from study.errors import StudyError
 from study.results.store import Store
+from study.results.stored import StoredTrial
 
 MARKER = ".study-tensorboard"  # a folder with this file was written here and may be replaced
 SCALARS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
@@ -39,11 +40,12 @@ def hparam_value(value: Any) -> bool | int | float | str:
     return "none" if value is None else json.dumps(value)
 
 
-def trial_hparams(config: dict[str, Any], uses: list[str], status: str) -> dict[str, Any]:
+def trial_hparams(trial: StoredTrial, uses: list[str]) -> dict[str, Any]:
     """The flat hyperparameters of one stored trial (its settings, dataset, seed, where it is used)."""
-    values = {name: hparam_value(value) for name, value in config.get("settings", {}).items()}
-    values.update(dataset=config["dataset"], seed=int(config["seed"]), uses="; ".join(uses), status=status,
-                  train_size=hparam_value(config.get("train_size")))
+    planned = trial.planned
+    values = {name: hparam_value(value) for name, value in (planned.settings.to_dict() if planned else {}).items()}
+    values.update(dataset=trial.dataset, seed=trial.seed, uses="; ".join(uses), status=trial.status,
+                  train_size=hparam_value(planned.train_size if planned else None))
     return values
 
 
@@ -64,34 +66,29 @@ def _prepare(out: Path) -> None:
 def export_tensorboard(store: Store, out: str | Path) -> int:
     """Write every stored trial of ``store`` under ``out``; returns the number of runs written."""
     out = Path(out)
-    trials = store.query("SELECT trial_key, dataset, seed, config, status, train_seconds FROM trials "
-                         "ORDER BY dataset, trial_key")
-    uses: dict[str, list[str]] = {}
-    for row in store.query("SELECT DISTINCT trial_key, experiment, value FROM plan ORDER BY experiment, value_index"):
-        uses.setdefault(row["trial_key"], []).append(f"{row['experiment']}={row['value']}")
-    epochs: dict[str, list] = {}
-    for row in store.query("SELECT * FROM epochs ORDER BY trial_key, epoch"):
-        epochs.setdefault(row["trial_key"], []).append(row)
+    trials = store.stored_trials()
+    uses = {key: [f"{experiment}={value}" for experiment, value in found] for key, found in store.uses().items()}
+    epochs = store.epochs_by_trial()
     _prepare(out)
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
 
     runs = []
     for trial in trials:
-        key = trial["trial_key"]
+        key = trial.key
         used = uses.get(key, ["unplanned"])
-        values = trial_hparams(json.loads(trial["config"]), used, trial["status"])
+        values = trial_hparams(trial, used)
         runs.append(values)
-        folder = out / _folder_name(trial["dataset"]) / _folder_name(used[0]) / f"seed{trial['seed']}-{key[:8]}"
+        folder = out / _folder_name(trial.dataset) / _folder_name(used[0]) / f"seed{trial.seed}-{key[:8]}"
         writer = tf.summary.create_file_writer(str(folder))
         with writer.as_default():
             hp.hparams(values, trial_id=key)
             for epoch in epochs.get(key, []):
                 for name in SCALARS:
-                    if epoch[name] is not None:  # a diverged epoch's NaN loss is stored as NULL
-                        tf.summary.scalar(name, epoch[name], step=epoch["epoch"])
-            if trial["train_seconds"] is not None and epochs.get(key):
-                tf.summary.scalar("train_seconds", trial["train_seconds"], step=epochs[key][-1]["epoch"])
+                    if getattr(epoch, name) is not None:  # a diverged epoch's NaN loss is stored as NULL
+                        tf.summary.scalar(name, getattr(epoch, name), step=epoch.epoch)
+            if trial.train_seconds is not None and epochs.get(key):
+                tf.summary.scalar("train_seconds", trial.train_seconds, step=epochs[key][-1].epoch)
         writer.close()
     names = sorted({name for values in runs for name in values})
     writer = tf.summary.create_file_writer(str(out))

@@ -1,0 +1,45 @@
+"""Numbers as the report prints them: percentage points, intervals, p-values, detectable effects.
+
+Formatting only: no sentences (``study.report.wording`` writes those) and no HTML. The claims checks and the
+report share these so that one number reads the same everywhere.
+
+    pp(0.0123)                     # '+1.2 pp'
+    diff_with_ci(paired)           # '-19.9 pp (95% CI -21.0 to -18.8)'
+    p_is(0.0004, "Holm p")         # 'Holm p < 0.001'
+"""
+
+from __future__ import annotations
+
+import math
+
+from study.analyse.stats import Paired
+
+
+def pp(x: float, signed: bool = True, digits: int = 1) -> str:
+    """A difference in percentage points, e.g. '+1.2 pp'; '–' when undefined."""
+    if x is None or not math.isfinite(x):
+        return "–"
+    return f"{x * 100:+.{digits}f} pp" if signed else f"{x * 100:.{digits}f} pp"
+
+
+def diff_with_ci(paired: Paired) -> str:
+    """'-19.9 pp (95% CI -21.0 to -18.8)', the one formatter for a difference and its interval."""
+    if paired is None or paired.n == 0:
+        return "no shared seed"
+    if not paired.diff.defined:
+        return f"{pp(paired.diff.mean)} (no interval: {'tied seeds' if paired.tied else 'n < 2'})"
+    return f"{pp(paired.diff.mean)} (95% CI {paired.diff.low * 100:+.1f} to {paired.diff.high * 100:+.1f})"
+
+
+def p_is(x: float, name: str = "p") -> str:
+    """'p = 0.012', 'Holm p < 0.001' or 'p undefined'."""
+    if x is None or not math.isfinite(x):
+        return f"{name} undefined"
+    return f"{name} < 0.001" if x < 0.001 else f"{name} = {x:.3f}"
+
+
+def mde_text(x: float) -> str:
+    """A minimum detectable effect; past 100 pp no difference on the accuracy scale is detectable."""
+    if x is None or not math.isfinite(x):
+        return "–"
+    return "none (over 100 pp)" if x >= 1 else pp(x, signed=False)

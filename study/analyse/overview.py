@@ -1,0 +1,119 @@
+"""Study-wide numbers for the report's first and summary sections: rankings, what the budget can tell,
+and agreement with other budgets of the same study in the store. Frozen records of numbers; no words.
+
+    ranking(analysis)[dataset][0].experiment    # the parameter with the largest decisive effect
+    power_summary(analysis)[0].decisive          # decisive comparisons on the first dataset
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
+from study.analyse.stats import DECISIVE, DIRECTIONAL, Paired, Verdict
+from study.results.store import Store
+
+
+@dataclass(frozen=True)
+class RankRow:
+    """One experiment on one dataset: its largest effect (decisive ones first) and that value's cost.
+
+    ``time_ratio`` is the value's mean training time over the baseline's (NaN when either is unknown)."""
+
+    experiment: str
+    value: str
+    paired: Paired
+    verdict: Verdict
+    significant: int  # values with a better/worse verdict
+    decisive: int
+    compared: int
+    time_ratio: float
+
+
+def ranking(analysis: Analysis) -> dict[str, list[RankRow]]:
+    """Per dataset: experiments ordered by their largest decisive effect; undecided ones follow."""
+    ranks: dict[str, list[tuple[tuple, RankRow]]] = {}
+    for (experiment, dataset), block in analysis.blocks.items():
+        compared = [v for v in block.comparisons if v.paired and v.paired.n and math.isfinite(v.paired.diff.mean)]
+        if not compared:
+            continue
+        decided = [v for v in compared if v.verdict in DIRECTIONAL]
+        top = max(decided or compared, key=lambda v: abs(v.paired.diff.mean))
+        base_time = block.baseline.train_seconds.mean
+        ratio = top.train_seconds.mean / base_time if top.train_seconds.n and base_time else math.nan
+        row = RankRow(experiment, top.label, top.paired, top.verdict, len(decided), block.decisive,
+                      len(block.comparisons), ratio)
+        ranks.setdefault(dataset, []).append(((0 if decided else 1, -abs(top.paired.diff.mean)), row))
+    return {dataset: [row for _, row in sorted(rows, key=lambda r: r[0])] for dataset, rows in ranks.items()}
+
+
+@dataclass(frozen=True)
+class PowerSummary:
+    """What one dataset's budget can tell: its baselines' learning, typical spread and detectable effect.
+
+    ``baselines``: one (experiment, value label, learned seeds, finished seeds) per distinct baseline; spreads,
+    detectable differences and margins are fractions (medians over the dataset's experiments)."""
+
+    dataset: str
+    baselines: tuple[tuple[str, str, int, int], ...]
+    spread: float
+    mde: float
+    margins: tuple[float, ...]
+    decisive: int
+    compared: int
+
+
+def power_summary(analysis: Analysis) -> list[PowerSummary]:
+    """Per dataset: the baselines' learned seeds, the median spread and MDE, the margin, the decisive count."""
+    rows = []
+    for dataset in analysis.datasets:
+        blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset]
+        if not blocks:
+            continue
+        bases: dict[frozenset, Block] = {}
+        for b in blocks:  # one entry per baseline trial set, named by the first experiment that uses it
+            bases.setdefault(frozenset(b.baseline.keys.values()), b)
+        mdes = [b.mde for b in blocks if math.isfinite(b.mde)]
+        spreads = [b.spread for b in blocks if math.isfinite(b.spread)]
+        rows.append(PowerSummary(
+            dataset=dataset,
+            baselines=tuple((b.experiment, b.baseline.label, b.baseline.learned, b.baseline.finished)
+                            for b in bases.values() if b.baseline.finished),
+            spread=statistics.median(spreads) if spreads else math.nan,
+            mde=statistics.median(mdes) if mdes else math.nan,
+            margins=tuple(b.margin for b in blocks if math.isfinite(b.margin)),
+            decisive=sum(b.decisive for b in blocks), compared=sum(len(b.comparisons) for b in blocks)))
+    return rows
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """This profile's verdicts against another profile's of the same study, over the comparisons both have.
+
+    ``conflicting``: (experiment, value, dataset, verdict here, verdict there) where both are decisive and differ."""
+
+    profile: str
+    shared: int
+    same: int
+    both_decisive: int
+    conflicting: tuple[tuple[str, str, str, str, str], ...]
+
+
+def profile_agreement(store: Store, analysis: Analysis) -> list[Agreement]:
+    """When the store holds other profiles of the same study: do their verdicts agree with this one's?"""
+    others = [r["profile"] for r in store.studies() if r["study"] == analysis.study and r["profile"] != analysis.profile]
+    mine = {(r["experiment"], r["dataset"], r["value"]): r["verdict"] for r in verdict_rows(analysis)
+            if not r["is_baseline"]}
+    rows = []
+    for profile in others:
+        theirs = {(r["experiment"], r["dataset"], r["value"]): r["verdict"]
+                  for r in verdict_rows(analyse(store, analysis.study, profile)) if not r["is_baseline"]}
+        shared = mine.keys() & theirs.keys()
+        decided = [k for k in shared if mine[k] in DECISIVE and theirs[k] in DECISIVE]
+        rows.append(Agreement(profile, len(shared), sum(mine[k] == theirs[k] for k in shared), len(decided),
+                              tuple(sorted((e, v, d, mine[(e, d, v)], theirs[(e, d, v)]) for (e, d, v) in decided
+                                           if mine[(e, d, v)] != theirs[(e, d, v)]))))
+    return rows
+

@@ -1,0 +1,163 @@
+"""The report's sentences: every word a reader sees, written from the analysis' frozen numbers.
+
+The analysis (``study.analyse``) returns numbers and enums; this module turns them into sentences by
+stated rules (never a canned sentence); the renderer (``study.report.render``) and the templates only
+lay them out. Plain text, no HTML: the templates escape it.
+
+    conclude(block)            # the paragraph under a block's verdict table
+    answer(analysis)           # section 1: per dataset, which parameters moved accuracy, by how much, at what cost
+    VERDICT_MEANINGS[Verdict.EQUIVALENT]
+"""
+
+from __future__ import annotations
+
+import math
+
+from study.analyse.comparisons import Analysis, Block, ValueSummary
+from study.analyse.formats import diff_with_ci, mde_text, p_is, pp
+from study.analyse.stats import ALPHA, DIRECTIONAL, Rates, Verdict
+from study.results.outcomes import COLLAPSED, DIVERGED
+
+VERDICT_MEANINGS = {
+    Verdict.BETTER: f"higher accuracy than the baseline (Holm-adjusted p < {ALPHA})",
+    Verdict.WORSE: f"lower accuracy than the baseline (Holm-adjusted p < {ALPHA})",
+    Verdict.EQUIVALENT: "95% CI of the difference inside the dataset's equivalence margin",
+    Verdict.INCONCLUSIVE: "neither significant nor shown equivalent: the CI is wider than the margin",
+    Verdict.UNTESTABLE: "the paired differences have no spread (ties), so no test or interval is possible",
+    Verdict.TOO_FEW_SEEDS: "fewer than 2 seeds shared with the baseline",
+    Verdict.NEITHER_LEARNS: "neither the value nor the baseline learned in any seed: nothing to compare",
+    Verdict.ONLY_VALUE_LEARNS: "the baseline learned in no seed; the value did in some",
+    Verdict.DIVERGED: "every seed of the value diverged (NaN/inf loss)",
+    Verdict.REFERENCE: "the baseline itself",
+}
+
+
+def display_name(experiment: str) -> str:
+    """An experiment's name as prose shows it: ``kernel_size`` -> ``kernel size``."""
+    return experiment.replace("_", " ")
+
+
+def rates_text(rates: Rates) -> str:
+    """'failed to learn in 4/4 seeds (95% CI 40-100%) vs the baseline's 0/4 (0-60%)'."""
+    low, high = rates.ci
+    base = rates.base_ci
+    return (f"failed to learn in {rates.k}/{rates.n} seeds (95% CI {low * 100:.0f}-{high * 100:.0f}%) vs the "
+            f"baseline's {rates.base_k}/{rates.base_n} ({base[0] * 100:.0f}-{base[1] * 100:.0f}%)")
+
+
+def outcome_text(value: ValueSummary) -> str:
+    """'learned 2 of 4 (collapsed 2)' - every finished seed accounted for."""
+    parts = [f"learned {value.learned} of {value.finished}"]
+    extra = [f"{value.count(k)} {k}" for k in (COLLAPSED, DIVERGED) if value.count(k)]
+    missing = len(value.seeds) - value.finished
+    if missing:
+        extra.append(f"{missing} not finished")
+    return parts[0] + (f" ({', '.join(extra)})" if extra else "")
+
+
+def conclude(block: Block) -> str:
+    """A paragraph written from the block's numbers by the stated rules (never a canned sentence)."""
+    base = block.baseline
+    name, dataset = display_name(block.experiment), block.dataset
+    if base.finished == 0:
+        return (f"On {dataset}, the baseline value {base.label} has no finished seed yet, so no value of "
+                f"{name} can be compared; {block.missing} trial(s) are missing.")
+    parts = [f"On {dataset}, the baseline {name} = {base.label} {outcome_text(base)} seeds and reaches "
+             f"{base.final.mean * 100:.1f}% final validation accuracy over all its seeds."]
+    if base.learned == 0:
+        parts.append(f"The baseline did not learn in any seed, so this budget cannot tell what {name} does on "
+                     f"{dataset}: a value can only be seen to learn where the baseline does not.")
+    elif base.learned < base.finished:
+        parts.append(f"The baseline itself failed to learn in {base.finished - base.learned} of {base.finished} "
+                     f"seeds; those seeds stay in the all-seeds comparison and widen its intervals.")
+    groups: dict[Verdict, list[ValueSummary]] = {}
+    for value in block.comparisons:
+        groups.setdefault(value.verdict, []).append(value)
+
+    def named(v: ValueSummary) -> str:
+        return f"{block.experiment} = {v.label}"
+
+    def described(values):
+        return ", ".join(f"{named(v)} ({diff_with_ci(v.paired)}, {p_is(v.p_holm, 'Holm p')})" for v in values)
+
+    if groups.get(Verdict.BETTER):
+        parts.append(f"Higher accuracy than the baseline: {described(groups[Verdict.BETTER])}.")
+    if groups.get(Verdict.WORSE):
+        parts.append(f"Lower accuracy than the baseline: {described(groups[Verdict.WORSE])}.")
+    if groups.get(Verdict.EQUIVALENT):
+        parts.append("Equivalent within the margin of ±" + pp(block.margin, signed=False) + ": " + ", ".join(
+            f"{named(v)} (the 95% CI excludes effects larger than {pp(v.paired.rules_out, signed=False)})"
+            for v in groups[Verdict.EQUIVALENT]) + ".")
+    if groups.get(Verdict.INCONCLUSIVE):
+        parts.append("Inconclusive (neither significant nor inside the margin): " + ", ".join(
+            f"{named(v)} ({diff_with_ci(v.paired)}; smallest detectable at 80% power: {mde_text(v.paired.mde)})"
+            for v in groups[Verdict.INCONCLUSIVE]) + ".")
+    for word in (Verdict.UNTESTABLE, Verdict.TOO_FEW_SEEDS, Verdict.NEITHER_LEARNS, Verdict.ONLY_VALUE_LEARNS,
+                 Verdict.DIVERGED):
+        if groups.get(word):
+            parts.append(f"{word[0].upper()}{word[1:]}: " + ", ".join(named(v) for v in groups[word]) + ".")
+    rate_changes = [v for v in block.comparisons if v.rate_differs]
+    if rate_changes:
+        parts.append("Failure to learn differs from the baseline (Boschloo, Holm-adjusted): " + ", ".join(
+            f"{named(v)} {rates_text(v.rates)} ({p_is(v.p_rate_holm, 'Holm p')})"
+            for v in rate_changes) + ".")
+    unstable = [f"{named(v)} ({outcome_text(v)})" for v in block.comparisons if v.mixed]
+    if unstable:
+        parts.append("Learned in some seeds only: " + ", ".join(unstable) + ".")
+    if math.isfinite(block.mde) and block.mde >= 1:
+        parts.append(f"With {block.seeds} seeds and the observed spread, no difference on the accuracy scale is "
+                     f"detectable at 80% power: this block cannot answer its question at this budget.")
+    elif math.isfinite(block.mde):
+        parts.append(f"With {block.seeds} seeds and the observed spread, this block detects differences of about "
+                     f"{pp(block.mde, signed=False)} at 80% power and could confirm equivalence only within "
+                     f"±{pp(block.confirmable_margin, signed=False)} (the margin is ±{pp(block.margin, signed=False)}).")
+    timed = [v for v in block.values if v.train_seconds.n]
+    if len(timed) > 1 and base.train_seconds.n and len({round(v.train_seconds.mean, 1) for v in timed}) > 1:
+        fastest = min(timed, key=lambda v: v.train_seconds.mean)
+        slowest = max(timed, key=lambda v: v.train_seconds.mean)
+        parts.append(f"Training time ranges from {fastest.train_seconds.mean:.1f} s ({fastest.label}) to "
+                     f"{slowest.train_seconds.mean:.1f} s ({slowest.label}) per trial.")
+    if block.missing:
+        parts.append(f"{block.missing} trial(s) are still missing; the statistics rest on the seeds shown.")
+    return " ".join(parts)
+
+
+def answer(analysis: Analysis) -> dict[str, list[str]]:
+    """The report's answer first: per dataset, which parameters matter, by how much, at what cost."""
+    out: dict[str, list[str]] = {}
+    for dataset in analysis.datasets:
+        lines = []
+        blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset]
+        waiting = [display_name(b.experiment) for b in blocks if b.baseline.finished == 0]
+        for block in blocks:
+            base = block.baseline
+            name = display_name(block.experiment)
+            if base.finished == 0:
+                continue
+            if base.learned == 0:
+                lines.append(f"{name}: not answered - its baseline {base.label} did not learn in any of "
+                             f"{base.finished} seeds.")
+                continue
+            moved = [v for v in block.comparisons if v.verdict in DIRECTIONAL]
+            same = [v for v in block.comparisons if v.verdict == Verdict.EQUIVALENT]
+            rates = [v for v in block.comparisons if v.rate_differs]
+            time_of = {v.label: v.train_seconds.mean for v in block.values if v.train_seconds.n}
+            base_time = time_of.get(base.label)
+            parts = []
+            for v in sorted(moved, key=lambda v: -abs(v.paired.diff.mean)):
+                cost = (f", {time_of[v.label] / base_time:.2f}x the training time" if base_time and v.label in time_of
+                        else "")
+                parts.append(f"{v.label}: {v.verdict}, {diff_with_ci(v.paired)}{cost}")
+            for v in rates:
+                parts.append(f"{v.label}: {rates_text(v.rates)}")
+            if same:
+                parts.append(", ".join(v.label for v in same) + f" equivalent within ±{pp(block.margin, False)}")
+            if not parts:
+                parts.append(f"no decisive verdict ({len(block.comparisons)} values; smallest detectable difference: "
+                             f"{mde_text(block.mde)})" if math.isfinite(block.mde)
+                             else f"no decisive verdict ({len(block.comparisons)} values)")
+            lines.append(f"{name} (baseline {base.label}): " + "; ".join(parts) + ".")
+        if waiting:
+            lines.append(f"Not answered yet, the baseline has no finished seed: {', '.join(waiting)}.")
+        out[dataset] = lines
+    return out

@@ -1,0 +1,117 @@
+"""Typed records the store returns: the stored study with its budget and the facts of its datasets.
+
+    stored = store.stored_study("LeNet parameter study", "quick")
+    stored.study.experiments[0].name, stored.profile.epochs, stored.datasets["mnist"].test_size
+
+``StoredStudy.to_dict`` / ``from_dict`` are the only (de)serialisers of the ``studies.spec`` JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from study.declare.config import ModelConfig, Settings
+from study.declare.spec import Profile, Study
+
+
+@dataclass(frozen=True)
+class DatasetFacts:
+    """What a run recorded of one dataset: where it came from, the subset used and its classes.
+
+    Sizes are image counts (``train_size``/``test_size``: the subset trained and validated on;
+    ``full_*``: the whole split); ``*_class_counts`` give the subset's images per class, in ``classes`` order.
+    """
+
+    name: str
+    path: str | None
+    format: str
+    train_size: int
+    test_size: int
+    full_train_size: int
+    full_test_size: int
+    input_shape: tuple[int, ...]
+    classes: tuple[str, ...]
+    fingerprint: str
+    train_class_counts: tuple[int, ...] = ()
+    test_class_counts: tuple[int, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DatasetFacts":
+        return cls(name=data["name"], path=data.get("path"), format=data.get("format", ""),
+                   train_size=int(data["train_size"]), test_size=int(data["test_size"]),
+                   full_train_size=int(data.get("full_train_size", data["train_size"])),
+                   full_test_size=int(data.get("full_test_size", data["test_size"])),
+                   input_shape=tuple(data.get("input_shape", ())), classes=tuple(data.get("classes", ())),
+                   fingerprint=data.get("fingerprint", ""),
+                   train_class_counts=tuple(data.get("train_class_counts", ())),
+                   test_class_counts=tuple(data.get("test_class_counts", ())))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class StoredStudy:
+    """A study as one run stored it: the declared study, the budget it ran under and its datasets' facts."""
+
+    study: Study
+    profile: Profile
+    datasets: dict[str, DatasetFacts]
+
+    def classes(self, dataset: str) -> int:
+        """Number of classes of ``dataset`` (10 when the run recorded none)."""
+        facts = self.datasets.get(dataset)
+        return len(facts.classes) if facts is not None and facts.classes else 10
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.study.to_dict(), "profile": asdict(self.profile),
+                "datasets": {name: facts.to_dict() for name, facts in self.datasets.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StoredStudy":
+        return cls(study=Study.from_dict(data), profile=Profile(**data["profile"]),
+                   datasets={name: DatasetFacts.from_dict(facts) for name, facts in data.get("datasets", {}).items()})
+
+
+@dataclass(frozen=True)
+class PlannedTrial:
+    """A planned trial as the store keeps it: its resolved settings and model, dataset and seed."""
+
+    key: str
+    settings: Settings
+    model: ModelConfig
+    dataset: str
+    seed: int
+    train_size: int | None  # the stratified subset's images (None: all)
+    test_size: int | None
+
+    @classmethod
+    def from_dict(cls, key: str, data: dict[str, Any]) -> "PlannedTrial":
+        return cls(key, Settings.from_dict(data["settings"]), ModelConfig.from_dict(data["model"]), data["dataset"],
+                   int(data["seed"]), data.get("train_size"), data.get("test_size"))
+
+
+@dataclass(frozen=True)
+class StoredTrial:
+    """One trained (or failed) trial's row: how it ended and what it cost (seconds), with its plan."""
+
+    key: str
+    dataset: str
+    seed: int
+    status: str  # ok, diverged, failed
+    epochs_run: int
+    train_seconds: float | None
+    planned: PlannedTrial | None  # None for a row without a plan entry (a store written by hand)
+
+
+@dataclass(frozen=True)
+class EpochRow:
+    """One stored epoch: losses in nats, accuracies as fractions (None where not finite), seconds."""
+
+    epoch: int
+    loss: float | None
+    accuracy: float | None
+    val_loss: float | None
+    val_accuracy: float | None
+    epoch_seconds: float | None
