@@ -1,4 +1,4 @@
-"""Fixtures: tiny datasets written in the official formats, and an isolated data search path."""
+"""Fixtures: tiny datasets written in the official formats, an isolated data search path, made-up trial specs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from study.declare.config import Settings
 from study.plan.data import load_dataset
+from study.plan.trials import TrialSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
@@ -72,6 +74,14 @@ def write_image_folder(folder: Path, classes=("cat", "dog", "frog"), train: int 
                 pixels = np.full((*size, 3), 40 * c + i, dtype=np.uint8)
                 Image.fromarray(pixels).save(folder / split / name / f"{i:04d}{suffix}")
     return folder
+
+
+def made_up_spec(key: str, dataset: str = "mnist", seed: int = 1, train_size: int | None = None,
+                  **settings) -> TrialSpec:
+    """A TrialSpec for a store without training: ``Settings(**settings)`` on 28x28x1 input, no real data."""
+    resolved = Settings(**settings)
+    return TrialSpec(key, resolved, resolved.model_config((28, 28, 1), 10), dataset, "f" * 16, train_size, None, 0,
+                     seed, macs=0, params=0)
 
 
 @pytest.fixture(autouse=True)

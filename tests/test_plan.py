@@ -11,6 +11,7 @@ from study.run.runner import run_study
 from study.declare.spec import Profile, get_profile
 from study.results.store import Store
 from study.declare.studyfile import load_study_file
+from study.plan.trials import TrialSpec
 from test_budget import TINY_STUDY, calibrated, fill_store
 
 # One second per trial-second of work: MACs at 1 per second, no per-step cost, no fixed costs.
@@ -94,7 +95,7 @@ def plan_macs(study_file, store):
     """Forward MACs per image of the trials the store does not have yet."""
     with Store(store) as db:
         rows = db.query("SELECT p.config FROM planned p LEFT JOIN trials t USING (trial_key) WHERE t.trial_key IS NULL")
-    return [json.loads(row["config"])["macs"] for row in rows]
+    return [TrialSpec.from_dict(json.loads(row["config"])).macs for row in rows]
 
 
 def test_plan_text_names_counts_cost_and_time(tiny_store):
