@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,16 @@ def isolated_data(tmp_path_factory, monkeypatch):
     load_dataset.cache_clear()
     yield
     load_dataset.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def fast_lane_stays_without_tensorflow(request):
+    """A test that imports TensorFlow must be marked ``train``: the fast lane (``-m "not train and not slow"``)
+    never pays for the import. Caught in the test that imports it first."""
+    before = "tensorflow" in sys.modules
+    yield
+    if not before and "tensorflow" in sys.modules and request.node.get_closest_marker("train") is None:
+        pytest.fail(f"{request.node.nodeid} imported TensorFlow; mark it @pytest.mark.train", pytrace=False)
 
 
 @pytest.fixture

@@ -64,6 +64,7 @@ def test_run_log_takes_library_logging_off_the_console_and_restores_it(tmp_path,
     assert not any(isinstance(h, logging.FileHandler) for h in logging.getLogger("distributed").handlers)
 
 
+@pytest.mark.train
 @pytest.mark.slow
 def test_local_cluster_run_prints_progress_and_summary_only(data_dir, tmp_path):
     store = tmp_path / "s.sqlite"

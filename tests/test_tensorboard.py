@@ -10,6 +10,8 @@ from study.results.store import Store
 from study.results.tensorboard import export_tensorboard, hparam_value
 from study.plan.trials import PlanRow
 
+pytestmark = pytest.mark.train  # the export writes TensorFlow event files
+
 
 def _store(path):
     """Two planned trials: one learned over 3 epochs, one that diverged in epoch 2 (NaN loss)."""

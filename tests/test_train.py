@@ -6,7 +6,10 @@ from study.declare.config import Settings
 from study.declare.spec import Profile, Study, experiment
 from study.run.runner import dataset_infos
 from study.train.worker import train_trial
-from study.plan.trials import TrialSpec, plan_study
+from study.plan.trials import TrialSpec, graph_key, plan_study
+from study.train import fastfit
+
+pytestmark = pytest.mark.train  # every test here trains or imports TensorFlow
 
 PROFILE = Profile("test", seeds=None, epochs=None, train_size=None, test_size=None)
 
@@ -29,6 +32,7 @@ def _numbers(result):
 def test_same_trial_twice_gives_identical_per_epoch_numbers(data_dir):
     first, second = _specs(SMALL)
     a, b = train_trial(first, threads=1), train_trial(first, threads=1)
+    assert graph_key(first.settings, first.model) in fastfit._CACHE  # the key the estimate counts traces by
     assert a.status == "ok" and len(a.epochs) == 2
     assert _numbers(a) == _numbers(b)
     c = train_trial(second, threads=1)
