@@ -1,5 +1,6 @@
 # make report: run the study (PROFILE=smoke|quick|paper, default quick) and render the report.
-# make test: install into .venv if needed, then run the tests.   make bench: timing benchmarks.
+# make test: install into .venv if needed, then the fast test lane (no training, under a minute), then the rest.
+# make test-fast: the fast lane only.   make bench: timing benchmarks.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed
 # existing .venv, remove it first (both builds install the same `tensorflow` package).
 TF_EXTRA := $(if $(GPU),gpu,cpu)
 
-.PHONY: install report run test bench clean
+.PHONY: install report run test test-fast bench clean
 
 install: $(STAMP)
 
@@ -26,8 +27,11 @@ run: $(STAMP)
 report: run
 	$(BIN)/study report --profile $(PROFILE) --store $(STORE)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not train and not slow"
+
+test: test-fast
+	$(BIN)/python -m pytest -q -m "train or slow"
 
 # The env notes: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE slow a current numpy; unset both for the sgemm peak.
 bench: $(STAMP)

@@ -59,14 +59,15 @@ def plain_fit(data, settings, config, seed: int) -> tuple[float, float, float]:
     return images / sum(steady), total, history.history["val_accuracy"][-1]
 
 
-def project_trainer(payload: dict) -> tuple[float, float, float, str]:
+def project_trainer(spec) -> tuple[float, float, float, str]:
+    """Images per second of the project's trainer on the trial ``spec`` (a study.plan.trials.TrialSpec)."""
     from study.train.worker import train_trial
 
     started = time.perf_counter()
-    result = train_trial(payload)
+    result = train_trial(spec)
     total = time.perf_counter() - started
     steady = [e["epoch_seconds"] for e in result.epochs][1:] or [result.epochs[0]["epoch_seconds"]]
-    images = (payload["train_size"]) * len(steady)
+    images = spec.train_size * len(steady)
     return images / sum(steady), total, result.last["val_accuracy"], result.status
 
 
@@ -103,7 +104,7 @@ def main() -> None:
     rows = {"plain": [], "project": []}
     for trial in trials.values():  # alternate, so drift on a noisy machine hits both alike
         rows["plain"].append(plain_fit(data, settings, config, trial.seed))
-        rows["project"].append(project_trainer(trial.payload()))
+        rows["project"].append(project_trainer(trial.spec))
     peak = sgemm_gflops()
     plain = sum(r[0] for r in rows["plain"]) / len(rows["plain"])
     ours = sum(r[0] for r in rows["project"]) / len(rows["project"])

@@ -1,15 +1,18 @@
-"""Fixtures: tiny datasets written in the official formats, and an isolated data search path."""
+"""Fixtures: tiny datasets written in the official formats, an isolated data search path, made-up trial specs."""
 
 from __future__ import annotations
 
 import gzip
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from study.declare.config import Settings
 from study.plan.data import load_dataset
+from study.plan.trials import TrialSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
@@ -74,6 +77,14 @@ def write_image_folder(folder: Path, classes=("cat", "dog", "frog"), train: int 
     return folder
 
 
+def made_up_spec(key: str, dataset: str = "mnist", seed: int = 1, train_size: int | None = None,
+                  **settings) -> TrialSpec:
+    """A TrialSpec for a store without training: ``Settings(**settings)`` on 28x28x1 input, no real data."""
+    resolved = Settings(**settings)
+    return TrialSpec(key, resolved, resolved.model_config((28, 28, 1), 10), dataset, "f" * 16, train_size, None, 0,
+                     seed, macs=0, params=0)
+
+
 @pytest.fixture(autouse=True)
 def isolated_data(tmp_path_factory, monkeypatch):
     """No test sees ~/.keras or downloads; each starts with an empty dataset cache."""
@@ -84,6 +95,16 @@ def isolated_data(tmp_path_factory, monkeypatch):
     load_dataset.cache_clear()
     yield
     load_dataset.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def fast_lane_stays_without_tensorflow(request):
+    """A test that imports TensorFlow must be marked ``train``: the fast lane (``-m "not train and not slow"``)
+    never pays for the import. Caught in the test that imports it first."""
+    before = "tensorflow" in sys.modules
+    yield
+    if not before and "tensorflow" in sys.modules and request.node.get_closest_marker("train") is None:
+        pytest.fail(f"{request.node.nodeid} imported TensorFlow; mark it @pytest.mark.train", pytrace=False)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import numpy as np
 
 from study.declare.config import Settings
 from study.records import TrialResult
-from study.run.runner import study_spec, trial_config
+from study.run.runner import study_spec
 from study.declare.spec import Claim, Profile, Study, Value, experiment
 from study.results.store import Store
 from study.plan.trials import DatasetInfo, plan_study
@@ -87,7 +87,7 @@ def make_store(path, study: Study | None = None, missing=(("pooling", "none", 3)
     trials, rows = plan_study(study, profile, infos)
     store = Store(path)
     store.save_plan(study.name, profile.name, study_spec(study, profile, described), rows,
-                    {k: trial_config(t) for k, t in trials.items()})
+                    {k: t.spec for k, t in trials.items()})
     store.start_run(study.name, profile.name, {"cpu": "test cpu", "cpu_count": 2, "python": "3.11",
                                                 "packages": {"numpy": "x"}, "scheduler": "local", "workers": 2}, len(trials))
     done = set()
@@ -111,5 +111,5 @@ def make_store(path, study: Study | None = None, missing=(("pooling", "none", 3)
                 loss = float("nan")
             result.epochs.append({"epoch": e, "loss": loss, "accuracy": acc, "val_loss": loss,
                                      "val_accuracy": acc, "epoch_seconds": 0.4})
-        store.save_trial(trial_config(trial), result, trial.macs)
+        store.save_trial(trial.spec, result)
     return store

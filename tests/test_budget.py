@@ -11,7 +11,7 @@ from study.cli.main import cli
 from study.errors import ConfigError
 from study.plan.estimate import Calibration, calibration_path, machine_key, save_calibration
 from study.records import TrialResult
-from study.run.runner import dataset_infos, study_spec, trial_config
+from study.run.runner import dataset_infos, study_spec
 from study.declare.spec import PROFILES, Profile, get_profile
 from study.results.store import Store
 from study.declare.studyfile import load_study_file
@@ -58,16 +58,16 @@ def fill_store(path, study, profile: Profile, keep=lambda index: True) -> dict:
     trials, rows = plan_study(study, profile, infos)
     with Store(path) as store:
         store.save_plan(study.name, profile.name, study_spec(study, profile, described), rows,
-                        {key: trial_config(trial) for key, trial in trials.items()})
+                        {key: trial.spec for key, trial in trials.items()})
         for index, (key, trial) in enumerate(trials.items()):
             if not keep(index):
                 continue
             epochs = [{"epoch": e, "loss": 1.0 / e, "accuracy": 0.5 + 0.1 * e, "val_loss": 1.0 / e,
                        "val_accuracy": 0.5 + 0.1 * e + 0.01 * trial.seed, "epoch_seconds": 0.1}
                       for e in range(1, trial.settings.epochs + 1)]
-            store.save_trial(trial_config(trial), TrialResult(
+            store.save_trial(trial.spec, TrialResult(
                 key, epochs=epochs, train_seconds=0.1 * len(epochs), wall_seconds=0.2, params=trial.params,
-                worker="test"), trial.macs)
+                worker="test"))
     return trials
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import made_up_spec
 from study.run.console import RunLog, describe_uses, final_outcome, summary_line, trial_line
 from study.records import RunCounts, TrialResult
 
@@ -63,6 +64,7 @@ def test_run_log_takes_library_logging_off_the_console_and_restores_it(tmp_path,
     assert not any(isinstance(h, logging.FileHandler) for h in logging.getLogger("distributed").handlers)
 
 
+@pytest.mark.train
 @pytest.mark.slow
 def test_local_cluster_run_prints_progress_and_summary_only(data_dir, tmp_path):
     store = tmp_path / "s.sqlite"
@@ -90,8 +92,8 @@ def test_study_list_shows_the_trial_first_and_its_key_last(tmp_path):
 
     with Store(tmp_path / "s.sqlite") as store:
         store.save_plan("s", "smoke", {}, [PlanRow("kernel", "kernel_size", "3", 0, "mnist", 2, "abc123", False, "")],
-                        {"abc123": {"dataset": "mnist", "seed": 2}})
-        store.save_trial({"dataset": "mnist", "seed": 2}, TrialResult("abc123", epochs=[
+                        {"abc123": made_up_spec("abc123", seed=2)})
+        store.save_trial(made_up_spec("abc123", seed=2), TrialResult("abc123", epochs=[
             {"epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": 0.9125, "epoch_seconds": 1.0}]))
     result = CliRunner().invoke(cli, ["list", "--store", str(tmp_path / "s.sqlite")])
     first = result.output.splitlines()[0]

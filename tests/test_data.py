@@ -164,14 +164,13 @@ def test_incomplete_dataset_folder_names_the_missing_file_and_is_never_downloade
 
 
 def test_study_data_reports_an_incomplete_folder_in_one_error_line(data_dir, monkeypatch):
-    import subprocess
-    import sys
-    from pathlib import Path
+    from click.testing import CliRunner
+
+    from study.cli.main import cli
 
     monkeypatch.delenv("STUDY_NO_DOWNLOAD")
     (data_dir / "mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
-    study = Path(sys.executable).parent / "study"
-    done = subprocess.run([str(study), "data", "mnist"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "would be downloaded" not in done.stdout
+    done = CliRunner().invoke(cli, ["data", "mnist"])
+    assert done.exit_code == 2 and "would be downloaded" not in done.stdout
     assert done.stderr.splitlines() == [next(line for line in done.stderr.splitlines() if line.startswith("error:"))]
     assert "is incomplete: missing t10k-labels-idx1-ubyte.gz" in done.stderr

@@ -18,6 +18,8 @@ from study.declare.spec import Profile
 from study.results.store import Store
 from study.declare.studyfile import load_study_file
 
+pytestmark = pytest.mark.train  # every test here trains or imports TensorFlow
+
 TINY = Path(__file__).parent / "tiny.toml"
 PROFILE = Profile("test", seeds=None, epochs=None, train_size=None, test_size=None)
 BIN = Path(sys.executable).parent

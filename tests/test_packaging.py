@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.train
 @pytest.mark.slow
 def test_report_renders_from_a_wheel_install_in_another_directory(tmp_path):
     from synthetic import make_store

@@ -11,6 +11,7 @@ from study.run.runner import run_study
 from study.declare.spec import Profile, get_profile
 from study.results.store import Store
 from study.declare.studyfile import load_study_file
+from study.plan.trials import TrialSpec
 from test_budget import TINY_STUDY, calibrated, fill_store
 
 # One second per trial-second of work: MACs at 1 per second, no per-step cost, no fixed costs.
@@ -90,11 +91,46 @@ def test_plan_json_counts_stored_trials_and_estimates(tiny_store):
     assert not (store.parent / "s.sqlite-plan").exists()
 
 
+def test_plan_with_a_budget_loads_each_dataset_once(tiny_store, monkeypatch):
+    import study.plan.data
+    import study.run.runner
+
+    loads = []
+    real = study.plan.data.load_dataset
+
+    def counted(name, *args, **kwargs):
+        loads.append(name)
+        return real(name, *args, **kwargs)
+
+    for module in (study.plan.data, study.run.runner):
+        monkeypatch.setattr(module, "load_dataset", counted)
+    study_file, store = tiny_store
+    result = CliRunner().invoke(cli, ["plan", "--study", str(study_file), "--store", str(store), "--train-size", "60"])
+    assert result.exit_code == 0, result.output
+    assert loads == ["mnist"]
+
+
+def test_plan_run_orders_what_the_store_lacks_longest_first_and_estimates_it(tiny_store):
+    from study.run.runner import plan_run, stored_keys
+
+    study_file, store = tiny_store
+    study = load_study_file(study_file)
+    everything = Profile("test", seeds=None, epochs=None, train_size=None, test_size=None)
+    planned = plan_run(study, everything, stored_keys(store), workers=2, calibration=UNIT)
+    assert (len(planned.trials), planned.stored, len(planned.pending)) == (4, 2, 2)
+    assert planned.sizes == {"mnist": (60, 30)} and len(planned.rows) == 4
+    assert [t.macs for t in planned.pending] == sorted((t.macs for t in planned.pending), reverse=True)
+    assert planned.estimate == planned.estimate_for(2) and planned.estimate.trials == 2
+    assert plan_run(study, everything, planned.trials).estimate is None  # no calibration, no estimate
+    # nothing to train: the calibration is never measured
+    assert plan_run(study, everything, planned.trials, calibration=lambda: 1 / 0).pending == ()
+
+
 def plan_macs(study_file, store):
     """Forward MACs per image of the trials the store does not have yet."""
     with Store(store) as db:
         rows = db.query("SELECT p.config FROM planned p LEFT JOIN trials t USING (trial_key) WHERE t.trial_key IS NULL")
-    return [json.loads(row["config"])["macs"] for row in rows]
+    return [TrialSpec.from_dict(json.loads(row["config"])).macs for row in rows]
 
 
 def test_plan_text_names_counts_cost_and_time(tiny_store):
@@ -113,6 +149,7 @@ def test_plan_text_names_counts_cost_and_time(tiny_store):
                                "1.00 s per graph trace, 5.0 s startup (")
 
 
+@pytest.mark.train
 def test_run_prints_the_estimate_first_and_records_it(tmp_path, data_dir):
     study_file = tmp_path / "one.toml"
     study_file.write_text(TINY_STUDY.replace("values = [3, 5]", "values = [5]").replace("seeds = [1, 2]", "seeds = [1]")

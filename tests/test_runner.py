@@ -26,6 +26,7 @@ def _numbers(store_path):
         return sorted(db.execute("SELECT trial_key, epoch, loss, accuracy, val_loss, val_accuracy FROM epochs"))
 
 
+@pytest.mark.train
 def test_run_stores_every_trial_once_and_shares_the_baseline(data_dir, tmp_path):
     store_path = tmp_path / "s.sqlite"
     counts = run_study(load_study_file(TINY), PROFILE, store_path, workers=0, threads=1, progress=False,
@@ -65,6 +66,7 @@ def _cli(args, env, **kwargs):
     return subprocess.run([str(STUDY_BIN), *args], env=env, capture_output=True, text=True, **kwargs)
 
 
+@pytest.mark.train
 @pytest.mark.slow
 def test_kill_minus_9_mid_run_loses_only_trials_in_flight(data_dir, tmp_path):
     study_file = tmp_path / "longer.toml"

@@ -54,6 +54,7 @@ def _valid(config):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(configs.filter(_valid))
+@pytest.mark.train  # imports Keras
 def test_every_layer_shape_and_param_count_match_keras(config):
     from study.train.model import build_model
 
@@ -68,6 +69,7 @@ def test_every_layer_shape_and_param_count_match_keras(config):
 
 @settings(max_examples=60, deadline=None)
 @given(configs)
+@pytest.mark.train  # imports Keras
 def test_invalid_configs_are_rejected_before_keras_with_the_numbers(config):
     from study.train.model import build_model
 
@@ -114,6 +116,7 @@ def test_unknown_names_list_the_accepted_ones(field, value, accepted):
     assert accepted in str(err.value)
 
 
+@pytest.mark.train  # a fresh process
 def test_shapes_module_does_not_import_tensorflow():
     import subprocess
     import sys

@@ -4,10 +4,13 @@ import math
 
 import pytest
 
+from conftest import made_up_spec
 from study.records import TrialResult
 from study.results.store import Store
 from study.results.tensorboard import export_tensorboard, hparam_value
 from study.plan.trials import PlanRow
+
+pytestmark = pytest.mark.train  # the export writes TensorFlow event files
 
 
 def _store(path):
@@ -16,15 +19,14 @@ def _store(path):
     rows = [PlanRow("lr", "lr", "0.1", 0, "mnist", 1, "k1", True, ""),
             PlanRow("kernel", "kernel_size", "5", 1, "mnist", 1, "k1", True, ""),
             PlanRow("lr", "lr", "5", 1, "mnist", 1, "k2", False, "")]
-    configs = {key: {"dataset": "mnist", "seed": 1, "train_size": 256,
-                     "settings": {"learning_rate": lr, "conv_filters": [20, 50], "optimizer": "sgd"}}
+    configs = {key: made_up_spec(key, train_size=256, learning_rate=lr, conv_filters=(20, 50), optimizer="sgd")
                for key, lr in (("k1", 0.1), ("k2", 5.0))}
     store.save_plan("s", "smoke", {}, rows, configs)
     ok = [{"epoch": e, "loss": 1.0 / e, "accuracy": 0.5 + e / 10, "val_loss": 1.1 / e, "val_accuracy": 0.4 + e / 10,
            "epoch_seconds": 2.0} for e in (1, 2, 3)]
-    store.save_trial({**configs["k1"], "key": "k1"}, TrialResult("k1", epochs=ok, train_seconds=6.0))
+    store.save_trial(configs["k1"], TrialResult("k1", epochs=ok, train_seconds=6.0))
     bad = [ok[0], {**ok[1], "loss": math.nan, "val_loss": math.inf}]
-    store.save_trial({**configs["k2"], "key": "k2"}, TrialResult("k2", status="diverged", diverged_epoch=2,
+    store.save_trial(configs["k2"], TrialResult("k2", status="diverged", diverged_epoch=2,
                                                                  epochs=bad, train_seconds=4.0))
     return store
 

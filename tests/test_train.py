@@ -6,17 +6,20 @@ from study.declare.config import Settings
 from study.declare.spec import Profile, Study, experiment
 from study.run.runner import dataset_infos
 from study.train.worker import train_trial
-from study.plan.trials import plan_study
+from study.plan.trials import TrialSpec, graph_key, plan_study
+from study.train import fastfit
+
+pytestmark = pytest.mark.train  # every test here trains or imports TensorFlow
 
 PROFILE = Profile("test", seeds=None, epochs=None, train_size=None, test_size=None)
 
 
-def _payloads(baseline: Settings, seeds=(1, 2)):
+def _specs(baseline: Settings, seeds=(1, 2)) -> list[TrialSpec]:
     spec = Study("t", baseline, (experiment("lr", "learning_rate", [baseline.learning_rate], datasets=("mnist",)),),
                  seeds=seeds)
     infos, _ = dataset_infos(spec, PROFILE)
     trials, _ = plan_study(spec, PROFILE, infos)
-    return [t.payload() for t in trials.values()]
+    return [t.spec for t in trials.values()]
 
 
 SMALL = Settings(epochs=2, conv_filters=(4, 6), dense_units=16, learning_rate=0.1)
@@ -27,8 +30,9 @@ def _numbers(result):
 
 
 def test_same_trial_twice_gives_identical_per_epoch_numbers(data_dir):
-    first, second = _payloads(SMALL)
+    first, second = _specs(SMALL)
     a, b = train_trial(first, threads=1), train_trial(first, threads=1)
+    assert graph_key(first.settings, first.model) in fastfit._CACHE  # the key the estimate counts traces by
     assert a.status == "ok" and len(a.epochs) == 2
     assert _numbers(a) == _numbers(b)
     c = train_trial(second, threads=1)
@@ -45,19 +49,20 @@ def test_reused_graph_gives_the_numbers_of_a_fresh_process(data_dir, other):
     import subprocess
     import sys
 
-    first = _payloads(SMALL)[0]
-    second = _payloads(other)[1]
+    first = _specs(SMALL)[0]
+    second = _specs(other)[1]
     train_trial(second, threads=1)  # this process has now traced the graph with other settings and seed
     here = _numbers(train_trial(first, threads=1))
     code = ("import json, sys; from study.train.worker import train_trial; "
-            "r = train_trial(json.loads(sys.argv[1]), threads=1); "
+            "from study.plan.trials import TrialSpec; "
+            "r = train_trial(TrialSpec.from_dict(json.loads(sys.argv[1])), threads=1); "
             "print(json.dumps([(e['loss'], e['accuracy'], e['val_loss'], e['val_accuracy']) for e in r.epochs]))")
-    out = subprocess.run([sys.executable, "-c", code, json.dumps(first)], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(first.to_dict())], capture_output=True, text=True)
     assert [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])] == here
 
 
 def test_record_has_every_metric_and_timing(data_dir):
-    result = train_trial(_payloads(SMALL)[0], threads=1)
+    result = train_trial(_specs(SMALL)[0], threads=1)
     assert result.params > 0 and result.train_seconds > 0
     for row in result.epochs:
         assert set(row) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds"}
@@ -67,14 +72,15 @@ def test_record_has_every_metric_and_timing(data_dir):
 def test_nan_loss_is_a_diverged_result_with_its_epoch(data_dir):
     exploding = Settings(epochs=3, conv_filters=(4,), pooling=("max",), dense_units=16, learning_rate=1e12,
                          activation="linear", initializer="ones")
-    result = train_trial(_payloads(exploding, seeds=(1,))[0], threads=1)
+    result = train_trial(_specs(exploding, seeds=(1,))[0], threads=1)
     assert result.status == "diverged"
     assert result.diverged_epoch == 1 and len(result.epochs) == 1
 
 
 def test_a_broken_trial_is_failed_not_raised(data_dir):
-    payload = dict(_payloads(SMALL)[0], fingerprint="0" * 16)
-    result = train_trial(payload, threads=1)
+    import dataclasses
+
+    result = train_trial(dataclasses.replace(_specs(SMALL)[0], fingerprint="0" * 16), threads=1)
     assert result.status == "failed" and "fingerprint" in result.error
 
 

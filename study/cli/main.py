@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-import time
+
+from typing import TYPE_CHECKING
 
 import click
 
 from study.errors import StudyError
+
+if TYPE_CHECKING:
+    from study.declare.spec import Profile, Study
 
 DEFAULT_STORE = "output/study.sqlite"
 store_option = click.option("--store", default=DEFAULT_STORE, show_default=True, type=click.Path(dir_okay=False),
@@ -29,18 +33,15 @@ def budget_options(command):
     return command
 
 
-def resolve_profile(profile: str, study_file: str | None, spec, flags: dict):
-    """The chosen profile with the study file's [profile] table and the budget flags applied, checked
-    against the study's seeds and datasets (a custom budget gets a name of its own)."""
-    from study.declare.budget import check_budget, profile_table, resolve_budget
-    from study.plan.data import load_dataset
+def resolve_profile(profile: str, study_file: str | None, flags: dict[str, int | None]
+                    ) -> tuple[Profile, dict[str, str]]:
+    """The chosen profile with the study file's [profile] table and the budget ``flags`` applied (a custom
+    budget gets a name of its own), and what set each budget field. Those fields are checked against the
+    study's seeds and datasets by ``study.run.runner.plan_run``, which loads the datasets anyway."""
+    from study.declare.budget import profile_table, resolve_budget
     from study.declare.spec import get_profile
 
-    chosen, origins = resolve_budget(get_profile(profile), profile_table(study_file), flags, study_file or "")
-    if origins:
-        full = {name: load_dataset(name, 1, 1, spec.data_seed).full_sizes for name in spec.datasets}
-        check_budget(chosen, origins, full, len(spec.seeds))
-    return chosen
+    return resolve_budget(get_profile(profile), profile_table(study_file), flags, study_file or "")
 
 
 def _calibration_or_none(store: str):
@@ -53,7 +54,8 @@ def _calibration_or_none(store: str):
         return None
 
 
-def load_study(study_file: str | None):
+def load_study(study_file: str | None) -> Study:
+    """The study of ``study_file`` (TOML), else the built-in LeNet study. Raises ConfigError for a bad file."""
     from study.declare.builtin import builtin_study
     from study.declare.studyfile import load_study_file
 
@@ -196,8 +198,8 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
     from study.run.runner import run_study
 
     spec = load_study(study_file)
-    chosen = resolve_profile(profile, study_file, spec, {"epochs": epochs, "train_size": train_size,
-                                                         "test_size": test_size, "seeds": seeds})
+    chosen, origins = resolve_profile(profile, study_file, {"epochs": epochs, "train_size": train_size,
+                                                            "test_size": test_size, "seeds": seeds})
     if workers is not None and workers < 0:
         raise StudyError(f"--workers must be >= 0, got {workers}")
     if threads is not None and threads < 1:
@@ -207,7 +209,7 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
     counts = run_study(spec, chosen, store, scheduler=scheduler, workers=workers, threads=threads,
                        progress=not no_progress,  # a cluster's size is unknown here: an estimate needs --workers
                        calibration=(lambda: _calibration_or_none(store)) if workers is not None or not scheduler
-                       else None)
+                       else None, origins=origins)
     click.echo(summary_line(counts, store))
     if counts.failed:
         sys.exit(1)
@@ -234,47 +236,35 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
     """
     import json
 
-    from study.plan.estimate import calibrate, duration, estimate_run, longest_first, quantity, trial_cost
-    from study.run.runner import dataset_infos, default_workers
-    from study.results.store import Store
-    from study.plan.trials import plan_study
+    from study.plan.estimate import calibrate, duration, quantity
+    from study.run.runner import default_workers, plan_run, stored_keys
 
     spec = load_study(study_file)
-    chosen = resolve_profile(profile, study_file, spec, {"epochs": epochs, "train_size": train_size,
-                                                         "test_size": test_size, "seeds": seeds})
+    chosen, origins = resolve_profile(profile, study_file, {"epochs": epochs, "train_size": train_size,
+                                                            "test_size": test_size, "seeds": seeds})
     if workers is not None and workers < 1:
         raise StudyError(f"--workers must be >= 1, got {workers}")
-    started = time.perf_counter()
-    infos, described = dataset_infos(spec, chosen)
-    load_seconds = {name: (time.perf_counter() - started) / len(described) for name in described}
-    trials, _ = plan_study(spec, chosen, infos)
-    done = set()
-    if os.path.isfile(store):
-        with Store(store, create=False) as db:
-            done = db.done_keys()
-    calibration = calibrate(store, refresh=recalibrate)
-    sizes = {name: (info["train_size"], info["test_size"]) for name, info in described.items()}
-    missing = [trial_cost(t, sizes) for t in longest_first([t for k, t in trials.items() if k not in done], sizes,
-                                                           calibration)]
     here = default_workers()
-    estimates = {n: estimate_run(missing, n, calibration, load_seconds) for n in dict.fromkeys((here, workers or here))}
-    chosen_estimate = estimates[workers or here]
-    stored = len(trials) - len(missing)
+    measure = lambda: calibrate(store, refresh=recalibrate)  # noqa: E731 (after the plan is known to be valid)
+    planned = plan_run(spec, chosen, stored_keys(store), workers or here, measure, origins)
+    calibration = planned.calibration or measure()  # shown even when nothing is to train
+    estimate, on_this_machine = planned.estimate_for(workers or here, calibration), planned.estimate_for(here, calibration)
+    trials, pending = len(planned.trials), len(planned.pending)
     if as_json:
         click.echo(json.dumps({
-            "study": spec.name, "profile": chosen.name, "trials": len(trials), "stored": stored,
-            "to_train": len(missing), "workers": chosen_estimate.workers, "images": chosen_estimate.images,
-            "macs": chosen_estimate.macs, "estimated_seconds": round(chosen_estimate.seconds, 1),
-            "this_machine": {"workers": here, "estimated_seconds": round(estimates[here].seconds, 1)},
+            "study": spec.name, "profile": chosen.name, "trials": trials, "stored": planned.stored,
+            "to_train": pending, "workers": estimate.workers, "images": estimate.images,
+            "macs": estimate.macs, "estimated_seconds": round(estimate.seconds, 1),
+            "this_machine": {"workers": here, "estimated_seconds": round(on_this_machine.seconds, 1)},
             "calibration": calibration.to_dict(),
         }, sort_keys=True))
         return
-    click.echo(f"{spec.name} [{chosen.name}]: {len(trials)} trials, {stored} stored, {len(missing)} to train")
-    click.echo(f"to train: {chosen_estimate.images:,} images (training and validation, all epochs), "
-               f"{quantity(chosen_estimate.macs)} multiply-accumulates")
-    line = f"estimated wall time: {duration(estimates[here].seconds)} on this machine ({here} workers)"
+    click.echo(f"{spec.name} [{chosen.name}]: {trials} trials, {planned.stored} stored, {pending} to train")
+    click.echo(f"to train: {estimate.images:,} images (training and validation, all epochs), "
+               f"{quantity(estimate.macs)} multiply-accumulates")
+    line = f"estimated wall time: {duration(on_this_machine.seconds)} on this machine ({here} workers)"
     if workers and workers != here:
-        line += f", {duration(chosen_estimate.seconds)} on {workers} workers as fast as one core here"
+        line += f", {duration(estimate.seconds)} on {workers} workers as fast as one core here"
     click.echo(line)
     c = calibration
     click.echo(f"calibration: {c.macs_per_second / 1e9:.1f} G MACs/s per worker, {c.step_seconds * 1e3:.1f} ms per "

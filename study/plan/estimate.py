@@ -1,7 +1,7 @@
 """What a run will cost before it starts: images, multiply-accumulates and wall time on N workers.
 
     calibration = calibrate("output/study.sqlite")  # measured once per machine, kept beside the store
-    estimate = estimate_run(missing_trials, sizes, calibration, workers=2)
+    estimate = estimate_run([trial_cost(t, sizes) for t in longest_first(missing, sizes)], 2, calibration)
     estimate.seconds, estimate.macs
 
 The time model, per trial on one single-threaded worker:
@@ -37,7 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-GRAPH_CACHE = 24  # traced graphs kept per worker: study.train.fastfit._CACHE_LIMIT
+from study.plan.trials import TRAINER_VERSION, Trial, graph_key
+
+GRAPH_CACHE = 24  # traced graphs kept per worker process (study.train.fastfit keeps this many)
 CLUSTER_SECONDS = 3.0  # LocalCluster start (0.9 s) and close (2.0 s), measured on 2 cores (docs/PERFORMANCE.md)
 CALIBRATION_FILE = "calibration.json"
 
@@ -69,7 +71,6 @@ def machine_key() -> str:
     from importlib import metadata
 
     from study.environment import cpu_model
-    from study.plan.trials import TRAINER_VERSION
 
     try:
         tensorflow = metadata.version("tensorflow-cpu")
@@ -150,7 +151,7 @@ class TrialCost:
 
     key: str
     dataset: str
-    graph: str  # trials with the same graph share one trace on a worker
+    graph: str  # study.plan.trials.graph_key: trials with the same graph share one trace on a worker
     epochs: int
     train_images: int
     test_images: int
@@ -174,13 +175,12 @@ class TrialCost:
             + steps * calibration.step_seconds)
 
 
-def trial_cost(trial, sizes: dict[str, tuple[int, int]]) -> TrialCost:
-    """``trial`` (a ``study.plan.trials.Trial``) with the real image counts of its dataset (``sizes``)."""
-    settings, model = trial.settings, trial.model
+def trial_cost(trial: Trial, sizes: dict[str, tuple[int, int]]) -> TrialCost:
+    """``trial`` with the real image counts of its dataset (``sizes``: dataset -> (train, test) images)."""
+    settings = trial.settings
     train, test = sizes[trial.dataset.name]
-    graph = repr((dataclasses.replace(model, initializer="glorot_uniform"), settings.optimizer))  # fastfit._cache_key
-    return TrialCost(trial.key, trial.dataset.name, graph, settings.epochs, train, test, trial.macs,
-                     settings.batch_size, settings.val_batch_size)
+    return TrialCost(trial.key, trial.dataset.name, graph_key(settings, trial.model), settings.epochs, train, test,
+                     trial.macs, settings.batch_size, settings.val_batch_size)
 
 
 def longest_first(trials: Iterable, sizes: dict[str, tuple[int, int]], calibration: Calibration = DEFAULT) -> list:

@@ -5,10 +5,13 @@ plus the dataset fingerprint and the trainer version, so the baseline shared by 
 one trial, and changed data or code never reuses an old result.
 
     trials, rows = plan_study(builtin_study(), get_profile("smoke"), datasets_info)
+    spec = trials[rows[0].trial_key].spec  # the frozen TrialSpec a worker trains and the store writes
+    TrialSpec.from_dict(spec.to_dict()) == spec  # True: to_dict/from_dict are its only (de)serialisers
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -35,24 +38,70 @@ class DatasetInfo:
     data_seed: int
 
 
+# The stored JSON keeps the keys stores have had since their first version: ``params`` is ``expected_params``.
+_STORED_AS = {"params": "expected_params"}
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """Everything a worker needs to train one trial, and what the store keeps as its configuration.
+
+    Frozen and picklable: the runner sends it to ``study.train.worker.train_trial`` (in this process or a
+    Dask worker), and ``Store.save_trial`` / ``Store.save_plan`` write ``to_dict()`` as the ``config`` JSON.
+    ``to_dict`` and ``from_dict`` are its only (de)serialisers.
+    """
+
+    key: str  # trial_key(...): 20 hex digits
+    settings: Settings
+    model: ModelConfig
+    dataset: str  # dataset name, as study.plan.data.load_dataset takes it
+    fingerprint: str  # of the subset the planner saw; the worker refuses other data
+    train_size: int | None  # subset sizes in images (None = all)
+    test_size: int | None
+    data_seed: int  # seeds the stratified subsets
+    seed: int  # seeds initial weights and shuffling
+    macs: int  # forward multiply-accumulates per image (study.plan.shapes)
+    params: int  # trainable parameters the shapes module expects
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form: settings and model as dicts, the other fields as they are."""
+        data = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        data["settings"], data["model"] = self.settings.to_dict(), self.model.to_dict()
+        return {_STORED_AS.get(name, name): value for name, value in data.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrialSpec":
+        """The spec ``to_dict`` wrote (keys it does not know, like older stores' extras, are ignored).
+
+        Raises ConfigError naming the missing keys when ``data`` lacks a field."""
+        names = [field.name for field in dataclasses.fields(cls)]
+        missing = [_STORED_AS.get(name, name) for name in names if _STORED_AS.get(name, name) not in data]
+        if missing:
+            raise ConfigError(f"trial configuration {data.get('key', '?')!r} lacks {', '.join(missing)}")
+        values = {name: data[_STORED_AS.get(name, name)] for name in names}
+        values["settings"] = Settings.from_dict(values["settings"])
+        values["model"] = ModelConfig.from_dict(values["model"])
+        return cls(**values)
+
+
 @dataclass(frozen=True)
 class Trial:
+    """One planned trial: its key, resolved settings and model, the dataset it uses, and its size."""
+
     key: str
     settings: Settings
     model: ModelConfig
     dataset: DatasetInfo
     seed: int
-    params: int
-    macs: int
+    params: int  # trainable parameters (study.plan.shapes)
+    macs: int  # forward multiply-accumulates per image
 
-    def payload(self) -> dict[str, Any]:
-        """A plain, picklable description a worker trains from."""
-        return {
-            "key": self.key, "settings": self.settings.to_dict(), "model": self.model.to_dict(),
-            "dataset": self.dataset.name, "fingerprint": self.dataset.fingerprint,
-            "train_size": self.dataset.train_size, "test_size": self.dataset.test_size,
-            "data_seed": self.dataset.data_seed, "seed": self.seed,
-        }
+    @property
+    def spec(self) -> TrialSpec:
+        """What a worker trains from and the store writes."""
+        return TrialSpec(self.key, self.settings, self.model, self.dataset.name, self.dataset.fingerprint,
+                         self.dataset.train_size, self.dataset.test_size, self.dataset.data_seed, self.seed,
+                         self.macs, self.params)
 
 
 @dataclass(frozen=True)
@@ -68,6 +117,13 @@ class PlanRow:
     trial_key: str
     is_baseline: bool
     note: str
+
+
+def graph_key(settings: Settings, model: ModelConfig) -> str:
+    """What a traced training graph depends on: the architecture and the optimiser, not the seed,
+    initialiser, learning rate or batch sizes (``study.train.fastfit`` sets those per trial and keys its
+    graph cache by this; ``study.plan.estimate`` counts one trace per key and worker)."""
+    return repr((dataclasses.replace(model, initializer="glorot_uniform"), settings.optimizer))
 
 
 def trial_key(settings: Settings, model: ModelConfig, dataset: DatasetInfo, seed: int) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from study.errors import StudyError
+from study.plan.trials import TrialSpec
 from study.records import TrialResult
 from study.results.stored import EpochRow, PlannedTrial, StoredStudy, StoredTrial
 
@@ -151,10 +152,10 @@ class Store:
 
     # ------------------------------------------------------------------ writing
     def save_plan(self, study: str, profile: str, spec: dict[str, Any], rows: Iterable,
-                  configs: dict[str, dict[str, Any]]) -> None:
+                  configs: dict[str, TrialSpec]) -> None:
         with self.transaction():
             self.db.executemany("INSERT OR REPLACE INTO planned VALUES (?, ?)",
-                                [(key, json.dumps(config, sort_keys=True)) for key, config in configs.items()])
+                                [(key, json.dumps(trial.to_dict(), sort_keys=True)) for key, trial in configs.items()])
             self.db.execute("DELETE FROM plan WHERE study = ? AND profile = ?", (study, profile))
             self.db.executemany(
                 "INSERT INTO plan VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -164,16 +165,16 @@ class Store:
             self.db.execute("INSERT OR REPLACE INTO studies VALUES (?,?,?,?)",
                             (study, profile, json.dumps(spec, sort_keys=True), _now()))
 
-    def save_trial(self, trial_config: dict[str, Any], result: TrialResult, macs: int | None = None) -> None:
-        """Write one finished trial and its epochs atomically (replacing an earlier failed try)."""
+    def save_trial(self, spec: TrialSpec, result: TrialResult) -> None:
+        """Write one finished trial of ``spec`` and its epochs atomically (replacing an earlier failed try)."""
         with self.transaction():
             self.db.execute("DELETE FROM trials WHERE trial_key = ?", (result.key,))
             self.db.execute(
                 "INSERT INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (result.key, trial_config["dataset"], trial_config["seed"],
-                 json.dumps(trial_config, sort_keys=True), result.status, result.diverged_epoch,
+                (result.key, spec.dataset, spec.seed,
+                 json.dumps(spec.to_dict(), sort_keys=True), result.status, result.diverged_epoch,
                  result.error, len(result.epochs), result.train_seconds,
-                 result.wall_seconds, result.params, macs, result.worker, _now()),
+                 result.wall_seconds, result.params, spec.macs, result.worker, _now()),
             )
             self.db.executemany(
                 "INSERT INTO epochs VALUES (?,?,?,?,?,?,?)",

@@ -10,38 +10,50 @@ store. ``workers=0`` trains in this process, one trial after another (for debugg
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterable
 
-from study.run.console import LOG_ENV, QUIET_ENV, RunLog, describe_uses, final_outcome, log_path, trial_line
-from study.plan.data import load_dataset
-from study.train.devices import gpu_count, local_workers
+from study.declare.budget import check_budget
+from study.declare.spec import Profile, Study
 from study.environment import environment
 from study.errors import StudyError
-from study.plan.estimate import DEFAULT, Calibration, duration, estimate_run, longest_first, trial_cost
-from study.run.lock import StoreLock
+from study.plan.data import Dataset, load_dataset
+from study.plan.estimate import DEFAULT, Calibration, Estimate, duration, estimate_run, longest_first, trial_cost
+from study.plan.trials import DatasetInfo, PlanRow, Trial, plan_study
 from study.records import RunCounts, TrialResult
-from study.declare.spec import Profile, Study
 from study.results.store import Store
-from study.plan.trials import DatasetInfo, Trial, plan_study
+from study.run.console import LOG_ENV, QUIET_ENV, RunLog, describe_uses, final_outcome, log_path, trial_line
+from study.run.lock import StoreLock
+from study.train.devices import gpu_count, local_workers
+
+
+def dataset_info(data: Dataset, profile: Profile, data_seed: int) -> DatasetInfo:
+    """What planning needs of ``data``, loaded with ``profile``'s subset sizes and ``data_seed``."""
+    # A subset as large as the dataset is all of it: keyed as "all", so budgets that give the same data
+    # give the same trial keys (study.declare.budget).
+    train_size, test_size = (None if size is None or size >= full else size
+                             for size, full in zip((profile.train_size, profile.test_size), data.full_sizes))
+    return DatasetInfo(data.name, data.input_shape, len(data.classes), data.fingerprint, train_size, test_size,
+                       data_seed)
+
+
+def load_datasets(study: Study, profile: Profile) -> dict[str, Dataset]:
+    """Every dataset of the study with the profile's subsets, by name. Raises DataError for one not found."""
+    return {name: load_dataset(name, profile.train_size, profile.test_size, study.data_seed)
+            for name in study.datasets}
 
 
 def dataset_infos(study: Study, profile: Profile) -> tuple[dict[str, DatasetInfo], dict[str, dict]]:
-    """Load every dataset of the study (the profile's subsets) once: shapes and fingerprints."""
-    infos, described = {}, {}
-    for name in study.datasets:
-        data = load_dataset(name, profile.train_size, profile.test_size, study.data_seed)
-        # A subset as large as the dataset is all of it: keyed as "all", so budgets that give the same data
-        # give the same trial keys (study.declare.budget).
-        train_size, test_size = (None if size is None or size >= full else size
-                                 for size, full in zip((profile.train_size, profile.test_size), data.full_sizes))
-        infos[name] = DatasetInfo(name, data.input_shape, len(data.classes), data.fingerprint,
-                                  train_size, test_size, study.data_seed)
-        described[name] = data.describe()
-    return infos, described
+    """Load every dataset of the study (the profile's subsets) once: what planning needs of each
+    (``DatasetInfo``) and its description (``Dataset.describe()``), both by dataset name."""
+    loaded = load_datasets(study, profile)
+    return ({name: dataset_info(data, profile, study.data_seed) for name, data in loaded.items()},
+            {name: data.describe() for name, data in loaded.items()})
 
 
 def study_spec(study: Study, profile: Profile, datasets: dict[str, dict]) -> dict:
@@ -49,46 +61,107 @@ def study_spec(study: Study, profile: Profile, datasets: dict[str, dict]) -> dic
     return {**study.to_dict(), "profile": asdict(profile), "datasets": datasets}
 
 
-def trial_config(trial: Trial) -> dict:
-    return {**trial.payload(), "macs": trial.macs, "expected_params": trial.params}
-
-
 def default_workers() -> int:
     """One worker process per GPU when there are GPUs, else one per core (study.train.devices)."""
     return local_workers(gpu_count(), os.cpu_count() or 1)
 
 
-def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | None = None,
+@dataclass(frozen=True)
+class RunPlan:
+    """A study under a profile made concrete: its trials, what a store lacks of them, and the cost of those."""
+
+    study: Study
+    profile: Profile
+    trials: dict[str, Trial]  # every trial, by key (a trial shared by several plan rows is here once)
+    rows: tuple[PlanRow, ...]  # one per (experiment, value, dataset, seed)
+    datasets: dict[str, DatasetInfo]  # by dataset name
+    described: dict[str, dict]  # Dataset.describe() of each, as stored in the study spec
+    sizes: dict[str, tuple[int, int]]  # (training, validation) images per epoch of each, after subsetting
+    load_seconds: float  # loading every dataset once, in this process
+    pending: tuple[Trial, ...]  # the trials not done yet, longest first (the submission order)
+    calibration: Calibration | None  # None: no estimate (pending is then ordered by the built-in constants)
+    estimate: Estimate | None  # the cost of ``pending`` on ``estimate.workers`` workers
+
+    @property
+    def stored(self) -> int:
+        """Trials of the plan that need no training."""
+        return len(self.trials) - len(self.pending)
+
+    @property
+    def spec(self) -> dict:
+        """The study spec the store keeps beside the results (``study_spec``)."""
+        return study_spec(self.study, self.profile, self.described)
+
+    def estimate_for(self, workers: int, calibration: Calibration | None = None) -> Estimate:
+        """The estimate of ``pending`` on ``workers`` workers (0: in-process) with ``calibration`` (default:
+        the plan's). Raises ValueError when neither is given."""
+        calibration = calibration or self.calibration
+        if calibration is None:
+            raise ValueError("no calibration: pass one, or plan_run(..., calibration=...)")
+        data_seconds = {name: self.load_seconds / len(self.sizes) for name in self.sizes}
+        return estimate_run([trial_cost(t, self.sizes) for t in self.pending], workers, calibration, data_seconds)
+
+
+def plan_run(study: Study, profile: Profile, done: Iterable[str] = (), workers: int = 1,
+             calibration: Calibration | Callable[[], Calibration | None] | None = None,
+             origins: dict[str, str] | None = None) -> RunPlan:
+    """Load the datasets once, plan every trial, and order and cost those not in ``done`` (trial keys).
+
+    ``calibration``: a callable is called only when something is to train (None: no estimate).
+    ``origins``: what set each budget field (``study.declare.budget.resolve_budget``); those are checked
+    against the loaded datasets' full sizes and the study's seeds. Raises ConfigError for a budget
+    beyond the study or an impossible configuration, DataError for a dataset not found."""
+    started = time.perf_counter()
+    loaded = load_datasets(study, profile)
+    load_seconds = time.perf_counter() - started
+    if origins:
+        check_budget(profile, origins, {name: data.full_sizes for name, data in loaded.items()}, len(study.seeds))
+    infos = {name: dataset_info(data, profile, study.data_seed) for name, data in loaded.items()}
+    sizes = {name: (len(data.y_train), len(data.y_test)) for name, data in loaded.items()}
+    trials, rows = plan_study(study, profile, infos)  # validates every configuration
+    done = set(done)
+    pending = [trial for key, trial in trials.items() if key not in done]
+    if callable(calibration):  # measured (or read from its cache) only when there is something to train
+        calibration = calibration() if pending else None
+    plan = RunPlan(study, profile, trials, tuple(rows), infos, {name: data.describe() for name, data in loaded.items()},
+                   sizes, load_seconds, tuple(longest_first(pending, sizes, calibration or DEFAULT)), calibration, None)
+    if calibration is None:
+        return plan
+    return dataclasses.replace(plan, estimate=plan.estimate_for(workers))
+
+
+def stored_keys(store_path: str | Path) -> frozenset[str]:
+    """Keys of the trials the store at ``store_path`` needs not train again (none when there is no store
+    yet: nothing is created). Raises StudyError for a store this version cannot read."""
+    if not Path(store_path).is_file():
+        return frozenset()
+    with Store(store_path, create=False) as store:
+        return frozenset(store.done_keys())
+
+
+def run_study(study: Study, profile: Profile, store_path: str | Path, scheduler: str | None = None,
               workers: int | None = None, threads: int | None = None, progress: bool = True,
               log: Callable[[str], None] | None = None,
-              calibration: Calibration | Callable[[], Calibration] | None = None) -> RunCounts:
+              calibration: Calibration | Callable[[], Calibration | None] | None = None,
+              origins: dict[str, str] | None = None) -> RunCounts:
     """Train every missing trial of ``study`` under ``profile``; returns what it did (``RunCounts``).
 
     With a ``calibration`` (study.plan.estimate; a callable is called only if something is to train) the
-    first line and the run record carry the estimated wall time."""
+    first line and the run record carry the estimated wall time. ``origins`` (see ``plan_run``) checks a
+    custom budget. Raises StudyError (ConfigError, DataError) before anything is written."""
     started = time.perf_counter()
-    infos, described = dataset_infos(study, profile)
-    load_seconds = time.perf_counter() - started
-    trials, rows = plan_study(study, profile, infos)  # validates every configuration first
-    lock = StoreLock(store_path).acquire()  # a second run on this store refuses here, before writing
+    workers = default_workers() if workers is None else workers
+    lock = StoreLock(store_path).acquire()  # a second run on this store refuses here, before reading or writing
     try:
+        plan = plan_run(study, profile, stored_keys(store_path), workers, calibration, origins)
         store = Store(store_path)
-    except StudyError:
+    except BaseException:
         lock.release()
         raise
     try:
-        store.save_plan(study.name, profile.name, study_spec(study, profile, described), rows,
-                        {key: trial_config(trial) for key, trial in trials.items()})
-        done = store.done_keys()
-        sizes = {name: (info["train_size"], info["test_size"]) for name, info in described.items()}
-        pending = [t for k, t in trials.items() if k not in done]
-        if callable(calibration):  # measured (or read from its cache) only when there is something to train
-            calibration = calibration() if pending else None
-        missing = longest_first(pending, sizes, calibration or DEFAULT)
-        workers = default_workers() if workers is None else workers
-        estimate = None if calibration is None else estimate_run(
-            [trial_cost(t, sizes) for t in missing], workers, calibration,
-            {name: load_seconds / len(described) for name in described})
+        store.save_plan(study.name, profile.name, plan.spec, plan.rows,
+                        {key: trial.spec for key, trial in plan.trials.items()})
+        missing, estimate = list(plan.pending), plan.estimate
         if threads is None and not scheduler:  # split this machine's cores between the workers
             threads = max(1, (os.cpu_count() or 1) // max(1, workers))
         env = environment(profile=profile.name, scheduler=scheduler or ("in-process" if workers == 0 else "local"),
@@ -96,14 +169,14 @@ def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | 
                           **({} if estimate is None else {"estimated_seconds": round(time.perf_counter() - started
                                                                                      + estimate.seconds, 1)}))
         say = log or (lambda line: print(line, file=sys.stderr))
-        say(f"{study.name} [{profile.name}]: {len(trials)} trials, {len(trials) - len(missing)} stored, "
+        say(f"{study.name} [{profile.name}]: {len(plan.trials)} trials, {plan.stored} stored, "
             f"{len(missing)} to train" + (f", estimated {duration(estimate.seconds)} on {estimate.workers} "
                                           f"worker{'s' * (estimate.workers > 1)}" if estimate and missing else ""))
-        state = _RunState(RunCounts(len(trials), len(trials) - len(missing)), time.perf_counter(), set(),
-                          _labels(rows), {name: info["train_size"] for name, info in described.items()})
+        state = _RunState(RunCounts(len(plan.trials), plan.stored), time.perf_counter(), set(),
+                          _labels(plan.rows), {name: train for name, (train, _) in plan.sizes.items()})
         counts = state.counts
         if missing:  # a run record describes where and how trials were trained
-            run_id = store.start_run(study.name, profile.name, env, len(trials))
+            run_id = store.start_run(study.name, profile.name, env, len(plan.trials))
             try:
                 with RunLog(log_path(store_path)) as run_log:
                     counts.log = str(run_log.path)
@@ -118,7 +191,7 @@ def run_study(study: Study, profile: Profile, store_path: str, scheduler: str | 
         lock.release()
 
 
-def _labels(rows) -> dict[str, str]:
+def _labels(rows: Iterable[PlanRow]) -> dict[str, str]:
     """``experiment = value`` of each trial key, for the progress lines (the baseline lists its uses)."""
     uses: dict[str, list] = {}
     for row in rows:
@@ -138,7 +211,7 @@ class _RunState:
 
 
 def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, bar, say) -> None:
-    store.save_trial(trial_config(trial), result, trial.macs)
+    store.save_trial(trial.spec, result)
     counts = state.counts
     outcome = final_outcome(result, trial.dataset.num_classes)
     counts.add(result.status, outcome, len(result.epochs) * state.train_images[trial.dataset.name])
@@ -174,7 +247,7 @@ def _execute(missing: list[Trial], store: Store, state: _RunState, scheduler: st
     try:
         if workers == 0 and not scheduler:
             for trial in missing:
-                _record(store, trial, train_trial(trial.payload(), threads), state, bar, say)
+                _record(store, trial, train_trial(trial.spec, threads), state, bar, say)
             return
         _execute_dask(missing, store, state, scheduler, workers, threads, bar, say)
     finally:
@@ -222,7 +295,7 @@ def _execute_dask(missing, store, state, scheduler, workers, threads, bar, say) 
         by_key = {}
         futures = []
         for trial in missing:
-            future = client.submit(train_trial, trial.payload(), threads, key=f"trial-{trial.key}", pure=False)
+            future = client.submit(train_trial, trial.spec, threads, key=f"trial-{trial.key}", pure=False)
             by_key[future.key] = trial
             futures.append(future)
         for future in as_completed(futures):

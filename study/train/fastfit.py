@@ -13,7 +13,6 @@ epoch's training batches, then loss and accuracy on the validation split.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -23,10 +22,12 @@ import numpy as np
 import tensorflow as tf
 
 from study.declare.config import ModelConfig, Settings
+from study.plan.estimate import GRAPH_CACHE
+from study.plan.trials import graph_key
 from study.train.model import build_model, make_optimizer
 
 _CACHE: dict[str, "_Compiled"] = {}
-_CACHE_LIMIT = 24  # traced models kept per worker process (each holds its weights and graphs)
+_CACHE_LIMIT = GRAPH_CACHE  # traced models kept per worker process (each holds its weights and graphs)
 
 
 @dataclass
@@ -91,13 +92,9 @@ def _compile(config: ModelConfig, settings: Settings) -> _Compiled:
     return _Compiled(model, optimizer, train_epoch, evaluate)
 
 
-def _cache_key(config: ModelConfig, settings: Settings) -> str:
-    """What a traced graph depends on: not the seed, initialiser, learning rate or batch sizes (set per trial)."""
-    return repr((dataclasses.replace(config, initializer="glorot_uniform"), settings.optimizer))
-
-
 def compiled_for(config: ModelConfig, settings: Settings) -> _Compiled:
-    key = _cache_key(config, settings)
+    """This worker's traced model for ``graph_key(settings, config)``, traced now if it has none."""
+    key = graph_key(settings, config)
     if key not in _CACHE:
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.pop(next(iter(_CACHE)))

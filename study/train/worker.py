@@ -1,7 +1,7 @@
 """Train one trial deterministically and return its per-epoch record (runs inside a worker).
 
     init_tensorflow(threads=1)
-    result = train_trial(trial.payload())
+    result = train_trial(trial.spec)  # a study.plan.trials.TrialSpec
     result.status, result.last["val_accuracy"]
 
 Determinism: initial weights drawn with per-layer seeds derived from the trial seed, TensorFlow op
@@ -19,6 +19,7 @@ import time
 import traceback
 from typing import Any
 
+from study.plan.trials import TrialSpec
 from study.records import TrialResult
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF 2.21 logs spurious NodeDef errors
@@ -81,12 +82,13 @@ def _finite(value: float) -> bool:
     return value is not None and math.isfinite(value)
 
 
-def train_trial(payload: dict[str, Any], threads: int | None = None) -> TrialResult:
-    """Train the trial ``payload`` (see ``Trial.payload``); never raises: errors become ``failed``."""
+def train_trial(spec: TrialSpec, threads: int | None = None) -> TrialResult:
+    """Train the trial ``spec`` with ``threads`` TensorFlow threads (None: TensorFlow's default, set once per
+    process); never raises: errors become a ``failed`` result."""
     start = time.perf_counter()
-    result = TrialResult(payload["key"], worker=f"{os.uname().nodename}:{os.getpid()}")
+    result = TrialResult(spec.key, worker=f"{os.uname().nodename}:{os.getpid()}")
     try:
-        _train(payload, threads, result)
+        _train(spec, threads, result)
     except Exception as err:  # a failed trial is recorded, the study goes on
         last = traceback.format_exception_only(type(err), err)[-1].strip()
         result.status, result.error = "failed", last.splitlines()[0][:500]
@@ -94,18 +96,15 @@ def train_trial(payload: dict[str, Any], threads: int | None = None) -> TrialRes
     return result
 
 
-def _train(payload: dict[str, Any], threads: int | None, result: TrialResult) -> None:
+def _train(spec: TrialSpec, threads: int | None, result: TrialResult) -> None:
     result.device = init_tensorflow(threads)
-    from study.declare.config import ModelConfig, Settings
     from study.plan.data import load_dataset
     from study.train.fastfit import fit
 
-    data = load_dataset(payload["dataset"], payload["train_size"], payload["test_size"], payload["data_seed"])
-    if data.fingerprint != payload["fingerprint"]:
-        raise RuntimeError(f"dataset {payload['dataset']} here has fingerprint {data.fingerprint}, "
-                           f"the planner saw {payload['fingerprint']}")
-    settings = Settings.from_dict(payload["settings"])
-    config = ModelConfig.from_dict(payload["model"])
+    data = load_dataset(spec.dataset, spec.train_size, spec.test_size, spec.data_seed)
+    if data.fingerprint != spec.fingerprint:
+        raise RuntimeError(f"dataset {spec.dataset} here has fingerprint {data.fingerprint}, "
+                           f"the planner saw {spec.fingerprint}")
 
     def record(row: dict[str, Any]) -> bool:
         result.epochs.append(row)
@@ -114,5 +113,5 @@ def _train(payload: dict[str, Any], threads: int | None, result: TrialResult) ->
         result.status, result.diverged_epoch = "diverged", row["epoch"]
         return False
 
-    result.params = fit(config, settings, payload["seed"], data, record)
+    result.params = fit(spec.model, spec.settings, spec.seed, data, record)
     result.train_seconds = sum(e["epoch_seconds"] for e in result.epochs)
