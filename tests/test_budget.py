@@ -17,6 +17,11 @@ from study.results.store import Store
 from study.declare.studyfile import load_study_file
 from study.plan.trials import plan_study
 
+
+def _rows(store, sql: str, params: tuple = ()) -> list:
+    """Inspect the store file directly (the package reads it only through Store's typed methods)."""
+    return list(store.db.execute(sql, params))
+
 TINY_STUDY = """name = "tiny"
 datasets = ["mnist"]
 seeds = [1, 2]
@@ -191,11 +196,11 @@ def test_a_custom_budget_reuses_stored_trials_is_stored_under_its_name_and_repor
     assert result.stderr.splitlines()[0] == (
         f"tiny [custom-e1-tr256-te128-s2]: {len(trials)} trials, {len(trials)} stored, 0 to train")
     with Store(store) as db:
-        plans = {(row["profile"], row["trial_key"]) for row in db.query("SELECT profile, trial_key FROM plan")}
+        plans = {(row["profile"], row["trial_key"]) for row in _rows(db, "SELECT profile, trial_key FROM plan")}
         assert {key for profile, key in plans if profile == "custom-e1-tr256-te128-s2"} == set(trials)
-        assert db.spec("tiny", "custom-e1-tr256-te128-s2")["profile"]["epochs"] == 1
+        assert db.stored_study("tiny", "custom-e1-tr256-te128-s2").profile.epochs == 1
     with Store(store) as db:  # what `study report --profile custom-e1-tr256-te128-s2` renders (minus drawing)
         analysis = analyse(db, profile="custom-e1-tr256-te128-s2")
     assert (analysis.study, analysis.profile) == ("tiny", "custom-e1-tr256-te128-s2")
-    assert analysis.spec["profile"]["name"] == "custom-e1-tr256-te128-s2"
+    assert analysis.stored.profile.name == "custom-e1-tr256-te128-s2"
     assert all(v.status.get("ok") == 2 for block in analysis.blocks.values() for v in block.values)

@@ -18,6 +18,11 @@ from study.declare.spec import Profile
 from study.results.store import Store
 from study.declare.studyfile import load_study_file
 
+
+def _rows(store, sql: str, params: tuple = ()) -> list:
+    """Inspect the store file directly (the package reads it only through Store's typed methods)."""
+    return list(store.db.execute(sql, params))
+
 pytestmark = pytest.mark.train  # every test here trains or imports TensorFlow
 
 TINY = Path(__file__).parent / "tiny.toml"
@@ -52,7 +57,7 @@ def test_crashing_trial_is_stored_failed_then_retried_and_counted_once(data_dir,
                       log=lambda line: None)
     assert (first.trained, first.failed) == (6, 1)
     with Store(store_path) as store:
-        failed = store.query("SELECT trial_key, error FROM trials WHERE status = 'failed'")
+        failed = _rows(store, "SELECT trial_key, error FROM trials WHERE status = 'failed'")
         assert len(failed) == 1 and failed[0]["error"] == "MemoryError: out of memory in a test"
         key = failed[0]["trial_key"]
     monkeypatch.setattr(study.train.fastfit, "fit", real_fit)
@@ -62,8 +67,8 @@ def test_crashing_trial_is_stored_failed_then_retried_and_counted_once(data_dir,
     assert (again.stored, again.trained, again.failed) == (5, 1, 0)
     assert "kernel = 3, mnist, seed 2: accuracy" in lines[-1]
     with Store(store_path) as store:
-        assert [tuple(r) for r in store.query("SELECT status FROM trials WHERE trial_key = ?", (key,))] == [("ok",)]
-        assert store.query("SELECT COUNT(*) FROM epochs WHERE trial_key = ?", (key,))[0][0] == 2
+        assert [tuple(r) for r in _rows(store, "SELECT status FROM trials WHERE trial_key = ?", (key,))] == [("ok",)]
+        assert _rows(store, "SELECT COUNT(*) FROM epochs WHERE trial_key = ?", (key,))[0][0] == 2
         plan = plan_frame(store)
         assert len(plan) == 8 and set(plan["status"]) == {"ok"}
         assert [r["status"] for r in trial_listing(store)].count("ok") == 6

@@ -14,6 +14,11 @@ from study.declare.studyfile import load_study_file
 from study.plan.trials import TrialSpec
 from test_budget import TINY_STUDY, calibrated, fill_store
 
+
+def _rows(store, sql: str, params: tuple = ()) -> list:
+    """Inspect the store file directly (the package reads it only through Store's typed methods)."""
+    return list(store.db.execute(sql, params))
+
 # One second per trial-second of work: MACs at 1 per second, no per-step cost, no fixed costs.
 UNIT = Calibration(macs_per_second=1.0, step_seconds=0.0, trial_seconds=0.0, trace_seconds=0.0, startup_seconds=0.0)
 
@@ -129,7 +134,7 @@ def test_plan_run_orders_what_the_store_lacks_longest_first_and_estimates_it(tin
 def plan_macs(study_file, store):
     """Forward MACs per image of the trials the store does not have yet."""
     with Store(store) as db:
-        rows = db.query("SELECT p.config FROM planned p LEFT JOIN trials t USING (trial_key) WHERE t.trial_key IS NULL")
+        rows = _rows(db, "SELECT p.config FROM planned p LEFT JOIN trials t USING (trial_key) WHERE t.trial_key IS NULL")
     return [TrialSpec.from_dict(json.loads(row["config"])).macs for row in rows]
 
 

@@ -166,6 +166,7 @@ def test_names_are_escaped(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+@pytest.mark.train  # starts a process
 def test_report_does_not_import_tensorflow(tmp_path):
     make_store(tmp_path / "s.sqlite").close()
     code = ("import sys; from study.report.render import build_report; "
@@ -178,6 +179,7 @@ def test_report_does_not_import_tensorflow(tmp_path):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.train  # starts a browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
 def test_html_loads_in_headless_chromium_without_console_errors(rendered, tmp_path):
     paths, _ = rendered

@@ -8,6 +8,11 @@ from study.errors import StudyError
 from study.results.store import SCHEMA, SCHEMA_VERSION, Store
 
 
+def _rows(store, sql: str, params: tuple = ()) -> list:
+    """Inspect the store file directly (the package reads it only through Store's typed methods)."""
+    return list(store.db.execute(sql, params))
+
+
 def _version(path):
     with sqlite3.connect(path) as db:
         return db.execute("PRAGMA user_version").fetchone()[0]
@@ -24,7 +29,7 @@ def test_unversioned_store_of_the_same_layout_is_migrated(tmp_path):
         db.executescript(SCHEMA)
         db.execute("INSERT INTO planned VALUES ('k', '{}')")
     with Store(path) as store:
-        assert [tuple(r) for r in store.query("SELECT * FROM planned")] == [("k", "{}")]
+        assert [tuple(r) for r in _rows(store, "SELECT * FROM planned")] == [("k", "{}")]
     assert _version(path) == SCHEMA_VERSION
 
 

@@ -21,7 +21,8 @@ from study.analyse.stats import (ALPHA, DECISIVE, Interval, Paired, Rates, Verdi
 from study.results.outcomes import COLLAPSED, DIVERGED, LEARNED, TrialSummary
 from study.results.tables import epochs_frame, plan_frame, trial_summaries
 from study.results.store import Store
-from study.results.stored import PlannedTrial, StoredStudy
+from study.plan.trials import TrialSpec
+from study.results.stored import StoredStudy
 
 UNIT = (0.0, 1.0)
 
@@ -130,7 +131,7 @@ class Analysis:
     stored: StoredStudy  # the study, its budget and its datasets' facts, as the run stored them
     plan: pd.DataFrame
     blocks: dict[tuple[str, str], Block]
-    trials: dict[str, PlannedTrial]  # every planned trial of the store, by key
+    trials: dict[str, TrialSpec]  # every planned trial of the store, by key
     environment: dict
     run: dict
 

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from study.errors import StudyError
 from study.plan.trials import TrialSpec
 from study.records import TrialResult
-from study.results.stored import EpochRow, PlannedTrial, StoredStudy, StoredTrial
+from study.results.stored import EpochRow, StoredStudy, StoredTrial
 
 # Bump when the tables below change, and teach ``_migrate`` the step from the previous version.
 # Stores written before versions existed have user_version 0 and exactly the version-1 tables.
@@ -220,10 +220,10 @@ class Store:
                                "FROM runs WHERE study=? AND profile=? ORDER BY run_id DESC LIMIT 1",
                                (study, profile)).fetchone()
 
-    def planned_trials(self) -> dict[str, PlannedTrial]:
-        """Every planned trial (settings, model, dataset, seed), by trial key."""
-        return {key: PlannedTrial.from_dict(key, json.loads(config))
-                for key, config in self.db.execute("SELECT trial_key, config FROM planned") if config != "{}"}
+    def planned_trials(self) -> dict[str, TrialSpec]:
+        """Every planned trial's spec (settings, model, dataset, subset, seed), by trial key."""
+        return {key: TrialSpec.from_dict(json.loads(config))
+                for key, config in self.db.execute("SELECT trial_key, config FROM planned")}
 
     def stored_trials(self) -> list[StoredTrial]:
         """Every stored trial, by dataset then key, with its plan (None where the store has no plan entry)."""

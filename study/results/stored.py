@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from study.declare.config import ModelConfig, Settings
 from study.declare.spec import Profile, Study
+from study.plan.trials import TrialSpec
 
 
 @dataclass(frozen=True)
@@ -75,24 +75,6 @@ class StoredStudy:
 
 
 @dataclass(frozen=True)
-class PlannedTrial:
-    """A planned trial as the store keeps it: its resolved settings and model, dataset and seed."""
-
-    key: str
-    settings: Settings
-    model: ModelConfig
-    dataset: str
-    seed: int
-    train_size: int | None  # the stratified subset's images (None: all)
-    test_size: int | None
-
-    @classmethod
-    def from_dict(cls, key: str, data: dict[str, Any]) -> "PlannedTrial":
-        return cls(key, Settings.from_dict(data["settings"]), ModelConfig.from_dict(data["model"]), data["dataset"],
-                   int(data["seed"]), data.get("train_size"), data.get("test_size"))
-
-
-@dataclass(frozen=True)
 class StoredTrial:
     """One trained (or failed) trial's row: how it ended and what it cost (seconds), with its plan."""
 
@@ -102,7 +84,7 @@ class StoredTrial:
     status: str  # ok, diverged, failed
     epochs_run: int
     train_seconds: float | None
-    planned: PlannedTrial | None  # None for a row without a plan entry (a store written by hand)
+    planned: TrialSpec | None  # None for a row without a plan entry (a store written by hand)
 
 
 @dataclass(frozen=True)
