@@ -363,9 +363,9 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         inputs = [analysis.blocks[(name, d)] for d in analysis.datasets if (name, d) in analysis.blocks]
         sections.append(Section(
             name=name, group=experiment.get("group", ""), description=experiment.get("description", ""), notes=notes,
-            curves=_figure(cache, figures.experiment_figure, figure_dir / f"{name}_curves.png", inputs,
+            curves=_figure(cache, figures.experiment_figure, figures.figure_path(figure_dir, name, "curves"), inputs,
                            analysis, name, figure_dir),
-            final=_figure(cache, figures.final_figure, figure_dir / f"{name}_final.png", inputs,
+            final=_figure(cache, figures.final_figure, figures.figure_path(figure_dir, name, "final"), inputs,
                           analysis, name, figure_dir),
             tables=tables,
         ))
