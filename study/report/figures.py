@@ -11,6 +11,7 @@ drawn literally (``literal``: no mathtext for ``$``, no hidden legend entry for 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import matplotlib
@@ -30,6 +31,9 @@ plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 9, "axe
                      "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False})
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def figure_path(out: Path, experiment: str, kind: str) -> Path:
     """The PNG of one experiment's figure ``kind`` (curves, final) under ``out``, whatever the name holds."""
     return out / f"{path_name(experiment)}_{kind}.png"
@@ -39,9 +43,10 @@ def literal(text: str) -> str:
     """``text`` as matplotlib draws it literally: every ``$`` escaped (no mathtext, so ``\\``, ``_``, ``^``
     and ``{`` are plain characters too), and a leading ``_`` (which hides a legend entry) behind a space.
 
-    matplotlib reads ``\\$`` as a literal dollar sign and, with no unescaped ``$``, no math at all.
+    matplotlib reads ``\\$`` as a literal dollar sign and, with no unescaped ``$``, no math at all. Control
+    characters (NUL, tabs, newlines), which no font draws, are shown as ``\\x00`` and so on.
     """
-    text = str(text).replace("$", r"\$")
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)).replace("$", r"\$")
     return " " + text if text.startswith("_") else text
 
 
