@@ -82,7 +82,8 @@ def npz_arrays():
     (lambda a: a.update(x_test=a["x_test"][:, :, :, None].repeat(2, 3)), r"x_test: shape \(10, 28, 28, 2\), expected"),
     (lambda a: a.update(y_train=a["y_train"][:-1]), r"x_train: wrong count: 20 images but y_train has 19 labels"),
     (lambda a: a.update(y_test=a["y_test"] + 5), r"mnist.npz y_test: label 1[0-4] at index \d+ is outside 0..9"),
-    (lambda a: a.update(y_train=a["y_train"].astype(np.float32)), r"y_train: labels have shape \(20,\) and dtype float32"),
+    (lambda a: a.update(y_train=a["y_train"].astype(np.float32)),
+     r"y_train: labels have shape \(20,\) and dtype float32"),
 ])
 def test_keras_npz_is_checked_for_keys_dtypes_shapes_counts_and_label_range(tmp_path, monkeypatch, npz_arrays,
                                                                              change, message):

@@ -71,7 +71,8 @@ def test_a_hostile_study_renders_with_every_file_under_out_and_every_name_escape
     for raw in ("<script>", "</i><", "<b>hostile", "<b>data"):
         assert raw not in html
 
-    texts = [t for fig in drawn for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "_preprocess_math"))]
+    texts = [t for fig in drawn
+             for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "_preprocess_math"))]
     shown = {t._preprocess_math(t.get_text())[0] for t in texts if t._preprocess_math(t.get_text())[1] is False}
     for label in LABELS:
         assert any(label in s for s in shown), label

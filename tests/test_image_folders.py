@@ -45,7 +45,8 @@ def _palette_with_transparency(path):
                                   "RGB;16"])
 def test_every_mode_that_occurs_maps_to_8_bit_values_by_its_true_range(tmp_path, mode):
     if mode == "1":
-        path, expected = _save(tmp_path / "a.png", Image.fromarray(GREY).convert("1", dither=Image.Dither.NONE)), (GREY >= 128) * 255
+        image = Image.fromarray(GREY).convert("1", dither=Image.Dither.NONE)
+        path, expected = _save(tmp_path / "a.png", image), (GREY >= 128) * 255
     elif mode == "L":
         path, expected = _save(tmp_path / "a.png", Image.fromarray(GREY)), GREY
     elif mode == "I;16":

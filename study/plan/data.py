@@ -306,8 +306,8 @@ def _read_npz(path: Path, classes: int = 10):
             raise DataError(f"{where}: shape {x.shape}, expected (count, height, width) or (count, height, width, "
                             "1 or 3) with at least one image")
         if len(check_labels(f"{path} y_{key[2:]}", y, classes)) != len(x):
-            raise DataError(f"{where}: wrong count: {len(x)} images but y_{key[2:]} has {len(np.asarray(y).reshape(-1))} "
-                            "labels")
+            count = len(np.asarray(y).reshape(-1))
+            raise DataError(f"{where}: wrong count: {len(x)} images but y_{key[2:]} has {count} labels")
         images.append(x)
     _check_splits(path, *images)
     return images[0], y_train, images[1], y_test
