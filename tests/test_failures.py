@@ -71,7 +71,7 @@ def test_crashing_trial_is_stored_failed_then_retried_and_counted_once(data_dir,
         assert _rows(store, "SELECT COUNT(*) FROM epochs WHERE trial_key = ?", (key,))[0][0] == 2
         plan = plan_frame(store)
         assert len(plan) == 8 and set(plan["status"]) == {"ok"}
-        assert [r["status"] for r in trial_listing(store)].count("ok") == 6
+        assert [r.status for r in trial_listing(store)].count("ok") == 6
     assert run_study(load_study_file(TINY), PROFILE, store_path, workers=0, progress=False,
                      log=lambda line: None).trained == 0
 

@@ -102,3 +102,44 @@ def test_each_claim_mistake_is_one_line(change, message):
     with pytest.raises(ConfigError) as err:
         parse_study({**GOOD, "claims": [{**CLAIM, **change}]})
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"data_seed": -1}, "s.toml: data_seed must be an integer from 0 to 4294967295 (2**32 - 1, what NumPy and "
+                        "TensorFlow accept as a seed), got -1"),
+    ({"data_seed": 2**32}, "data_seed must be an integer from 0 to 4294967295"),
+    ({"seeds": [1, -3]}, "s.toml: seeds[1] must be an integer from 0 to 4294967295"),
+    ({"seeds": [2**40]}, "seeds[0] must be an integer from 0 to 4294967295"),
+    ({"baseline": {"epochs": 2**31}},
+     "[baseline]: epochs must be an integer from 1 to 2,147,483,647, got 2,147,483,648"),
+    ({"baseline": {"conv_filters": [20, 2**63 - 1]}}, "conv_filters[1] must be an integer from 1 to 2,147,483,647"),
+    ({"experiments": [{"name": "k", "parameter": "dense_units", "values": [500, 10**12]}]},
+     "value 1: dense_units must be an integer from 1 to 2,147,483,647"),
+    ({"profile": {"train_size": 2**31}}, "[profile] train_size must be a positive integer up to 2,147,483,647"),
+])
+def test_every_integer_is_range_checked_before_training(change, message):
+    with pytest.raises(ConfigError) as err:
+        parse_study({**GOOD, **change}, "s.toml")
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("seed", [0, 2**32 - 1])
+def test_the_seed_range_ends_are_accepted(seed):
+    study = parse_study({**GOOD, "seeds": [seed], "data_seed": seed})
+    assert study.seeds == (seed,) and study.data_seed == seed
+
+
+def test_study_plan_refuses_a_negative_data_seed_in_one_line_before_loading_data(tmp_path):
+    from click.testing import CliRunner
+
+    from study.cli.main import cli
+
+    path = tmp_path / "s.toml"
+    path.write_text('data_seed = -1\ndatasets = ["mnist"]\n[[experiments]]\nname = "k"\nparameter = "kernel_size"\n'
+                    'values = [3, 5]\n')
+    for command in ("plan", "run"):
+        result = CliRunner().invoke(cli, [command, "--study", str(path), "--store", str(tmp_path / "s.sqlite")])
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert result.output == f"error: {path}: data_seed must be an integer from 0 to 4294967295 (2**32 - 1, what " \
+                                "NumPy and TensorFlow accept as a seed), got -1\n"
+    assert not (tmp_path / "s.sqlite").exists()

@@ -127,6 +127,8 @@ def data(names: tuple[str, ...]) -> None:
         click.echo(f"  train per class: {counts}")
         counts = ", ".join(f"{c}={n}" for c, n in zip(info["classes"], info["test_class_counts"]))
         click.echo(f"  test per class: {counts}")
+        if info.get("conversions"):  # study.plan.data.decode_image and unify_channels: what was converted
+            click.echo("  converted: " + ", ".join(f"{what} ({n} images)" for what, n in info["conversions"].items()))
 
 
 @cli.command()

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from study.declare.config import INT32_MAX
 from study.errors import ConfigError
 from study.declare.spec import PROFILES, Profile
 
@@ -27,9 +28,11 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 
 
 def check_positive(what: str, value: Any) -> int:
-    """``value`` if it is an integer >= 1; else a one-line ConfigError naming it."""
+    """``value`` if it is an integer from 1 to 2**31 - 1 (TensorFlow's int32); else a one-line ConfigError."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{what} must be a positive integer, got {value!r}")
+    if value > INT32_MAX:
+        raise ConfigError(f"{what} must be a positive integer up to {INT32_MAX:,}, got {value:,}")
     return value
 
 

@@ -40,11 +40,17 @@ def check_choice(what: str, value: Any, accepted: tuple[str, ...]) -> str:
     return value
 
 
-def check_int(what: str, value: Any, minimum: int) -> int:
+INT32_MAX = 2**31 - 1  # the largest size, count or dimension TensorFlow takes (int32)
+
+
+def check_int(what: str, value: Any, minimum: int, maximum: int = INT32_MAX) -> int:
+    """``value`` if it is an integer in ``minimum..maximum``; else a one-line ConfigError."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{what} must be an integer >= {minimum}, got {value!r}")
     if value < minimum:
         raise ConfigError(f"{what} must be an integer >= {minimum}, got {value}")
+    if value > maximum:
+        raise ConfigError(f"{what} must be an integer from {minimum} to {maximum:,}, got {value:,}")
     return value
 
 

@@ -23,7 +23,11 @@
     name = "overnight"
     epochs = 10
 
-Every mistake ends in one ``ConfigError`` line naming the key or value and what is accepted.
+Every mistake ends in one ``ConfigError`` line naming the key or value and what is accepted. Every integer
+is range-checked here, before anything is loaded or trained: seeds and ``data_seed`` from 0 to 2**32 - 1
+(what NumPy and TensorFlow accept as a seed), sizes and counts up to 2**31 - 1 (TensorFlow's int32).
+Names (of the study, experiments, values) may hold any text: they never become a path unchanged
+(``study.names``) and the report escapes them.
 """
 
 from __future__ import annotations
@@ -41,6 +45,15 @@ STUDY_KEYS = ("name", "description", "datasets", "seeds", "data_seed", "baseline
 CLAIM_KEYS = ("text", "test", "experiment", "datasets", "values", "direction", "equal", "other", "scope")
 EXPERIMENT_KEYS = ("name", "parameter", "values", "datasets", "epochs_factor", "description")
 VALUE_KEYS = ("label", "note", "adapt")
+SEED_MAX = 2**32 - 1  # numpy.random.seed and keras.utils.set_random_seed reject anything larger, or negative
+
+
+def check_seed(where: str, value: Any) -> int:
+    """``value`` if it is an integer seed NumPy and TensorFlow accept (0 to 2**32 - 1); else one ConfigError line."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
+        raise ConfigError(f"{where} must be an integer from 0 to {SEED_MAX} (2**32 - 1, what NumPy and TensorFlow "
+                          f"accept as a seed), got {value!r}")
+    return value
 
 
 def _unknown(where: str, keys, accepted) -> None:
@@ -114,6 +127,8 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
     seeds = data.get("seeds", list(DEFAULT_SEEDS))
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise ConfigError(f"{source}: seeds must be a non-empty list of integers, got {seeds!r}")
+    for index, seed in enumerate(seeds):
+        check_seed(f"{source}: seeds[{index}]", seed)
     raw_experiments = data.get("experiments")
     if not isinstance(raw_experiments, list) or not raw_experiments:
         raise ConfigError(f"{source}: needs at least one [[experiments]] table with name, parameter and values")
@@ -133,9 +148,7 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
             name=str(raw["name"]), parameter=parameter, values=values, datasets=datasets,
             epochs_factor=raw.get("epochs_factor", 1.0), description=str(raw.get("description", "")),
         ))
-    data_seed = data.get("data_seed", 0)
-    if not isinstance(data_seed, int) or isinstance(data_seed, bool):
-        raise ConfigError(f"{source}: data_seed must be an integer, got {data_seed!r}")
+    data_seed = check_seed(f"{source}: data_seed", data.get("data_seed", 0))
     return Study(name=str(data.get("name", Path(source).stem)), baseline=baseline,
                  experiments=tuple(experiments), seeds=tuple(seeds), data_seed=data_seed,
                  description=str(data.get("description", "")), claims=_claims(source, data.get("claims", [])),

@@ -9,6 +9,13 @@ name is taken as an image folder (``train/<class>/*``, ``test/<class>/*``). Form
 - ``cifar-pickle``: the official ``cifar-10-batches-py`` batches;
 - ``image-folder``: JPEG/PNG files in one folder per class.
 
+Every file is checked against its role before it is used (IDX images against labels by magic number,
+rank and size; CIFAR-10 batches and ``.npz`` files by keys, shapes, dtypes and counts; every label
+inside the class range), and each mismatch is one ``DataError`` line naming the file, what was found
+and what was expected. Image folders skip hidden and system entries (``HIDDEN``), decode every PIL
+mode to 8-bit values by its true range or refuse it by name (``decode_image``), and unify channels by
+one rule (``unify_channels``), which ``Dataset.describe`` reports.
+
     data = load_dataset("cifar10", train_size=2000, test_size=500, data_seed=0)
     data.x_train.shape  # (2000, 32, 32, 3), float32 in [0, 1]
 """
@@ -39,6 +46,12 @@ CIFAR_LAYOUT = ("cifar-10-batches-py/ (data_batch_1..5, test_batch) or an image 
                 "cifar10/train/<class>/*.jpg and cifar10/test/<class>/*.jpg")
 CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
 IMAGE_FOLDER_LAYOUT = "train/<class>/*.jpg|png and test/<class>/*.jpg|png"
+# Entries of an image folder that are never a class or an image: names starting with "." (.DS_Store,
+# .ipynb_checkpoints, AppleDouble ._files) and the folders and files operating systems leave behind.
+HIDDEN = ("__MACOSX", "Thumbs.db", "desktop.ini", "Desktop.ini", "$RECYCLE.BIN", "System Volume Information",
+          "__pycache__", "@eaDir")
+IDX_MAGIC = {"images": 2051, "labels": 2049}  # uint8 data (0x08), then rank 3 (count, rows, cols) or 1 (count)
+IDX_ROLE = {key: key.split("_")[1] for key in IDX_FILES}  # train_images -> images
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,7 @@ class Dataset:
     classes: tuple[str, ...]
     full_sizes: tuple[int, int]  # train/test sizes before subsetting
     fingerprint: str  # sha256 (16 hex) of the arrays actually used
+    conversions: tuple[tuple[str, int], ...] = ()  # image folders: (what was converted, how many images)
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -98,6 +112,7 @@ class Dataset:
             "train_class_counts": np.bincount(self.y_train, minlength=len(self.classes)).tolist(),
             "test_class_counts": np.bincount(self.y_test, minlength=len(self.classes)).tolist(),
             "fingerprint": self.fingerprint,
+            **({"conversions": dict(self.conversions)} if self.conversions else {}),
         }
 
 
@@ -189,8 +204,12 @@ def locate(name: str, allow_download: bool = True) -> Location:
 
 # ---------------------------------------------------------------- readers of the official formats
 
-def read_idx(path: Path) -> np.ndarray:
-    """An IDX file (gzipped or not) as a uint8 array; DataError names the file and the fault."""
+def read_idx(path: Path, role: str | None = None) -> np.ndarray:
+    """An IDX file (gzipped or not) as a uint8 array: (count, rows, cols) images or (count,) labels.
+
+    ``role`` ("images" or "labels") is what the file must hold, checked by its magic number (2051 or
+    2049); DataError names the file and the fault (found and expected) in one line.
+    """
     try:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as handle:
@@ -200,6 +219,10 @@ def read_idx(path: Path) -> np.ndarray:
     if len(raw) < 8:
         raise DataError(f"{path}: truncated IDX file ({len(raw)} bytes, header needs at least 8)")
     magic = int.from_bytes(raw[:4], "big")
+    if role is not None and magic != IDX_MAGIC[role]:
+        other = {2051: "images", 2049: "labels"}.get(magic)
+        found, hint = (f" (IDX {other})", f"; is it a renamed copy of an {other} file?") if other else ("", "")
+        raise DataError(f"{path}: bad magic number {magic}{found}, expected {IDX_MAGIC[role]} (IDX {role}){hint}")
     if magic not in (2049, 2051):
         raise DataError(f"{path}: bad magic number {magic}, expected 2051 (images) or 2049 (labels)")
     ndim = 1 if magic == 2049 else 3
@@ -214,12 +237,37 @@ def read_idx(path: Path) -> np.ndarray:
             f"{path}: wrong count: header says {' x '.join(map(str, dims))} = {expected} bytes of data, "
             f"file has {actual}"
         )
+    if ndim == 3 and 0 in dims:
+        raise DataError(f"{path}: empty IDX images file ({' x '.join(map(str, dims))}); expected at least one "
+                        "image of at least 1 x 1 pixels")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def _read_idx_folder(folder: Path):
+def check_labels(path: Path | str, labels: np.ndarray, classes: int) -> np.ndarray:
+    """``labels`` as a 1-D int64 array if it holds integers in 0..classes-1; else one DataError line."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:  # Keras' CIFAR-10 keeps labels as (N, 1)
+        labels = labels[:, 0]
+    if labels.ndim != 1 or not (np.issubdtype(labels.dtype, np.integer) or labels.size == 0):
+        raise DataError(f"{path}: labels have shape {labels.shape} and dtype {labels.dtype}, expected one integer "
+                        "class index per image")
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = int(np.flatnonzero((labels < 0) | (labels >= classes))[0])
+        raise DataError(f"{path}: label {int(labels[bad])} at index {bad} is outside 0..{classes - 1} "
+                        f"(the dataset has {classes} classes)")
+    return labels.astype(np.int64)
+
+
+def _check_splits(where: Path | str, x_train: np.ndarray, x_test: np.ndarray, what: str = "images") -> None:
+    """Train and test images must have one shape (height, width, channels) between them."""
+    if x_train.shape[1:] != x_test.shape[1:]:
+        raise DataError(f"{where}: test {what} are {'x'.join(map(str, x_test.shape[1:]))}, training {what} are "
+                        f"{'x'.join(map(str, x_train.shape[1:]))}; expected one size for both splits")
+
+
+def _read_idx_folder(folder: Path, classes: int = 10):
     paths = _idx_paths(folder)
-    arrays = {key: read_idx(path) for key, path in paths.items()}
+    arrays = {key: read_idx(path, IDX_ROLE[key]) for key, path in paths.items()}
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if len(images) != len(labels):
@@ -227,19 +275,42 @@ def _read_idx_folder(folder: Path):
                 f"{paths[split + '_images']}: wrong count: {len(images)} images but "
                 f"{paths[split + '_labels']} has {len(labels)} labels"
             )
+        check_labels(paths[f"{split}_labels"], labels, classes)
+    _check_splits(paths["test_images"], arrays["train_images"], arrays["test_images"])
     return (arrays["train_images"][..., None], arrays["train_labels"],
             arrays["test_images"][..., None], arrays["test_labels"])
 
 
-def _read_npz(path: Path):
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def _read_npz(path: Path, classes: int = 10):
+    """A Keras dataset .npz: uint8 images (N, H, W) or (N, H, W, 1|3) and integer labels, checked."""
     try:
-        with np.load(path) as data:
-            x_train, y_train, x_test, y_test = (data[k] for k in ("x_train", "y_train", "x_test", "y_test"))
-    except (OSError, KeyError, ValueError) as err:
-        raise DataError(f"{path}: not a Keras dataset .npz with x_train, y_train, x_test, y_test ({err})") from None
-    if x_train.ndim == 3:
-        x_train, x_test = x_train[..., None], x_test[..., None]
-    return x_train.astype(np.uint8), y_train, x_test.astype(np.uint8), y_test
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in NPZ_KEYS if k not in data.files]
+            if missing:
+                raise DataError(f"{path}: .npz lacks {', '.join(missing)} (it has {', '.join(data.files) or 'nothing'})"
+                                f"; expected a Keras dataset .npz with {', '.join(NPZ_KEYS)}")
+            x_train, y_train, x_test, y_test = (data[k] for k in NPZ_KEYS)
+    except (OSError, ValueError, EOFError) as err:
+        raise DataError(f"{path}: not a Keras dataset .npz with {', '.join(NPZ_KEYS)} ({err})") from None
+    images = []
+    for key, x, y in (("x_train", x_train, y_train), ("x_test", x_test, y_test)):
+        where = f"{path} {key}"
+        if x.dtype != np.uint8:
+            raise DataError(f"{where}: dtype {x.dtype}, expected uint8 pixels 0..255")
+        if x.ndim == 3:
+            x = x[..., None]
+        if x.ndim != 4 or x.shape[3] not in (1, 3) or 0 in x.shape:
+            raise DataError(f"{where}: shape {x.shape}, expected (count, height, width) or (count, height, width, "
+                            "1 or 3) with at least one image")
+        if len(check_labels(f"{path} y_{key[2:]}", y, classes)) != len(x):
+            count = len(np.asarray(y).reshape(-1))
+            raise DataError(f"{where}: wrong count: {len(x)} images but y_{key[2:]} has {count} labels")
+        images.append(x)
+    _check_splits(path, *images)
+    return images[0], y_train, images[1], y_test
 
 
 def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -251,12 +322,18 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path}: cannot read CIFAR-10 batch ({type(err).__name__}: {err})") from None
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
         raise DataError(f"{path}: not a CIFAR-10 batch: expected a dict with b'data' and b'labels'")
-    data = np.asarray(batch[b"data"], dtype=np.uint8)
-    labels = np.asarray(batch[b"labels"])
-    if data.ndim != 2 or data.shape[1] != 3072:
+    data = np.asarray(batch[b"data"])
+    if data.ndim != 2 or data.shape[1] != 3072 or not len(data):
         raise DataError(f"{path}: b'data' has shape {data.shape}, expected (N, 3072) uint8 rows (R, G, B planes)")
-    if len(labels) != len(data):
-        raise DataError(f"{path}: wrong count: {len(data)} images but {len(labels)} labels")
+    if data.dtype != np.uint8:
+        if not np.issubdtype(data.dtype, np.integer) or data.min() < 0 or data.max() > 255:
+            found = f"values {data.min()}..{data.max()}" if np.issubdtype(data.dtype, np.number) else "non-numbers"
+            raise DataError(f"{path}: b'data' has dtype {data.dtype} ({found}), expected uint8 pixels 0..255")
+        data = data.astype(np.uint8)  # integers within 0..255: exact
+    labels = np.asarray(batch[b"labels"])
+    if labels.ndim != 1 or len(labels) != len(data):
+        raise DataError(f"{path}: wrong count: {len(data)} images but {labels.size} labels")
+    labels = check_labels(path, labels, len(KNOWN["cifar10"].classes))
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
 
 
@@ -266,41 +343,110 @@ def _read_cifar_folder(folder: Path):
     return (np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]), x_test, y_test)
 
 
+def is_hidden(name: str) -> bool:
+    """Hidden and system entries (``.ipynb_checkpoints``, ``.DS_Store``, ``__MACOSX``, ``Thumbs.db``, ...)
+    are never a class or an image."""
+    return name.startswith(".") or name in HIDDEN
+
+
 def _list_image_folder(folder: Path, split: str, classes: tuple[str, ...] | None):
     root = folder / split
-    found = tuple(sorted(p.name for p in root.iterdir() if p.is_dir()))
+    found = tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not is_hidden(p.name)))
     if not found:
         raise DataError(f"{root}: no class folders; expected {IMAGE_FOLDER_LAYOUT}")
     if classes is not None and found != classes:
-        raise DataError(f"{root}: class folders {list(found)} differ from train's {list(classes)}")
+        missing, extra = sorted(set(classes) - set(found)), sorted(set(found) - set(classes))
+        raise DataError(f"{root}: class folders {list(found)} differ from train's {list(classes)} (missing "
+                        f"{missing or 'none'}, extra {extra or 'none'}); train/ and test/ need the same class folders")
     files, labels = [], []
     for index, name in enumerate(found):
-        names = sorted(p for p in (root / name).iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+        names = sorted(p for p in (root / name).iterdir()
+                       if p.suffix.lower() in IMAGE_EXTENSIONS and not is_hidden(p.name) and p.is_file())
+        if not names:
+            raise DataError(f"{root / name}: no images ({', '.join(IMAGE_EXTENSIONS)}) in this class folder; "
+                            "expected at least one (or remove the folder)")
         files += names
         labels += [index] * len(names)
-    if not files:
-        raise DataError(f"{root}: no images ({', '.join(IMAGE_EXTENSIONS)}) in the class folders")
     return files, np.asarray(labels, dtype=np.int64), found
 
 
-def decode_images(files: list[Path]) -> np.ndarray:
-    """Decode image files into one uint8 NHWC array; DataError names a bad or odd-sized file."""
+# How each PIL mode becomes 8-bit values: (conversion to a mode numpy reads, range of its values, what
+# to report). Grey stays one channel, colour becomes three; an alpha channel is dropped, not blended.
+EIGHT_BIT = {"1": ("L", None), "L": ("L", None), "P": ("RGB", None), "RGB": ("RGB", None),
+             "RGBX": ("RGB", None), "YCbCr": ("RGB", None), "CMYK": ("RGB", "CMYK converted to RGB"),
+             "LA": ("L", "alpha dropped"), "PA": ("RGB", "alpha dropped"),
+             "RGBA": ("RGB", "alpha dropped"), "RGBa": ("RGB", "alpha dropped")}
+SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")  # 0..65535 grey
+ACCEPTED_MODES = tuple(EIGHT_BIT) + SIXTEEN_BIT + ("I (16-bit PNG or PGM)",)
+
+
+def decode_image(path: Path) -> tuple[np.ndarray, str | None]:
+    """One image file as uint8 (H, W, 1) grey or (H, W, 3) colour, and what was converted (or None).
+
+    8-bit modes keep their values (P through its palette, CMYK by PIL's conversion, alpha dropped);
+    16-bit grey (I;16, and I from a 16-bit PNG or PGM) is scaled by its true range, round(v * 255 / 65535),
+    so v = 257 * p gives back p exactly; 16-bit RGB PNGs arrive from PIL as 8-bit RGB. Any other mode
+    (F, I;16S, 32-bit I, LAB, HSV) is refused by name. DataError names the file.
+    """
     from PIL import Image, UnidentifiedImageError
 
-    arrays = []
+    try:
+        with Image.open(path) as image:
+            mode, note = image.mode, None
+            if mode in EIGHT_BIT:
+                target, note = EIGHT_BIT[mode]
+                if mode == "P" and "transparency" in image.info:
+                    note = "alpha dropped"  # the palette's colours are kept, its transparency is not
+                array = np.asarray(image.convert(target) if mode != target else image, dtype=np.uint8)
+            elif mode in SIXTEEN_BIT or (mode == "I" and image.format in ("PNG", "PPM")):
+                wide = np.asarray(image).astype(np.int64)
+                if wide.min(initial=0) < 0 or wide.max(initial=0) > 65535:
+                    raise DataError(f"{path}: mode {mode} pixels {wide.min()}..{wide.max()} are not 16-bit; "
+                                    f"accepted modes: {', '.join(ACCEPTED_MODES)}")
+                array, note = ((wide * 255 + 32767) // 65535).astype(np.uint8), "16-bit scaled to 8-bit"
+            else:
+                raise DataError(f"{path}: unsupported image mode {mode} ({image.format}); accepted modes: "
+                                f"{', '.join(ACCEPTED_MODES)}; save it as 8-bit grey or RGB")
+    except DataError:
+        raise
+    except (OSError, UnidentifiedImageError, ValueError) as err:  # PIL: truncated, unknown, undecodable
+        raise DataError(f"{path}: cannot decode image ({err})") from None
+    return (array[..., None] if array.ndim == 2 else array), note
+
+
+@dataclass(frozen=True)
+class Decoded:
+    pixels: np.ndarray  # uint8 NHWC, one size, one channel count
+    conversions: dict[str, int]  # what was converted -> how many images
+
+
+def unify_channels(decoded: Decoded, channels: int) -> Decoded:
+    """The rule for mixed channel counts: grey images are repeated into R = G = B when any image of the
+    dataset is colour (``channels`` 3); colour images are never made grey."""
+    if decoded.pixels.shape[3] == channels:
+        return decoded
+    return Decoded(np.repeat(decoded.pixels, channels, axis=3),
+                   {**decoded.conversions, "grey to RGB": len(decoded.pixels)})
+
+
+def decode_images(files: list[Path]) -> Decoded:
+    """Decode image files into one uint8 NHWC array (``decode_image`` each, then ``unify_channels``);
+    DataError names a bad file or one of another size."""
+    arrays, conversions = [], {}
     for path in files:
-        try:
-            with Image.open(path) as image:
-                image = image.convert("L" if image.mode in ("L", "1", "I;16") else "RGB")
-                array = np.asarray(image, dtype=np.uint8)
-        except (OSError, UnidentifiedImageError) as err:
-            raise DataError(f"{path}: cannot decode image ({err})") from None
-        if array.ndim == 2:
-            array = array[..., None]
-        if arrays and array.shape != arrays[0].shape:
-            raise DataError(f"{path}: image is {array.shape}, the others are {arrays[0].shape}; resize them to one size")
+        array, note = decode_image(path)
+        if note:
+            conversions[note] = conversions.get(note, 0) + 1
+        if arrays and array.shape[:2] != arrays[0].shape[:2]:
+            raise DataError(f"{path}: image is {array.shape[1]}x{array.shape[0]} pixels, the others are "
+                            f"{arrays[0].shape[1]}x{arrays[0].shape[0]}; resize them to one size")
         arrays.append(array)
-    return np.stack(arrays)
+    channels = max(a.shape[2] for a in arrays)
+    grey = sum(a.shape[2] < channels for a in arrays)
+    if grey:
+        conversions["grey to RGB"] = grey
+        arrays = [np.repeat(a, channels, axis=2) if a.shape[2] < channels else a for a in arrays]
+    return Decoded(np.stack(arrays), conversions)
 
 
 def stratified_indices(labels: np.ndarray, size: int | None, rng: np.random.Generator) -> np.ndarray:
@@ -346,6 +492,7 @@ def load_dataset(name: str, train_size: int | None = None, test_size: int | None
     """Load ``name``, draw stratified subsets with ``data_seed`` before decoding, scale to [0, 1]."""
     location = locate(name)
     rng = np.random.default_rng(data_seed)
+    conversions: dict[str, int] = {}
     path = Path(location.path)
     if location.format == "image-folder":
         train_files, y_train, classes = _list_image_folder(path, "train", None)
@@ -353,8 +500,15 @@ def load_dataset(name: str, train_size: int | None = None, test_size: int | None
         full = (len(y_train), len(y_test))
         train_idx = stratified_indices(y_train, train_size, rng)
         test_idx = stratified_indices(y_test, test_size, rng)
-        x_train = decode_images([train_files[i] for i in train_idx])
-        x_test = decode_images([test_files[i] for i in test_idx])
+        train = decode_images([train_files[i] for i in train_idx])
+        test = decode_images([test_files[i] for i in test_idx])
+        channels = max(train.pixels.shape[3], test.pixels.shape[3])
+        train, test = unify_channels(train, channels), unify_channels(test, channels)
+        if train.pixels.shape[1:3] != test.pixels.shape[1:3]:
+            _check_splits(path / "test", train.pixels, test.pixels)
+        x_train, x_test = train.pixels, test.pixels
+        conversions = {k: train.conversions.get(k, 0) + test.conversions.get(k, 0)
+                       for k in {**train.conversions, **test.conversions}}
         y_train, y_test = y_train[train_idx], y_test[test_idx]
     else:
         reader = {"idx": _read_idx_folder, "keras-npz": _read_npz, "cifar-pickle": _read_cifar_folder,
@@ -377,4 +531,5 @@ def load_dataset(name: str, train_size: int | None = None, test_size: int | None
         x_train=x_train.astype(np.float32) * scale, y_train=y_train,
         x_test=x_test.astype(np.float32) * scale, y_test=y_test,
         classes=tuple(classes), full_sizes=full, fingerprint=print_,
+        conversions=tuple(sorted(conversions.items())),
     )

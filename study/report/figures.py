@@ -2,11 +2,16 @@
 
 One colour per value *index* from the Okabe-Ito palette (colour-blind safe), the same on every
 dataset; every axis is labelled with its unit; bands are 95% t-intervals over seeds.
+
+Names from a study never become a path or markup unchanged: a figure's file is named by
+``study.names.path_name`` (``figure_path``), and every experiment name, value label and dataset name is
+drawn literally (``literal``: no mathtext for ``$``, no hidden legend entry for a leading ``_``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import matplotlib
@@ -16,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from study.analyse.comparisons import Analysis, Block  # noqa: E402
 from study.analyse.stats import DIRECTIONAL  # noqa: E402
+from study.names import path_name  # noqa: E402
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -24,6 +30,25 @@ DATASET_MARKERS = ("o", "s", "^", "D")
 
 plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 9, "axes.grid": True,
                      "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False})
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def figure_path(out: Path, experiment: str, kind: str) -> Path:
+    """The PNG of one experiment's figure ``kind`` (curves, final) under ``out``, whatever the name holds."""
+    return out / f"{path_name(experiment)}_{kind}.png"
+
+
+def literal(text: str) -> str:
+    """``text`` as matplotlib draws it literally: every ``$`` escaped (no mathtext, so ``\\``, ``_``, ``^``
+    and ``{`` are plain characters too), and a leading ``_`` (which hides a legend entry) behind a space.
+
+    matplotlib reads ``\\$`` as a literal dollar sign and, with no unescaped ``$``, no math at all. Control
+    characters (NUL, tabs, newlines), which no font draws, are shown as ``\\x00`` and so on.
+    """
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)).replace("$", r"\$")
+    return " " + text if text.startswith("_") else text
 
 
 def dataset_colour(analysis: Analysis, dataset: str) -> str:
@@ -51,7 +76,7 @@ def _curve(ax, block: Block, metric: str, scale: float) -> None:
             continue
         epochs = [e for e, _ in points]
         means = [iv.mean * scale for _, iv in points]
-        label = f"{value.label}{' (baseline)' if value is block.baseline else ''}"
+        label = literal(f"{value.label}{' (baseline)' if value is block.baseline else ''}")
         ax.plot(epochs, means, color=colour(value.index), marker=MARKERS[value.index % len(MARKERS)],
                 markersize=3, linewidth=1.4, label=label)
         lows = [iv.low * scale if _finite(iv.low) else iv.mean * scale for _, iv in points]
@@ -66,11 +91,11 @@ def experiment_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     for column, dataset in enumerate(datasets):
         block = analysis.blocks[(experiment, dataset)]
         _curve(axes[0][column], block, "val_accuracy", 100)
-        axes[0][column].set_title(f"{dataset}: validation accuracy")
+        axes[0][column].set_title(literal(f"{dataset}: validation accuracy"))
         axes[0][column].set_ylabel("validation accuracy (%)")
         _clip_percent(axes[0][column])
         _curve(axes[1][column], block, "val_loss", 1)
-        axes[1][column].set_title(f"{dataset}: validation loss")
+        axes[1][column].set_title(literal(f"{dataset}: validation loss"))
         axes[1][column].set_ylabel("validation loss (cross-entropy, nats)")
         for row in (0, 1):
             axes[row][column].set_xlabel("epoch")
@@ -83,9 +108,9 @@ def experiment_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
                 handles.append(h)
                 labels.append(l)
     fig.legend(handles, labels, loc="lower center", ncol=min(6, max(1, len(labels))), frameon=False,
-               title=experiment.replace("_", " "))
+               title=literal(experiment.replace("_", " ")))
     fig.tight_layout(rect=(0, 0.08, 1, 1))
-    path = out / f"{experiment}_curves.png"
+    path = figure_path(out, experiment, "curves")
     fig.savefig(path)
     plt.close(fig)
     return path
@@ -120,16 +145,16 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
                 axes[0].errorbar([x + width * 0.18], [value.final.mean * 100], yerr=[[low * 100], [high * 100]],
                                  fmt="_", color=colour_, capsize=3, markersize=9)
         axes[0].axhline(block.chance * 100, color="#999", linewidth=0.8, linestyle=":")
-        axes[0].scatter([], [], color=colour_, s=16, label=dataset)
+        axes[0].scatter([], [], color=colour_, s=16, label=literal(dataset))
         secs = [v.train_seconds.mean if _finite(v.train_seconds.mean) else 0 for v in block.values]
-        axes[1].bar([v.index + shift for v in block.values], secs, width=width, color=colour_, label=dataset)
+        axes[1].bar([v.index + shift for v in block.values], secs, width=width, color=colour_, label=literal(dataset))
     axes[0].scatter([], [], facecolors="none", edgecolors="#444", s=16, label="collapsed")
     axes[0].scatter([], [], marker="x", color="#444", s=16, label="diverged (at chance)")
-    labels = [v.label for v in analysis.blocks[(experiment, datasets[0])].values]
+    labels = [literal(v.label) for v in analysis.blocks[(experiment, datasets[0])].values]
     for ax in axes:
         ax.set_xticks(range(len(labels)))
         ax.set_xticklabels(labels, rotation=20, ha="right")
-        ax.set_xlabel(experiment.replace("_", " "))
+        ax.set_xlabel(literal(experiment.replace("_", " ")))
     axes[0].legend(frameon=False, fontsize=7)
     axes[1].legend(frameon=False)
     axes[0].set_ylabel("final validation accuracy (%)")
@@ -138,7 +163,7 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     axes[1].set_ylabel("training time per trial (s)")
     axes[1].set_title("training time (mean over seeds)")
     fig.tight_layout()
-    path = out / f"{experiment}_final.png"
+    path = figure_path(out, experiment, "final")
     fig.savefig(path)
     plt.close(fig)
     return path
@@ -152,13 +177,13 @@ def cost_figure(analysis: Analysis, out: Path) -> Path:
         for value in block.values:
             if not (_finite(value.final.mean) and _finite(value.train_seconds.mean)):
                 continue
-            label = dataset if dataset not in seen else None
+            label = literal(dataset) if dataset not in seen else None
             seen.add(dataset)
             ax.scatter(value.train_seconds.mean, value.final.mean * 100, s=22, alpha=0.8,
                        color=dataset_colour(analysis, dataset), marker=DATASET_MARKERS[analysis.datasets.index(dataset) % len(DATASET_MARKERS)],
                        label=label)
             if not value.is_baseline and value.verdict in DIRECTIONAL:
-                ax.annotate(f"{experiment}={value.label}", (value.train_seconds.mean, value.final.mean * 100),
+                ax.annotate(literal(f"{experiment}={value.label}"), (value.train_seconds.mean, value.final.mean * 100),
                             fontsize=6, alpha=0.8, xytext=(3, 2), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_xlabel("training time per trial (s, log scale)")

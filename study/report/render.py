@@ -266,9 +266,9 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         sections.append(Section(
             name=name, title=wording.display_name(name), group=experiment.group, description=experiment.description,
             notes=notes,
-            curves=_figure(cache, figures.experiment_figure, figure_dir / f"{name}_curves.png", blocks,
+            curves=_figure(cache, figures.experiment_figure, figures.figure_path(figure_dir, name, "curves"), blocks,
                            analysis, name, figure_dir),
-            final=_figure(cache, figures.final_figure, figure_dir / f"{name}_final.png", blocks,
+            final=_figure(cache, figures.final_figure, figures.figure_path(figure_dir, name, "final"), blocks,
                           analysis, name, figure_dir),
             tables=tables,
         ))

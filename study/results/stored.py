@@ -35,6 +35,7 @@ class DatasetFacts:
     fingerprint: str
     train_class_counts: tuple[int, ...] = ()
     test_class_counts: tuple[int, ...] = ()
+    conversions: tuple[tuple[str, int], ...] = ()  # (what was converted while decoding, images), e.g. grey to RGB
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DatasetFacts":
@@ -45,10 +46,13 @@ class DatasetFacts:
                    input_shape=tuple(data.get("input_shape", ())), classes=tuple(data.get("classes", ())),
                    fingerprint=data.get("fingerprint", ""),
                    train_class_counts=tuple(data.get("train_class_counts", ())),
-                   test_class_counts=tuple(data.get("test_class_counts", ())))
+                   test_class_counts=tuple(data.get("test_class_counts", ())),
+                   conversions=tuple(sorted((data.get("conversions") or {}).items())))
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        data = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        data["conversions"] = dict(self.conversions)
+        return data
 
 
 @dataclass(frozen=True)

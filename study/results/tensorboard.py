@@ -14,12 +14,12 @@ This module imports TensorFlow (it writes TensorFlow event files); the report ne
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 from study.errors import StudyError
+from study.names import path_name
 from study.results.store import Store
 from study.results.stored import StoredTrial
 
@@ -50,7 +50,7 @@ def trial_hparams(trial: StoredTrial, uses: list[str]) -> dict[str, Any]:
 
 
 def _folder_name(text: str) -> str:
-    return re.sub(r"[^\w.=+-]+", "_", text).strip("_") or "trial"
+    return path_name(text)  # never "..", a separator or a case twin of another name (study.names)
 
 
 def _prepare(out: Path) -> None:
