@@ -40,6 +40,7 @@ class Verdict(enum.StrEnum):
     INCONCLUSIVE = "inconclusive"
     UNTESTABLE = "untestable"
     TOO_FEW_SEEDS = "too few seeds"
+    DOES_NOT_LEARN = "does not learn"
     NEITHER_LEARNS = "neither learns"
     ONLY_VALUE_LEARNS = "learns where the baseline does not"
     DIVERGED = "diverged"

@@ -25,6 +25,7 @@ VERDICT_MEANINGS = {
     Verdict.INCONCLUSIVE: "neither significant nor shown equivalent: the CI is wider than the margin",
     Verdict.UNTESTABLE: "the paired differences have no spread (ties), so no test or interval is possible",
     Verdict.TOO_FEW_SEEDS: "fewer than 2 seeds shared with the baseline",
+    Verdict.DOES_NOT_LEARN: "no seed of the value learned while the baseline did (see the failure-rate test)",
     Verdict.NEITHER_LEARNS: "neither the value nor the baseline learned in any seed: nothing to compare",
     Verdict.ONLY_VALUE_LEARNS: "the baseline learned in no seed; the value did in some",
     Verdict.DIVERGED: "every seed of the value diverged (NaN/inf loss)",
