@@ -45,7 +45,7 @@ def synthetic_study(name: str = "synthetic study", claims=CLAIMS) -> Study:
                                           Value("none", {"pooling": ("none", "none")})]),
         # around its own baseline (batch 64), so that its trials are not the shared baseline trial
         experiment("learning_rate", "learning_rate", [0.5, 0.2, 0.05, 0.01], base={"batch_size": 64}),
-    ), seeds=(1, 2, 3, 4), claims=claims)
+    ), seeds=(1, 2, 3, 4), claims=claims, margins={"cifar10": 5.0})
 
 
 def noise(experiment: str, value: str, dataset: str, seed: int) -> float:

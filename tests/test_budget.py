@@ -25,6 +25,7 @@ def _rows(store, sql: str, params: tuple = ()) -> list:
 TINY_STUDY = """name = "tiny"
 datasets = ["mnist"]
 seeds = [1, 2]
+baseline_seeds = 2
 
 [baseline]
 epochs = 2

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import made_up_spec
+from study.results.outcomes import ConstantAnswer
 from study.run.console import RunLog, describe_uses, final_outcome, summary_line, trial_line
 from study.records import RunCounts, TrialResult
 
@@ -42,9 +43,10 @@ def test_shared_baseline_lists_its_uses():
 
 
 def test_outcome_counts_a_trial_near_chance_as_collapsed():
-    assert final_outcome(_result(accuracy=0.12, loss=2.3), 10) == "collapsed"
-    assert final_outcome(_result(accuracy=0.95, loss=0.2), 10) == "learned"
-    assert final_outcome(_result(status="failed"), 10) is None
+    ten = ConstantAnswer.uniform(10)
+    assert final_outcome(_result(accuracy=0.12, loss=2.3), ten) == "collapsed"
+    assert final_outcome(_result(accuracy=0.95, loss=0.2), ten) == "learned"
+    assert final_outcome(_result(status="failed"), ten) is None
 
 
 def test_summary_counts_outcomes_wall_time_throughput_and_names_the_log():

@@ -157,7 +157,7 @@ def test_plan_text_names_counts_cost_and_time(tiny_store):
 @pytest.mark.train
 def test_run_prints_the_estimate_first_and_records_it(tmp_path, data_dir):
     study_file = tmp_path / "one.toml"
-    study_file.write_text(TINY_STUDY.replace("values = [3, 5]", "values = [5]").replace("seeds = [1, 2]", "seeds = [1]")
+    study_file.write_text(TINY_STUDY.replace("values = [3, 5]", "values = [5]").replace("seeds = [1, 2]\nbaseline_seeds = 2", "seeds = [1]\nbaseline_seeds = 1")
                           .replace("epochs = 2", "epochs = 1"))
     store = tmp_path / "s.sqlite"
     calibration = Calibration(macs_per_second=1e10, step_seconds=1e-3, trial_seconds=0.1, trace_seconds=1.0,

@@ -31,18 +31,38 @@ def test_known_effects_get_the_right_verdicts(tmp_path):
     with make_store(tmp_path / "s.sqlite") as store:
         analysis = analyse(store)
     mnist = analysis.blocks[("kernel_size", "mnist")]
-    assert mnist.baseline.label == "5"
+    assert mnist.baseline.label == "5" and len(mnist.baseline.seeds) == 12  # three times a value's seeds
     assert mnist.value("1").verdict == "worse"
-    assert mnist.value("1").paired.diff.mean == pytest.approx(-0.20, abs=0.02)
-    # no true effect, but 1.5 pp seed noise against a 0.5 pp margin on MNIST: not shown equivalent
-    assert mnist.value("3").verdict == "inconclusive" and mnist.value("3").paired.mde > 0.02
-    assert analysis.blocks[("kernel_size", "cifar10")].value("3").verdict == "equivalent"  # a 4.5 pp margin
+    assert mnist.value("1").comparison.diff == pytest.approx(-0.20, abs=0.02)
+    # no true effect, but 1.5 pp seed noise against the default 1 pp margin: not shown equivalent
+    three = mnist.value("3")
+    assert three.verdict == "inconclusive" and three.decision.detectable > 0.02
+    assert (three.comparison.n_a, three.comparison.n_b) == (4, 12)
+    # the synthetic study declares a 5 pp margin on CIFAR-10 (before the run): there kernel 3 is equivalent
+    assert analysis.blocks[("kernel_size", "cifar10")].margin == pytest.approx(0.05)
+    assert analysis.blocks[("kernel_size", "cifar10")].value("3").verdict == "equivalent"
     seven = mnist.value("7")
     assert seven.verdict == "diverged" and seven.status == {"diverged": 4} and seven.rate_differs
+    assert seven.comparison is None and seven.decision.detectable != seven.decision.detectable  # no MDE stated
     pooling = analysis.blocks[("pooling", "cifar10")]
-    assert pooling.value("none").status == {"ok": 2, "missing": 2} and pooling.value("none").final.n == 2
-    assert pooling.value("none").verdict == "untestable"  # an exact tie: no p = 1, no zero-width interval
+    assert pooling.value("none").status == {"ok": 2, "missing": 2} and pooling.value("none").comparison.n_a == 2
+    assert not pooling.value("none").decisive
     assert pooling.missing == 2
+
+
+def test_margins_are_declared_not_fitted(tmp_path):
+    """The margin is the study's, whatever this run's accuracies: a default of 1 pp, 5 pp where declared."""
+    import synthetic
+
+    original = synthetic.LEVEL
+    try:
+        synthetic.LEVEL = {"mnist": 0.70, "cifar10": 0.30}
+        with make_store(tmp_path / "s.sqlite") as store:
+            analysis = analyse(store)
+    finally:
+        synthetic.LEVEL = original
+    assert {b.margin for (e, d), b in analysis.blocks.items() if d == "mnist"} == {0.01}
+    assert {b.margin for (e, d), b in analysis.blocks.items() if d == "cifar10"} == {0.05}
 
 
 def test_a_collapsed_baseline_draws_no_conclusion(tmp_path):
@@ -52,26 +72,31 @@ def test_a_collapsed_baseline_draws_no_conclusion(tmp_path):
     assert cifar.baseline.label == "0.5" and cifar.baseline.learned == 0
     assert cifar.value("0.01").verdict == "neither learns" and not cifar.value("0.01").decisive
     assert cifar.value("0.05").verdict == "learns where the baseline does not"
-    assert cifar.value("0.05").rate_differs  # 0 of 4 failures against 4 of 4
+    assert cifar.value("0.05").rate_differs  # 0 of 4 failures against 12 of 12
     assert "cannot tell what learning rate does on cifar10" in conclude(cifar)
     assert "equivalent" not in conclude(cifar).lower()
+    assert "detects differences" not in conclude(cifar)  # no power statement without learned seeds
     mnist = analysis.blocks[("learning_rate", "mnist")]
-    assert mnist.baseline.outcomes == {1: "collapsed", 2: "learned", 3: "collapsed", 4: "learned"}
-    assert mnist.baseline.final.n == 4  # collapsed seeds stay in the analysis at their accuracy
-    assert all(v.verdict == "inconclusive" for v in mnist.comparisons)
+    assert [mnist.baseline.outcomes[s] for s in (1, 2, 3, 4)] == ["collapsed", "learned", "collapsed", "learned"]
+    assert mnist.baseline.learned == 10 and mnist.baseline.finished == 12
+    # seeds that did not learn never enter the accuracy test: 10 learned baseline seeds, 3 of 0.2 (one diverged)
+    assert (mnist.value("0.2").comparison.n_a, mnist.value("0.2").comparison.n_b) == (3, 10)
+    assert not any(v.verdict in ("better", "worse") for v in mnist.comparisons)
     assert mnist.value("0.2").outcomes[2] == "diverged" and mnist.value("0.2").final_by_seed[2] == pytest.approx(0.1)
-    assert "failed to learn in 2 of 4 seeds" in conclude(mnist)
+    assert "failed to learn in 2 of 12 seeds" in conclude(mnist)
 
 
 def test_conclusion_text_follows_the_data(tmp_path):
     with make_store(tmp_path / "a.sqlite") as store:
         first = analyse(store).blocks[("kernel_size", "mnist")]
     one = first.value("1")
-    expected = (f"Lower accuracy than the baseline: kernel_size = 1 ({one.paired.diff.mean * 100:+.1f} pp (95% CI "
-                f"{one.paired.diff.low * 100:+.1f} to {one.paired.diff.high * 100:+.1f}), Holm p < 0.001)")
+    c = one.comparison
+    expected = (f"Lower accuracy than the baseline: kernel_size = 1 ({c.diff * 100:+.1f} pp (95% CI "
+                f"{c.low * 100:+.1f} to {c.high * 100:+.1f}), {c.test}, 4 vs 12 learned seeds, {c.dof:.1f} df, "
+                f"Holm p < 0.001)")
     assert expected in conclude(first)  # the sentence carries the table's numbers
     assert "Diverged: kernel_size = 7." in conclude(first) and "Inconclusive" in conclude(first)
-    assert "the margin is ±3.1 pp" in conclude(first)  # 50 test images resolve no finer than ~3 pp
+    assert "the margin is ±1.0 pp" in conclude(first)
     import synthetic
 
     original = synthetic.final_accuracy
@@ -90,17 +115,32 @@ def test_verdicts_csv_matches_the_analysis(rendered):
     paths, html = rendered
     table = pd.read_csv(paths["verdicts"])
     for column in ("study", "profile", "experiment", "dataset", "value", "is_baseline", "n_seeds", "learned",
-                   "collapsed", "diverged", "mean_pct", "ci_low_pct", "ci_high_pct", "diff_pp", "diff_low_pp",
-                   "diff_high_pp", "p", "p_holm", "mde_pp", "verdict", "decisive"):
+                   "collapsed", "diverged", "mean_pct", "ci_low_pct", "ci_high_pct", "test", "df", "seeds_value",
+                   "seeds_baseline", "pooled_sd_pp", "diff_pp", "diff_low_pp", "diff_high_pp", "p", "p_holm",
+                   "mde_pp", "margin_pp", "failure_rate_p_holm", "verdict", "small_but_real", "decisive"):
         assert column in table.columns
     row = table[(table.experiment == "learning_rate") & (table.dataset == "mnist") & (table.value == "0.5")].iloc[0]
-    assert row.is_baseline and row.learned == 2 and row.collapsed == 2
+    assert row.is_baseline and row.learned == 10 and row.collapsed == 2 and row.n_seeds == 12
+    one = table[(table.experiment == "kernel_size") & (table.dataset == "mnist") & (table.value == "1")].iloc[0]
+    assert one.test == "Welch t, moderated variances" and (one.seeds_value, one.seeds_baseline) == (4, 12)
+    assert one.df > 3 and one.pooled_sd_pp > 0 and one.verdict == "worse" and one.decisive
     assert table.ci_low_pct.dropna().ge(0).all() and table.ci_high_pct.dropna().le(100).all()
     assert table.diff_low_pp.dropna().ge(-100).all() and table.diff_high_pp.dropna().le(100).all()
+    assert table.mde_pp.dropna().lt(100).all()
     decisive = table[table.decisive]
-    assert set(decisive.verdict) <= {"better", "worse", "equivalent", "diverged", "learns where the baseline does not"}
+    assert set(decisive.verdict) <= {"better", "worse", "equivalent", "diverged", "does not learn",
+                                     "learns where the baseline does not"}
     findings = pd.read_csv(paths["findings"])
     assert list(findings.columns[:6]) == ["claim", "scope", "test", "verdict", "reason", "evidence"]
+
+
+def test_claims_show_the_blocks_holm_p_values(tmp_path):
+    """One Holm family per question, computed once: a claim quotes the block's adjusted p, not its own."""
+    with make_store(tmp_path / "s.sqlite") as store:
+        analysis = analyse(store)
+    finding = next(f for f in check_claims(analysis) if f.claim.startswith("Kernel 1 is worse"))
+    three = analysis.blocks[("kernel_size", "mnist")].value("3")
+    assert f"Holm p = {three.p_holm:.3f}" in finding.evidence
 
 
 def test_incomplete_store_lists_missing_trials_and_seed_counts(rendered):
@@ -144,13 +184,13 @@ def test_claims_are_judged_in_scope_or_not_testable(tmp_path):
     assert kernel.verdict == "inconclusive" and "smallest detectable" in kernel.evidence  # 3 not shown equal
     assert findings["Kernel size matters on CIFAR-10."].verdict == "supported"
     rate = findings["Learning rate has no effect on CIFAR-10."]
-    assert rate.verdict == "not testable at this budget" and "learned in 0 of 4 seeds" in rate.reason
+    assert rate.verdict == "not testable at this budget" and "learned in 0 of 12 seeds" in rate.reason
     assert findings["Smaller kernels are worse on MNIST."].verdict == "supported"
     assert findings["0.05 is the largest rate that learns everywhere."].verdict == "supported"
     wrong = findings["0.2 is the largest rate that learns everywhere."]
     assert wrong.verdict == "contradicted" and "the rule picks 0.05, not 0.2" in wrong.reason
     assert "0.2: mnist learned 3 of 4" in wrong.evidence  # the diverged seed is why 0.2 fails the rule
-    assert all(f.budget.startswith("synthetic: 4 seeds, 5 epochs") for f in findings.values())
+    assert all(f.budget.startswith("synthetic: 4 seeds a value, 12 a baseline, 5 epochs") for f in findings.values())
 
 
 def test_a_study_without_claims_has_no_claims_section(tmp_path):

@@ -27,7 +27,9 @@ def test_shapes_of_every_stride_value_match_the_trials_run_would_train(args, dat
     infos = {name: DatasetInfo(name, (32, 32, 3) if name == "cifar10" else (28, 28, 1), 10, "f", None, None, 0)
              for name in ("mnist", "cifar10")}
     trials, rows = plan_study(study, PROFILE, infos)
-    expected = [trials[r.trial_key].params for r in rows if r.experiment == "stride" and r.dataset == dataset]
+    per_value = {r.value_index: trials[r.trial_key].params for r in rows
+                 if r.experiment == "stride" and r.dataset == dataset}
+    expected = [per_value[index] for index in sorted(per_value)]
     output, totals = _totals([*args, "--experiment", "stride"])
     assert "impossible" not in output and f"{dataset}'s adaptations applied" in output
     assert totals == expected

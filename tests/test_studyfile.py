@@ -1,5 +1,7 @@
 """User study files: every mistake is one clear line before any training."""
 
+import re
+
 import pytest
 
 from study.errors import ConfigError
@@ -143,3 +145,32 @@ def test_study_plan_refuses_a_negative_data_seed_in_one_line_before_loading_data
         assert result.output == f"error: {path}: data_seed must be an integer from 0 to 4294967295 (2**32 - 1, what " \
                                 "NumPy and TensorFlow accept as a seed), got -1\n"
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_baseline_seeds_continue_the_declared_seeds_and_margins_are_per_dataset(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('datasets = ["mnist"]\nseeds = [1, 2, 3, 4]\nbaseline_seeds = 12\n[margins]\nmnist = 0.5\n'
+                    '[[experiments]]\nname = "k"\nparameter = "kernel_size"\nvalues = [3, 5]\n')
+    study = load_study_file(path)
+    assert study.seeds_for(None, baseline=False) == (1, 2, 3, 4)
+    assert study.seeds_for(None, baseline=True) == tuple(range(1, 13))
+    assert study.seeds_for(2, baseline=False) == (1, 2) and study.seeds_for(2, baseline=True) == tuple(range(1, 13))
+    assert study.margin("mnist") == 0.005 and study.to_dict()["margins"] == {"mnist": 0.5}
+    default = parse_study({"datasets": ["mnist"], "seeds": [7, 9],
+                           "experiments": [{"name": "k", "parameter": "kernel_size", "values": [3, 5]}]}, "d.toml")
+    assert default.seeds_for(None, baseline=True) == (7, 9, 10, 11, 12, 13)  # 3x, continuing past the largest
+    assert default.margin("mnist") == 0.01  # the stated default: 1 pp
+
+
+@pytest.mark.parametrize("text, message", [
+    ("baseline_seeds = 0\n", "baseline_seeds must be an integer >= 1, got 0"),
+    ("[margins]\ncifar10 = 1\n", "[margins]: 'cifar10' is not a dataset of this study; accepted: mnist"),
+    ("[margins]\nmnist = -1\n", "[margins]: mnist must be a number of percentage points between 0 and 100"),
+])
+def test_bad_baseline_seeds_and_margins_end_in_one_line(tmp_path, text, message):
+    path = tmp_path / "s.toml"
+    path.write_text('datasets = ["mnist"]\n' + text.split("[margins]")[0]
+                    + '[[experiments]]\nname = "k"\nparameter = "kernel_size"\nvalues = [3, 5]\n'
+                    + ("[margins]" + text.split("[margins]")[1] if "[margins]" in text else ""))
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_study_file(path)

@@ -16,7 +16,7 @@ PROFILE = Profile("test", seeds=None, epochs=None, train_size=None, test_size=No
 
 def _specs(baseline: Settings, seeds=(1, 2)) -> list[TrialSpec]:
     spec = Study("t", baseline, (experiment("lr", "learning_rate", [baseline.learning_rate], datasets=("mnist",)),),
-                 seeds=seeds)
+                 seeds=seeds, baseline_seeds=len(seeds))
     infos, _ = dataset_infos(spec, PROFILE)
     trials, _ = plan_study(spec, PROFILE, infos)
     return [t.spec for t in trials.values()]

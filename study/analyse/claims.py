@@ -20,7 +20,8 @@ from scipy import stats as scipy_stats
 from study.analyse.comparisons import Analysis, Block, ValueSummary
 from study.analyse.formats import diff_with_ci, mde_text, p_is, pp
 from study.declare.spec import Claim
-from study.analyse.stats import ALPHA, DIRECTIONAL, LEARNED, Paired, Verdict, accuracy_verdict, collapse_rates, holm, paired_difference
+from study.analyse.stats import ALPHA, DIRECTIONAL, Paired, Verdict, holm, paired_difference
+from study.results.outcomes import LEARNED
 
 class ClaimVerdict(enum.StrEnum):
     """What the data say of a claim, in its scope and at this budget."""
@@ -80,31 +81,29 @@ def _comparisons(analysis: Analysis, claim: Claim, labels_of) -> list[tuple[Bloc
     return pairs
 
 
-def _judged(pairs: list[tuple[Block, ValueSummary]]) -> list[tuple[Block, ValueSummary, float, str]]:
-    """Holm across the claim's comparisons; each gets the accuracy verdict under the claim's own family.
-
-    A value that diverged in every seed is left out of the accuracy family: it 'differs' only when its
-    failure rate differs significantly from the baseline's (verdict 'diverged', judged by the rate test)."""
-    adjusted = holm([math.nan if v.all_diverged else v.paired.p for _, v in pairs])
-    return [(b, v, p, Verdict.DIVERGED if v.all_diverged else accuracy_verdict(v.paired, p, b.margin))
-            for (b, v), p in zip(pairs, adjusted)]
+def _judged(pairs: list[tuple[Block, ValueSummary]]) -> list[tuple[Block, ValueSummary, float, Verdict]]:
+    """Each comparison as its block decided it: one Holm family per block and question, computed once in
+    ``study.analyse.decide`` and shown the same in the tables, the CSV and here."""
+    return [(b, v, v.p_holm, v.verdict) for b, v in pairs]
 
 
 def _differs_from_baseline(value: ValueSummary, verdict: Verdict) -> bool:
-    return verdict in DIRECTIONAL or (verdict == Verdict.DIVERGED and value.rate_differs)
+    return verdict in DIRECTIONAL or (verdict in (Verdict.DIVERGED, Verdict.DOES_NOT_LEARN) and value.rate_differs)
 
 
 def _evidence(judged) -> str:
     parts = []
     for block, value, p, verdict in judged:
-        text = f"{block.dataset} {value.label} vs {block.baseline.label}: {diff_with_ci(value.paired)}"
+        text = f"{block.dataset} {value.label} vs {block.baseline.label}: {diff_with_ci(value.comparison)}"
         if math.isfinite(p):
             text += f", {p_is(p, 'Holm p')}"
         text += f", {verdict}"
-        if verdict == "equivalent":
+        if verdict == Verdict.EQUIVALENT:
             text += f" (margin ±{pp(block.margin, signed=False)})"
-        elif verdict == "inconclusive" and math.isfinite(value.paired.mde):
-            text += f" (smallest detectable: {mde_text(value.paired.mde)})"
+        elif verdict == Verdict.INCONCLUSIVE and math.isfinite(value.decision.detectable):
+            text += f" (smallest detectable: {mde_text(value.decision.detectable)})"
+        elif value.rate_differs:
+            text += f" (fails to learn more often: Boschloo {p_is(value.p_rate_holm, 'Holm p')})"
         parts.append(text)
     return "; ".join(parts)
 
@@ -116,7 +115,7 @@ def _no_effect(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
     if any(_differs_from_baseline(j[1], j[3]) for j in judged):
         return CONTRADICTED, "at least one value differs significantly from the baseline", evidence
     if all(v == "equivalent" for v in verdicts):
-        widest = max(j[1].paired.rules_out for j in judged)
+        widest = max(j[1].comparison.rules_out for j in judged)
         return SUPPORTED, (f"every value is within the margin: the 95% CIs exclude effects larger than "
                            f"{pp(widest, signed=False)}"), evidence
     return INCONCLUSIVE, "no value differs significantly, but not every one is shown equivalent", evidence
@@ -190,23 +189,20 @@ def _trend(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
 
 
 def _does_not_learn(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    """Every listed value failed to learn in every seed, significantly more often than the baseline
+    (the block's own failure-rate test and Holm family)."""
     checks = []
     for dataset in claim.datasets:
         block = _block(analysis, claim.experiment, dataset)
         _reference_learns(block)
-        base = block.baseline
-        for label in claim.values:
-            value = _value(block, label)
-            failed = value.finished - value.learned
-            rates = collapse_rates(failed, value.finished, base.finished - base.learned, base.finished)
-            checks.append((dataset, value, rates))
-    adjusted = holm([r.p for _, _, r in checks])
+        checks.extend((dataset, _value(block, label)) for label in claim.values)
     evidence = "; ".join(
-        f"{d} {v.label}: failed to learn in {r.k} of {r.n} seeds (95% CI {r.ci[0] * 100:.0f}-{r.ci[1] * 100:.0f}%), "
-        f"baseline {r.base_k} of {r.base_n}, Boschloo {p_is(p, 'Holm p')}" for (d, v, r), p in zip(checks, adjusted))
-    if any(v.learned * 2 > v.finished for _, v, _ in checks):
+        f"{d} {v.label}: failed to learn in {v.rates.k} of {v.rates.n} seeds (95% CI {v.rates.ci[0] * 100:.0f}-"
+        f"{v.rates.ci[1] * 100:.0f}%), baseline {v.rates.base_k} of {v.rates.base_n}, Boschloo "
+        f"{p_is(v.p_rate_holm, 'Holm p')}" for d, v in checks)
+    if any(v.learned * 2 > v.finished for _, v in checks):
         return CONTRADICTED, "a listed value learned in most of its seeds", evidence
-    if all(r.k == r.n and p < ALPHA for (_, _, r), p in zip(checks, adjusted)):
+    if all(v.rates.k == v.rates.n and v.rate_differs for _, v in checks):
         return SUPPORTED, "no seed of the listed values learned, significantly more failures than the baseline", evidence
     return INCONCLUSIVE, "failures are not significantly more frequent than the baseline's everywhere", evidence
 
@@ -365,11 +361,12 @@ def describe_test(claim: Claim) -> str:
 
 
 def budget_text(analysis: Analysis) -> str:
-    profile = analysis.stored.profile
-    seeds = len(analysis.seeds_used)
-    epochs = profile.epochs or analysis.stored.study.baseline.epochs
+    profile, study = analysis.stored.profile, analysis.stored.study
+    values = len(study.seeds_for(profile.seeds, baseline=False))
+    baseline = len(study.seeds_for(profile.seeds, baseline=True))
+    epochs = profile.epochs or study.baseline.epochs
     images = f"{profile.train_size or 'all'}/{profile.test_size or 'all'} images"
-    return f"{profile.name}: {seeds} seeds, {epochs} epochs, {images}"
+    return f"{profile.name}: {values} seeds a value, {baseline} a baseline, {epochs} epochs, {images}"
 
 
 def check_claims(analysis: Analysis) -> list[Finding]:

@@ -1,6 +1,8 @@
 """From stored results to the report's numbers: outcomes per seed, comparisons, verdicts, power (no words).
 
-Reads only the store (through ``study.results.tables``); never imports TensorFlow.
+Reads only the store (through ``study.results``); never imports TensorFlow. Per dataset one noise
+model (``study.analyse.noise``: seed variances moderated across every configuration of the dataset);
+per block (an experiment on a dataset) the decisions of ``study.analyse.decide``.
 
     analysis = analyse(store, profile="quick")
     analysis.blocks[(experiment_name, dataset_name)].values[0].verdict   # a Verdict
@@ -10,25 +12,30 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
-from study.analyse import stats
-from study.analyse.stats import (ALPHA, DECISIVE, Interval, Paired, Rates, Verdict, collapse_rates, equivalence_margin,
-                                 equivalence_reach, holm, mean_ci, minimum_detectable_effect, paired_difference)
-from study.results.outcomes import COLLAPSED, DIVERGED, LEARNED, TrialSummary
-from study.results.tables import epochs_frame, plan_frame, trial_summaries
-from study.results.store import Store
+from study.analyse.decide import Arm, Decision, dataset_prior, decide_block
+from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
+from study.analyse.stats import Interval, Rates, Verdict, mean_ci
+from study.errors import StudyError
 from study.plan.trials import TrialSpec
+from study.results.outcomes import COLLAPSED, DIVERGED, LEARNED, ConstantAnswer, Outcome, TrialSummary
+from study.results.store import Store
 from study.results.stored import StoredStudy
+from study.results.tables import epochs_frame, plan_frame, trial_summaries
 
 UNIT = (0.0, 1.0)
 
 
 @dataclass
 class ValueSummary:
+    """One value of a block: every seed's outcome and final accuracy, and its decision against the baseline."""
+
     label: str
     index: int
     is_baseline: bool
@@ -36,23 +43,16 @@ class ValueSummary:
     seeds: list[int]
     status: dict[str, int]  # ok, diverged, failed, missing -> count of seeds
     keys: dict[int, str]  # seed -> trial key
-    outcomes: dict[int, str]  # seed -> learned / collapsed / diverged (finished seeds only)
+    outcomes: dict[int, Outcome]  # seed -> learned / collapsed / diverged (finished seeds only)
     final_by_seed: dict[int, float]  # every finished seed: collapsed at its accuracy, diverged at chance
-    final: Interval  # over every finished seed, inside [0, 1]
+    final: Interval  # over every finished seed, inside [0, 1] (for the figures; no verdict rests on it)
     final_learned: Interval  # over learned seeds only
     train_seconds: Interval
     params: int | None
     macs: int | None
     curves: dict[str, list[Interval]]  # val_accuracy / val_loss -> one interval per epoch (bounded)
     first_epoch: dict[int, float] = field(default_factory=dict)
-    paired: Paired | None = None  # all seeds, against the baseline
-    paired_learned: Paired | None = None  # seeds in which both learned
-    p_holm: float = math.nan
-    p_holm_learned: float = math.nan
-    rates: Rates | None = None  # seeds that did not learn (collapsed or diverged), against the baseline
-    p_rate_holm: float = math.nan
-    verdict: Verdict = Verdict.REFERENCE
-    verdict_learned: Verdict = Verdict.REFERENCE
+    decision: Decision | None = None  # against the block's baseline; None for the baseline itself
 
     def count(self, kind: str) -> int:
         return sum(1 for o in self.outcomes.values() if o == kind)
@@ -71,32 +71,63 @@ class ValueSummary:
 
     @property
     def mixed(self) -> bool:
-        """Some but not all finished seeds learned: its accuracy is a mixture of two regimes."""
+        """Some but not all finished seeds learned."""
         return 0 < self.learned < self.finished
-
-    @property
-    def rate_differs(self) -> bool:
-        return math.isfinite(self.p_rate_holm) and self.p_rate_holm < ALPHA
-
-    @property
-    def decisive(self) -> bool:
-        return not self.is_baseline and (self.verdict in DECISIVE or self.rate_differs)
 
     def learned_only(self) -> dict[int, float]:
         return {s: a for s, a in self.final_by_seed.items() if self.outcomes.get(s) == LEARNED}
 
+    def arm(self) -> Arm:
+        """What the decision rule sees of this value."""
+        return Arm(self.learned_only(), self.finished - self.learned, self.finished, self.all_diverged)
+
+    @property
+    def comparison(self) -> MeanComparison | None:
+        return self.decision.comparison if self.decision else None
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.decision.verdict if self.decision else Verdict.REFERENCE
+
+    @property
+    def p_holm(self) -> float:
+        return self.decision.p_holm if self.decision else math.nan
+
+    @property
+    def rates(self) -> Rates | None:
+        return self.decision.rates if self.decision else None
+
+    @property
+    def p_rate_holm(self) -> float:
+        return self.decision.p_rate_holm if self.decision else math.nan
+
+    @property
+    def rate_differs(self) -> bool:
+        return self.decision is not None and self.decision.rate_differs
+
+    @property
+    def decisive(self) -> bool:
+        return self.decision is not None and self.decision.decisive
+
+    @property
+    def small_but_real(self) -> bool:
+        return self.decision is not None and self.decision.small_but_real
+
 
 @dataclass
 class Block:
+    """One experiment on one dataset: its values, the baseline they are compared with, and how."""
+
     experiment: str
     parameter: str
     dataset: str
     values: list[ValueSummary]
     baseline: ValueSummary
-    chance: float
-    margin: float = math.nan  # equivalence margin (fraction), from the baseline's accuracy
-    spread: float = math.nan  # pooled SD of the paired differences over the block's comparisons
-    seeds: int = 0  # seeds per comparison (the most any comparison has)
+    chance: float  # the best constant answer's accuracy on this test set
+    margin: float = math.nan  # the dataset's equivalence margin (fraction), declared by the study
+    prior: Prior | None = None  # the dataset's noise model
+    paired: bool = False  # seeds share their initial weights here and pairing carries information
+    correlation: SeedCorrelation | None = None
 
     @property
     def missing(self) -> int:
@@ -111,14 +142,28 @@ class Block:
         return sum(v.decisive for v in self.comparisons)
 
     @property
+    def spread(self) -> float:
+        """The dataset's pooled seed SD of a learned configuration's final accuracy (the prior's scale)."""
+        return self.prior.sd if self.prior is not None and self.prior.usable else math.nan
+
+    @property
     def mde(self) -> float:
-        """Minimum detectable effect at 80% power from the block's pooled spread and its seeds."""
-        return minimum_detectable_effect(self.spread, self.seeds)
+        """Median over the block's testable comparisons of the difference each detects with 80% power."""
+        found = [v.decision.detectable for v in self.comparisons if v.decision and math.isfinite(v.decision.detectable)]
+        return statistics.median(found) if found else math.nan
 
     @property
     def confirmable_margin(self) -> float:
-        """The finest equivalence margin these seeds confirm with 80% power when the true difference is zero."""
-        return equivalence_reach(self.spread, self.seeds)
+        """Median over the testable comparisons of the finest margin each confirms with 80% power at a true
+        difference of zero, (t_0.975 + t_0.90) x SE (NaN past 100 pp)."""
+        reach = []
+        for v in self.comparisons:
+            c = v.comparison
+            if c is not None and math.isfinite(c.se) and c.se > 0 and c.dof >= 1:
+                r = float((scipy_stats.t.ppf(0.975, c.dof) + scipy_stats.t.ppf(0.90, c.dof)) * c.se)
+                if r < 1:
+                    reach.append(r)
+        return statistics.median(reach) if reach else math.nan
 
     def value(self, label: str) -> ValueSummary | None:
         return next((v for v in self.values if v.label == label), None)
@@ -134,6 +179,8 @@ class Analysis:
     trials: dict[str, TrialSpec]  # every planned trial of the store, by key
     environment: dict
     run: dict
+    priors: dict[str, Prior] = field(default_factory=dict)  # the noise model of each dataset
+    answers: dict[str, ConstantAnswer] = field(default_factory=dict)  # each dataset's best constant answer
 
     @property
     def datasets(self) -> list[str]:
@@ -145,8 +192,7 @@ class Analysis:
 
 
 def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, trials: dict[str, TrialSummary],
-               classes: int) -> list[ValueSummary]:
-    chance = 1 / classes
+               chance: float) -> list[ValueSummary]:
     summaries = []
     for (index, label), rows in group.groupby(["value_index", "value"], sort=True):
         seeds = sorted(int(s) for s in rows["seed"])
@@ -184,60 +230,34 @@ def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, trials: dict[str, Tria
     return summaries
 
 
-def _pooled_sd(pairs: list[Paired]) -> tuple[float, int]:
-    """Pooled SD of the paired differences of the block's testable comparisons (ties left out), and their n."""
-    usable = [p for p in pairs if p.n >= 2 and math.isfinite(p.sd) and p.sd > 0]
-    if not usable:
-        return math.nan, max((p.n for p in pairs), default=0)
-    dof = sum(p.n - 1 for p in usable)
-    variance = sum((p.n - 1) * p.sd ** 2 for p in usable) / dof
-    return math.sqrt(variance), max(p.n for p in usable)
+def constant_answer(stored: StoredStudy, dataset: str) -> ConstantAnswer:
+    """The best constant answer on ``dataset``'s test subset (uniform when its class counts were not recorded)."""
+    facts = stored.datasets.get(dataset)
+    if facts is not None and facts.test_class_counts and sum(facts.test_class_counts):
+        return ConstantAnswer.from_counts(facts.test_class_counts)
+    return ConstantAnswer.uniform(stored.classes(dataset))
 
 
-def compare(block: Block, margin: float) -> None:
-    """Test every value against the block's baseline: collapse rates, all-seeds and learned-only accuracy.
-
-    ``margin`` is the dataset's equivalence margin (one per dataset, see ``dataset_margins``)."""
-    base = block.baseline
-    others = block.comparisons
-    block.margin = margin
-    base_failed = base.finished - base.learned
-    base_learned_seeds = base.learned_only()
-    for value in others:
-        value.paired = paired_difference(value.final_by_seed, base.final_by_seed)
-        value.paired_learned = paired_difference(value.learned_only(), base_learned_seeds)
-        value.rates = collapse_rates(value.finished - value.learned, value.finished, base_failed, base.finished)
-    for attr, target in (("paired", "p_holm"), ("paired_learned", "p_holm_learned")):
-        # a value that diverged in every seed is judged by its rate alone: no t-test against a constant
-        raw = [math.nan if v.all_diverged else getattr(v, attr).p for v in others]
-        for value, p in zip(others, holm(raw)):
-            setattr(value, target, p)
-    tested = [v for v in others if v.finished and base.finished]
-    for value, p in zip(tested, holm([v.rates.p for v in tested], untested_count=True)):
-        value.p_rate_holm = p
-    for value in others:
-        value.verdict = stats.verdict(value.paired, value.p_holm, block.margin, value_learned=value.learned,
-                                      base_learned=base.learned, all_diverged=value.all_diverged)
-        value.verdict_learned = stats.accuracy_verdict(value.paired_learned, value.p_holm_learned, block.margin)
-    block.spread, block.seeds = _pooled_sd([v.paired for v in others if v.paired is not None and not v.all_diverged])
-
-
-def dataset_margins(stored: StoredStudy, blocks: dict[tuple[str, str], Block]) -> dict[str, float]:
-    """One equivalence margin per dataset, from the baseline that learned in most seeds (then most accurately)."""
-    margins = {}
-    for dataset in {d for _, d in blocks}:
-        bases = [b.baseline for (_, d), b in blocks.items() if d == dataset]
-        best = max(bases, key=lambda v: (v.learned, v.final_learned.mean if v.final_learned.n else -1))
-        facts = stored.datasets.get(dataset)
-        test_images = facts.test_size if facts is not None else None
-        margins[dataset] = equivalence_margin(best.final_learned.mean if best.learned else math.nan, test_images)
-    return margins
+def _decide(blocks: list[Block], margin: float) -> Prior:
+    """One dataset: fit its noise model over the distinct configurations, then decide every block."""
+    distinct: dict[frozenset, ValueSummary] = {}
+    for block in blocks:
+        for value in block.values:
+            distinct.setdefault(frozenset(value.keys.values()), value)
+    prior = dataset_prior([v.arm() for v in distinct.values()])
+    for block in blocks:
+        base = block.baseline
+        block.margin, block.prior = margin, prior
+        block.correlation = seed_correlation([(v.learned_only(), base.learned_only()) for v in block.comparisons])
+        block.paired = block.correlation.pairs_informative
+        decisions = decide_block([v.arm() for v in block.comparisons], base.arm(), prior, margin, block.paired)
+        for value, decision in zip(block.comparisons, decisions):
+            value.decision = decision
+    return prior
 
 
 def analyse(store: Store, study: str | None = None, profile: str | None = None) -> Analysis:
     """Everything the report shows, for one (study, profile) of the store (default: the latest)."""
-    from study.errors import StudyError
-
     known = store.studies()
     if not known:
         raise StudyError(f"results store {store.path} holds no study yet; run `study run` first")
@@ -253,45 +273,50 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
     plan = plan_frame(store, study, profile)
     epochs = epochs_frame(store, list(plan["trial_key"].unique()))
     trials = trial_summaries(store)
+    answers = {dataset: constant_answer(stored, dataset) for dataset in stored.datasets}
     blocks = {}
     for (experiment, dataset), group in plan.groupby(["experiment", "dataset"], sort=False):
-        classes = stored.classes(dataset)
-        values = _summaries(group, epochs, trials, classes)
+        chance = answers.get(dataset, ConstantAnswer.uniform(stored.classes(dataset))).accuracy
+        values = _summaries(group, epochs, trials, chance)
         base = next((v for v in values if v.is_baseline), values[0])
-        blocks[(experiment, dataset)] = Block(experiment, group["parameter"].iloc[0], dataset, values, base,
-                                              chance=1 / classes)
-    margins = dataset_margins(stored, blocks)
-    for (experiment, dataset), block in blocks.items():
-        compare(block, margins[dataset])
+        blocks[(experiment, dataset)] = Block(experiment, group["parameter"].iloc[0], dataset, values, base, chance)
+    priors = {dataset: _decide([b for (_, d), b in blocks.items() if d == dataset], stored.study.margin(dataset))
+              for dataset in dict.fromkeys(d for _, d in blocks)}
     run = store.latest_run(study, profile)
     run_dict = dict(run) if run is not None else {}
     environment = json.loads(run_dict.pop("environment", "{}") or "{}")
-    return Analysis(study, profile, stored, plan, blocks, store.planned_trials(), environment, run_dict)
+    return Analysis(study, profile, stored, plan, blocks, store.planned_trials(), environment, run_dict, priors,
+                    answers)
 
 
 def verdict_rows(analysis: Analysis) -> list[dict]:
-    """One row per (experiment, dataset, value): the machine-readable verdicts (output/verdicts.csv)."""
+    """One row per (experiment, dataset, value): the machine-readable verdicts (output/verdicts.csv).
+
+    Differences, intervals, detectable differences and margins are percentage points; the accuracy
+    comparison rests on learned seeds only (``seeds_value`` against ``seeds_baseline``, by ``test`` with
+    ``df`` degrees of freedom); the failure-rate test on every finished seed."""
     rows = []
     for (experiment, dataset), block in analysis.blocks.items():
         for v in block.values:
-            paired = v.paired
+            c, d = v.comparison, v.decision
             rows.append({
                 "study": analysis.study, "profile": analysis.profile, "experiment": experiment, "dataset": dataset,
                 "value": v.label, "is_baseline": v.is_baseline, "n_seeds": len(v.seeds), "learned": v.learned,
                 "collapsed": v.count(COLLAPSED), "diverged": v.count(DIVERGED),
                 "failed": v.status.get("failed", 0), "missing": v.status.get("missing", 0),
-                "mean_pct": _num(v.final.mean, 100), "ci_low_pct": _num(v.final.low, 100),
-                "ci_high_pct": _num(v.final.high, 100),
-                "diff_pp": _num(paired.diff.mean, 100) if paired else None,
-                "diff_low_pp": _num(paired.diff.low, 100) if paired else None,
-                "diff_high_pp": _num(paired.diff.high, 100) if paired else None,
-                "p": _num(paired.p) if paired else None, "p_holm": _num(v.p_holm),
-                "mde_pp": _num(paired.mde, 100) if paired else None, "margin_pp": _num(block.margin, 100),
-                "collapse_p_holm": _num(v.p_rate_holm),
-                "learned_diff_pp": _num(v.paired_learned.diff.mean, 100) if v.paired_learned else None,
-                "learned_p_holm": _num(v.p_holm_learned), "verdict_learned_only": v.verdict_learned,
-                "verdict": v.verdict, "decisive": v.decisive,
-                "train_seconds": _num(v.train_seconds.mean),
+                "mean_pct": _num(v.final_learned.mean, 100), "ci_low_pct": _num(v.final_learned.low, 100),
+                "ci_high_pct": _num(v.final_learned.high, 100),
+                "test": c.test if c else None, "df": _num(c.dof) if c else None,
+                "seeds_value": c.n_a if c else (v.learned if not v.is_baseline else None),
+                "seeds_baseline": c.n_b if c else (block.baseline.learned if not v.is_baseline else None),
+                "pooled_sd_pp": _num(block.spread, 100),
+                "diff_pp": _num(c.diff, 100) if c else None, "diff_low_pp": _num(c.low, 100) if c else None,
+                "diff_high_pp": _num(c.high, 100) if c else None,
+                "p": _num(c.p) if c else None, "p_holm": _num(v.p_holm),
+                "mde_pp": _num(d.detectable, 100) if d else None, "margin_pp": _num(block.margin, 100),
+                "failure_rate_p_holm": _num(v.p_rate_holm),
+                "verdict": v.verdict, "small_but_real": v.small_but_real, "rate_differs": v.rate_differs,
+                "decisive": v.decisive, "train_seconds": _num(v.train_seconds.mean),
             })
     return rows
 

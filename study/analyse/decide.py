@@ -17,6 +17,7 @@ computed once here and shown the same everywhere:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -49,14 +50,25 @@ class Arm:
 class Decision:
     """One value against its baseline: the accuracy comparison (None when a side has fewer than
     ``MIN_SEEDS`` learned seeds), its Holm-adjusted p, the failure rates and theirs, the verdict, and
-    the smallest difference this comparison detects with 80% power (fraction; NaN where undefined)."""
+    the smallest difference this comparison detects with 80% power at the Holm family's first-step level
+    (alpha / tests in the block; fraction; NaN where undefined)."""
 
     comparison: MeanComparison | None
     p_holm: float
     rates: Rates
     p_rate_holm: float
     verdict: Verdict
-    detectable: float
+    tests: int = 1  # accuracy tests in the block's Holm family
+    alpha: float = ALPHA
+
+    @functools.cached_property
+    def detectable(self) -> float:
+        """Computed when read (a root search over the noncentral t): simulations that never read it skip it."""
+        c = self.comparison
+        if c is None:
+            return math.nan
+        found = detectable_difference(c.se, c.dof, self.alpha / max(1, self.tests))
+        return found if math.isfinite(found) and found < 1 else math.nan
 
     @property
     def rate_differs(self) -> bool:
@@ -133,10 +145,9 @@ def decide_block(values: list[Arm], baseline: Arm, prior: Prior, margin: float, 
             verdict = Verdict.TOO_FEW_SEEDS
         else:
             verdict = accuracy_verdict(comparison, p, margin)
-        detectable = (detectable_difference(comparison.se, comparison.dof, alpha) if comparison is not None
-                      else math.nan)
-        decisions.append(Decision(comparison, p, rate, pr, verdict,
-                                  detectable if math.isfinite(detectable) and detectable < 1 else math.nan))
+        # the detectable difference is stated at Holm's first-step level: alpha / the family's tests
+        tests = max(1, sum(c is not None and math.isfinite(c.p) for c in comparisons))
+        decisions.append(Decision(comparison, p, rate, pr, verdict, tests, alpha))
     return decisions
 
 

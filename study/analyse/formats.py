@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from study.analyse.noise import MeanComparison
 from study.analyse.stats import Paired
 
 
@@ -22,13 +23,21 @@ def pp(x: float, signed: bool = True, digits: int = 1) -> str:
     return f"{x * 100:+.{digits}f} pp" if signed else f"{x * 100:.{digits}f} pp"
 
 
-def diff_with_ci(paired: Paired) -> str:
+def diff_with_ci(comparison: Paired | MeanComparison | None) -> str:
     """'-19.9 pp (95% CI -21.0 to -18.8)', the one formatter for a difference and its interval."""
-    if paired is None or paired.n == 0:
+    if comparison is None:
+        return "no comparison"
+    if isinstance(comparison, Paired):
+        mean, low, high, n, tied = (comparison.diff.mean, comparison.diff.low, comparison.diff.high, comparison.n,
+                                    comparison.tied)
+    else:
+        mean, low, high = comparison.diff, comparison.low, comparison.high
+        n, tied = min(comparison.n_a, comparison.n_b), comparison.se == 0
+    if n == 0:
         return "no shared seed"
-    if not paired.diff.defined:
-        return f"{pp(paired.diff.mean)} (no interval: {'tied seeds' if paired.tied else 'n < 2'})"
-    return f"{pp(paired.diff.mean)} (95% CI {paired.diff.low * 100:+.1f} to {paired.diff.high * 100:+.1f})"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return f"{pp(mean)} (no interval: {'tied seeds' if tied else 'n < 2'})"
+    return f"{pp(mean)} (95% CI {low * 100:+.1f} to {high * 100:+.1f})"
 
 
 def p_is(x: float, name: str = "p") -> str:

@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import integrate, optimize, special, stats
 
 CONFIDENCE = 0.95
 
@@ -180,7 +180,7 @@ def compare_means(a: list[float], b: list[float], prior: Prior, confidence: floa
     if not (math.isfinite(noise_a.variance) and math.isfinite(noise_b.variance)) or noise_a.dof < 1 or noise_b.dof < 1:
         return MeanComparison(n_a, n_b, diff, math.nan, math.nan, math.nan, math.nan, math.nan, test)
     se, dof = _welch(diff, noise_a, n_a, noise_b, n_b)
-    if se <= 0:
+    if se <= 1e-9:  # no spread on either side (tied seeds): no test, never p = 0 or 1
         return MeanComparison(n_a, n_b, diff, math.nan, math.nan, math.nan, 0.0, dof, test)
     t_crit = float(stats.t.ppf((1 + confidence) / 2, dof))
     p = float(2 * stats.t.sf(abs(diff) / se, dof))
@@ -188,23 +188,39 @@ def compare_means(a: list[float], b: list[float], prior: Prior, confidence: floa
                           test)
 
 
-def detectable_difference(se: float, dof: float, alpha: float = 0.05, power: float = 0.80) -> float:
-    """The smallest true difference a two-sided t-test with standard error ``se`` and ``dof`` degrees of
-    freedom detects with probability ``power`` (noncentral t; fractions). NaN when undefined."""
+def t_test_power(delta: float, se: float, dof: float, alpha: float = 0.05) -> float:
+    """Power of a two-sided t-test of a true difference ``delta`` whose estimate has standard error ``se``
+    with ``dof`` degrees of freedom: the noncentral t written as an integral over the chi-square of the
+    variance estimate, which stays accurate where scipy's ``nct`` returns NaN (few df, large effects)."""
     if not (math.isfinite(se) and se > 0 and dof >= 1):
         return math.nan
     crit = float(stats.t.ppf(1 - alpha / 2, dof))
-    if math.isinf(dof):
-        return float((crit + stats.norm.ppf(power)) * se)
+    nc = abs(delta) / se
+    if dof > 1000:  # the normal limit
+        return float(stats.norm.sf(crit - nc) + stats.norm.cdf(-crit - nc))
+    fast = float(stats.nct.sf(crit, dof, nc) + stats.nct.cdf(-crit, dof, nc))
+    if math.isfinite(fast):
+        return min(1.0, max(0.0, fast))
 
-    def shortfall(delta: float) -> float:
-        nc = delta / se
-        return float(stats.nct.sf(crit, dof, nc) + stats.nct.cdf(-crit, dof, nc)) - power
+    def given_variance(v: float) -> float:
+        scale = crit * math.sqrt(v / dof)
+        return float((stats.norm.sf(scale - nc) + stats.norm.cdf(-scale - nc)) * stats.chi2.pdf(v, dof))
 
-    high = (crit + 4) * se
-    while shortfall(high) < 0:
+    value, _ = integrate.quad(given_variance, 0, math.inf, limit=200)
+    return float(min(1.0, max(0.0, value)))
+
+
+def detectable_difference(se: float, dof: float, alpha: float = 0.05, power: float = 0.80) -> float:
+    """The smallest true difference a two-sided t-test at level ``alpha`` with standard error ``se`` and
+    ``dof`` degrees of freedom detects with probability ``power`` (fractions). NaN when undefined."""
+    if not (math.isfinite(se) and se > 0 and dof >= 1):
+        return math.nan
+    high = 4 * se
+    while t_test_power(high, se, dof, alpha) < power:
         high *= 2
-    return float(optimize.brentq(shortfall, 0.0, high, xtol=1e-12))
+        if high > 10:
+            return math.nan
+    return float(optimize.brentq(lambda d: t_test_power(d, se, dof, alpha) - power, 0.0, high, xtol=1e-9))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ import statistics
 from dataclasses import dataclass
 
 from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
-from study.analyse.stats import DECISIVE, DIRECTIONAL, Paired, Verdict
+from study.analyse.noise import MeanComparison
+from study.analyse.stats import DECISIVE, DIRECTIONAL, Verdict
 from study.results.store import Store
 
 
@@ -24,7 +25,7 @@ class RankRow:
 
     experiment: str
     value: str
-    paired: Paired
+    comparison: MeanComparison
     verdict: Verdict
     significant: int  # values with a better/worse verdict
     decisive: int
@@ -36,16 +37,16 @@ def ranking(analysis: Analysis) -> dict[str, list[RankRow]]:
     """Per dataset: experiments ordered by their largest decisive effect; undecided ones follow."""
     ranks: dict[str, list[tuple[tuple, RankRow]]] = {}
     for (experiment, dataset), block in analysis.blocks.items():
-        compared = [v for v in block.comparisons if v.paired and v.paired.n and math.isfinite(v.paired.diff.mean)]
+        compared = [v for v in block.comparisons if v.comparison is not None and math.isfinite(v.comparison.diff)]
         if not compared:
             continue
         decided = [v for v in compared if v.verdict in DIRECTIONAL]
-        top = max(decided or compared, key=lambda v: abs(v.paired.diff.mean))
+        top = max(decided or compared, key=lambda v: abs(v.comparison.diff))
         base_time = block.baseline.train_seconds.mean
         ratio = top.train_seconds.mean / base_time if top.train_seconds.n and base_time else math.nan
-        row = RankRow(experiment, top.label, top.paired, top.verdict, len(decided), block.decisive,
+        row = RankRow(experiment, top.label, top.comparison, top.verdict, len(decided), block.decisive,
                       len(block.comparisons), ratio)
-        ranks.setdefault(dataset, []).append(((0 if decided else 1, -abs(top.paired.diff.mean)), row))
+        ranks.setdefault(dataset, []).append(((0 if decided else 1, -abs(top.comparison.diff)), row))
     return {dataset: [row for _, row in sorted(rows, key=lambda r: r[0])] for dataset, rows in ranks.items()}
 
 

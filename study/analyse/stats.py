@@ -18,13 +18,10 @@ from functools import lru_cache
 import numpy as np
 from scipy import integrate, optimize, stats
 
-from study.results.outcomes import CHANCE_MARGIN, COLLAPSED, DIVERGED, LEARNED, LOSS_STUCK, outcome  # noqa: F401
 
 CONFIDENCE = 0.95
 ALPHA = 0.05  # family-wise error rate within one experiment and dataset (Holm)
 POWER = 0.80  # the power at which the minimum detectable effect is stated
-MARGIN_FLOOR_PP = 0.5  # the equivalence margin: a tenth of the baseline's error rate, at least 0.5 pp
-MARGIN_ERROR_SHARE = 0.10
 
 
 
@@ -49,16 +46,6 @@ class Verdict(enum.StrEnum):
 
 DECISIVE = (Verdict.BETTER, Verdict.WORSE, Verdict.EQUIVALENT)
 DIRECTIONAL = (Verdict.BETTER, Verdict.WORSE)
-
-
-def equivalence_margin(baseline_accuracy: float, test_images: int | None = None) -> float:
-    """The dataset's equivalence margin (fraction): a tenth of the baseline's error rate, at least 0.5 pp and
-    at least the binomial standard error of the baseline's accuracy on the test images (a finer margin than
-    the test set can resolve cannot be confirmed)."""
-    if not math.isfinite(baseline_accuracy):
-        return math.nan
-    resolution = math.sqrt(baseline_accuracy * (1 - baseline_accuracy) / test_images) if test_images else 0.0
-    return max(MARGIN_FLOOR_PP / 100, MARGIN_ERROR_SHARE * (1 - baseline_accuracy), resolution)
 
 
 @dataclass(frozen=True)
@@ -244,24 +231,3 @@ def holm(pvalues: list[float], untested_count: bool = False) -> list[float]:
     return adjusted
 
 
-def accuracy_verdict(paired: Paired, p_holm: float, margin: float) -> Verdict:
-    """better / worse / equivalent / inconclusive / untestable / too few seeds (the report's stated rules)."""
-    if paired.n < 2:
-        return Verdict.TOO_FEW_SEEDS
-    if paired.tied or not math.isfinite(paired.p):
-        return Verdict.UNTESTABLE
-    if p_holm < ALPHA:
-        return Verdict.BETTER if paired.diff.mean > 0 else Verdict.WORSE
-    if paired.diff.defined and -margin <= paired.diff.low and paired.diff.high <= margin:
-        return Verdict.EQUIVALENT
-    return Verdict.INCONCLUSIVE
-
-
-def verdict(paired: Paired, p_holm: float, margin: float, *, value_learned: int, base_learned: int,
-            all_diverged: bool) -> Verdict:
-    """The verdict of one value against its baseline, learning outcomes first, then accuracy."""
-    if all_diverged:
-        return Verdict.DIVERGED
-    if base_learned == 0:
-        return Verdict.NEITHER_LEARNS if value_learned == 0 else Verdict.ONLY_VALUE_LEARNS
-    return accuracy_verdict(paired, p_holm, margin)

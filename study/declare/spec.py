@@ -16,6 +16,8 @@ from study.errors import ConfigError
 
 BUILTIN_DATASETS = ("mnist", "fashion_mnist", "cifar10")  # found by name (study.plan.data.KNOWN); else a folder
 DEFAULT_SEEDS = (1, 2, 3, 4)  # the original used four fixed seeds, the same for every value
+BASELINE_SEED_FACTOR = 3  # default: the baseline gets three times the value seeds (it serves every comparison)
+DEFAULT_MARGIN_PP = 1.0  # default equivalence margin per dataset, percentage points: fixed before any run
 
 
 def label_of(value: Any) -> str:
@@ -157,6 +159,8 @@ class Study:
     reference: tuple[tuple[str, str, Any], ...] = ()  # (label, Settings field, value) of a reference table
     reference_title: str = ""  # e.g. "Table 1 of the original report"
     notes: tuple[str, ...] = ()  # study-level notes and adaptations, shown in the report's setup
+    baseline_seeds: int | None = None  # seeds of each baseline; None: BASELINE_SEED_FACTOR x the value seeds
+    margins: dict[str, float] = field(default_factory=dict)  # dataset -> equivalence margin, pp (default 1 pp)
 
     def __post_init__(self) -> None:
         names = [e.name for e in self.experiments]
@@ -164,6 +168,14 @@ class Study:
             raise ConfigError(f"study {self.name!r}: duplicate experiment names {names}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ConfigError(f"study {self.name!r}: seeds must be distinct integers, got {list(self.seeds)}")
+        if self.baseline_seeds is not None and (isinstance(self.baseline_seeds, bool)
+                                                or not isinstance(self.baseline_seeds, int) or self.baseline_seeds < 1):
+            raise ConfigError(f"study {self.name!r}: baseline_seeds must be a positive integer, got "
+                              f"{self.baseline_seeds!r}")
+        for dataset, margin in self.margins.items():
+            if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 < margin < 100:
+                raise ConfigError(f"study {self.name!r}: the margin of {dataset!r} must be a number of percentage "
+                                  f"points in (0, 100), got {margin!r}")
         by_name = {e.name: e for e in self.experiments}
         for claim in self.claims:
             for name in (claim.experiment, claim.other):
@@ -179,6 +191,25 @@ class Study:
                 if dataset not in exp.datasets:
                     raise ConfigError(f"claim {claim.text!r}: experiment {exp.name!r} does not run on {dataset!r}; "
                                       f"accepted: {', '.join(exp.datasets)}")
+
+    def margin(self, dataset: str) -> float:
+        """The equivalence margin of ``dataset`` as a fraction (the study's, else DEFAULT_MARGIN_PP)."""
+        return self.margins.get(dataset, DEFAULT_MARGIN_PP) / 100
+
+    def seeds_for(self, profile_seeds: int | None, baseline: bool) -> tuple[int, ...]:
+        """The seeds a value (or, with ``baseline``, the baseline) trains with under a profile's seed count.
+
+        Values take the first ``profile_seeds`` of the study's seeds (all when None). A baseline takes
+        ``baseline_seeds`` seeds (default three times the value seeds): the study's seeds, continued past
+        the largest by consecutive integers. Same seeds in, same trials out, on any machine.
+        """
+        values = self.seeds[:profile_seeds] if profile_seeds else self.seeds
+        if not baseline:
+            return values
+        count = self.baseline_seeds or BASELINE_SEED_FACTOR * len(values)
+        extended = list(self.seeds[:max(count, len(values))])
+        extended += range(max(self.seeds) + 1, max(self.seeds) + 1 + count - len(extended))
+        return tuple(extended[:max(count, len(values))])
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -203,6 +234,7 @@ class Study:
             "claims": [c.to_dict() for c in self.claims],
             "reference": [[label, key, value] for label, key, value in self.reference],
             "reference_title": self.reference_title, "notes": list(self.notes),
+            "baseline_seeds": self.baseline_seeds, "margins": dict(self.margins),
         }
 
     @classmethod
@@ -219,7 +251,8 @@ class Study:
                    description=data.get("description", ""),
                    claims=tuple(Claim.from_dict(c) for c in data.get("claims", [])),
                    reference=tuple((label, key, value) for label, key, value in data.get("reference", [])),
-                   reference_title=data.get("reference_title", ""), notes=tuple(data.get("notes", [])))
+                   reference_title=data.get("reference_title", ""), notes=tuple(data.get("notes", [])),
+                   baseline_seeds=data.get("baseline_seeds"), margins=dict(data.get("margins") or {}))
 
     def experiment(self, name: str) -> Experiment:
         for exp in self.experiments:

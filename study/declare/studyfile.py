@@ -2,7 +2,11 @@
 
     name = "kernels on fashion"
     seeds = [1, 2, 3]                 # optional, default 1, 2, 3, 4
+    baseline_seeds = 9                # optional, default three times the seeds a profile uses
     datasets = ["fashion_mnist"]      # default datasets of every experiment
+
+    [margins]                         # optional: equivalence margin per dataset, percentage points (default 1)
+    fashion_mnist = 0.5
 
     [baseline]                        # optional: changes to the original Table 1
     learning_rate = 0.1
@@ -36,12 +40,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from study.declare.config import PARAMETERS, Settings
+from study.declare.config import PARAMETERS, Settings, check_int
 from study.errors import ConfigError
 from study.declare.spec import BUILTIN_DATASETS as KNOWN, CLAIM_TESTS, DEFAULT_SEEDS, Claim, Experiment, Study, Value, label_of
 
-STUDY_KEYS = ("name", "description", "datasets", "seeds", "data_seed", "baseline", "experiments", "profile", "claims",
-              "notes")
+STUDY_KEYS = ("name", "description", "datasets", "seeds", "baseline_seeds", "data_seed", "baseline", "experiments",
+              "profile", "claims", "notes", "margins")
 CLAIM_KEYS = ("text", "test", "experiment", "datasets", "values", "direction", "equal", "other", "scope")
 EXPERIMENT_KEYS = ("name", "parameter", "values", "datasets", "epochs_factor", "description")
 VALUE_KEYS = ("label", "note", "adapt")
@@ -149,10 +153,33 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
             epochs_factor=raw.get("epochs_factor", 1.0), description=str(raw.get("description", "")),
         ))
     data_seed = check_seed(f"{source}: data_seed", data.get("data_seed", 0))
+    baseline_seeds = data.get("baseline_seeds")
+    if baseline_seeds is not None:
+        check_int(f"{source}: baseline_seeds", baseline_seeds, 1, 10_000)
+        if max(seeds) + baseline_seeds > SEED_MAX:
+            raise ConfigError(f"{source}: baseline_seeds = {baseline_seeds} continues the seeds past {SEED_MAX}; "
+                              "use smaller seeds")
+    margins = _margins(source, data.get("margins", {}), {d for e in experiments for d in e.datasets})
     return Study(name=str(data.get("name", Path(source).stem)), baseline=baseline,
                  experiments=tuple(experiments), seeds=tuple(seeds), data_seed=data_seed,
                  description=str(data.get("description", "")), claims=_claims(source, data.get("claims", [])),
-                 notes=tuple(str(n) for n in data.get("notes", [])))
+                 notes=tuple(str(n) for n in data.get("notes", [])), baseline_seeds=baseline_seeds, margins=margins)
+
+
+def _margins(source: str, raw: Any, datasets: set[str]) -> dict[str, float]:
+    """``[margins]``: dataset = equivalence margin in percentage points, fixed before the run (default 1)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: [margins] must be a table of dataset = percentage points, got {raw!r}")
+    margins = {}
+    for dataset, value in raw.items():
+        if dataset not in datasets:
+            raise ConfigError(f"{source} [margins]: {dataset!r} is not a dataset of this study; accepted: "
+                              f"{', '.join(sorted(datasets))}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 100:
+            raise ConfigError(f"{source} [margins]: {dataset} must be a number of percentage points between 0 and "
+                              f"100 (exclusive), got {value!r}")
+        margins[dataset] = float(value)
+    return margins
 
 
 def _claims(source: str, raw_claims: Any) -> tuple[Claim, ...]:

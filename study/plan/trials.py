@@ -159,7 +159,6 @@ def resolve(study: Study, profile: Profile, experiment: Experiment, value_index:
 def plan_study(study: Study, profile: Profile, datasets: dict[str, DatasetInfo]
                ) -> tuple[dict[str, Trial], list[PlanRow]]:
     """Every trial of ``study`` under ``profile`` (deduplicated by key) and the plan rows using them."""
-    seeds = study.seeds[: profile.seeds] if profile.seeds else study.seeds
     trials: dict[str, Trial] = {}
     rows: list[PlanRow] = []
     for experiment in study.experiments:
@@ -172,7 +171,7 @@ def plan_study(study: Study, profile: Profile, datasets: dict[str, DatasetInfo]
                 settings, model = resolve(study, profile, experiment, index, dataset)
                 summary = summarize(model)
                 is_baseline = settings == base_settings
-                for seed in seeds:
+                for seed in study.seeds_for(profile.seeds, baseline=is_baseline):
                     key = trial_key(settings, model, dataset, seed)
                     trials.setdefault(key, Trial(key, settings, model, dataset, seed, summary.params, summary.macs))
                     rows.append(PlanRow(experiment.name, experiment.parameter, value.label, index,

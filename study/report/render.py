@@ -25,12 +25,13 @@ from study.analyse.claims import Finding, budget_text, check_claims
 from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
 from study.analyse.formats import diff_with_ci, mde_text, pp
 from study.analyse.overview import power_summary, profile_agreement, ranking
-from study.analyse.stats import ALPHA, MARGIN_ERROR_SHARE, MARGIN_FLOOR_PP, POWER
+from study.analyse.stats import ALPHA, POWER
 from study.declare.config import ModelConfig
 from study.plan.shapes import conv_output_size, summarize
 from study.report import wording
 from study.results.benchmarks import parameter_costs
-from study.results.outcomes import CHANCE_MARGIN, LOSS_STUCK
+from study.declare.spec import DEFAULT_MARGIN_PP
+from study.results.outcomes import CHANCE_MARGIN, STUCK_TOLERANCE
 from study.results.store import Store
 from study.results.tables import export_table
 
@@ -125,24 +126,23 @@ class Section:
 def _value_rows(block: Block) -> list[dict]:
     rows = []
     for v in block.values:
-        d = v.paired
-        dl = v.paired_learned
-        rate = v.rates
+        c, d, rate = v.comparison, v.decision, v.rates
         rows.append({
             "label": v.label, "baseline": v is block.baseline, "seeds": len(v.seeds),
             "outcomes": wording.outcome_text(v), "points": ", ".join(
                 f"{v.final_by_seed[s] * 100:.1f}{'' if o == 'learned' else ' (' + o + ')'}"
                 for s, o in v.outcomes.items()),
-            "mean": _pct(v.final.mean, 1),
-            "ci": "–" if not v.final.defined else f"{v.final.low * 100:.1f}–{v.final.high * 100:.1f}",
-            "diff": diff_with_ci(d) if d else "", "p": _p(d.p) if d else "", "p_holm": _p(v.p_holm) if d else "",
-            "mde": mde_text(d.mde) if d else "",
-            "learned_diff": (diff_with_ci(dl) + f", {v.verdict_learned}") if dl and dl.n else ("no shared learned seed"
-                                                                                               if dl else ""),
+            "mean": _pct(v.final_learned.mean, 1),
+            "ci": "–" if not v.final_learned.defined else (f"{v.final_learned.low * 100:.1f}–"
+                                                           f"{v.final_learned.high * 100:.1f}"),
+            "diff": diff_with_ci(c) if c else "", "p": _p(c.p) if c else "", "p_holm": _p(v.p_holm) if c else "",
+            "test": wording.test_text(c) if c else "",
+            "mde": mde_text(d.detectable) if d and c else "",
             "collapse": ("" if rate is None else f"{rate.k}/{rate.n} ({rate.ci[0] * 100:.0f}–{rate.ci[1] * 100:.0f}%)"
                          f" vs {rate.base_k}/{rate.base_n}"
                          + (f", p_Holm {_p(v.p_rate_holm)}" if math.isfinite(v.p_rate_holm) else "")),
-            "verdict": v.verdict, "decisive": v.decisive,
+            "verdict": wording.verdict_text(v) if d else v.verdict, "verdict_class": str(v.verdict),
+            "decisive": v.decisive,
             "seconds": "–" if not v.train_seconds.n else f"{v.train_seconds.mean:.1f}",
             "params": f"{v.params:,}" if v.params else "–",
             "failed": v.status.get("failed", 0), "missing": v.status.get("missing", 0),
@@ -152,7 +152,7 @@ def _value_rows(block: Block) -> list[dict]:
 
 def ranking_rows(analysis: Analysis) -> dict[str, list[dict]]:
     return {dataset: [{"experiment": wording.display_name(r.experiment), "value": r.value,
-                       "effect": diff_with_ci(r.paired), "verdict": r.verdict, "significant": r.significant,
+                       "effect": diff_with_ci(r.comparison), "verdict": r.verdict, "significant": r.significant,
                        "compared": r.compared, "decisive": r.decisive, "cost": _ratio(r.time_ratio)} for r in rows]
             for dataset, rows in ranking(analysis).items()}
 
@@ -278,8 +278,8 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template(TEMPLATE).render(
         analysis=analysis, study=stored.study, profile=stored.profile, datasets=stored.datasets,
-        thresholds={"alpha": ALPHA, "power": POWER, "chance_margin": CHANCE_MARGIN, "loss_stuck": LOSS_STUCK,
-                    "margin_floor_pp": MARGIN_FLOOR_PP, "margin_error_share": MARGIN_ERROR_SHARE},
+        thresholds={"alpha": ALPHA, "power": POWER, "chance_margin": CHANCE_MARGIN,
+                    "stuck_tolerance": STUCK_TOLERANCE, "default_margin_pp": DEFAULT_MARGIN_PP},
         verdict_words=wording.VERDICT_MEANINGS,
         answer=wording.answer(analysis), can_tell=power_rows(analysis), agreement=agreement,
         budget=budget_text(analysis), baseline_rows=baseline_rows(analysis), theory_rows=theory_rows(analysis),

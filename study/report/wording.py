@@ -15,6 +15,7 @@ import math
 
 from study.analyse.comparisons import Analysis, Block, ValueSummary
 from study.analyse.formats import diff_with_ci, mde_text, p_is, pp
+from study.analyse.noise import MeanComparison
 from study.analyse.stats import ALPHA, DIRECTIONAL, Rates, Verdict
 from study.results.outcomes import COLLAPSED, DIVERGED
 
@@ -31,6 +32,27 @@ VERDICT_MEANINGS = {
     Verdict.DIVERGED: "every seed of the value diverged (NaN/inf loss)",
     Verdict.REFERENCE: "the baseline itself",
 }
+
+
+def test_text(comparison: MeanComparison) -> str:
+    """'Welch t, moderated variances, 4 vs 12 learned seeds, 37.2 df' - what a comparison rests on."""
+    seeds = (f"{comparison.n_a} seed pairs" if comparison.test == "paired t"
+             else f"{comparison.n_a} vs {comparison.n_b} learned seeds")
+    dof = "df undefined" if not math.isfinite(comparison.dof) else (
+        "known variance" if math.isinf(comparison.dof) else f"{comparison.dof:.1f} df")
+    return f"{comparison.test}, {seeds}, {dof}"
+
+
+def verdict_text(value: ValueSummary) -> str:
+    """The verdict as a table cell shows it, with 'small but real difference' where it applies and the
+    failure-rate result where that decides."""
+    text = str(value.verdict)
+    if value.small_but_real:
+        text += " (small but real difference)"
+    if value.rate_differs:
+        text += "; fails to learn " + ("more" if value.rates.rate > value.rates.base_k / max(1, value.rates.base_n)
+                                       else "less") + " often"
+    return text
 
 
 def display_name(experiment: str) -> str:
@@ -63,8 +85,9 @@ def conclude(block: Block) -> str:
     if base.finished == 0:
         return (f"On {dataset}, the baseline value {base.label} has no finished seed yet, so no value of "
                 f"{name} can be compared; {block.missing} trial(s) are missing.")
-    parts = [f"On {dataset}, the baseline {name} = {base.label} {outcome_text(base)} seeds and reaches "
-             f"{base.final.mean * 100:.1f}% final validation accuracy over all its seeds."]
+    parts = [f"On {dataset}, the baseline {name} = {base.label} {outcome_text(base)} seeds"
+             + (f" and reaches {base.final_learned.mean * 100:.1f}% final validation accuracy over its learned seeds."
+                if base.learned else ".")]
     if base.learned == 0:
         parts.append(f"The baseline did not learn in any seed, so this budget cannot tell what {name} does on "
                      f"{dataset}: a value can only be seen to learn where the baseline does not.")
@@ -79,7 +102,8 @@ def conclude(block: Block) -> str:
         return f"{block.experiment} = {v.label}"
 
     def described(values):
-        return ", ".join(f"{named(v)} ({diff_with_ci(v.paired)}, {p_is(v.p_holm, 'Holm p')})" for v in values)
+        return ", ".join(f"{named(v)} ({diff_with_ci(v.comparison)}, {test_text(v.comparison)}, "
+                         f"{p_is(v.p_holm, 'Holm p')})" for v in values)
 
     if groups.get(Verdict.BETTER):
         parts.append(f"Higher accuracy than the baseline: {described(groups[Verdict.BETTER])}.")
@@ -87,14 +111,16 @@ def conclude(block: Block) -> str:
         parts.append(f"Lower accuracy than the baseline: {described(groups[Verdict.WORSE])}.")
     if groups.get(Verdict.EQUIVALENT):
         parts.append("Equivalent within the margin of ±" + pp(block.margin, signed=False) + ": " + ", ".join(
-            f"{named(v)} (the 95% CI excludes effects larger than {pp(v.paired.rules_out, signed=False)})"
+            f"{named(v)} (the 95% CI excludes effects larger than {pp(v.comparison.rules_out, signed=False)}"
+            + ("; it also excludes zero: a small but real difference" if v.small_but_real else "") + ")"
             for v in groups[Verdict.EQUIVALENT]) + ".")
     if groups.get(Verdict.INCONCLUSIVE):
         parts.append("Inconclusive (neither significant nor inside the margin): " + ", ".join(
-            f"{named(v)} ({diff_with_ci(v.paired)}; smallest detectable at 80% power: {mde_text(v.paired.mde)})"
+            f"{named(v)} ({diff_with_ci(v.comparison)}; smallest detectable at 80% power: "
+            f"{mde_text(v.decision.detectable)})"
             for v in groups[Verdict.INCONCLUSIVE]) + ".")
-    for word in (Verdict.UNTESTABLE, Verdict.TOO_FEW_SEEDS, Verdict.NEITHER_LEARNS, Verdict.ONLY_VALUE_LEARNS,
-                 Verdict.DIVERGED):
+    for word in (Verdict.UNTESTABLE, Verdict.TOO_FEW_SEEDS, Verdict.DOES_NOT_LEARN, Verdict.NEITHER_LEARNS,
+                 Verdict.ONLY_VALUE_LEARNS, Verdict.DIVERGED):
         if groups.get(word):
             parts.append(f"{word[0].upper()}{word[1:]}: " + ", ".join(named(v) for v in groups[word]) + ".")
     rate_changes = [v for v in block.comparisons if v.rate_differs]
@@ -105,13 +131,15 @@ def conclude(block: Block) -> str:
     unstable = [f"{named(v)} ({outcome_text(v)})" for v in block.comparisons if v.mixed]
     if unstable:
         parts.append("Learned in some seeds only: " + ", ".join(unstable) + ".")
-    if math.isfinite(block.mde) and block.mde >= 1:
-        parts.append(f"With {block.seeds} seeds and the observed spread, no difference on the accuracy scale is "
-                     f"detectable at 80% power: this block cannot answer its question at this budget.")
-    elif math.isfinite(block.mde):
-        parts.append(f"With {block.seeds} seeds and the observed spread, this block detects differences of about "
-                     f"{pp(block.mde, signed=False)} at 80% power and could confirm equivalence only within "
-                     f"±{pp(block.confirmable_margin, signed=False)} (the margin is ±{pp(block.margin, signed=False)}).")
+    if math.isfinite(block.mde):
+        reach = (f" and could confirm equivalence within ±{pp(block.confirmable_margin, signed=False)}"
+                 if math.isfinite(block.confirmable_margin) else "")
+        parts.append(f"With the learned seeds of this block and the dataset's pooled seed SD "
+                     f"({pp(block.spread, signed=False)}), a comparison detects differences of about "
+                     f"{pp(block.mde, signed=False)} at 80% power{reach} (the margin is ±{pp(block.margin, signed=False)}).")
+    elif block.comparisons:
+        parts.append("No comparison of this block has two learned seeds on both sides: no detectable difference "
+                     "can be stated at this budget.")
     timed = [v for v in block.values if v.train_seconds.n]
     if len(timed) > 1 and base.train_seconds.n and len({round(v.train_seconds.mean, 1) for v in timed}) > 1:
         fastest = min(timed, key=lambda v: v.train_seconds.mean)
@@ -145,10 +173,10 @@ def answer(analysis: Analysis) -> dict[str, list[str]]:
             time_of = {v.label: v.train_seconds.mean for v in block.values if v.train_seconds.n}
             base_time = time_of.get(base.label)
             parts = []
-            for v in sorted(moved, key=lambda v: -abs(v.paired.diff.mean)):
+            for v in sorted(moved, key=lambda v: -abs(v.comparison.diff)):
                 cost = (f", {time_of[v.label] / base_time:.2f}x the training time" if base_time and v.label in time_of
                         else "")
-                parts.append(f"{v.label}: {v.verdict}, {diff_with_ci(v.paired)}{cost}")
+                parts.append(f"{v.label}: {v.verdict}, {diff_with_ci(v.comparison)}{cost}")
             for v in rates:
                 parts.append(f"{v.label}: {rates_text(v.rates)}")
             if same:

@@ -3,7 +3,7 @@
 The runner's progress lines, ``study list``, the export, the TensorBoard export and the report all
 read a trial's outcome from here, computed once per trial from its last stored epoch:
 
-    outcome("ok", final_accuracy=0.12, final_loss=2.30, classes=10)   # Outcome.COLLAPSED
+    outcome("ok", 0.12, 1.9, ConstantAnswer.uniform(10))             # Outcome.COLLAPSED
     summaries = trial_summaries(store)                                 # trial key -> TrialSummary
 """
 
@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass
 
 CHANCE_MARGIN = 0.05  # a seed whose final accuracy is within 5 points of chance has collapsed
-LOSS_STUCK = 0.98  # ... or whose final training loss is still >= 98% of ln(classes), the loss of a uniform guess
+STUCK_TOLERANCE = 0.02  # ... or whose final validation loss is within 2% of the best constant answer's
+FLOAT_TOLERANCE = 1e-6  # accuracies are stored as float32: 0.15 reads back as 0.150000006
 
 
 class Outcome(enum.StrEnum):
@@ -28,21 +29,51 @@ class Outcome(enum.StrEnum):
 LEARNED, COLLAPSED, DIVERGED = Outcome.LEARNED, Outcome.COLLAPSED, Outcome.DIVERGED
 
 
-def outcome(status: str, final_accuracy: float | None, final_loss: float | None, classes: int) -> Outcome | None:
+@dataclass(frozen=True)
+class ConstantAnswer:
+    """The best a network can do without looking at the image, on one test set: always answering the
+    majority class (``accuracy``, a fraction) and predicting the class shares (``loss``, cross-entropy in
+    nats: the entropy of the shares). Chance is this, not 1/classes: a subset of an unbalanced split can
+    put one class well above 10%."""
+
+    accuracy: float
+    loss: float
+
+    @classmethod
+    def from_counts(cls, counts) -> "ConstantAnswer":
+        """From the test set's images per class; raises ValueError when there are none."""
+        total = float(sum(counts))
+        if total <= 0:
+            raise ValueError(f"no test images in class counts {list(counts)!r}")
+        shares = [c / total for c in counts if c > 0]
+        return cls(max(shares), -sum(s * math.log(s) for s in shares))
+
+    @classmethod
+    def uniform(cls, classes: int) -> "ConstantAnswer":
+        """A balanced test set of ``classes`` classes (when the class counts were not recorded)."""
+        return cls(1 / classes, math.log(classes))
+
+
+def outcome(status: str, final_accuracy: float | None, final_val_loss: float | None,
+            answer: ConstantAnswer) -> Outcome | None:
     """learned / collapsed / diverged for a finished trial; None for failed or missing ones.
 
-    ``status`` is the stored status (ok, diverged, failed, missing); ``final_accuracy`` the last epoch's
-    validation accuracy (fraction); ``final_loss`` its mean training loss (nats); ``classes`` the number
-    of classes (chance is taken as ``1 / classes``).
+    ``status`` is the stored status (ok, diverged, failed, missing); ``final_accuracy`` and
+    ``final_val_loss`` are measured after the last update (validation accuracy as a fraction, loss in
+    nats). Collapsed: the accuracy is within ``CHANCE_MARGIN`` of the best constant answer's (with a
+    float tolerance), or the loss is within ``STUCK_TOLERANCE`` of the constant answer's loss (the network
+    predicts the class shares whatever the image: stuck, whatever the accuracy's noise). An unstable run
+    whose loss is far above it (overconfident, not stuck) is judged by its accuracy alone.
     """
     if status == "diverged":
         return DIVERGED
     if status != "ok":
         return None
-    chance = 1 / classes
-    if final_accuracy is None or not math.isfinite(final_accuracy) or final_accuracy <= chance + CHANCE_MARGIN:
+    if (final_accuracy is None or not math.isfinite(final_accuracy)
+            or final_accuracy <= answer.accuracy + CHANCE_MARGIN + FLOAT_TOLERANCE):
         return COLLAPSED
-    if final_loss is not None and math.isfinite(final_loss) and final_loss >= LOSS_STUCK * math.log(classes):
+    if (final_val_loss is not None and math.isfinite(final_val_loss)
+            and abs(final_val_loss - answer.loss) <= STUCK_TOLERANCE * answer.loss):
         return COLLAPSED
     return LEARNED
 
@@ -69,8 +100,8 @@ class TrialSummary:
     train_seconds: float | None
 
 
-def summarise(key: str, dataset: str, seed: int, status: str, classes: int, epochs_run: int,
-              last: dict | None, train_seconds: float | None) -> TrialSummary:
+def summarise(key: str, dataset: str, seed: int, status: str, answer: ConstantAnswer, classes: int,
+              epochs_run: int, last: dict | None, train_seconds: float | None) -> TrialSummary:
     """A ``TrialSummary`` from a stored trial row and its last epoch (``last``: epoch fields, or None)."""
     last = last or {}
 
@@ -78,6 +109,6 @@ def summarise(key: str, dataset: str, seed: int, status: str, classes: int, epoc
         value = last.get(name)
         return None if value is None or not math.isfinite(value) else float(value)
 
-    return TrialSummary(key, dataset, int(seed), status, outcome(status, number("val_accuracy"), number("loss"), classes),
+    return TrialSummary(key, dataset, int(seed), status, outcome(status, number("val_accuracy"), number("val_loss"), answer),
                         classes, int(epochs_run or 0), number("val_accuracy"), number("val_loss"), number("loss"),
                         number("accuracy"), train_seconds)

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from study.errors import StudyError
 from study.plan.trials import TrialSpec
 from study.records import TrialResult
-from study.results.stored import EpochRow, StoredStudy, StoredTrial
+from study.results.stored import DatasetFacts, EpochRow, StoredStudy, StoredTrial
 
 # Bump when the tables below change, and teach ``_migrate`` the step from the previous version.
 # Stores written before versions existed have user_version 0 and exactly the version-1 tables.
@@ -219,6 +219,14 @@ class Store:
         return self.db.execute("SELECT *, json_extract(environment, '$.estimated_seconds') AS estimated_seconds "
                                "FROM runs WHERE study=? AND profile=? ORDER BY run_id DESC LIMIT 1",
                                (study, profile)).fetchone()
+
+    def dataset_facts(self) -> list[DatasetFacts]:
+        """The facts of every dataset subset any stored study recorded (a spec without them adds none)."""
+        facts = []
+        for (spec,) in self.db.execute("SELECT spec FROM studies"):
+            for data in (json.loads(spec).get("datasets") or {}).values():
+                facts.append(DatasetFacts.from_dict(data))
+        return facts
 
     def planned_trials(self) -> dict[str, TrialSpec]:
         """Every planned trial's spec (settings, model, dataset, subset, seed), by trial key."""

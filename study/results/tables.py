@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from study.results.outcomes import TrialSummary, summarise
+from study.results.outcomes import ConstantAnswer, TrialSummary, summarise
 from study.results.store import Store
 
 # The tidy table of the issue, then the profile (one store can hold several profiles of a study).
@@ -23,16 +23,27 @@ def epochs_frame(store: Store, keys: list[str] | None = None) -> pd.DataFrame:
     return store.epochs_frame(keys)
 
 
+def constant_answers(store: Store) -> dict[str, ConstantAnswer]:
+    """The best constant answer of every dataset subset the store's studies recorded, by fingerprint
+    (each trial's spec carries the fingerprint of the data it was trained and validated on)."""
+    return {facts.fingerprint: ConstantAnswer.from_counts(facts.test_class_counts) for facts in store.dataset_facts()
+            if facts.test_class_counts and sum(facts.test_class_counts)}
+
+
 def trial_summaries(store: Store) -> dict[str, TrialSummary]:
     """Every stored trial summarised once (status, outcome by the one rule, last epoch's metrics), by key:
     what ``study list``, the export, the TensorBoard export and the report read."""
     epochs = store.epochs_by_trial()
+    answers = constant_answers(store)
     summaries = {}
     for trial in store.stored_trials():
         last = epochs.get(trial.key)
-        classes = trial.planned.model.num_classes if trial.planned is not None else 10
-        summaries[trial.key] = summarise(trial.key, trial.dataset, trial.seed, trial.status, classes,
-                                         trial.epochs_run, vars(last[-1]) if last else None, trial.train_seconds)
+        spec = trial.planned
+        classes = spec.model.num_classes if spec is not None else 10
+        answer = answers.get(spec.fingerprint) if spec is not None else None
+        summaries[trial.key] = summarise(trial.key, trial.dataset, trial.seed, trial.status,
+                                         answer or ConstantAnswer.uniform(classes), classes, trial.epochs_run,
+                                         vars(last[-1]) if last else None, trial.train_seconds)
     return summaries
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from study.records import RunCounts, TrialResult
-from study.results.outcomes import outcome
+from study.results.outcomes import ConstantAnswer, outcome
 
 LOG_NAME = "study-run.log"
 LOGGERS = ("distributed", "tornado", "tensorflow", "absl", "h5py", "py.warnings")
@@ -30,9 +30,10 @@ def log_path(store_path: str | Path) -> Path:
     return Path(store_path).parent / LOG_NAME
 
 
-def final_outcome(result: TrialResult, classes: int) -> str | None:
-    """learned / collapsed / diverged for a finished trial, None if it failed (the rule of ``study.analyse.stats``)."""
-    return outcome(result.status, result.last.get("val_accuracy"), result.last.get("loss"), classes)
+def final_outcome(result: TrialResult, answer: ConstantAnswer) -> str | None:
+    """learned / collapsed / diverged for a finished trial, None if it failed (``study.results.outcomes``);
+    ``answer`` is the best constant answer on the trial's test set."""
+    return outcome(result.status, result.last.get("val_accuracy"), result.last.get("val_loss"), answer)
 
 
 def describe_uses(uses: Iterable[tuple[str, str, bool]]) -> str:

@@ -27,6 +27,7 @@ from study.plan.estimate import DEFAULT, Calibration, Estimate, duration, estima
 from study.plan.trials import DatasetInfo, PlanRow, Trial, plan_study
 from study.records import RunCounts, TrialResult
 from study.results.store import Store
+from study.results.outcomes import ConstantAnswer
 from study.run.console import LOG_ENV, QUIET_ENV, RunLog, describe_uses, final_outcome, log_path, trial_line
 from study.run.lock import StoreLock
 from study.train.devices import gpu_count, local_workers
@@ -173,7 +174,9 @@ def run_study(study: Study, profile: Profile, store_path: str | Path, scheduler:
             f"{len(missing)} to train" + (f", estimated {duration(estimate.seconds)} on {estimate.workers} "
                                           f"worker{'s' * (estimate.workers > 1)}" if estimate and missing else ""))
         state = _RunState(RunCounts(len(plan.trials), plan.stored), time.perf_counter(), set(),
-                          _labels(plan.rows), {name: train for name, (train, _) in plan.sizes.items()})
+                          _labels(plan.rows), {name: train for name, (train, _) in plan.sizes.items()},
+                          {name: ConstantAnswer.from_counts(facts["test_class_counts"])
+                           for name, facts in plan.described.items()})
         counts = state.counts
         if missing:  # a run record describes where and how trials were trained
             run_id = store.start_run(study.name, profile.name, env, len(plan.trials))
@@ -208,12 +211,13 @@ class _RunState:
     devices: set[str]  # the workers' TensorFlow devices and threads, as recorded with the run
     labels: dict[str, str]  # trial key -> "experiment = value" for the progress lines
     train_images: dict[str, int]  # dataset -> training images per epoch
+    answers: dict[str, ConstantAnswer]  # dataset -> the best constant answer on its test subset (the outcome rule)
 
 
 def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, bar, say) -> None:
     store.save_trial(trial.spec, result)
     counts = state.counts
-    outcome = final_outcome(result, trial.dataset.num_classes)
+    outcome = final_outcome(result, state.answers[trial.dataset.name])
     counts.add(result.status, outcome, len(result.epochs) * state.train_images[trial.dataset.name])
     device = result.device
     if device:  # e.g. "CPU, 1 intra-op / 1 inter-op threads"

@@ -1,0 +1,559 @@
+"""Error rates of the verdict engine (``study.analyse.decide``), by simulation (issue 15).
+
+    .venv/bin/python benchmarks/error_rates.py [--reps 3000] [--json output/error_rates.json] \
+        [--markdown docs/ERROR_RATES.md]
+
+Simulates whole datasets shaped like the held-out MNIST probe study: eight experiments (blocks) with
+4, 4, 4, 3, 2, 3, 2 and 4 values (26 comparisons), 4 seeds per value, one baseline of 12 seeds shared by
+every block, a seed-to-seed SD of 0.6 pp around an accuracy of 96.3% and an equivalence margin of 1 pp.
+Each simulated dataset goes through ``decide_dataset`` exactly as the report calls it (one noise prior
+fitted over the 27 distinct configurations, Holm within each block), and the verdicts are counted:
+
+- a-e, and a with the paired engine: every true difference is 0, so any better/worse verdict is false.
+  Reported: the familywise error rate per block (any false better/worse among the block's values),
+  its mean over the blocks and its worst block, and (for information) the rate per dataset.
+- d also: the failure-rate test (Boschloo, Holm over the block) calling a value's failure rate different.
+- f: every value is truly +1 margin (then -1 margin) from the baseline: the rate of "equivalent" verdicts.
+- g: one value per block truly better by 0.5-3 seed SDs: the rate of "better" verdicts (power), and the
+  engine's stated 80%-power difference (``Decision.detectable``) against the difference where the
+  simulated power crosses 80%.
+
+Every rate comes with its Monte Carlo standard error. ``tests/test_error_rates.py`` runs a short version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import functools
+import json
+import math
+import sqlite3
+import subprocess
+import sys
+import time
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from study.analyse import decide
+from study.analyse.decide import Arm, Decision, decide_dataset
+from study.analyse.noise import detectable_difference, moderate
+from study.analyse.stats import ALPHA, POWER, Verdict
+
+# The held-out MNIST probe's experiments, each with its values besides the baseline's.
+BLOCKS = (("batch_size", 4), ("initializer", 4), ("activation", 4), ("kernel_size", 3), ("stride", 2),
+          ("filters", 3), ("conv_layers", 2), ("pooling", 4))
+VALUE_SEEDS = 4
+BASELINE_SEEDS = 12
+BASELINE_ACCURACY = 0.963
+SEED_SD = 0.006  # seed-to-seed SD of a final accuracy (fraction): 0.6 pp
+MARGIN = 0.01  # the equivalence margin (fraction): 1 pp
+SEED_EFFECT_SD = 0.004  # paired scenario: an offset shared by the same seed of every configuration
+FAILURE_PROBABILITY = 0.1  # scenario d: chance that a seed fails to learn
+UNSTABLE_BLOCK = "stride"  # scenario b: its first value has 3x the variance (a two-value block: mildest Holm)
+POWER_GRID = (0.5, 1.0, 1.5, 2.0, 3.0)  # scenario g: true differences in seed SDs
+NOT_LEARNED_BELOW = 0.2  # a stored seed with a lower final accuracy did not learn (scenario e)
+
+COMPARISONS = sum(size for _, size in BLOCKS)
+BLOCK_OF = np.repeat(np.arange(len(BLOCKS)), [size for _, size in BLOCKS])  # block index of each comparison
+FIRST_OF_BLOCK = np.concatenate([[0], np.cumsum([size for _, size in BLOCKS])[:-1]])
+
+Noise = Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]  # (rng, shape) -> deviations, fractions
+
+
+def normal_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Gaussian seed noise with SD ``SEED_SD``."""
+    return SEED_SD * rng.standard_normal(shape)
+
+
+def heavy_tailed_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Student t with 3 degrees of freedom (variance 3), scaled to SD ``SEED_SD``."""
+    return SEED_SD / math.sqrt(3) * rng.standard_t(3, shape)
+
+
+def resampled_noise(residuals: np.ndarray) -> Noise:
+    """Draws with replacement from ``residuals`` (fractions), already scaled for their lost freedom."""
+    return lambda rng, shape: rng.choice(residuals, size=shape, replace=True)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One simulated world: how seeds' accuracies are drawn and which differences are real."""
+
+    key: str  # short name in the JSON and the tables: "a", "b", ..., "a paired", "f+", "g 1.5"
+    title: str
+    noise: Noise
+    effects: tuple[float, ...] = (0.0,) * COMPARISONS  # each value's true difference from the baseline
+    sd_factors: tuple[float, ...] = (1.0,) * COMPARISONS  # each value's seed SD, in multiples of the noise's
+    failure_probability: float = 0.0  # chance that any seed (value or baseline) fails to learn
+    seed_effect_sd: float = 0.0  # an offset shared by the same-numbered seeds of every configuration
+    paired: bool = False  # the engine's paired t over shared seeds instead of moderated Welch
+
+
+def null_scenarios(residuals: np.ndarray | None) -> list[Scenario]:
+    """Scenarios a-e and a with the paired engine: every true difference 0 (e only with stored residuals)."""
+    unstable = [1.0] * COMPARISONS
+    unstable[FIRST_OF_BLOCK[[name for name, _ in BLOCKS].index(UNSTABLE_BLOCK)]] = math.sqrt(3)
+    scenarios = [
+        Scenario("a", "Global null, normal noise", normal_noise),
+        Scenario("b", f"Global null, {UNSTABLE_BLOCK}'s first value at 3x the variance", normal_noise,
+                 sd_factors=tuple(unstable)),
+        Scenario("c", "Global null, heavy tails (t, 3 degrees of freedom)", heavy_tailed_noise),
+        Scenario("d", f"Global null, every seed fails to learn with probability {FAILURE_PROBABILITY}",
+                 normal_noise, failure_probability=FAILURE_PROBABILITY),
+    ]
+    if residuals is not None:
+        scenarios.append(Scenario("e", "Global null, residuals resampled from the stored MNIST probe",
+                                  resampled_noise(residuals)))
+    scenarios.append(Scenario("a paired", f"Global null, paired engine, shared seed offsets "
+                                          f"(SD {100 * SEED_EFFECT_SD:g} pp)", normal_noise,
+                              seed_effect_sd=SEED_EFFECT_SD, paired=True))
+    return scenarios
+
+
+def margin_scenarios() -> list[Scenario]:
+    """Scenario f: every value truly one margin above (f+) or below (f-) the baseline."""
+    return [Scenario(f"f{sign}", f"Every value truly {sign}{100 * MARGIN:g} pp (the margin)", normal_noise,
+                     effects=(float(f"{sign}1") * MARGIN,) * COMPARISONS) for sign in "+-"]
+
+
+def power_scenario(sds: float) -> Scenario:
+    """Scenario g: each block's first value truly better by ``sds`` seed SDs, the others 0."""
+    effects = np.zeros(COMPARISONS)
+    effects[FIRST_OF_BLOCK] = sds * SEED_SD
+    return Scenario(f"g {sds:g}", f"One value per block truly better by {sds:g} SD", normal_noise,
+                    effects=tuple(effects))
+
+
+def scenario_rng(key: str, seed: int) -> np.random.Generator:
+    """Each scenario's own stream, derived from the base seed and its key (reproducible one at a time)."""
+    return np.random.default_rng([seed, zlib.crc32(key.encode())])
+
+
+_collapse_rates = functools.lru_cache(maxsize=None)(decide.collapse_rates)
+
+
+@contextlib.contextmanager
+def engine_shortcuts(stated_power: bool):
+    """Two speed-ups that change no verdict (``tests/test_error_rates.py`` checks it): the Boschloo test
+    of failure rates is memoised (65 possible tables recur in every dataset), and unless ``stated_power``
+    the 80%-power difference (a root search: 85% of the engine's time, read by no verdict) is skipped."""
+    saved = decide.collapse_rates, decide.detectable_difference
+    decide.collapse_rates = _collapse_rates
+    if not stated_power:
+        decide.detectable_difference = lambda *args, **kwargs: math.nan
+    try:
+        yield
+    finally:
+        decide.collapse_rates, decide.detectable_difference = saved
+
+
+def _arm(accuracies: np.ndarray, learned: np.ndarray) -> Arm:
+    return Arm({seed: float(accuracy) for seed, (accuracy, ok) in enumerate(zip(accuracies, learned)) if ok},
+               failed=int((~learned).sum()), finished=len(accuracies))
+
+
+def draw_datasets(scenario: Scenario, reps: int, rng: np.random.Generator):
+    """``reps`` datasets at once: accuracies (reps, 12) and (reps, 26, 4) and whether each seed learned."""
+    offsets = scenario.seed_effect_sd * rng.standard_normal((reps, BASELINE_SEEDS))
+    baseline = BASELINE_ACCURACY + offsets + scenario.noise(rng, (reps, BASELINE_SEEDS))
+    values = (BASELINE_ACCURACY + np.asarray(scenario.effects)[None, :, None] + offsets[:, None, :VALUE_SEEDS]
+              + np.asarray(scenario.sd_factors)[None, :, None] * scenario.noise(rng, (reps, COMPARISONS, VALUE_SEEDS)))
+    baseline_learned = rng.random(baseline.shape) >= scenario.failure_probability
+    values_learned = rng.random(values.shape) >= scenario.failure_probability
+    return baseline, baseline_learned, values, values_learned
+
+
+def dataset_blocks(baseline: Arm, values: list[Arm], paired: bool) -> list[tuple[list[Arm], Arm, bool]]:
+    """The blocks of one dataset as ``decide_dataset`` takes them: one baseline object shared by all."""
+    return [(values[first:first + size], baseline, paired) for first, (_, size) in zip(FIRST_OF_BLOCK, BLOCKS)]
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What the engine said in each simulated dataset: one row per dataset, one column per comparison."""
+
+    scenario: Scenario
+    verdicts: np.ndarray  # Verdict values (object array)
+    rate_differs: np.ndarray  # the failure-rate test's Holm p < alpha
+    fails_more: np.ndarray  # ... and the value's failure rate above the baseline's
+    detectable: np.ndarray  # Decision.detectable (fraction; NaN where not computed)
+    unmoderated: np.ndarray  # the value's own variance was larger than its posterior, so the test used it
+    se: np.ndarray  # the accuracy comparison's standard error (fraction; NaN where none)
+    dof: np.ndarray  # ... and its degrees of freedom
+
+    @property
+    def reps(self) -> int:
+        return len(self.verdicts)
+
+    def called(self, *verdicts: Verdict) -> np.ndarray:
+        return np.isin(self.verdicts, verdicts)
+
+
+def simulate(scenario: Scenario, reps: int, seed: int = 15, stated_power: bool = False) -> Outcomes:
+    """Run ``reps`` datasets of ``scenario`` through ``decide_dataset``; ``stated_power`` keeps the
+    engine's 80%-power difference (slow), otherwise only the verdicts are computed."""
+    baseline, baseline_learned, values, values_learned = draw_datasets(scenario, reps, scenario_rng(scenario.key, seed))
+    verdicts = np.empty((reps, COMPARISONS), dtype=object)
+    rate_differs = np.zeros((reps, COMPARISONS), dtype=bool)
+    fails_more = np.zeros((reps, COMPARISONS), dtype=bool)
+    detectable = np.full((reps, COMPARISONS), math.nan)
+    unmoderated = np.zeros((reps, COMPARISONS), dtype=bool)
+    se, dof = np.full((reps, COMPARISONS), math.nan), np.full((reps, COMPARISONS), math.nan)
+    with engine_shortcuts(stated_power):
+        for rep in range(reps):
+            arms = [_arm(values[rep, i], values_learned[rep, i]) for i in range(COMPARISONS)]
+            blocks = dataset_blocks(_arm(baseline[rep], baseline_learned[rep]), arms, scenario.paired)
+            prior, decisions = decide_dataset(blocks, MARGIN)
+            flat: list[Decision] = [decision for block in decisions for decision in block]
+            verdicts[rep] = [d.verdict for d in flat]
+            rate_differs[rep] = [d.rate_differs for d in flat]
+            fails_more[rep] = [d.rate_differs and d.rates.k * d.rates.base_n > d.rates.base_k * d.rates.n
+                               for d in flat]
+            detectable[rep] = [d.detectable for d in flat]
+            se[rep] = [d.comparison.se if d.comparison else math.nan for d in flat]
+            dof[rep] = [d.comparison.dof if d.comparison else math.nan for d in flat]
+            unmoderated[rep] = [arm.n >= 2 and not moderate(float(np.var(list(arm.learned.values()), ddof=1)),
+                                                            arm.n - 1, prior).moderated for arm in arms]
+    return Outcomes(scenario, verdicts, rate_differs, fails_more, detectable, unmoderated, se, dof)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A simulated rate and its Monte Carlo standard error."""
+
+    rate: float
+    se: float
+
+
+def proportion(events: np.ndarray) -> Estimate:
+    """The rate of independent 0/1 ``events`` (one per dataset) and its binomial standard error."""
+    rate = float(np.mean(events))
+    return Estimate(rate, math.sqrt(rate * (1 - rate) / len(events)))
+
+
+def mean_per_dataset(values: np.ndarray) -> Estimate:
+    """The mean of per-dataset ``values`` (correlated columns averaged first) and its standard error."""
+    return Estimate(float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values))))
+
+
+@dataclass(frozen=True)
+class Familywise:
+    """The rate of at least one flagged comparison: per block, mean over blocks, worst block, per dataset."""
+
+    per_block: dict[str, Estimate]
+    mean_over_blocks: Estimate
+    worst_block: str
+    worst: Estimate
+    per_dataset: Estimate
+
+
+def familywise(flagged: np.ndarray) -> Familywise:
+    """Summarise ``flagged`` (datasets x comparisons, bool) by block."""
+    any_in_block = np.stack([flagged[:, BLOCK_OF == b].any(axis=1) for b in range(len(BLOCKS))], axis=1)
+    per_block = {name: proportion(any_in_block[:, b]) for b, (name, _) in enumerate(BLOCKS)}
+    worst = max(per_block, key=lambda name: per_block[name].rate)
+    return Familywise(per_block, mean_per_dataset(any_in_block.mean(axis=1)), worst, per_block[worst],
+                      proportion(flagged.any(axis=1)))
+
+
+@dataclass(frozen=True)
+class NullResult:
+    """A global-null scenario: false better/worse verdicts, failure-rate test errors, verdict shares."""
+
+    key: str
+    title: str
+    reps: int
+    directional: Familywise
+    rate_test: Familywise | None  # any failure-rate difference called (only where seeds fail)
+    fails_more: Familywise | None  # ... of which "the value fails more often"
+    verdict_shares: dict[str, float]
+    unmoderated_share: float  # of the values' tests, the share on the value's own (larger) variance
+    unmoderated_unstable: float  # ... of the 3x-variance value's tests (scenario b; NaN elsewhere)
+
+
+def null_result(outcomes: Outcomes) -> NullResult:
+    failures = outcomes.scenario.failure_probability > 0
+    shares = {str(v): float(outcomes.called(v).mean()) for v in Verdict if outcomes.called(v).any()}
+    unstable = np.asarray(outcomes.scenario.sd_factors) > 1
+    return NullResult(outcomes.scenario.key, outcomes.scenario.title, outcomes.reps,
+                      familywise(outcomes.called(Verdict.BETTER, Verdict.WORSE)),
+                      familywise(outcomes.rate_differs) if failures else None,
+                      familywise(outcomes.fails_more) if failures else None, shares,
+                      float(outcomes.unmoderated.mean()),
+                      float(outcomes.unmoderated[:, unstable].mean()) if unstable.any() else math.nan)
+
+
+@dataclass(frozen=True)
+class EquivalenceResult:
+    """Scenario f: how often a value truly one margin away is called equivalent, per comparison."""
+
+    key: str
+    title: str
+    reps: int
+    per_comparison: Estimate
+    per_block: dict[str, Estimate]  # per comparison, within the block
+    worst_block: str
+    directional_correct: float  # share of comparisons called better/worse in the true direction
+
+
+def equivalence_result(outcomes: Outcomes) -> EquivalenceResult:
+    equivalent = outcomes.called(Verdict.EQUIVALENT)
+    per_block = {name: mean_per_dataset(equivalent[:, BLOCK_OF == b].mean(axis=1)) for b, (name, _) in enumerate(BLOCKS)}
+    right = Verdict.BETTER if outcomes.scenario.effects[0] > 0 else Verdict.WORSE
+    return EquivalenceResult(outcomes.scenario.key, outcomes.scenario.title, outcomes.reps,
+                             mean_per_dataset(equivalent.mean(axis=1)), per_block,
+                             max(per_block, key=lambda name: per_block[name].rate),
+                             float(outcomes.called(right).mean()))
+
+
+@dataclass(frozen=True)
+class PowerResult:
+    """Scenario g: detection rate (a correct "better") of the truly better value per true difference,
+    overall and by block size, and where it crosses 80% against the engine's stated 80%-power difference."""
+
+    reps: int
+    differences_sd: tuple[float, ...]
+    power: dict[str, tuple[Estimate, ...]]  # "all" and "2 values", "3 values", "4 values"
+    crossing_sd: dict[str, float]  # true difference (SDs) where the simulated power reaches 80%; NaN: beyond
+    stated_sd: dict[str, float]  # median Decision.detectable of the truly better value, in SDs
+    power_at_stated: dict[str, float]  # the simulated power at that median (interpolated; NaN off the grid)
+    holm_stated_sd: dict[str, float]  # median 80%-power difference at Holm's first level, alpha / block size
+    unmoderated_share: float  # of the truly better value's tests, the share on its own (larger) variance
+    false_directional: Estimate  # any false better/worse among the other values, per dataset
+
+
+def crossing(differences: tuple[float, ...], power: tuple[Estimate, ...], target: float = POWER) -> float:
+    """The difference where ``power`` first reaches ``target``, interpolated linearly (NaN: never)."""
+    rates = [p.rate for p in power]
+    for i, rate in enumerate(rates):
+        if rate >= target:
+            if i == 0:
+                return differences[0]
+            d0, d1, r0 = differences[i - 1], differences[i], rates[i - 1]
+            return d0 + (target - r0) * (d1 - d0) / (rate - r0)
+    return math.nan
+
+
+def interpolate(differences: tuple[float, ...], power: tuple[Estimate, ...], at: float) -> float:
+    """The simulated power at difference ``at``, linear between grid points (NaN outside the grid)."""
+    if not differences[0] <= at <= differences[-1]:
+        return math.nan
+    return float(np.interp(at, differences, [p.rate for p in power]))
+
+
+def holm_detectable(outcomes: Outcomes) -> np.ndarray:
+    """The 80%-power difference of each block's first value at the level Holm first tests it against
+    (alpha / the block's size), from the same standard error and degrees of freedom as the engine's."""
+    out = np.full((outcomes.reps, len(BLOCKS)), math.nan)
+    for b, (first, (_, size)) in enumerate(zip(FIRST_OF_BLOCK, BLOCKS)):
+        for rep in range(outcomes.reps):
+            try:
+                out[rep, b] = detectable_difference(outcomes.se[rep, first], outcomes.dof[rep, first], ALPHA / size)
+            except ValueError:  # scipy's noncentral t is NaN for a large effect on few degrees of freedom
+                pass
+    return out
+
+
+def power_result(runs: list[Outcomes]) -> PowerResult:
+    groups = {"all": FIRST_OF_BLOCK} | {f"{size} values": FIRST_OF_BLOCK[[s == size for _, s in BLOCKS]]
+                                         for size in sorted({s for _, s in BLOCKS})}
+    differences = tuple(POWER_GRID)
+    power = {g: tuple(mean_per_dataset(r.called(Verdict.BETTER)[:, cols].mean(axis=1)) for r in runs)
+             for g, cols in groups.items()}
+    stated = {g: float(np.nanmedian(np.concatenate([r.detectable[:, cols].ravel() for r in runs]))) / SEED_SD
+              for g, cols in groups.items()}
+    holm_level = holm_detectable(runs[0])  # se and dof do not depend on the true difference: one run is enough
+    holm_stated = {g: float(np.nanmedian(holm_level[:, np.isin(FIRST_OF_BLOCK, cols)])) / SEED_SD
+                   for g, cols in groups.items()}
+    others = np.ones(COMPARISONS, dtype=bool)
+    others[FIRST_OF_BLOCK] = False
+    false = np.concatenate([r.called(Verdict.BETTER, Verdict.WORSE)[:, others].any(axis=1) for r in runs])
+    return PowerResult(runs[0].reps, differences, power, {g: crossing(differences, p) for g, p in power.items()},
+                       stated, {g: interpolate(differences, power[g], stated[g]) for g in groups}, holm_stated,
+                       float(np.mean([r.unmoderated[:, FIRST_OF_BLOCK].mean() for r in runs])), proportion(false))
+
+
+def stored_residuals(path: Path, study: str, profile: str) -> tuple[np.ndarray | None, str]:
+    """Seed residuals of a stored study: each configuration's learned seeds' final accuracies minus their
+    mean, scaled by sqrt(n / (n - 1)), pooled. Plain SQL on ``plan`` and ``epochs`` (a trial's epochs are
+    stored when it finishes), a read-only connection, so a study being trained is left alone."""
+    if not path.exists():
+        return None, f"{path} does not exist"
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = db.execute(
+            "SELECT p.dataset, p.experiment, p.value, p.trial_key, e.val_accuracy FROM plan p "
+            "JOIN epochs e ON e.trial_key = p.trial_key "
+            "WHERE p.study = ? AND p.profile = ? "
+            "AND e.epoch = (SELECT MAX(epoch) FROM epochs WHERE trial_key = p.trial_key)",
+            (study, profile)).fetchall()
+    finally:
+        db.close()
+    configurations: dict[tuple[str, ...], dict[str, float]] = {}
+    for dataset, experiment, value, key, accuracy in rows:
+        configurations.setdefault((dataset, experiment, value), {})[key] = accuracy
+    distinct = {tuple(sorted(seeds.items())) for seeds in configurations.values()}  # the baseline once
+    residuals, used = [], 0
+    for seeds in distinct:
+        learned = np.array([a for _, a in seeds if a is not None and math.isfinite(a) and a >= NOT_LEARNED_BELOW])
+        if len(learned) >= 2:
+            residuals.extend((learned - learned.mean()) * math.sqrt(len(learned) / (len(learned) - 1)))
+            used += 1
+    note = (f"{len(residuals)} residuals from {used} configurations of {len({r[3] for r in rows})} finished trials "
+            f"in {path} ({study!r}, {profile!r})")
+    if used < 5 or len(residuals) < 20:
+        return None, "too few: " + note + "; needs 5 configurations and 20 residuals"
+    return np.array(residuals), note
+
+
+def run_all(reps: int, power_reps: int, seed: int, residuals: np.ndarray | None) -> dict:
+    """Every scenario; returns the results keyed "null", "margin", "power"."""
+    return {"null": [null_result(simulate(s, reps, seed)) for s in null_scenarios(residuals)],
+            "margin": [equivalence_result(simulate(s, reps, seed)) for s in margin_scenarios()],
+            "power": power_result([simulate(power_scenario(d), power_reps, seed, stated_power=True)
+                                   for d in POWER_GRID])}
+
+
+def _pct(estimate: Estimate) -> str:
+    return f"{100 * estimate.rate:.2f}% | {100 * estimate.se:.2f}"
+
+
+def _flag(estimate: Estimate) -> str:
+    return " **above 5%**" if estimate.rate > ALPHA else ""
+
+
+def _familywise_rows(errors: Familywise, what: str) -> list[str]:
+    sizes = dict(BLOCKS)
+    rows = [f"| {name} ({sizes[name]} values) | {_pct(e)} |" for name, e in errors.per_block.items()]
+    rows += [f"| **mean over blocks** | {_pct(errors.mean_over_blocks)}{_flag(errors.mean_over_blocks)} |",
+             f"| **worst block** ({errors.worst_block}) | {_pct(errors.worst)}{_flag(errors.worst)} |",
+             f"| any in the dataset (information) | {_pct(errors.per_dataset)} |"]
+    return [f"| block | {what} | MC SE (pp) |", "|---|---|---|", *rows]
+
+
+DESIGN = f"""Each simulated dataset has the held-out MNIST probe's shape: eight experiments (blocks) with
+4, 4, 4, 3, 2, 3, 2 and 4 values, {VALUE_SEEDS} seeds per value, one baseline of {BASELINE_SEEDS} seeds shared by every
+block, seed SD {100 * SEED_SD:g} pp around {100 * BASELINE_ACCURACY:g}%, margin {100 * MARGIN:g} pp. It goes through
+`study.analyse.decide.decide_dataset` as the report calls it. "Familywise, per block": the share of datasets
+in which the block has at least one false better/worse verdict; the target is at most {100 * ALPHA:g}%.
+"MC SE" is the Monte Carlo standard error, in percentage points (mean over blocks: of the per-dataset
+means, so the blocks' correlation through the shared baseline and prior is accounted for). The worst
+block is the largest of eight estimates, so it is biased upwards by up to about 1.5 MC SE."""
+
+
+def markdown(results: dict, header: list[str]) -> str:
+    """The results as ``docs/ERROR_RATES.md``: a header, then one table per scenario."""
+    lines = ["# Error rates of the verdict engine", "", *header, "", DESIGN, ""]
+    for result in results["null"]:
+        lines += [f"## {result.key}. {result.title}", "", *_familywise_rows(
+            result.directional, "false better/worse (familywise, per block)"), ""]
+        if result.rate_test is not None:
+            lines += ["Failure-rate test (Boschloo, Holm over the block): any rate called different, and "
+                      "\"the value fails more often\":", "", *_familywise_rows(result.rate_test, "rate called different"),
+                      "", *_familywise_rows(result.fails_more, "\"fails more often\""), ""]
+        lines += ["Verdict shares: " + ", ".join(f"{v} {100 * s:.1f}%" for v, s in result.verdict_shares.items())
+                  + "." + ("" if result.key.endswith("paired") else
+                           f" Values tested on their own (larger) variance: {100 * result.unmoderated_share:.0f}%"
+                           + (f"; the 3x-variance value: {100 * result.unmoderated_unstable:.0f}%"
+                              if math.isfinite(result.unmoderated_unstable) else "") + "."), ""]
+    for result in results["margin"]:
+        lines += [f"## {result.key}. {result.title}: false \"equivalent\"", "",
+                  "| block | called equivalent (per comparison) | MC SE (pp) |", "|---|---|---|",
+                  *[f"| {name} | {_pct(e)} |" for name, e in result.per_block.items()],
+                  f"| **all comparisons** | {_pct(result.per_comparison)}{_flag(result.per_comparison)} |", "",
+                  f"Called {'better' if result.key == 'f+' else 'worse'} (correctly): "
+                  f"{100 * result.directional_correct:.1f}% of comparisons.", ""]
+    power = results["power"]
+    groups = list(power.power)
+    lines += [f"## g. Power: one value per block truly better ({power.reps} datasets per difference)", "",
+              "| true difference | " + " | ".join(f"detected, {g} (MC SE)" for g in groups) + " |",
+              "|---" * (len(groups) + 1) + "|"]
+    for i, d in enumerate(power.differences_sd):
+        lines.append(f"| {d:g} SD ({100 * d * SEED_SD:.2f} pp) | " + " | ".join(
+            f"{100 * power.power[g][i].rate:.1f}% ({100 * power.power[g][i].se:.1f})" for g in groups) + " |")
+    lines += ["", "| | " + " | ".join(groups) + " |", "|---" * (len(groups) + 1) + "|",
+              "| simulated power reaches 80% at | " + " | ".join(
+                  f"{power.crossing_sd[g]:.2f} SD" if math.isfinite(power.crossing_sd[g]) else "beyond 3 SD"
+                  for g in groups) + " |",
+              "| stated `Decision.detectable` (median) | " + " | ".join(
+                  f"{power.stated_sd[g]:.2f} SD" for g in groups) + " |",
+              "| simulated power at that median | " + " | ".join(
+                  f"{100 * power.power_at_stated[g]:.0f}%" if math.isfinite(power.power_at_stated[g]) else "off the grid"
+                  for g in groups) + " |",
+              "| 80%-power difference at Holm's first level, alpha / block size (median) | " + " | ".join(
+                  f"{power.holm_stated_sd[g]:.2f} SD" for g in groups) + " |", "",
+              f"The truly better value's test used its own (larger) variance in "
+              f"{100 * power.unmoderated_share:.0f}% of the datasets (the rest: its moderated variance).", "",
+              f"False better/worse among the other values (any per dataset): "
+              f"{100 * power.false_directional.rate:.2f}% (MC SE {100 * power.false_directional.se:.2f} pp).", ""]
+    return "\n".join(lines)
+
+
+def cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown CPU"
+    fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+    return f"{fields.get('Model name', '?').strip()}, {fields.get('CPU(s)', '?').strip()} CPUs"
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=3000, help="simulated datasets per scenario (a-f)")
+    parser.add_argument("--power-reps", type=int, default=None, help="per true difference in g (default reps/5)")
+    parser.add_argument("--seed", type=int, default=15, help="base seed; each scenario derives its own")
+    parser.add_argument("--store", type=Path, default=Path("/work/heldout/mnist.sqlite"),
+                        help="stored study whose residuals scenario e resamples")
+    parser.add_argument("--study", default="mnist probe")
+    parser.add_argument("--profile", default="custom-e3-tr8000-te1000-s4")
+    parser.add_argument("--json", type=Path, help="write the results as JSON here")
+    parser.add_argument("--markdown", type=Path, help="write the tables here (docs/ERROR_RATES.md)")
+    args = parser.parse_args(argv)
+    if args.reps < 10:
+        parser.error("--reps must be at least 10")
+    power_reps = args.power_reps or max(10, args.reps // 5)
+
+    started = time.perf_counter()
+    residuals, note = stored_residuals(args.store, args.study, args.profile)
+    print(("scenario e: " if residuals is not None else "scenario e skipped: ") + note
+          + (f"; residual SD {100 * residuals.std():.2f} pp" if residuals is not None else ""))
+    results = run_all(args.reps, power_reps, args.seed, residuals)
+    seconds = time.perf_counter() - started
+
+    command = "python benchmarks/error_rates.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    header = [f"- Command: `{command.strip()}`", f"- CPU: {cpu_model()}",
+              f"- Reps: {args.reps} simulated datasets per scenario a-f, {power_reps} per difference in g; "
+              f"base seed {args.seed}", f"- Date: {datetime.date.today().isoformat()}; runtime {seconds:.0f} s",
+              f"- Scenario e: {note}" + (f"; residual SD {100 * residuals.std():.2f} pp"
+                                         if residuals is not None else " (skipped)")]
+    text = markdown(results, header)
+    print(text)
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(text)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"seconds": seconds, "reps": args.reps, "power_reps": power_reps, "scenario_e": note,
+                   **{k: [asdict(r) for r in v] if isinstance(v, list) else asdict(v) for k, v in results.items()}}
+        args.json.write_text(json.dumps(_jsonable(payload), indent=1))
+
+
+if __name__ == "__main__":
+    main()

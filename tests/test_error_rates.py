@@ -1,0 +1,93 @@
+"""The verdict engine's error rates by simulation (a short run of ``benchmarks/error_rates.py``): under the
+global null the familywise rate of false better/worse stays at 5% per block, a value truly one margin away is
+rarely called equivalent, a real 2-SD difference is found in most datasets, and the script's speed-ups
+change no verdict."""
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from study.analyse import decide
+from study.analyse.decide import decide_dataset
+from study.analyse.stats import ALPHA, Verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+REPS = 300  # datasets per scenario: a Monte Carlo SE of about 1.3 pp on a 5% rate
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("error_rates", ROOT / "benchmarks" / "error_rates.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["error_rates"] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module
+
+
+error_rates = _load_script()
+
+
+def _scenario(key: str):
+    return next(s for s in error_rates.null_scenarios(None) + error_rates.margin_scenarios() if s.key == key)
+
+
+@pytest.mark.parametrize("key", ["a", "b"])
+def test_global_null_keeps_the_familywise_error_per_block_at_alpha(key):
+    result = error_rates.null_result(error_rates.simulate(_scenario(key), REPS, seed=1))
+    for block, estimate in result.directional.per_block.items():
+        assert estimate.rate <= ALPHA + 3 * max(estimate.se, math.sqrt(ALPHA * (1 - ALPHA) / REPS)), block
+    mean = result.directional.mean_over_blocks
+    assert mean.rate <= ALPHA + 3 * mean.se
+
+
+@pytest.mark.parametrize("key", ["f+", "f-"])
+def test_a_value_one_margin_away_is_rarely_called_equivalent(key):
+    result = error_rates.equivalence_result(error_rates.simulate(_scenario(key), REPS, seed=1))
+    assert result.per_comparison.rate <= ALPHA + 3 * result.per_comparison.se
+    assert result.directional_correct > 0.25  # the engine does say something about such values
+
+
+def test_a_two_sd_difference_is_detected_in_most_datasets():
+    outcomes = error_rates.simulate(error_rates.power_scenario(2.0), 200, seed=1)
+    detected = outcomes.called(Verdict.BETTER)[:, error_rates.FIRST_OF_BLOCK]
+    assert detected.mean() > 0.5
+    assert not outcomes.called(Verdict.WORSE)[:, error_rates.FIRST_OF_BLOCK].any()
+
+
+def _decisions(scenario, reps: int):
+    baseline, baseline_learned, values, values_learned = error_rates.draw_datasets(
+        scenario, reps, np.random.default_rng(7))
+    out = []
+    for rep in range(reps):
+        arms = [error_rates._arm(values[rep, i], values_learned[rep, i]) for i in range(error_rates.COMPARISONS)]
+        blocks = error_rates.dataset_blocks(error_rates._arm(baseline[rep], baseline_learned[rep]), arms, False)
+        out.append([(d.verdict, d.p_holm, d.p_rate_holm) for block in decide_dataset(blocks, error_rates.MARGIN)[1]
+                    for d in block])
+    return out
+
+
+def _same(left, right) -> bool:
+    return all(lv == rv and (lp == rp or math.isnan(lp) and math.isnan(rp)) and (lr == rr or math.isnan(lr)
+               and math.isnan(rr)) for lrow, rrow in zip(left, right)
+               for (lv, lp, lr), (rv, rp, rr) in zip(lrow, rrow))
+
+
+def test_skipping_the_stated_power_changes_no_verdict():
+    scenario = _scenario("b")
+    reference = _decisions(scenario, 15)
+    with error_rates.engine_shortcuts(stated_power=False):
+        assert _same(_decisions(scenario, 15), reference)
+    assert decide.detectable_difference is error_rates.detectable_difference  # restored
+
+
+def test_memoised_failure_rate_test_changes_no_verdict(monkeypatch):
+    # the engine's 80%-power difference can fail on these data (a value with two learned seeds): skip it here
+    monkeypatch.setattr(decide, "detectable_difference", lambda *args, **kwargs: math.nan)
+    scenario = _scenario("d")
+    reference = _decisions(scenario, 15)
+    with error_rates.engine_shortcuts(stated_power=True):
+        assert decide.collapse_rates is error_rates._collapse_rates
+        assert _same(_decisions(scenario, 15), reference)
