@@ -58,6 +58,7 @@ class PowerSummary:
     detectable differences and margins are fractions (medians over the dataset's experiments)."""
 
     dataset: str
+    group: str  # the study's part (e.g. "Table 1 as written"); "" when the study has no groups
     baselines: tuple[tuple[str, str, int, int], ...]
     spread: float
     mde: float
@@ -67,25 +68,25 @@ class PowerSummary:
 
 
 def power_summary(analysis: Analysis) -> list[PowerSummary]:
-    """Per dataset: the baselines' learned seeds, the median spread and MDE, the margin, the decisive count."""
+    """Per dataset and part of the study: the baselines' learned seeds, the pooled seed SD (the dataset's
+    noise model), the median detectable difference, the margin and the decisive count. Parts are kept
+    apart: a part whose baseline does not learn must not hide behind one whose baseline does."""
+    group_of = {e.name: e.group for e in analysis.stored.study.experiments}
     rows = []
     for dataset in analysis.datasets:
-        blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset]
-        if not blocks:
-            continue
-        bases: dict[frozenset, Block] = {}
-        for b in blocks:  # one entry per baseline trial set, named by the first experiment that uses it
-            bases.setdefault(frozenset(b.baseline.keys.values()), b)
-        mdes = [b.mde for b in blocks if math.isfinite(b.mde)]
-        spreads = [b.spread for b in blocks if math.isfinite(b.spread)]
-        rows.append(PowerSummary(
-            dataset=dataset,
-            baselines=tuple((b.experiment, b.baseline.label, b.baseline.learned, b.baseline.finished)
-                            for b in bases.values() if b.baseline.finished),
-            spread=statistics.median(spreads) if spreads else math.nan,
-            mde=statistics.median(mdes) if mdes else math.nan,
-            margins=tuple(b.margin for b in blocks if math.isfinite(b.margin)),
-            decisive=sum(b.decisive for b in blocks), compared=sum(len(b.comparisons) for b in blocks)))
+        for group in dict.fromkeys(group_of.get(e, "") for (e, d) in analysis.blocks if d == dataset):
+            blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset and group_of.get(e, "") == group]
+            bases: dict[frozenset, Block] = {}
+            for b in blocks:  # one entry per baseline trial set, named by the first experiment that uses it
+                bases.setdefault(frozenset(b.baseline.keys.values()), b)
+            mdes = [b.mde for b in blocks if math.isfinite(b.mde)]
+            rows.append(PowerSummary(
+                dataset=dataset, group=group,
+                baselines=tuple((b.experiment, b.baseline.label, b.baseline.learned, b.baseline.finished)
+                                for b in bases.values() if b.baseline.finished),
+                spread=blocks[0].spread, mde=statistics.median(mdes) if mdes else math.nan,
+                margins=tuple(b.margin for b in blocks if math.isfinite(b.margin)),
+                decisive=sum(b.decisive for b in blocks), compared=sum(len(b.comparisons) for b in blocks)))
     return rows
 
 

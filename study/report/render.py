@@ -158,7 +158,7 @@ def ranking_rows(analysis: Analysis) -> dict[str, list[dict]]:
 
 
 def power_rows(analysis: Analysis) -> list[dict]:
-    return [{"dataset": s.dataset,
+    return [{"dataset": s.dataset, "group": s.group,
              "baselines": "; ".join(f"{e} = {label}: learned {learned} of {finished}"
                                     for e, label, learned, finished in s.baselines) or "none finished",
              "spread": pp(s.spread, False) if math.isfinite(s.spread) else "–",
