@@ -1,4 +1,4 @@
-# make report: run the study (PROFILE=smoke|quick|paper, default quick) and render the report.
+# make report: run the study (PROFILE=smoke|quick|standard|paper, default quick) and render the report.
 # make test: install into .venv if needed, then the fast test lane (no training, under a minute), then the rest.
 # make test-fast: the fast lane only.   make bench: timing benchmarks.
 PYTHON ?= python3

@@ -366,7 +366,8 @@ def budget_text(analysis: Analysis) -> str:
     baseline = len(study.seeds_for(profile.seeds, baseline=True))
     epochs = profile.epochs or study.baseline.epochs
     images = f"{profile.train_size or 'all'}/{profile.test_size or 'all'} images"
-    return f"{profile.name}: {values} seeds a value, {baseline} a baseline, {epochs} epochs, {images}"
+    epochs_text = f"{epochs} epoch" + ("s" if epochs != 1 else "")
+    return f"{profile.name}: {values} seeds a value, {baseline} a baseline, {epochs_text}, {images}"
 
 
 def check_claims(analysis: Analysis) -> list[Finding]:

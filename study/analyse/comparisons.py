@@ -268,6 +268,9 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
                              + ", ".join(sorted({r['profile'] for r in known})))
         study = matches[0]["study"]
     study = study or known[0]["study"]
+    if study not in {r["study"] for r in known}:
+        raise StudyError(f"no study named {study!r} in {store.path} (--study takes the name a run stored, not a "
+                         f"file); stored studies: " + ", ".join(sorted({repr(r['study']) for r in known})))
     profile = profile or next(r["profile"] for r in known if r["study"] == study)
     stored = store.stored_study(study, profile)
     plan = plan_frame(store, study, profile)

@@ -58,7 +58,7 @@ class PowerSummary:
     detectable differences and margins are fractions (medians over the dataset's experiments)."""
 
     dataset: str
-    group: str  # the study's part (e.g. "Table 1 as written"); "" when the study has no groups
+    group: str  # the part of the study an experiment belongs to (Experiment.group); "" without groups
     baselines: tuple[tuple[str, str, int, int], ...]
     spread: float
     mde: float

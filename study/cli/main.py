@@ -143,7 +143,7 @@ def shapes(input_shape: str | None, dataset: str | None, study_file: str | None,
 
     \b
     Example:  study shapes --input-shape 32,32,3 --experiment stride
-              study shapes --dataset mnist --experiment kernel
+              study shapes --dataset mnist --experiment kernel_size
     Each value gets the adaptations `study run` trains it with on that dataset (e.g. 'same' padding).
     """
     from study.plan.shapes import summarize
@@ -360,7 +360,7 @@ def report(store: str, profile: str | None, study_name: str | None, out: str, no
     from study.report.render import build_report
 
     paths = build_report(store, out, study=study_name, profile=profile, pdf=not no_pdf)
-    written = ", ".join(str(paths[k]) for k in ("html", "pdf", "csv") if k in paths)
+    written = ", ".join(str(paths[k]) for k in ("html", "pdf", "csv", "verdicts", "findings", "figures") if k in paths)
     click.echo(f"report written in {paths['seconds']:.1f}s: {written}")
 
 

@@ -10,6 +10,9 @@ Layout only: the numbers come from ``study.analyse`` (frozen records), the sente
 from __future__ import annotations
 
 import base64
+import contextlib
+import dataclasses
+import logging
 import functools
 import hashlib
 import json
@@ -26,20 +29,19 @@ from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
 from study.analyse.formats import diff_with_ci, mde_text, pp
 from study.analyse.overview import power_summary, profile_agreement, ranking
 from study.analyse.stats import ALPHA, POWER
-from study.declare.config import ModelConfig
+from study.declare.budget import FLAGS
+from study.declare.config import Settings
+from study.declare.spec import PROFILES
 from study.plan.shapes import conv_output_size, summarize
 from study.report import wording
 from study.results.benchmarks import parameter_costs
 from study.declare.spec import DEFAULT_MARGIN_PP
-from study.results.outcomes import CHANCE_MARGIN, STUCK_TOLERANCE
+from study.results.outcomes import CHANCE_MARGIN
 from study.results.store import Store
 from study.results.tables import export_table
 
 TEMPLATES = Path(__file__).parent / "templates"  # package data: found in a wheel install as in a checkout
 TEMPLATE = "report.html.j2"
-EXTRA = (("Pooling (per conv layer)", "pooling"), ("Padding", "padding"), ("Weight initialisation", "initializer"),
-         ("Dense units", "dense_units"))
-
 
 def _show(value) -> str:
     if isinstance(value, (list, tuple)):
@@ -68,27 +70,39 @@ def _embed(path: Path) -> str:
 
 
 def baseline_rows(analysis: Analysis) -> list[dict]:
-    """The study's reference table (if it declares one) beside its baseline and what the profile changes."""
+    """The study's baseline, every setting, beside its reference table (if it declares one; else the
+    defaults every study file starts from) and what the profile changes."""
     study, profile = analysis.stored.study, analysis.stored.profile
     baseline = study.baseline
-    reference = study.reference or tuple((key, key, getattr(baseline, key))
-                                         for key in ("epochs", "batch_size", "learning_rate", "optimizer"))
+    defaults = Settings()
+    declared = {key: (label, value) for label, key, value in study.reference}
     rows = []
-    for label, key, original in reference:
+    for field in dataclasses.fields(Settings):
+        key = field.name
+        label, original = declared.get(key, (key.replace("_", " "), getattr(defaults, key)))
         used = getattr(baseline, key)
         if key == "epochs" and profile.epochs:
             used = profile.epochs
-        rows.append({"label": label, "original": _show(original), "study": _show(getattr(baseline, key)),
-                     "used": _show(used), "deviates": _show(used) != _show(original)})
-    for label, key in EXTRA:
-        if any(key == r[1] for r in reference):
-            continue
-        rows.append({"label": label, "original": "(not in the reference)", "study": _show(getattr(baseline, key)),
-                     "used": _show(getattr(baseline, key)), "deviates": False})
+        rows.append({"label": label[0].upper() + label[1:], "original": _show(original),
+                     "study": _show(getattr(baseline, key)), "used": _show(used),
+                     "deviates": _show(used) != _show(original)})
     sizes = f"{profile.train_size or 'all'} / {profile.test_size or 'all'}"
     rows.append({"label": "Train / test images", "original": "all", "study": "all", "used": sizes,
                  "deviates": sizes != "all / all"})
     return rows
+
+
+def regenerate_commands(analysis: Analysis, store_path: str | Path, out: str | Path) -> list[str]:
+    """The commands that rebuild this report: the run with this budget (as flags when it is a custom one)
+    and the report itself. A study read from a file needs its ``--study FILE`` on the run command."""
+    profile = analysis.stored.profile
+    if profile.name in PROFILES and PROFILES[profile.name] == profile:
+        budget = f"--profile {profile.name}"
+    else:
+        budget = " ".join(f"{flag} {getattr(profile, key)}" for key, flag in FLAGS.items()
+                          if getattr(profile, key) is not None)
+    return [f"study run [--study FILE] {budget} --store {store_path}",
+            f"study report --study '{analysis.study}' --profile {profile.name} --store {store_path} --out {out}"]
 
 
 def theory_rows(analysis: Analysis) -> list[dict]:
@@ -231,6 +245,21 @@ def _figure(cache: RenderCache, draw, target: Path, inputs, *args) -> str:
     return _embed(target)
 
 
+@contextlib.contextmanager
+def _quiet_typesetting():
+    """WeasyPrint and fontTools log font-subsetting notes as warnings on every PDF; keep them off the console
+    (real errors still show)."""
+    loggers = [logging.getLogger(name) for name in ("weasyprint", "fontTools")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
 def build_report(store_path: str | Path, out_dir: str | Path, study: str | None = None, profile: str | None = None,
                  pdf: bool = True, commands: list[str] | None = None) -> dict[str, Path]:
     """Write report.html, report.pdf, figures/, results.csv, verdicts.csv and findings.csv under ``out_dir``;
@@ -274,12 +303,11 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         ))
     cost_figure = _figure(cache, figures.cost_figure, figure_dir / "accuracy_vs_time.png",
                           list(analysis.blocks.values()), analysis, figure_dir)
-    profile_name = analysis.profile
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template(TEMPLATE).render(
         analysis=analysis, study=stored.study, profile=stored.profile, datasets=stored.datasets,
         thresholds={"alpha": ALPHA, "power": POWER, "chance_margin": CHANCE_MARGIN,
-                    "stuck_tolerance": STUCK_TOLERANCE, "default_margin_pp": DEFAULT_MARGIN_PP},
+                    "default_margin_pp": DEFAULT_MARGIN_PP},
         verdict_words=wording.VERDICT_MEANINGS,
         answer=wording.answer(analysis), can_tell=power_rows(analysis), agreement=agreement,
         budget=budget_text(analysis), baseline_rows=baseline_rows(analysis), theory_rows=theory_rows(analysis),
@@ -289,9 +317,7 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         environment=analysis.environment, run=analysis.run,
         trials=int(analysis.plan["trial_key"].nunique()),
         status_counts=analysis.plan.drop_duplicates("trial_key")["status"].value_counts().to_dict(),
-        commands=commands or [f"make report PROFILE={profile_name}",
-                              f"study run --profile {profile_name} --store {store_path}",
-                              f"study report --profile {profile_name} --store {store_path}"],
+        commands=commands or regenerate_commands(analysis, store_path, out),
     )
     paths = {"html": out / "report.html", "csv": out / "results.csv", "verdicts": out / "verdicts.csv",
              "findings": out / "findings.csv", "figures": figure_dir}
@@ -302,7 +328,8 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         if not cache.fresh(paths["pdf"], digest):
             from weasyprint import HTML
 
-            HTML(string=html, base_url=str(out)).write_pdf(paths["pdf"])
+            with _quiet_typesetting():
+                HTML(string=html, base_url=str(out)).write_pdf(paths["pdf"])
             cache.remember(paths["pdf"], digest)
     paths["seconds"] = time.perf_counter() - started
     return paths

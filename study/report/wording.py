@@ -22,15 +22,17 @@ from study.results.outcomes import COLLAPSED, DIVERGED
 VERDICT_MEANINGS = {
     Verdict.BETTER: f"higher accuracy than the baseline (Holm-adjusted p < {ALPHA})",
     Verdict.WORSE: f"lower accuracy than the baseline (Holm-adjusted p < {ALPHA})",
-    Verdict.EQUIVALENT: "95% CI of the difference inside the dataset's equivalence margin",
+    Verdict.EQUIVALENT: "95% CI of the difference inside the dataset's equivalence margin; marked \"small but "
+                        "real difference\" when that interval also excludes zero",
     Verdict.INCONCLUSIVE: "neither significant nor shown equivalent: the CI is wider than the margin",
     Verdict.UNTESTABLE: "the paired differences have no spread (ties), so no test or interval is possible",
-    Verdict.TOO_FEW_SEEDS: "fewer than 2 seeds shared with the baseline",
-    Verdict.DOES_NOT_LEARN: "no seed of the value learned while the baseline did (see the failure-rate test)",
+    Verdict.TOO_FEW_SEEDS: "fewer than 2 learned seeds on a side: no accuracy comparison",
+    Verdict.DOES_NOT_LEARN: "no seed of the value learned while the baseline did; decisive only when the "
+                            "failure-rate test is significant",
     Verdict.NEITHER_LEARNS: "neither the value nor the baseline learned in any seed: nothing to compare",
     Verdict.ONLY_VALUE_LEARNS: "the baseline learned in no seed; the value did in some",
     Verdict.DIVERGED: "every seed of the value diverged (NaN/inf loss)",
-    Verdict.REFERENCE: "the baseline itself",
+    Verdict.REFERENCE: "the baseline itself (the row every value is compared with)",
 }
 
 
@@ -93,7 +95,8 @@ def conclude(block: Block) -> str:
                      f"{dataset}: a value can only be seen to learn where the baseline does not.")
     elif base.learned < base.finished:
         parts.append(f"The baseline itself failed to learn in {base.finished - base.learned} of {base.finished} "
-                     f"seeds; those seeds stay in the all-seeds comparison and widen its intervals.")
+                     f"seeds; they count in the failure-rate test, and its accuracy rests on the {base.learned} "
+                     f"that learned.")
     groups: dict[Verdict, list[ValueSummary]] = {}
     for value in block.comparisons:
         groups.setdefault(value.verdict, []).append(value)
