@@ -55,6 +55,7 @@ def test_export_writes_scalars_and_hparams_that_tensorboard_reads_back(tmp_path)
     assert hparams["learning_rate"].number_value == pytest.approx(0.1)
     assert hparams["conv_filters"].string_value == "[20, 50]"
     assert hparams["uses"].string_value == "kernel=5; lr=0.1" and hparams["dataset"].string_value == "mnist"
+    assert hparams["outcome"].string_value == "learned"  # the trial summary list, export and report read
     diverged = _read(out / "mnist" / "lr=5" / "seed1-k2")
     assert [e.step for e in diverged.Tensors("loss")] == [1]  # the NaN epoch is left out, not written as NaN
     assert [e.step for e in diverged.Tensors("val_accuracy")] == [1, 2]

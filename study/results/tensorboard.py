@@ -21,7 +21,9 @@ from typing import Any
 from study.errors import StudyError
 from study.names import path_name
 from study.results.store import Store
+from study.results.outcomes import TrialSummary
 from study.results.stored import StoredTrial
+from study.results.tables import trial_summaries
 
 MARKER = ".study-tensorboard"  # a folder with this file was written here and may be replaced
 SCALARS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
@@ -40,11 +42,13 @@ def hparam_value(value: Any) -> bool | int | float | str:
     return "none" if value is None else json.dumps(value)
 
 
-def trial_hparams(trial: StoredTrial, uses: list[str]) -> dict[str, Any]:
-    """The flat hyperparameters of one stored trial (its settings, dataset, seed, where it is used)."""
+def trial_hparams(trial: StoredTrial, uses: list[str], summary: TrialSummary | None = None) -> dict[str, Any]:
+    """The flat hyperparameters of one stored trial (its settings, dataset, seed, where it is used) and, from
+    its summary, its outcome (learned, collapsed, diverged; "none" for a failed trial)."""
     planned = trial.planned
     values = {name: hparam_value(value) for name, value in (planned.settings.to_dict() if planned else {}).items()}
     values.update(dataset=trial.dataset, seed=trial.seed, uses="; ".join(uses), status=trial.status,
+                  outcome=hparam_value(str(summary.outcome) if summary and summary.outcome else None),
                   train_size=hparam_value(planned.train_size if planned else None))
     return values
 
@@ -69,6 +73,7 @@ def export_tensorboard(store: Store, out: str | Path) -> int:
     trials = store.stored_trials()
     uses = {key: [f"{experiment}={value}" for experiment, value in found] for key, found in store.uses().items()}
     epochs = store.epochs_by_trial()
+    summaries = trial_summaries(store)  # the one outcome per trial that list, export and the report read
     _prepare(out)
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
@@ -77,7 +82,7 @@ def export_tensorboard(store: Store, out: str | Path) -> int:
     for trial in trials:
         key = trial.key
         used = uses.get(key, ["unplanned"])
-        values = trial_hparams(trial, used)
+        values = trial_hparams(trial, used, summaries.get(key))
         runs.append(values)
         folder = out / _folder_name(trial.dataset) / _folder_name(used[0]) / f"seed{trial.seed}-{key[:8]}"
         writer = tf.summary.create_file_writer(str(folder))
