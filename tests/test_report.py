@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from study.analyse.comparisons import analyse
+from study.analyse.comparisons import analyse, verdict_rows
 from study.report.wording import conclude
 from study.analyse.claims import check_claims
 from study.report.render import build_report
@@ -79,8 +79,10 @@ def test_a_collapsed_baseline_draws_no_conclusion(tmp_path):
     mnist = analysis.blocks[("learning_rate", "mnist")]
     assert [mnist.baseline.outcomes[s] for s in (1, 2, 3, 4)] == ["collapsed", "learned", "collapsed", "learned"]
     assert mnist.baseline.learned == 10 and mnist.baseline.finished == 12
-    # seeds that did not learn never enter the accuracy test: 10 learned baseline seeds, 3 of 0.2 (one diverged)
-    assert (mnist.value("0.2").comparison.n_a, mnist.value("0.2").comparison.n_b) == (3, 10)
+    # a learning rate changes no weight shape: every seed pairs with the baseline's (by design), and only seeds
+    # that learned on both sides enter: 0.2 learned in seeds 1, 3, 4; the baseline not in 1 and 3
+    assert all(mnist.paired)
+    assert mnist.value("0.2").verdict == "too few seeds" and mnist.value("0.2").comparison.n_a == 1
     assert not any(v.verdict in ("better", "worse") for v in mnist.comparisons)
     assert mnist.value("0.2").outcomes[2] == "diverged" and mnist.value("0.2").final_by_seed[2] == pytest.approx(0.1)
     assert "failed to learn in 2 of 12 seeds" in conclude(mnist)
@@ -257,8 +259,15 @@ def test_profiles_in_one_store_are_compared(tmp_path):
     assert [r.profile for r in rows] == ["other"]
     row = rows[0]
     assert row.shared == 14 and 0 < row.same <= row.shared
-    # seeds 1-3 of the null kernel 3 on CIFAR-10 happen to fall low: a false positive the table must expose
-    assert row.conflicting == (("kernel_size", "3", "cifar10", "equivalent", "worse"),)
+    with make_store(tmp_path / "s.sqlite", profile=other) as store:  # recomputed from the two verdict tables
+        here = {(r["experiment"], r["dataset"], r["value"]): r["verdict"]
+                for r in verdict_rows(analyse(store, profile=PROFILE.name)) if not r["is_baseline"]}
+        there = {(r["experiment"], r["dataset"], r["value"]): r["verdict"]
+                 for r in verdict_rows(analyse(store, profile="other")) if not r["is_baseline"]}
+    decisive = ("better", "worse", "equivalent")
+    expected = {(e, v, d, here[(e, d, v)], there[(e, d, v)]) for (e, d, v) in here.keys() & there.keys()
+                if here[(e, d, v)] in decisive and there[(e, d, v)] in decisive and here[(e, d, v)] != there[(e, d, v)]}
+    assert set(row.conflicting) == expected
 
 
 def test_list_export_and_report_agree_on_each_seeds_outcome(tmp_path):

@@ -83,8 +83,14 @@ def _comparisons(analysis: Analysis, claim: Claim, labels_of) -> list[tuple[Bloc
 
 def _judged(pairs: list[tuple[Block, ValueSummary]]) -> list[tuple[Block, ValueSummary, float, Verdict]]:
     """Each comparison as its block decided it: one Holm family per block and question, computed once in
-    ``study.analyse.decide`` and shown the same in the tables, the CSV and here."""
-    return [(b, v, v.p_holm, v.verdict) for b, v in pairs]
+    ``study.analyse.decide`` and shown the same in the tables, the CSV and here. NotTestable when no
+    comparison could be made at all (every one lacks learned seeds or spread)."""
+    judged = [(b, v, v.p_holm, v.verdict) for b, v in pairs]
+    untestable = (Verdict.TOO_FEW_SEEDS, Verdict.UNTESTABLE)
+    if judged and all(j[3] in untestable for j in judged):
+        raise NotTestable("no comparison has two learned seeds with spread on both sides: "
+                          + "; ".join(f"{b.dataset} {v.label}: {v.verdict}" for b, v, _, _ in judged))
+    return judged
 
 
 def _differs_from_baseline(value: ValueSummary, verdict: Verdict) -> bool:
@@ -174,7 +180,7 @@ def _trend(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
             raise NotTestable(f"every seed ties across {', '.join(order)} on {dataset}")
         up, down = page_trend(rows), page_trend(rows[:, ::-1])
         tests.append((dataset, up if increasing else down, down if increasing else up))
-        means = ", ".join(f"{v.label}: {v.final.mean * 100:.1f}%" for v in values)
+        means = ", ".join(f"{v.label}: {np.mean([v.final_by_seed[s] for s in seeds]) * 100:.1f}%" for v in values)
         evidence.append(f"{dataset} ({len(seeds)} seeds) {means}")
     claimed = holm([t[1] for t in tests])
     against = holm([t[2] for t in tests])
@@ -357,7 +363,13 @@ def describe_test(claim: Claim) -> str:
         "interaction": f"per-seed range over the values larger on {claim.datasets[-1]} (Welch t-test)",
         "largest_stable": f"{values} is the largest value learning in every seed on {' and '.join(claim.datasets)}",
     }[claim.test]
-    return words + ("; Holm across the claim's tests" if claim.test not in ("any_differs", "largest_stable") else "")
+    if claim.test in ("no_effect", "differs", "any_differs"):
+        return words + "; each comparison as its experiment's table decides it (Holm within the experiment and dataset)"
+    if claim.test == "does_not_learn":
+        return words + "; the experiment's own failure-rate test and Holm family"
+    if claim.test == "trend":
+        return words + "; every finished seed, a collapsed one at its accuracy; Holm across the datasets"
+    return words + ("; Holm across the claim's datasets" if claim.test != "largest_stable" else "")
 
 
 def budget_text(analysis: Analysis) -> str:
@@ -370,14 +382,28 @@ def budget_text(analysis: Analysis) -> str:
     return f"{profile.name}: {values} seeds a value, {baseline} a baseline, {epochs_text}, {images}"
 
 
+def short_budget(analysis: Analysis) -> str:
+    """What a short budget changes about a claim ('' at the study's own epochs): after N of the study's M
+    epochs the accuracy measures learning speed as much as the final accuracy the claims were made about
+    (and at a fixed number of epochs a smaller batch takes more SGD steps)."""
+    profile, study = analysis.stored.profile, analysis.stored.study
+    if not profile.epochs or profile.epochs >= study.baseline.epochs:
+        return ""
+    return (f"measured after {profile.epochs} of the study's {study.baseline.epochs} epochs: accuracy after that many "
+            f"SGD steps (learning speed), not the final accuracy the claim is about")
+
+
 def check_claims(analysis: Analysis) -> list[Finding]:
     """Every claim the stored study declares, judged on this analysis (none: an empty list)."""
     findings = []
     budget = budget_text(analysis)
+    short = short_budget(analysis)
     for claim in analysis.stored.study.claims:
         try:
             verdict, reason, evidence = CHECKS[claim.test](analysis, claim)
         except NotTestable as why:
             verdict, reason, evidence = NOT_TESTABLE, str(why), ""
+        if short and verdict != NOT_TESTABLE:
+            reason += f"; {short}"
         findings.append(Finding(claim.text, claim.scope, describe_test(claim), verdict, reason, evidence, budget))
     return findings

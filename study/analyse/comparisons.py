@@ -23,6 +23,7 @@ from study.analyse.decide import Arm, Decision, dataset_prior, decide_block
 from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
 from study.analyse.stats import Interval, Rates, Verdict, mean_ci
 from study.errors import StudyError
+from study.plan.shapes import summarize
 from study.plan.trials import TrialSpec
 from study.results.outcomes import COLLAPSED, DIVERGED, LEARNED, ConstantAnswer, Outcome, TrialSummary
 from study.results.store import Store
@@ -126,8 +127,8 @@ class Block:
     chance: float  # the best constant answer's accuracy on this test set
     margin: float = math.nan  # the dataset's equivalence margin (fraction), declared by the study
     prior: Prior | None = None  # the dataset's noise model
-    paired: bool = False  # seeds share their initial weights here and pairing carries information
-    correlation: SeedCorrelation | None = None
+    paired: tuple[bool, ...] = ()  # per comparison: same initial weights per seed as the baseline (by design)
+    correlation: SeedCorrelation | None = None  # measured across seeds, shown as a check of the design rule
 
     @property
     def missing(self) -> int:
@@ -238,7 +239,20 @@ def constant_answer(stored: StoredStudy, dataset: str) -> ConstantAnswer:
     return ConstantAnswer.uniform(stored.classes(dataset))
 
 
-def _decide(blocks: list[Block], margin: float) -> Prior:
+def shares_initial_weights(a: TrialSpec | None, b: TrialSpec | None) -> bool:
+    """Do two trials of one seed start from the same weights? Initial weights are drawn per layer from the
+    trial seed (``study.train.model``), so they coincide exactly when the initialiser and every layer's
+    parameter shapes do (batch size, learning rate, solver, activation); a pooling, kernel, filter, stride
+    or layer change alters some shape and so the draw."""
+    if a is None or b is None or a.model.initializer != b.model.initializer:
+        return False
+    def weights(spec: TrialSpec) -> list[tuple[str, int]]:  # layers that hold weights, with their sizes
+        return [(row.kind, row.params) for row in summarize(spec.model).rows if row.params]
+
+    return weights(a) == weights(b)
+
+
+def _decide(blocks: list[Block], margin: float, trials: dict[str, TrialSpec]) -> Prior:
     """One dataset: fit its noise model over the distinct configurations, then decide every block."""
     distinct: dict[frozenset, ValueSummary] = {}
     for block in blocks:
@@ -249,8 +263,10 @@ def _decide(blocks: list[Block], margin: float) -> Prior:
         base = block.baseline
         block.margin, block.prior = margin, prior
         block.correlation = seed_correlation([(v.learned_only(), base.learned_only()) for v in block.comparisons])
-        block.paired = block.correlation.pairs_informative
-        decisions = decide_block([v.arm() for v in block.comparisons], base.arm(), prior, margin, block.paired)
+        base_spec = trials.get(next(iter(base.keys.values()), ""))
+        block.paired = tuple(shares_initial_weights(trials.get(next(iter(v.keys.values()), "")), base_spec)
+                             for v in block.comparisons)
+        decisions = decide_block([v.arm() for v in block.comparisons], base.arm(), prior, margin, list(block.paired))
         for value, decision in zip(block.comparisons, decisions):
             value.decision = decision
     return prior
@@ -283,12 +299,13 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
         values = _summaries(group, epochs, trials, chance)
         base = next((v for v in values if v.is_baseline), values[0])
         blocks[(experiment, dataset)] = Block(experiment, group["parameter"].iloc[0], dataset, values, base, chance)
-    priors = {dataset: _decide([b for (_, d), b in blocks.items() if d == dataset], stored.study.margin(dataset))
-              for dataset in dict.fromkeys(d for _, d in blocks)}
+    specs = store.planned_trials()
+    priors = {dataset: _decide([b for (_, d), b in blocks.items() if d == dataset], stored.study.margin(dataset),
+                               specs) for dataset in dict.fromkeys(d for _, d in blocks)}
     run = store.latest_run(study, profile)
     run_dict = dict(run) if run is not None else {}
     environment = json.loads(run_dict.pop("environment", "{}") or "{}")
-    return Analysis(study, profile, stored, plan, blocks, store.planned_trials(), environment, run_dict, priors,
+    return Analysis(study, profile, stored, plan, blocks, specs, environment, run_dict, priors,
                     answers)
 
 
@@ -309,15 +326,15 @@ def verdict_rows(analysis: Analysis) -> list[dict]:
                 "failed": v.status.get("failed", 0), "missing": v.status.get("missing", 0),
                 "mean_pct": _num(v.final_learned.mean, 100), "ci_low_pct": _num(v.final_learned.low, 100),
                 "ci_high_pct": _num(v.final_learned.high, 100),
-                "test": c.test if c else None, "df": _num(c.dof) if c else None,
+                "test": c.test if c else None, "df": _dof(c.dof) if c else None,
                 "seeds_value": c.n_a if c else (v.learned if not v.is_baseline else None),
                 "seeds_baseline": c.n_b if c else (block.baseline.learned if not v.is_baseline else None),
                 "pooled_sd_pp": _num(block.spread, 100),
                 "diff_pp": _num(c.diff, 100) if c else None, "diff_low_pp": _num(c.low, 100) if c else None,
                 "diff_high_pp": _num(c.high, 100) if c else None,
-                "p": _num(c.p) if c else None, "p_holm": _num(v.p_holm),
+                "p": _p(c.p) if c else None, "p_holm": _p(v.p_holm),
                 "mde_pp": _num(d.detectable, 100) if d else None, "margin_pp": _num(block.margin, 100),
-                "failure_rate_p_holm": _num(v.p_rate_holm),
+                "failure_rate_p_holm": _p(v.p_rate_holm),
                 "verdict": v.verdict, "small_but_real": v.small_but_real, "rate_differs": v.rate_differs,
                 "decisive": v.decisive, "train_seconds": _num(v.train_seconds.mean),
             })
@@ -326,3 +343,13 @@ def verdict_rows(analysis: Analysis) -> list[dict]:
 
 def _num(x: float | None, scale: float = 1.0) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x) * scale, 6)
+
+
+def _p(x: float | None) -> float | None:
+    """A p-value to six significant digits (never rounded to 0)."""
+    return None if x is None or not np.isfinite(x) else float(f"{x:.6g}")
+
+
+def _dof(x: float | None) -> float | str | None:
+    """Degrees of freedom; 'inf' where the variance counts as known (the noise model's d0 is infinite)."""
+    return None if x is None or np.isnan(x) else ("inf" if np.isinf(x) else round(float(x), 6))

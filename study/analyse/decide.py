@@ -8,7 +8,8 @@ computed once here and shown the same everywhere:
   baseline's: Boschloo's exact test (``study.analyse.stats.collapse_rates``).
 - **How accurate is it when it learns?** The seeds that learned on each side: Welch's t on variances
   moderated by the dataset's noise model (``study.analyse.noise``), or a paired t over the seeds both
-  learned where the experiment's seeds share their initial weights (``paired=True``). A seed that did
+  learned where a value's network draws the same initial weights per seed as the baseline's (``paired``;
+  decided by the design before the run, never by a test on the data). A seed that did
   not learn never enters an accuracy test; it is counted by the first question.
 
     decisions = decide_block(values, baseline, prior, margin=0.01, paired=False)
@@ -114,16 +115,19 @@ def accuracy_verdict(comparison: MeanComparison, p_holm: float, margin: float) -
     return Verdict.INCONCLUSIVE
 
 
-def decide_block(values: list[Arm], baseline: Arm, prior: Prior, margin: float, paired: bool = False,
-                 alpha: float = ALPHA) -> list[Decision]:
+def decide_block(values: list[Arm], baseline: Arm, prior: Prior, margin: float,
+                 paired: bool | list[bool] = False, alpha: float = ALPHA) -> list[Decision]:
     """Judge every value of a block against ``baseline`` (see the module notes); one Decision per value.
 
-    ``margin`` is the dataset's equivalence margin (fraction), declared before the run."""
+    ``margin`` is the dataset's equivalence margin (fraction), declared before the run. ``paired`` (one
+    flag, or one per value) is fixed by the design, never by the data: a value pairs with the baseline
+    when its network draws the same initial weights per seed (``study.analyse.comparisons``)."""
+    pairing = paired if isinstance(paired, list) else [paired] * len(values)
     comparisons: list[MeanComparison | None] = []
-    for arm in values:
+    for arm, pair in zip(values, pairing):
         if arm.all_diverged or arm.n < MIN_SEEDS or baseline.n < MIN_SEEDS:
             comparisons.append(None)
-        elif paired:
+        elif pair:
             comparisons.append(compare_paired(arm.learned, baseline.learned))
         else:
             comparisons.append(compare_means(list(arm.learned.values()), list(baseline.learned.values()), prior))
@@ -141,7 +145,7 @@ def decide_block(values: list[Arm], baseline: Arm, prior: Prior, margin: float, 
             verdict = Verdict.NEITHER_LEARNS if arm.n == 0 else Verdict.ONLY_VALUE_LEARNS
         elif arm.n == 0:
             verdict = Verdict.DOES_NOT_LEARN
-        elif comparison is None:
+        elif comparison is None or min(comparison.n_a, comparison.n_b) < MIN_SEEDS:  # e.g. pairs both learned
             verdict = Verdict.TOO_FEW_SEEDS
         else:
             verdict = accuracy_verdict(comparison, p, margin)

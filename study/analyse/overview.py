@@ -65,6 +65,8 @@ class PowerSummary:
     margins: tuple[float, ...]
     decisive: int
     compared: int
+    prior_dof: float = math.nan  # the noise model's d0 (inf: one pooled variance)
+    configurations: int = 0  # learned configurations the noise model was fitted on
 
 
 def power_summary(analysis: Analysis) -> list[PowerSummary]:
@@ -86,7 +88,9 @@ def power_summary(analysis: Analysis) -> list[PowerSummary]:
                                 for b in bases.values() if b.baseline.finished),
                 spread=blocks[0].spread, mde=statistics.median(mdes) if mdes else math.nan,
                 margins=tuple(b.margin for b in blocks if math.isfinite(b.margin)),
-                decisive=sum(b.decisive for b in blocks), compared=sum(len(b.comparisons) for b in blocks)))
+                decisive=sum(b.decisive for b in blocks), compared=sum(len(b.comparisons) for b in blocks),
+                prior_dof=blocks[0].prior.dof if blocks[0].prior else math.nan,
+                configurations=blocks[0].prior.configurations if blocks[0].prior else 0))
     return rows
 
 

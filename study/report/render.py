@@ -65,6 +65,10 @@ def _ratio(x: float) -> str:
     return "–" if not math.isfinite(x) else f"{x:.2f}x"
 
 
+def _dof(x: float) -> str:
+    return "∞" if math.isinf(x) else f"{x:.1f}"
+
+
 def _embed(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
@@ -175,7 +179,8 @@ def power_rows(analysis: Analysis) -> list[dict]:
     return [{"dataset": s.dataset, "group": s.group,
              "baselines": "; ".join(f"{e} = {label}: learned {learned} of {finished}"
                                     for e, label, learned, finished in s.baselines) or "none finished",
-             "spread": pp(s.spread, False) if math.isfinite(s.spread) else "–",
+             "spread": (f"{pp(s.spread, False)} (d0 = {_dof(s.prior_dof)}, {s.configurations} configurations)"
+                        if math.isfinite(s.spread) else "–"),
              "mde": mde_text(s.mde) if math.isfinite(s.mde) else "–",
              "margin": ", ".join(sorted({pp(m, False) for m in s.margins})) or "–",
              "decisive": f"{s.decisive} of {s.compared}"} for s in power_summary(analysis)]

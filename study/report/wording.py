@@ -40,8 +40,8 @@ def test_text(comparison: MeanComparison) -> str:
     """'Welch t, moderated variances, 4 vs 12 learned seeds, 37.2 df' - what a comparison rests on."""
     seeds = (f"{comparison.n_a} seed pairs" if comparison.test == "paired t"
              else f"{comparison.n_a} vs {comparison.n_b} learned seeds")
-    dof = "df undefined" if not math.isfinite(comparison.dof) else (
-        "known variance" if math.isinf(comparison.dof) else f"{comparison.dof:.1f} df")
+    dof = ("variance taken as known (d0 infinite)" if math.isinf(comparison.dof)
+           else "df undefined" if math.isnan(comparison.dof) else f"{comparison.dof:.1f} df")
     return f"{comparison.test}, {seeds}, {dof}"
 
 
@@ -167,8 +167,11 @@ def answer(analysis: Analysis) -> dict[str, list[str]]:
             if base.finished == 0:
                 continue
             if base.learned == 0:
-                lines.append(f"{name}: not answered - its baseline {base.label} did not learn in any of "
-                             f"{base.finished} seeds.")
+                rescued = [v for v in block.comparisons if v.rate_differs]
+                lines.append(f"{name}: accuracy not answered - its baseline {base.label} did not learn in any of "
+                             f"{base.finished} seeds" + ("; " + "; ".join(
+                                 f"{v.label} learns where it does not: {rates_text(v.rates)} "
+                                 f"({p_is(v.p_rate_holm, 'Holm p')})" for v in rescued) if rescued else "") + ".")
                 continue
             moved = [v for v in block.comparisons if v.verdict in DIRECTIONAL]
             same = [v for v in block.comparisons if v.verdict == Verdict.EQUIVALENT]
