@@ -136,6 +136,19 @@ def test_verdicts_csv_matches_the_analysis(rendered):
     assert list(findings.columns[:6]) == ["claim", "scope", "test", "verdict", "reason", "evidence"]
 
 
+def test_a_value_that_fails_to_learn_leads_its_experiments_ranking(tmp_path):
+    """Section 5 must not rank an experiment by a small accuracy difference when one of its values never
+    learns: kernel 7 diverges in every seed (its failure rate differs significantly)."""
+    from study.analyse.overview import ranking
+
+    with make_store(tmp_path / "s.sqlite") as store:
+        analysis = analyse(store)
+    kernel = next(r for r in ranking(analysis)["mnist"] if r.experiment == "kernel_size")
+    assert kernel.value == "7" and kernel.comparison is None and kernel.rates.k == kernel.rates.n == 4
+    assert kernel.significant == 2  # kernel 1 worse, kernel 7 fails to learn
+    assert ranking(analysis)["mnist"][0].experiment == "kernel_size"
+
+
 def test_claims_show_the_blocks_holm_p_values(tmp_path):
     """One Holm family per question, computed once: a claim quotes the block's adjusted p, not its own."""
     with make_store(tmp_path / "s.sqlite") as store:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
 from study.analyse.noise import MeanComparison
-from study.analyse.stats import DECISIVE, DIRECTIONAL, Verdict
+from study.analyse.stats import DECISIVE, DIRECTIONAL, Rates, Verdict
 from study.results.store import Store
 
 
@@ -21,32 +21,48 @@ from study.results.store import Store
 class RankRow:
     """One experiment on one dataset: its largest effect (decisive ones first) and that value's cost.
 
-    ``time_ratio`` is the value's mean training time over the baseline's (NaN when either is unknown)."""
+    A value that fails to learn significantly more (or less) often than the baseline outranks any accuracy
+    difference: ``comparison`` is then None and ``rates`` says how often. ``time_ratio`` is the value's mean
+    training time over the baseline's (NaN when either is unknown)."""
 
     experiment: str
     value: str
-    comparison: MeanComparison
+    comparison: MeanComparison | None
     verdict: Verdict
-    significant: int  # values with a better/worse verdict
+    significant: int  # values with a better/worse verdict or a significantly different failure rate
     decisive: int
     compared: int
     time_ratio: float
+    rates: Rates | None = None  # the failure rates, when they decide the row
 
 
 def ranking(analysis: Analysis) -> dict[str, list[RankRow]]:
-    """Per dataset: experiments ordered by their largest decisive effect; undecided ones follow."""
+    """Per dataset: experiments ordered by their largest decided effect (a failure to learn first, then the
+    largest better/worse difference); undecided ones follow, ordered by their largest difference."""
     ranks: dict[str, list[tuple[tuple, RankRow]]] = {}
     for (experiment, dataset), block in analysis.blocks.items():
         compared = [v for v in block.comparisons if v.comparison is not None and math.isfinite(v.comparison.diff)]
-        if not compared:
+        failing = [v for v in block.comparisons if v.rate_differs]
+        if not compared and not failing:
             continue
         decided = [v for v in compared if v.verdict in DIRECTIONAL]
-        top = max(decided or compared, key=lambda v: abs(v.comparison.diff))
         base_time = block.baseline.train_seconds.mean
-        ratio = top.train_seconds.mean / base_time if top.train_seconds.n and base_time else math.nan
-        row = RankRow(experiment, top.label, top.comparison, top.verdict, len(decided), block.decisive,
-                      len(block.comparisons), ratio)
-        ranks.setdefault(dataset, []).append(((0 if decided else 1, -abs(top.comparison.diff)), row))
+
+        def ratio(v) -> float:
+            return v.train_seconds.mean / base_time if v.train_seconds.n and base_time else math.nan
+
+        significant = len({v.label for v in decided + failing})
+        if failing:
+            top = max(failing, key=lambda v: abs(v.rates.rate - v.rates.base_k / max(1, v.rates.base_n)))
+            row = RankRow(experiment, top.label, None, top.verdict, significant, block.decisive,
+                          len(block.comparisons), ratio(top), top.rates)
+            key = (0, -2.0)
+        else:
+            top = max(decided or compared, key=lambda v: abs(v.comparison.diff))
+            row = RankRow(experiment, top.label, top.comparison, top.verdict, significant, block.decisive,
+                          len(block.comparisons), ratio(top))
+            key = (0 if decided else 1, -abs(top.comparison.diff))
+        ranks.setdefault(dataset, []).append((key, row))
     return {dataset: [row for _, row in sorted(rows, key=lambda r: r[0])] for dataset, rows in ranks.items()}
 
 

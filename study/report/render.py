@@ -170,7 +170,9 @@ def _value_rows(block: Block) -> list[dict]:
 
 def ranking_rows(analysis: Analysis) -> dict[str, list[dict]]:
     return {dataset: [{"experiment": wording.display_name(r.experiment), "value": r.value,
-                       "effect": diff_with_ci(r.comparison), "verdict": r.verdict, "significant": r.significant,
+                       "effect": diff_with_ci(r.comparison) if r.comparison else wording.rates_text(r.rates),
+                       "verdict": r.verdict if r.comparison else wording.failure_text(r.rates),
+                       "significant": r.significant,
                        "compared": r.compared, "decisive": r.decisive, "cost": _ratio(r.time_ratio)} for r in rows]
             for dataset, rows in ranking(analysis).items()}
 

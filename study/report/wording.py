@@ -52,9 +52,14 @@ def verdict_text(value: ValueSummary) -> str:
     if value.small_but_real:
         text += " (small but real difference)"
     if value.rate_differs:
-        text += "; fails to learn " + ("more" if value.rates.rate > value.rates.base_k / max(1, value.rates.base_n)
-                                       else "less") + " often"
+        text += "; " + failure_text(value.rates)
     return text
+
+
+def failure_text(rates: Rates) -> str:
+    """'fails to learn more often' (or less) than the baseline, by the two failure rates."""
+    base = rates.base_k / rates.base_n if rates.base_n else 0.0
+    return "fails to learn " + ("more" if rates.rate > base else "less") + " often"
 
 
 def display_name(experiment: str) -> str:
