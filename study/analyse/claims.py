@@ -1,8 +1,10 @@
 """Judge a study's declared claims on its stored results: supported, contradicted, inconclusive or not testable.
 
 The report knows no claim by name: a study carries its claims (``study.declare.spec.Claim``, one test from the
-small vocabulary ``CLAIM_TESTS``), and this module evaluates whatever it is given. Multiple tests inside
-one claim are Holm-corrected together. A claim whose data cannot test it (a baseline that did not learn,
+small vocabulary ``CLAIM_TESTS``), and this module evaluates whatever it is given. A claim about values
+against their baseline quotes each comparison as its experiment decided it (one Holm family per experiment,
+dataset and question: ``study.analyse.decide``); a claim with tests of its own (trend, catch-up, ...)
+Holm-corrects them across its datasets. A claim whose data cannot test it (a baseline that did not learn,
 too few learned seeds, a value not in the run) is "not testable at this budget", with the reason.
 
     findings = check_claims(analysis)   # one Finding per claim of analysis.stored.study.claims
@@ -22,6 +24,7 @@ from study.analyse.formats import diff_with_ci, mde_text, p_is, pp
 from study.declare.spec import Claim
 from study.analyse.stats import ALPHA, DIRECTIONAL, Paired, Verdict, holm, paired_difference
 from study.results.outcomes import LEARNED
+
 
 class ClaimVerdict(enum.StrEnum):
     """What the data say of a claim, in its scope and at this budget."""

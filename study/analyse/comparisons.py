@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
-from study.analyse.decide import Arm, Decision, dataset_prior, decide_block
+from study.analyse.decide import Arm, Decision, decide_dataset
 from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
-from study.analyse.stats import Interval, Rates, Verdict, mean_ci
+from study.analyse.stats import Interval, Rates, Verdict, equivalence_reach, mean_ci
 from study.errors import StudyError
 from study.plan.shapes import summarize
 from study.plan.trials import TrialSpec
@@ -157,13 +156,8 @@ class Block:
     def confirmable_margin(self) -> float:
         """Median over the testable comparisons of the finest margin each confirms with 80% power at a true
         difference of zero, (t_0.975 + t_0.90) x SE (NaN past 100 pp)."""
-        reach = []
-        for v in self.comparisons:
-            c = v.comparison
-            if c is not None and math.isfinite(c.se) and c.se > 0 and c.dof >= 1:
-                r = float((scipy_stats.t.ppf(0.975, c.dof) + scipy_stats.t.ppf(0.90, c.dof)) * c.se)
-                if r < 1:
-                    reach.append(r)
+        reach = [equivalence_reach(v.comparison.se, v.comparison.dof) for v in self.comparisons if v.comparison]
+        reach = [r for r in reach if r < 1]  # NaN compares False: undefined reaches drop out too
         return statistics.median(reach) if reach else math.nan
 
     def value(self, label: str) -> ValueSummary | None:
@@ -180,7 +174,6 @@ class Analysis:
     trials: dict[str, TrialSpec]  # every planned trial of the store, by key
     environment: dict
     run: dict
-    priors: dict[str, Prior] = field(default_factory=dict)  # the noise model of each dataset
     answers: dict[str, ConstantAnswer] = field(default_factory=dict)  # each dataset's best constant answer
 
     @property
@@ -192,7 +185,7 @@ class Analysis:
         return sorted(int(s) for s in self.plan["seed"].unique())
 
 
-def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, trials: dict[str, TrialSummary],
+def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, summaries_of: dict[str, TrialSummary],
                chance: float) -> list[ValueSummary]:
     summaries = []
     for (index, label), rows in group.groupby(["value_index", "value"], sort=True):
@@ -204,7 +197,7 @@ def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, trials: dict[str, Tria
         mine = epochs[epochs["trial_key"].isin(finished)].sort_values("epoch")
         outcomes, final = {}, {}
         for key in finished:  # the one outcome rule, read from the trial's summary (study.results.outcomes)
-            summary = trials[key]
+            summary = summaries_of[key]
             outcomes[seed_of[key]] = summary.outcome
             acc = summary.val_accuracy
             final[seed_of[key]] = chance if summary.outcome == DIVERGED or acc is None else acc
@@ -234,9 +227,7 @@ def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, trials: dict[str, Tria
 def constant_answer(stored: StoredStudy, dataset: str) -> ConstantAnswer:
     """The best constant answer on ``dataset``'s test subset (uniform when its class counts were not recorded)."""
     facts = stored.datasets.get(dataset)
-    if facts is not None and facts.test_class_counts and sum(facts.test_class_counts):
-        return ConstantAnswer.from_counts(facts.test_class_counts)
-    return ConstantAnswer.uniform(stored.classes(dataset))
+    return (facts.constant_answer() if facts else None) or ConstantAnswer.uniform(stored.classes(dataset))
 
 
 def shares_initial_weights(a: TrialSpec | None, b: TrialSpec | None) -> bool:
@@ -252,24 +243,29 @@ def shares_initial_weights(a: TrialSpec | None, b: TrialSpec | None) -> bool:
     return weights(a) == weights(b)
 
 
-def _decide(blocks: list[Block], margin: float, trials: dict[str, TrialSpec]) -> Prior:
-    """One dataset: fit its noise model over the distinct configurations, then decide every block."""
-    distinct: dict[frozenset, ValueSummary] = {}
+def _decide(blocks: list[Block], margin: float, trials: dict[str, TrialSpec]) -> None:
+    """One dataset, through ``decide_dataset`` as the error-rate simulation calls it: one arm per distinct
+    configuration (a baseline shared by several experiments is one), its noise model fitted once over
+    them, then every block decided."""
+    arms: dict[frozenset, Arm] = {}
+
+    def arm(value: ValueSummary) -> Arm:
+        return arms.setdefault(frozenset(value.keys.values()), value.arm())
+
+    def spec(value: ValueSummary) -> TrialSpec | None:
+        return trials.get(next(iter(value.keys.values()), ""))
+
+    inputs = []
     for block in blocks:
-        for value in block.values:
-            distinct.setdefault(frozenset(value.keys.values()), value)
-    prior = dataset_prior([v.arm() for v in distinct.values()])
-    for block in blocks:
-        base = block.baseline
+        block.paired = tuple(shares_initial_weights(spec(v), spec(block.baseline)) for v in block.comparisons)
+        inputs.append(([arm(v) for v in block.comparisons], arm(block.baseline), list(block.paired)))
+    prior, decided = decide_dataset(inputs, margin)
+    for block, decisions in zip(blocks, decided):
         block.margin, block.prior = margin, prior
-        block.correlation = seed_correlation([(v.learned_only(), base.learned_only()) for v in block.comparisons])
-        base_spec = trials.get(next(iter(base.keys.values()), ""))
-        block.paired = tuple(shares_initial_weights(trials.get(next(iter(v.keys.values()), "")), base_spec)
-                             for v in block.comparisons)
-        decisions = decide_block([v.arm() for v in block.comparisons], base.arm(), prior, margin, list(block.paired))
+        block.correlation = seed_correlation([(v.learned_only(), block.baseline.learned_only())
+                                              for v in block.comparisons])
         for value, decision in zip(block.comparisons, decisions):
             value.decision = decision
-    return prior
 
 
 def analyse(store: Store, study: str | None = None, profile: str | None = None) -> Analysis:
@@ -291,22 +287,21 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
     stored = store.stored_study(study, profile)
     plan = plan_frame(store, study, profile)
     epochs = epochs_frame(store, list(plan["trial_key"].unique()))
-    trials = trial_summaries(store)
+    summaries_of = trial_summaries(store)
     answers = {dataset: constant_answer(stored, dataset) for dataset in stored.datasets}
     blocks = {}
     for (experiment, dataset), group in plan.groupby(["experiment", "dataset"], sort=False):
         chance = answers.get(dataset, ConstantAnswer.uniform(stored.classes(dataset))).accuracy
-        values = _summaries(group, epochs, trials, chance)
+        values = _summaries(group, epochs, summaries_of, chance)
         base = next((v for v in values if v.is_baseline), values[0])
         blocks[(experiment, dataset)] = Block(experiment, group["parameter"].iloc[0], dataset, values, base, chance)
     specs = store.planned_trials()
-    priors = {dataset: _decide([b for (_, d), b in blocks.items() if d == dataset], stored.study.margin(dataset),
-                               specs) for dataset in dict.fromkeys(d for _, d in blocks)}
+    for dataset in dict.fromkeys(d for _, d in blocks):
+        _decide([b for (_, d), b in blocks.items() if d == dataset], stored.study.margin(dataset), specs)
     run = store.latest_run(study, profile)
     run_dict = dict(run) if run is not None else {}
     environment = json.loads(run_dict.pop("environment", "{}") or "{}")
-    return Analysis(study, profile, stored, plan, blocks, specs, environment, run_dict, priors,
-                    answers)
+    return Analysis(study, profile, stored, plan, blocks, specs, environment, run_dict, answers)
 
 
 def verdict_rows(analysis: Analysis) -> list[dict]:

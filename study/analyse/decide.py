@@ -23,11 +23,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-from study.analyse.noise import (CONFIDENCE, MeanComparison, Prior, compare_means, detectable_difference,
-                                 fit_prior)
-from study.analyse.stats import ALPHA, Rates, Verdict, collapse_rates, holm
+from study.analyse.noise import MeanComparison, Prior, compare_means, detectable_difference, fit_prior
+from study.analyse.stats import ALPHA, Rates, Verdict, collapse_rates, holm, paired_difference
 
 MIN_SEEDS = 2  # learned seeds a side needs before its accuracy is compared
 
@@ -85,22 +83,14 @@ class Decision:
         return self.verdict in (Verdict.BETTER, Verdict.WORSE, Verdict.EQUIVALENT) or self.rate_differs
 
 
-def compare_paired(a: dict[int, float], b: dict[int, float], confidence: float = CONFIDENCE) -> MeanComparison:
-    """Paired t over the seeds both sides have (each pair's own difference; no moderation)."""
-    seeds = sorted(a.keys() & b.keys())
-    diffs = np.array([a[s] - b[s] for s in seeds], dtype=float)
-    n = len(seeds)
-    if n < 2:
-        mean = float(diffs.mean()) if n else math.nan
-        return MeanComparison(n, n, mean, math.nan, math.nan, math.nan, math.nan, math.nan, "paired t")
-    mean, sd = float(diffs.mean()), float(diffs.std(ddof=1))
-    if sd <= 1e-12 * max(1.0, float(np.abs(diffs).max())):
-        return MeanComparison(n, n, mean, math.nan, math.nan, math.nan, 0.0, n - 1, "paired t")
-    se = sd / math.sqrt(n)
-    crit = float(stats.t.ppf((1 + confidence) / 2, n - 1))
-    p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
-    return MeanComparison(n, n, mean, max(-1.0, mean - crit * se), min(1.0, mean + crit * se), p, se, n - 1,
-                          "paired t")
+def compare_paired(a: dict[int, float], b: dict[int, float]) -> MeanComparison:
+    """Paired t over the seeds both sides have (each pair's own difference; no moderation): the project's
+    ``stats.paired_difference``, as a ``MeanComparison`` (NaN p and interval for ties or fewer than 2 pairs)."""
+    paired = paired_difference(a, b)
+    n = paired.n
+    se = paired.sd / math.sqrt(n) if n >= 2 else math.nan
+    return MeanComparison(n, n, paired.diff.mean if n else math.nan, paired.diff.low, paired.diff.high, paired.p,
+                          se, n - 1 if n >= 2 else math.nan, "paired t")
 
 
 def accuracy_verdict(comparison: MeanComparison, p_holm: float, margin: float) -> Verdict:
@@ -161,7 +151,7 @@ def dataset_prior(arms: list[Arm]) -> Prior:
     return fit_prior([(float(np.var(list(arm.learned.values()), ddof=1)), arm.n - 1) for arm in arms if arm.n >= 2])
 
 
-def decide_dataset(blocks: list[tuple[list[Arm], Arm, bool]], margin: float, alpha: float = ALPHA
+def decide_dataset(blocks: list[tuple[list[Arm], Arm, bool | list[bool]]], margin: float, alpha: float = ALPHA
                    ) -> tuple[Prior, list[list[Decision]]]:
     """Every block of one dataset: (values, baseline, paired) each. The prior is fitted once over the
     distinct configurations (a baseline object shared by several blocks counts once)."""

@@ -13,12 +13,14 @@ configuration's variance becomes the posterior
 
 An unstable configuration must not borrow a small variance: where a configuration's own variance exceeds
 its posterior, the test uses its own variance and its own degrees of freedom (``moderated`` is then
-False). That keeps the error rate of a configuration whose noise is several times the others' at or below
-nominal (``benchmarks/error_rates.py`` simulates it) at a small cost in power.
+False). That keeps the error rate of a configuration whose noise is several times the others' near
+nominal (``benchmarks/error_rates.py`` simulates it: 5.3% +- 0.4% in its worst experiment), at a cost in
+power: about 40% of comparisons fall back to a value's own 3 degrees of freedom (``docs/ERROR_RATES.md``).
 
 Two configurations are compared by a Welch t-test on these variances with Satterthwaite's degrees of
-freedom (``compare_means``), or, where seeds share their initial weights and pairing carries information,
-by a paired t-test (``study.analyse.stats.paired_difference``); ``seed_correlation`` measures it.
+freedom (``compare_means``), or, where a value draws the same initial weights per seed as the baseline
+(fixed by the design, ``study.analyse.comparisons.shares_initial_weights``), by a paired t-test
+(``study.analyse.decide.compare_paired``); ``seed_correlation`` measures how much the seeds pair.
 
     prior = fit_prior([(variance, dof), ...])              # Prior(d0, s0_squared)
     noise = moderate(variance=1.2e-5, dof=3, prior=prior)  # Noise(variance, dof, moderated)
@@ -157,7 +159,7 @@ class MeanComparison:
         return max(abs(self.low), abs(self.high)) if self.defined else math.nan
 
 
-def _welch(diff: float, a: Noise, n_a: int, b: Noise, n_b: int) -> tuple[float, float]:
+def _welch(a: Noise, n_a: int, b: Noise, n_b: int) -> tuple[float, float]:
     """Standard error of a difference of two means and its Welch-Satterthwaite degrees of freedom."""
     part_a, part_b = a.variance / n_a, b.variance / n_b
     se = math.sqrt(part_a + part_b)
@@ -179,7 +181,7 @@ def compare_means(a: list[float], b: list[float], prior: Prior, confidence: floa
     noise_b = moderate(float(b_arr.var(ddof=1)) if n_b > 1 else math.nan, n_b - 1, prior)
     if not (math.isfinite(noise_a.variance) and math.isfinite(noise_b.variance)) or noise_a.dof < 1 or noise_b.dof < 1:
         return MeanComparison(n_a, n_b, diff, math.nan, math.nan, math.nan, math.nan, math.nan, test)
-    se, dof = _welch(diff, noise_a, n_a, noise_b, n_b)
+    se, dof = _welch(noise_a, n_a, noise_b, n_b)
     if se <= 1e-9:  # no spread on either side (tied seeds): no test, never p = 0 or 1
         return MeanComparison(n_a, n_b, diff, math.nan, math.nan, math.nan, 0.0, dof, test)
     t_crit = float(stats.t.ppf((1 + confidence) / 2, dof))

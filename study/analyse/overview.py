@@ -53,7 +53,7 @@ def ranking(analysis: Analysis) -> dict[str, list[RankRow]]:
 
         significant = len({v.label for v in decided + failing})
         if failing:
-            top = max(failing, key=lambda v: abs(v.rates.rate - v.rates.base_k / max(1, v.rates.base_n)))
+            top = max(failing, key=lambda v: abs(v.rates.rate - (v.rates.base_rate if v.rates.base_n else 0.0)))
             row = RankRow(experiment, top.label, None, top.verdict, significant, block.decisive,
                           len(block.comparisons), ratio(top), top.rates)
             key = (0, -2.0)

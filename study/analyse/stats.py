@@ -122,6 +122,10 @@ class Rates:
         return self.k / self.n if self.n else math.nan
 
     @property
+    def base_rate(self) -> float:
+        return self.base_k / self.base_n if self.base_n else math.nan
+
+    @property
     def ci(self) -> tuple[float, float]:
         return clopper_pearson(self.k, self.n)
 
@@ -167,13 +171,13 @@ def _standard_mde(n: int, alpha: float, target: float) -> float:
     return float(optimize.brentq(lambda d: power(d, 1.0, n, alpha) - target, 0.0, high, xtol=1e-9))
 
 
-def equivalence_reach(sd: float, n: int, target: float = POWER) -> float:
-    """The margin within which a 95% CI of a true zero difference falls with ``target`` probability
-    (approximately (t_0.975 + t_power) sd / sqrt(n)): the finest equivalence these seeds can confirm."""
-    if n < 2 or not (math.isfinite(sd) and sd > 0):
+def equivalence_reach(se: float, dof: float, target: float = POWER) -> float:
+    """The margin within which a 95% CI of a true zero difference falls with ``target`` probability,
+    approximately (t_0.975 + t_power) x se for a difference with standard error ``se`` and ``dof`` degrees
+    of freedom: the finest equivalence a comparison can confirm (fractions; NaN when undefined)."""
+    if not (dof >= 1 and math.isfinite(se) and se > 0):
         return math.nan
-    df = n - 1
-    return float((stats.t.ppf((1 + CONFIDENCE) / 2, df) + stats.t.ppf((1 + target) / 2, df)) * sd / math.sqrt(n))
+    return float((stats.t.ppf((1 + CONFIDENCE) / 2, dof) + stats.t.ppf((1 + target) / 2, dof)) * se)
 
 
 def minimum_detectable_effect(sd: float, n: int, alpha: float = ALPHA, target: float = POWER) -> float:

@@ -58,8 +58,7 @@ def verdict_text(value: ValueSummary) -> str:
 
 def failure_text(rates: Rates) -> str:
     """'fails to learn more often' (or less) than the baseline, by the two failure rates."""
-    base = rates.base_k / rates.base_n if rates.base_n else 0.0
-    return "fails to learn " + ("more" if rates.rate > base else "less") + " often"
+    return "fails to learn " + ("more" if rates.rate > (rates.base_rate if rates.base_n else 0.0) else "less") + " often"
 
 
 def display_name(experiment: str) -> str:

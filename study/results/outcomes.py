@@ -3,7 +3,7 @@
 The runner's progress lines, ``study list``, the export, the TensorBoard export and the report all
 read a trial's outcome from here, computed once per trial from its last stored epoch:
 
-    outcome("ok", 0.12, 1.9, ConstantAnswer.uniform(10))             # Outcome.COLLAPSED
+    outcome("ok", 0.12, ConstantAnswer.uniform(10))                  # Outcome.COLLAPSED
     summaries = trial_summaries(store)                                 # trial key -> TrialSummary
 """
 
@@ -53,8 +53,7 @@ class ConstantAnswer:
         return cls(1 / classes, math.log(classes))
 
 
-def outcome(status: str, final_accuracy: float | None, final_val_loss: float | None,
-            answer: ConstantAnswer) -> Outcome | None:
+def outcome(status: str, final_accuracy: float | None, answer: ConstantAnswer) -> Outcome | None:
     """learned / collapsed / diverged for a finished trial; None for failed or missing ones.
 
     ``status`` is the stored status (ok, diverged, failed, missing); ``final_accuracy`` is the validation
@@ -62,8 +61,7 @@ def outcome(status: str, final_accuracy: float | None, final_val_loss: float | N
     answer's accuracy (with a float tolerance). A network stuck at the class shares scores exactly that, so
     the accuracy catches it. The loss is deliberately not a criterion: a run can sit near the constant
     answer's loss while already ranking the right class first (33.6% after one short epoch), or far above it
-    while unstable yet well above chance (41%, 48%); neither has collapsed. ``final_val_loss`` is accepted
-    for the record and ignored.
+    while unstable yet well above chance (41%, 48%); neither has collapsed.
     """
     if status == "diverged":
         return DIVERGED
@@ -106,6 +104,6 @@ def summarise(key: str, dataset: str, seed: int, status: str, answer: ConstantAn
         value = last.get(name)
         return None if value is None or not math.isfinite(value) else float(value)
 
-    return TrialSummary(key, dataset, int(seed), status, outcome(status, number("val_accuracy"), number("val_loss"), answer),
+    return TrialSummary(key, dataset, int(seed), status, outcome(status, number("val_accuracy"), answer),
                         classes, int(epochs_run or 0), number("val_accuracy"), number("val_loss"), number("loss"),
                         number("accuracy"), train_seconds)

@@ -13,6 +13,7 @@ from typing import Any
 
 from study.declare.spec import Profile, Study
 from study.plan.trials import TrialSpec
+from study.results.outcomes import ConstantAnswer
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class DatasetFacts:
                    train_class_counts=tuple(data.get("train_class_counts", ())),
                    test_class_counts=tuple(data.get("test_class_counts", ())),
                    conversions=tuple(sorted((data.get("conversions") or {}).items())))
+
+    def constant_answer(self) -> ConstantAnswer | None:
+        """The best constant answer on this test subset, or None when its class counts were not recorded."""
+        counts = self.test_class_counts
+        return ConstantAnswer.from_counts(counts) if counts and sum(counts) else None
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}

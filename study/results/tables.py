@@ -26,8 +26,7 @@ def epochs_frame(store: Store, keys: list[str] | None = None) -> pd.DataFrame:
 def constant_answers(store: Store) -> dict[str, ConstantAnswer]:
     """The best constant answer of every dataset subset the store's studies recorded, by fingerprint
     (each trial's spec carries the fingerprint of the data it was trained and validated on)."""
-    return {facts.fingerprint: ConstantAnswer.from_counts(facts.test_class_counts) for facts in store.dataset_facts()
-            if facts.test_class_counts and sum(facts.test_class_counts)}
+    return {facts.fingerprint: answer for facts in store.dataset_facts() if (answer := facts.constant_answer())}
 
 
 def trial_summaries(store: Store) -> dict[str, TrialSummary]:

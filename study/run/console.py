@@ -33,7 +33,7 @@ def log_path(store_path: str | Path) -> Path:
 def final_outcome(result: TrialResult, answer: ConstantAnswer) -> str | None:
     """learned / collapsed / diverged for a finished trial, None if it failed (``study.results.outcomes``);
     ``answer`` is the best constant answer on the trial's test set."""
-    return outcome(result.status, result.last.get("val_accuracy"), result.last.get("val_loss"), answer)
+    return outcome(result.status, result.last.get("val_accuracy"), answer)
 
 
 def describe_uses(uses: Iterable[tuple[str, str, bool]]) -> str:
