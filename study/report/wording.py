@@ -138,6 +138,13 @@ def conclude(block: Block) -> str:
     unstable = [f"{named(v)} ({outcome_text(v)})" for v in block.comparisons if v.mixed]
     if unstable:
         parts.append("Learned in some seeds only: " + ", ".join(unstable) + ".")
+    paired = [v.label for v, pair in zip(block.comparisons, block.paired) if pair]
+    r = block.correlation
+    if r is not None and math.isfinite(r.r):
+        parts.append((f"Paired with the baseline by design (same initial weights per seed): {', '.join(paired)}. "
+                      if paired else "No value shares the baseline's initial weights, so none is paired. ")
+                     + f"Measured, as a check of that rule (it chooses no test): seed-to-seed correlation with the "
+                       f"baseline r = {r.r:.2f} over {r.pairs} seed pairs.")
     if math.isfinite(block.mde):
         reach = (f" and could confirm equivalence within ±{pp(block.confirmable_margin, signed=False)}"
                  if math.isfinite(block.confirmable_margin) else "")
