@@ -97,9 +97,10 @@ def test_profile_table_names_the_budget_and_flags_override_the_table():
     table = {"name": "overnight", "epochs": 10, "train_size": 2000}
     profile, _ = resolve_budget(get_profile("quick"), table, {}, "my.toml")
     assert (profile.name, profile.epochs, profile.train_size, profile.test_size, profile.seeds) == \
-        ("overnight", 10, 2000, 500, 3)
+        ("overnight", 10, 2000, 1000, 3)
+    assert profile.datasets == {}  # a size set by the table holds for every dataset
     profile, origins = resolve_budget(get_profile("quick"), table, {"seeds": 2}, "my.toml")
-    assert profile.name == "custom-e10-tr2000-te500-s2"
+    assert profile.name == "custom-e10-tr2000-te1000-s2"
     assert origins == {"epochs": "my.toml [profile] epochs", "train_size": "my.toml [profile] train_size",
                        "seeds": "--seeds"}
 
@@ -205,3 +206,26 @@ def test_a_custom_budget_reuses_stored_trials_is_stored_under_its_name_and_repor
     assert (analysis.study, analysis.profile) == ("tiny", "custom-e1-tr256-te128-s2")
     assert analysis.stored.profile.name == "custom-e1-tr256-te128-s2"
     assert all(v.status.get("ok") == 2 for block in analysis.blocks.values() for v in block.values)
+
+
+def test_a_profile_sets_budgets_per_dataset_and_a_flag_overrides_them_everywhere():
+    quick = get_profile("quick")
+    assert quick.for_dataset("cifar10").train_size == 10000 and quick.for_dataset("mnist").train_size == 4000
+    assert quick.for_dataset("fashion_mnist").train_size == 4000  # a dataset not named takes the profile's
+    profile, _ = resolve_budget(quick, {}, {"seeds": 4})
+    assert profile.for_dataset("cifar10").train_size == 10000  # untouched fields keep their per-dataset values
+    assert profile.name == "custom-e3-tr4000-te1000-s4-cifar10-tr10000"
+    profile, _ = resolve_budget(quick, {}, {"train_size": 500})
+    assert profile.for_dataset("cifar10").train_size == 500 and profile.datasets == {}
+
+
+def test_looks_count_the_first_look_and_each_step_to_the_cap():
+    from study.declare.spec import Profile
+
+    def looks(seeds, max_seeds, step=None):
+        return Profile("p", seeds=seeds, epochs=1, train_size=1, test_size=1, max_seeds=max_seeds,
+                       seed_step=step).looks
+
+    assert looks(3, None) == 1 and looks(3, 3) == 1 and looks(3, 6) == 2 and looks(3, 7) == 3
+    assert looks(2, 8, 2) == 4 and looks(None, 8) == 1
+    assert get_profile("quick").looks == 2 and get_profile("smoke").looks == 1

@@ -1,8 +1,8 @@
-"""The built-in study reproduces the original report's experiments around Table 1."""
+"""The built-in studies: the default around the baseline that learns, and Table 1 as written."""
 
 import pytest
 
-from study.declare.builtin import builtin_study
+from study.declare.builtin import BUILTIN_STUDIES, HYPERPARAMETERS, builtin_study
 from study.errors import ConfigError
 from study.declare.spec import PROFILES
 from study.plan.trials import DatasetInfo, plan_study
@@ -14,32 +14,54 @@ def _infos(profile):
     return {n: DatasetInfo(n, s, 10, "f" * 16, profile.train_size, profile.test_size, 0) for n, s in SHAPES.items()}
 
 
-def test_baseline_is_table_1():
-    base = builtin_study().baseline
+def test_table1_baseline_is_table_1_and_the_default_changes_only_the_learning_rate():
+    base = builtin_study("table1").baseline
     assert (base.epochs, base.batch_size, base.val_batch_size, base.learning_rate, base.optimizer) == (100, 32, 16, 0.5, "sgd")
     assert (base.activation, base.conv_filters, base.kernel_size, base.stride, base.pool_size) == ("relu", (20, 50), 5, 1, 2)
+    import dataclasses
+
+    assert builtin_study("default").baseline == dataclasses.replace(base, learning_rate=0.05)
 
 
-def test_every_experiment_runs_on_both_datasets_with_four_seeds():
-    study = builtin_study()
+def test_table1_runs_every_experiment_on_both_datasets_with_four_seeds():
+    study = builtin_study("table1")
     assert study.seeds == (1, 2, 3, 4)
     names = {e.name for e in study.experiments}
     assert {"batch_size", "solver", "learning_rate", "initializer", "activation", "kernel_size", "stride",
             "filters", "conv_layers", "pooling"} <= names
     assert all(e.datasets == ("mnist", "cifar10") for e in study.experiments)
+    assert [v.label for v in study.experiment("learning_rate_long").values] == ["0.5", "0.01", "0.001"]
 
 
+def test_default_runs_hyperparameters_on_mnist_and_the_architecture_on_both():
+    """As the original report did: its hyperparameter experiments on MNIST, the architecture on both."""
+    study = builtin_study()
+    for exp in study.experiments:
+        expected = ("mnist",) if exp.name in HYPERPARAMETERS else ("mnist", "cifar10")
+        assert exp.datasets == expected, exp.name
+    assert "0.5" in [v.label for v in study.experiment("learning_rate").values]  # Table 1's rate is a value
+    assert {c.experiment for c in study.claims} <= {e.name for e in study.experiments}
+    assert all("learning rate 0.05" in c.scope for c in study.claims)
+
+
+def test_an_unknown_built_in_study_names_the_accepted_ones():
+    with pytest.raises(ConfigError, match="accepted: default, table1"):
+        builtin_study("tabel1")
+
+
+@pytest.mark.parametrize("name", list(BUILTIN_STUDIES))
 @pytest.mark.parametrize("profile", list(PROFILES))
-def test_every_value_is_a_valid_network_and_each_experiment_has_its_baseline(profile):
-    trials, rows = plan_study(builtin_study(), PROFILES[profile], _infos(PROFILES[profile]))
-    for exp in builtin_study().experiments:
+def test_every_value_is_a_valid_network_and_each_experiment_has_its_baseline(name, profile):
+    study = builtin_study(name)
+    trials, rows = plan_study(study, PROFILES[profile], _infos(PROFILES[profile]))
+    for exp in study.experiments:
         for dataset in exp.datasets:
             assert sum(r.is_baseline for r in rows if r.experiment == exp.name and r.dataset == dataset) > 0
     # the baseline trial shared by the experiments is one trial per (dataset, seed)
     baseline_keys = {r.trial_key for r in rows if r.is_baseline and r.experiment != "learning_rate_long"}
-    seeds = len(builtin_study().seeds_for(PROFILES[profile].seeds, baseline=True))
+    seeds = len(study.seeds_for(PROFILES[profile].seeds, baseline=True))
     assert seeds == 3 * (PROFILES[profile].seeds or 4)  # the baseline serves every comparison: three times the seeds
-    assert len(baseline_keys) == 2 * seeds * 2  # Table 1's baseline and the adapted one, per dataset and seed
+    assert len(baseline_keys) == seeds * 2  # one baseline per dataset and seed
 
 
 def test_stride_adaptations_are_needed_and_sufficient():
@@ -57,11 +79,12 @@ def test_stride_adaptations_are_needed_and_sufficient():
                     layer_table(plain)
 
 
-def test_profiles_change_budget_only():
+@pytest.mark.parametrize("name", list(BUILTIN_STUDIES))
+def test_profiles_change_budget_only(name):
     """Across profiles, every (experiment, value, dataset) trains the same network with the same settings;
     only the epochs (by one ratio per profile), the seeds and the data subsets differ."""
     def science(profile):
-        trials, rows = plan_study(builtin_study(), profile, _infos(profile))
+        trials, rows = plan_study(builtin_study(name), profile, _infos(profile))
         out = {}
         for row in rows:
             trial = trials[row.trial_key]
@@ -83,8 +106,9 @@ def test_profiles_change_budget_only():
         assert seeds <= paper_seeds and len(seeds) == (profile.seeds or len(paper_seeds))
 
 
-def test_the_study_carries_its_claims_and_reference_and_round_trips():
-    study = builtin_study()
+@pytest.mark.parametrize("name", list(BUILTIN_STUDIES))
+def test_the_study_carries_its_claims_and_reference_and_round_trips(name):
+    study = builtin_study(name)
     assert len(study.claims) >= 12 and study.reference_title.startswith("Table 1")
     import json
 
@@ -102,8 +126,9 @@ def test_the_report_knows_no_built_in_study_by_name():
     root = Path(__file__).resolve().parent.parent
     sources = sorted((root / "study" / "analyse").glob("*.py")) + sorted((root / "study" / "report").glob("*.py"))
     sources += sorted((root / "study" / "report" / "templates").glob("*.j2"))
-    study = builtin_study()
     from study.declare.config import PARAMETERS
+
+    study = builtin_study("table1")
 
     # experiment names that are also generic parameter names (e.g. "pooling") may appear as parameters
     names = ({e.name for e in study.experiments} - set(PARAMETERS)) | {"Table 1", "mnist", "cifar10"}

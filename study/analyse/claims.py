@@ -22,7 +22,7 @@ from scipy import stats as scipy_stats
 from study.analyse.comparisons import Analysis, Block, ValueSummary
 from study.analyse.formats import diff_with_ci, mde_text, p_is, pp
 from study.declare.spec import Claim
-from study.analyse.stats import ALPHA, DIRECTIONAL, Paired, Verdict, holm, paired_difference
+from study.analyse.stats import DIRECTIONAL, Paired, Verdict, holm, paired_difference
 from study.results.outcomes import LEARNED
 
 
@@ -189,9 +189,9 @@ def _trend(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
     against = holm([t[2] for t in tests])
     detail = "; ".join(f"{e}; Page's L test, claimed order: {p_is(c, 'Holm p')}; reverse order: {p_is(a, 'Holm p')}"
                        for e, c, a in zip(evidence, claimed, against))
-    if any(a < ALPHA for a in against):
+    if any(a < analysis.alpha for a in against):
         return CONTRADICTED, "a significant trend in the reverse order", detail
-    if all(c < ALPHA for c in claimed):
+    if all(c < analysis.alpha for c in claimed):
         return SUPPORTED, ("a significant trend in the claimed order on every dataset (Page's test: the values tend "
                            "to rise along the order, not that every step does)"), detail
     return INCONCLUSIVE, "the order is not significant on every dataset", detail
@@ -225,12 +225,13 @@ def _two_values(analysis: Analysis, claim: Claim, dataset: str, experiment: str 
     return block, first, second
 
 
-def _positive(paired: Paired, p: float, what: str, hypothesis: str) -> tuple[str, str, str]:
-    """Supported when the paired difference is significantly positive (``p`` already Holm-adjusted)."""
+def _positive(paired: Paired, p: float, what: str, hypothesis: str, alpha: float) -> tuple[str, str, str]:
+    """Supported when the paired difference is significantly positive (``p`` already Holm-adjusted, compared
+    with the analysis' level ``alpha``)."""
     evidence = f"{what}: {diff_with_ci(paired)}, paired t over {paired.n} seeds, {p_is(p, 'Holm p')}"
     if paired.n < 2 or not math.isfinite(paired.p):
         raise NotTestable(f"{what}: {'tied seeds' if paired.tied else 'fewer than 2 shared seeds'}")
-    if p < ALPHA:
+    if p < alpha:
         if paired.diff.mean > 0:
             return SUPPORTED, hypothesis, evidence
         return CONTRADICTED, f"significantly the opposite: not ({hypothesis})", evidence
@@ -251,7 +252,7 @@ def _faster_early(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
         pairs.append((dataset, paired_difference(first.first_epoch, second.first_epoch)))
     adjusted = holm([paired.p for _, paired in pairs])
     return _combine([_positive(paired, p, f"{dataset} accuracy after epoch 1, {claim.values[0]} minus "
-                               f"{claim.values[1]}", f"{claim.values[0]} is ahead after epoch 1")
+                               f"{claim.values[1]}", f"{claim.values[0]} is ahead after epoch 1", analysis.alpha)
                      for (dataset, paired), p in zip(pairs, adjusted)])
 
 
@@ -280,7 +281,7 @@ def _catch_up(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
         what = (f"{dataset} gap {claim.values[0]} minus {claim.values[1]} over {shrink.n} seeds in which "
                 f"{claim.values[0]} learned: {np.mean(list(gap_short.values())) * 100:+.1f} pp in {claim.experiment}, "
                 f"{diff_with_ci(closed)} in {claim.other}; shrinkage")
-        verdict, reason, evidence = _positive(shrink, p, what, "the gap shrinks in the longer run")
+        verdict, reason, evidence = _positive(shrink, p, what, "the gap shrinks in the longer run", analysis.alpha)
         inside = closed.diff.defined and -block.margin <= closed.diff.low and closed.diff.high <= block.margin
         if verdict == SUPPORTED and not inside:
             verdict, reason = INCONCLUSIVE, (f"the gap shrinks, but the longer run's gap is not shown to be within "
@@ -309,7 +310,7 @@ def _interaction(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
         raise NotTestable("the per-seed ranges are all identical")
     p = float(scipy_stats.ttest_ind(b, a, equal_var=False).pvalue)
     evidence += f"; Welch t-test {p_is(p)}"
-    if p < ALPHA:
+    if p < analysis.alpha:
         if b.mean() > a.mean():
             return SUPPORTED, f"the values spread accuracy more on {second}", evidence
         return CONTRADICTED, f"the values spread accuracy more on {first}", evidence

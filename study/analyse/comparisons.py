@@ -20,7 +20,7 @@ import pandas as pd
 
 from study.analyse.decide import Arm, Decision, decide_dataset
 from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
-from study.analyse.stats import Interval, Rates, Verdict, equivalence_reach, mean_ci
+from study.analyse.stats import ALPHA, Interval, Rates, Verdict, equivalence_reach, mean_ci, pocock_level
 from study.errors import StudyError
 from study.plan.shapes import summarize
 from study.plan.trials import TrialSpec
@@ -175,6 +175,12 @@ class Analysis:
     environment: dict
     run: dict
     answers: dict[str, ConstantAnswer] = field(default_factory=dict)  # each dataset's best constant answer
+    alpha: float = ALPHA  # each Holm family's level: 0.05, or Pocock's per-look level when seeds come in stages
+
+    @property
+    def looks(self) -> int:
+        """How many looks the budget's design has (``Profile.looks``; 1 without stages)."""
+        return self.stored.profile.looks
 
     @property
     def datasets(self) -> list[str]:
@@ -243,7 +249,7 @@ def shares_initial_weights(a: TrialSpec | None, b: TrialSpec | None) -> bool:
     return weights(a) == weights(b)
 
 
-def _decide(blocks: list[Block], margin: float, trials: dict[str, TrialSpec]) -> None:
+def _decide(blocks: list[Block], margin: float, trials: dict[str, TrialSpec], alpha: float) -> None:
     """One dataset, through ``decide_dataset`` as the error-rate simulation calls it: one arm per distinct
     configuration (a baseline shared by several experiments is one), its noise model fitted once over
     them, then every block decided."""
@@ -259,7 +265,7 @@ def _decide(blocks: list[Block], margin: float, trials: dict[str, TrialSpec]) ->
     for block in blocks:
         block.paired = tuple(shares_initial_weights(spec(v), spec(block.baseline)) for v in block.comparisons)
         inputs.append(([arm(v) for v in block.comparisons], arm(block.baseline), list(block.paired)))
-    prior, decided = decide_dataset(inputs, margin)
+    prior, decided = decide_dataset(inputs, margin, alpha)
     for block, decisions in zip(blocks, decided):
         block.margin, block.prior = margin, prior
         block.correlation = seed_correlation([(v.learned_only(), block.baseline.learned_only())
@@ -296,12 +302,13 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
         base = next((v for v in values if v.is_baseline), values[0])
         blocks[(experiment, dataset)] = Block(experiment, group["parameter"].iloc[0], dataset, values, base, chance)
     specs = store.planned_trials()
+    alpha = pocock_level(stored.profile.looks)  # 0.05 for a study that adds no seeds after its first look
     for dataset in dict.fromkeys(d for _, d in blocks):
-        _decide([b for (_, d), b in blocks.items() if d == dataset], stored.study.margin(dataset), specs)
+        _decide([b for (_, d), b in blocks.items() if d == dataset], stored.study.margin(dataset), specs, alpha)
     run = store.latest_run(study, profile)
     run_dict = dict(run) if run is not None else {}
     environment = json.loads(run_dict.pop("environment", "{}") or "{}")
-    return Analysis(study, profile, stored, plan, blocks, specs, environment, run_dict, answers)
+    return Analysis(study, profile, stored, plan, blocks, specs, environment, run_dict, answers, alpha)
 
 
 def verdict_rows(analysis: Analysis) -> list[dict]:
@@ -331,7 +338,7 @@ def verdict_rows(analysis: Analysis) -> list[dict]:
                 "mde_pp": _num(d.detectable, 100) if d else None, "margin_pp": _num(block.margin, 100),
                 "failure_rate_p_holm": _p(v.p_rate_holm),
                 "verdict": v.verdict, "small_but_real": v.small_but_real, "rate_differs": v.rate_differs,
-                "decisive": v.decisive, "train_seconds": _num(v.train_seconds.mean),
+                "decisive": v.decisive, "alpha": _p(analysis.alpha),
             })
     return rows
 

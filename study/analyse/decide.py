@@ -71,7 +71,7 @@ class Decision:
 
     @property
     def rate_differs(self) -> bool:
-        return math.isfinite(self.p_rate_holm) and self.p_rate_holm < ALPHA
+        return math.isfinite(self.p_rate_holm) and self.p_rate_holm < self.alpha
 
     @property
     def small_but_real(self) -> bool:
@@ -83,22 +83,23 @@ class Decision:
         return self.verdict in (Verdict.BETTER, Verdict.WORSE, Verdict.EQUIVALENT) or self.rate_differs
 
 
-def compare_paired(a: dict[int, float], b: dict[int, float]) -> MeanComparison:
+def compare_paired(a: dict[int, float], b: dict[int, float], alpha: float = ALPHA) -> MeanComparison:
     """Paired t over the seeds both sides have (each pair's own difference; no moderation): the project's
-    ``stats.paired_difference``, as a ``MeanComparison`` (NaN p and interval for ties or fewer than 2 pairs)."""
-    paired = paired_difference(a, b)
+    ``stats.paired_difference``, as a ``MeanComparison`` with a (1 - ``alpha``) interval (NaN p and interval
+    for ties or fewer than 2 pairs)."""
+    paired = paired_difference(a, b, 1 - alpha)
     n = paired.n
     se = paired.sd / math.sqrt(n) if n >= 2 else math.nan
     return MeanComparison(n, n, paired.diff.mean if n else math.nan, paired.diff.low, paired.diff.high, paired.p,
                           se, n - 1 if n >= 2 else math.nan, "paired t")
 
 
-def accuracy_verdict(comparison: MeanComparison, p_holm: float, margin: float) -> Verdict:
-    """better / worse (Holm p < alpha), equivalent (the interval inside +-margin), else inconclusive;
-    untestable when the comparison has no spread (tied seeds)."""
+def accuracy_verdict(comparison: MeanComparison, p_holm: float, margin: float, alpha: float = ALPHA) -> Verdict:
+    """better / worse (Holm p < alpha), equivalent (the comparison's 1 - alpha interval inside +-margin),
+    else inconclusive; untestable when the comparison has no spread (tied seeds)."""
     if not math.isfinite(comparison.p):
         return Verdict.UNTESTABLE
-    if p_holm < ALPHA:
+    if p_holm < alpha:
         return Verdict.BETTER if comparison.diff > 0 else Verdict.WORSE
     if comparison.defined and -margin <= comparison.low and comparison.high <= margin:
         return Verdict.EQUIVALENT
@@ -111,16 +112,19 @@ def decide_block(values: list[Arm], baseline: Arm, prior: Prior, margin: float,
 
     ``margin`` is the dataset's equivalence margin (fraction), declared before the run. ``paired`` (one
     flag, or one per value) is fixed by the design, never by the data: a value pairs with the baseline
-    when its network draws the same initial weights per seed (``study.analyse.comparisons``)."""
+    when its network draws the same initial weights per seed (``study.analyse.comparisons``). ``alpha``
+    is the family-wise level of each Holm family and sets the intervals' confidence (1 - alpha): 0.05, or
+    a look's nominal level in a sequential design (``stats.pocock_level``)."""
     pairing = paired if isinstance(paired, list) else [paired] * len(values)
     comparisons: list[MeanComparison | None] = []
     for arm, pair in zip(values, pairing):
         if arm.all_diverged or arm.n < MIN_SEEDS or baseline.n < MIN_SEEDS:
             comparisons.append(None)
         elif pair:
-            comparisons.append(compare_paired(arm.learned, baseline.learned))
+            comparisons.append(compare_paired(arm.learned, baseline.learned, alpha))
         else:
-            comparisons.append(compare_means(list(arm.learned.values()), list(baseline.learned.values()), prior))
+            comparisons.append(compare_means(list(arm.learned.values()), list(baseline.learned.values()), prior,
+                                             1 - alpha))
     p_holm = holm([c.p if c is not None else math.nan for c in comparisons])
     rates = [collapse_rates(arm.failed, arm.finished, baseline.failed, baseline.finished) for arm in values]
     tested = [i for i, arm in enumerate(values) if arm.finished and baseline.finished]
@@ -138,7 +142,7 @@ def decide_block(values: list[Arm], baseline: Arm, prior: Prior, margin: float,
         elif comparison is None or min(comparison.n_a, comparison.n_b) < MIN_SEEDS:  # e.g. pairs both learned
             verdict = Verdict.TOO_FEW_SEEDS
         else:
-            verdict = accuracy_verdict(comparison, p, margin)
+            verdict = accuracy_verdict(comparison, p, margin, alpha)
         # the detectable difference is stated at Holm's first-step level: alpha / the family's tests
         tests = max(1, sum(c is not None and math.isfinite(c.p) for c in comparisons))
         decisions.append(Decision(comparison, p, rate, pr, verdict, tests, alpha))

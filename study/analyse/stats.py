@@ -205,13 +205,14 @@ class Paired:
         return max(abs(self.diff.low), abs(self.diff.high)) if self.diff.defined else math.nan
 
 
-def paired_difference(a: dict[int, float], b: dict[int, float]) -> Paired:
-    """Compare ``a`` and ``b`` (seed -> value) over the seeds where both are finite."""
+def paired_difference(a: dict[int, float], b: dict[int, float], confidence: float = CONFIDENCE) -> Paired:
+    """Compare ``a`` and ``b`` (seed -> value) over the seeds where both are finite (``confidence``: of the
+    interval of the mean difference)."""
     seeds = sorted(s for s in a.keys() & b.keys()
                    if a[s] is not None and b[s] is not None and math.isfinite(a[s]) and math.isfinite(b[s]))
     diffs = np.array([a[s] - b[s] for s in seeds], dtype=float)
     n = len(seeds)
-    interval = mean_ci(diffs, bounds=(-1.0, 1.0))
+    interval = mean_ci(diffs, confidence, bounds=(-1.0, 1.0))
     sd = float(diffs.std(ddof=1)) if n > 1 else math.nan
     if n < 2 or sd == 0 or np.ptp(diffs) <= 1e-12 * max(1.0, float(np.abs(diffs).max())):
         # no spread (ties or identical seeds): the t statistic is undefined, not 0 or infinite
@@ -235,3 +236,21 @@ def holm(pvalues: list[float], untested_count: bool = False) -> list[float]:
     return adjusted
 
 
+
+
+# Pocock's constant boundary for K equally spaced looks at a two-sided test with overall level 0.05: the
+# critical |z| of every look (Jennison and Turnbull, Group Sequential Methods, 2000, Table 2.1; checked
+# against scipy's multivariate normal in tests/test_sequential.py).
+POCOCK_Z = {1: 1.960, 2: 2.178, 3: 2.289, 4: 2.361, 5: 2.413, 6: 2.453, 7: 2.485, 8: 2.512, 9: 2.535, 10: 2.555}
+
+
+def pocock_level(looks: int, alpha: float = ALPHA) -> float:
+    """The nominal two-sided level each of ``looks`` looks tests at, so that stopping at the first
+    significant look keeps the overall type I error at ``alpha`` (Pocock, Biometrika 1977): 0.05 for one
+    look, 0.0294 for two, 0.0221 for three. Only ``alpha`` = 0.05 and 1 to 10 looks are tabled; anything
+    else raises ValueError. The looks of ``study.sequential`` are not exactly equally spaced and use t
+    rather than z: ``benchmarks/error_rates.py`` measures the error rates the rule really has."""
+    if alpha != ALPHA or looks not in POCOCK_Z:
+        raise ValueError(f"Pocock's level is tabled for alpha = {ALPHA} and 1 to {max(POCOCK_Z)} looks, "
+                         f"got alpha = {alpha}, {looks} looks")
+    return alpha if looks == 1 else float(2 * stats.norm.sf(POCOCK_Z[looks]))

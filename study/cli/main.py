@@ -20,7 +20,8 @@ store_option = click.option("--store", default=DEFAULT_STORE, show_default=True,
 profile_option = click.option("--profile", default="quick", show_default=True,
                               help="Budget profile: smoke, quick, standard or paper.")
 study_option = click.option("--study", "study_file", default=None, type=click.Path(dir_okay=False),
-                            help="A TOML study file; default: the built-in LeNet study.")
+                            help="A built-in study (default, table1) or a TOML study file; default: the "
+                                 "built-in default study.")
 
 
 def budget_options(command):
@@ -41,6 +42,10 @@ def resolve_profile(profile: str, study_file: str | None, flags: dict[str, int |
     from study.declare.budget import profile_table, resolve_budget
     from study.declare.spec import get_profile
 
+    from study.declare.builtin import BUILTIN_STUDIES
+
+    if study_file in BUILTIN_STUDIES:  # a built-in study has no [profile] table
+        study_file = None
     return resolve_budget(get_profile(profile), profile_table(study_file), flags, study_file or "")
 
 
@@ -55,11 +60,14 @@ def _calibration_or_none(store: str):
 
 
 def load_study(study_file: str | None) -> Study:
-    """The study of ``study_file`` (TOML), else the built-in LeNet study. Raises ConfigError for a bad file."""
-    from study.declare.builtin import builtin_study
+    """The built-in study named ``study_file`` (default, table1), else the study of that TOML file, else the
+    built-in default study. Raises ConfigError for a bad file."""
+    from study.declare.builtin import BUILTIN_STUDIES, builtin_study
     from study.declare.studyfile import load_study_file
 
-    return load_study_file(study_file) if study_file else builtin_study()
+    if not study_file or study_file in BUILTIN_STUDIES:
+        return builtin_study(study_file or "default")
+    return load_study_file(study_file)
 
 
 def require_tensorflow() -> None:
@@ -197,7 +205,7 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
     The first line estimates the time (see `study plan`).
     """
     from study.run.console import summary_line
-    from study.run.runner import run_study
+    from study.sequential.driver import run_in_stages
 
     spec = load_study(study_file)
     chosen, origins = resolve_profile(profile, study_file, {"epochs": epochs, "train_size": train_size,
@@ -208,7 +216,7 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
         raise StudyError(f"--threads must be >= 1, got {threads}")
     if not scheduler:
         require_tensorflow()
-    counts = run_study(spec, chosen, store, scheduler=scheduler, workers=workers, threads=threads,
+    counts = run_in_stages(spec, chosen, store, scheduler=scheduler, workers=workers, threads=threads,
                        progress=not no_progress,  # a cluster's size is unknown here: an estimate needs --workers
                        calibration=(lambda: _calibration_or_none(store)) if workers is not None or not scheduler
                        else None, origins=origins)
@@ -239,7 +247,8 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
     import json
 
     from study.plan.estimate import calibrate, duration, quantity
-    from study.run.runner import default_workers, plan_run, stored_keys
+    from study.run.runner import default_workers, load_datasets, plan_run, stored_keys
+    from study.sequential.driver import experiment_costs, worst_case
 
     spec = load_study(study_file)
     chosen, origins = resolve_profile(profile, study_file, {"epochs": epochs, "train_size": train_size,
@@ -248,16 +257,27 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
         raise StudyError(f"--workers must be >= 1, got {workers}")
     here = default_workers()
     measure = lambda: calibrate(store, refresh=recalibrate)  # noqa: E731 (after the plan is known to be valid)
-    planned = plan_run(spec, chosen, stored_keys(store), workers or here, measure, origins)
+    loaded = load_datasets(spec, chosen)
+    done = stored_keys(store)
+    planned = plan_run(spec, chosen, done, workers or here, measure, origins, loaded=loaded)
     calibration = planned.calibration or measure()  # shown even when nothing is to train
     estimate, on_this_machine = planned.estimate_for(workers or here, calibration), planned.estimate_for(here, calibration)
     trials, pending = len(planned.trials), len(planned.pending)
+    worst = worst_case(spec, chosen, loaded, done) if chosen.looks > 1 else planned
+    worst_estimate = worst.estimate_for(workers or here, calibration)
+    worst_here = worst.estimate_for(here, calibration)
     if as_json:
         click.echo(json.dumps({
             "study": spec.name, "profile": chosen.name, "trials": trials, "stored": planned.stored,
             "to_train": pending, "workers": estimate.workers, "images": estimate.images,
             "macs": estimate.macs, "estimated_seconds": round(estimate.seconds, 1),
             "this_machine": {"workers": here, "estimated_seconds": round(on_this_machine.seconds, 1)},
+            "looks": chosen.looks,
+            "worst_case": {"trials": len(worst.trials), "to_train": len(worst.pending),
+                           "estimated_seconds": round(worst_estimate.seconds, 1),
+                           "this_machine_seconds": round(worst_here.seconds, 1)},
+            "experiments": [{"experiment": e, "dataset": d, "trials": n, "worker_seconds": round(t, 1)}
+                            for (e, d), (n, t) in experiment_costs(planned, calibration).items()],
             "calibration": calibration.to_dict(),
         }, sort_keys=True))
         return
@@ -268,6 +288,18 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
     if workers and workers != here:
         line += f", {duration(estimate.seconds)} on {workers} workers as fast as one core here"
     click.echo(line)
+    if chosen.looks > 1:
+        click.echo(f"that is the first of {chosen.looks} looks; the later looks add {chosen.seed_step or chosen.seeds} "
+                   f"seeds to each comparison still undecided, up to {chosen.max_seeds} per value"
+                   + (f" and {chosen.max_trials} trials in all" if chosen.max_trials else ""))
+        line = (f"worst case (every comparison undecided): {len(worst.trials)} trials, {len(worst.pending)} to train, "
+                f"{duration(worst_here.seconds)} on this machine")
+        if workers and workers != here:
+            line += f", {duration(worst_estimate.seconds)} on {workers} workers"
+        click.echo(line)
+    click.echo("first look's cost by experiment (worker time; a trial shared by experiments counts once, first):")
+    for (experiment, dataset), (count, seconds) in experiment_costs(planned, calibration).items():
+        click.echo(f"  {experiment:22} {dataset:14} {count:4} trials  {duration(seconds):>9}")
     c = calibration
     click.echo(f"calibration: {c.macs_per_second / 1e9:.1f} G MACs/s per worker, {c.step_seconds * 1e3:.1f} ms per "
                f"step, {c.trial_seconds:.2f} s per trial, {c.trace_seconds:.2f} s per graph trace, "

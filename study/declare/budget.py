@@ -41,8 +41,11 @@ def budget_name(profile: Profile) -> str:
     def part(value: int | None) -> str:
         return "all" if value is None else str(value)
 
+    short = {"epochs": "e", "train_size": "tr", "test_size": "te"}
+    per_dataset = "".join(f"-{name}-" + "-".join(f"{short[k]}{part(v)}" for k, v in sorted(fields.items()))
+                          for name, fields in sorted(profile.datasets.items()))
     return (f"custom-e{part(profile.epochs)}-tr{part(profile.train_size)}-te{part(profile.test_size)}"
-            f"-s{part(profile.seeds)}")
+            f"-s{part(profile.seeds)}" + per_dataset)
 
 
 def _describe(profile: Profile, base: Profile) -> str:
@@ -76,7 +79,9 @@ def custom_profile(base: Profile, overrides: dict[str, Any], where: str = "") ->
                           f"or digit), got {name!r}")
     if not changes and name is None:
         return base
-    resolved = dataclasses.replace(base, **changes)
+    # a field set here holds for every dataset: it replaces the profile's per-dataset values of that field
+    datasets = {name: {k: v for k, v in fields.items() if k not in changes} for name, fields in base.datasets.items()}
+    resolved = dataclasses.replace(base, **changes, datasets={k: v for k, v in datasets.items() if v})
     if name is None and resolved == base:
         return base
     if name in PROFILES and _fields(PROFILES[name]) != _fields(resolved):

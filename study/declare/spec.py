@@ -8,7 +8,7 @@ This module never imports the runner, the store or TensorFlow.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from study.declare.config import PARAMETERS, Settings
@@ -73,23 +73,53 @@ def experiment(name: str, parameter: str, values: list, **kwargs) -> Experiment:
     return Experiment(name=name, parameter=parameter, values=resolved, **kwargs)
 
 
+DATASET_BUDGET_FIELDS = ("epochs", "train_size", "test_size")  # what a profile may set per dataset
+
+
 @dataclass(frozen=True)
 class Profile:
-    """A budget: how many seeds, epochs and images. It never changes the science."""
+    """A budget: how many seeds, epochs and images. It never changes the science.
+
+    ``datasets`` sets epochs and subset sizes per dataset (MNIST learns from fewer images than CIFAR-10);
+    a dataset not named there takes the profile-wide fields. Seeds may come in stages: the first look
+    trains ``seeds`` seeds per value; while a comparison is undecided and can still be decided, a look
+    adds ``seed_step`` seeds to it, up to ``max_seeds`` (``study.sequential``). ``max_trials`` caps the
+    trials of a run (None: no cap); a cap never changes which trials a stage chooses, only where it stops.
+    """
 
     name: str
-    seeds: int | None  # how many of the study's seeds; None = all
+    seeds: int | None  # how many of the study's seeds each value trains at the first look; None = all
     epochs: int | None  # None = the study's baseline epochs (Table 1: 100)
     train_size: int | None  # stratified subset of the training split; None = all
     test_size: int | None
     description: str = ""
+    datasets: dict[str, dict[str, int | None]] = field(default_factory=dict)  # dataset -> epochs/train/test_size
+    max_seeds: int | None = None  # seeds per value after the last look; None = one look (no stages)
+    seed_step: int | None = None  # seeds a look adds to an undecided comparison; None = ``seeds``
+    max_trials: int | None = None  # at most this many trials in the run (None = no cap)
+
+    def for_dataset(self, dataset: str) -> "Profile":
+        """This budget as it applies to ``dataset``: its per-dataset epochs and sizes, if any, in place."""
+        return replace(self, **self.datasets.get(dataset, {}), datasets={})
+
+    @property
+    def looks(self) -> int:
+        """How many times the comparisons are looked at (1 + the stages that may add seeds)."""
+        if not self.seeds or not self.max_seeds or self.max_seeds <= self.seeds:
+            return 1
+        step = self.seed_step or self.seeds
+        return 1 + -(-(self.max_seeds - self.seeds) // step)
 
 
 PROFILES = {
     "smoke": Profile("smoke", seeds=2, epochs=1, train_size=256, test_size=128,
                      description="CI check of the whole pipeline: 2 seeds, 1 epoch, tiny subsets"),
-    "quick": Profile("quick", seeds=3, epochs=3, train_size=1000, test_size=500,
-                     description="the default of make report: 3 seeds, 3 epochs, 1,000/500-image subsets"),
+    "quick": Profile("quick", seeds=3, epochs=3, train_size=4000, test_size=1000,
+                     datasets={"cifar10": {"train_size": 10000}},
+                     max_seeds=6, seed_step=3, max_trials=230,
+                     description="the default of make report: 3 epochs on 4,000 MNIST and 10,000 CIFAR-10 training "
+                                 "images (1,000 test images each); 3 seeds per value, 3 more where a comparison is "
+                                 "still undecided (at most 230 trials)"),
     "standard": Profile("standard", seeds=4, epochs=10, train_size=None, test_size=None,
                         description="between quick and paper: 4 seeds, 10 epochs (30 for the long run), full "
                                     "data; overnight on a workstation, short on a GPU or a cluster"),
@@ -196,6 +226,12 @@ class Study:
         """The equivalence margin of ``dataset`` as a fraction (the study's, else DEFAULT_MARGIN_PP)."""
         return self.margins.get(dataset, DEFAULT_MARGIN_PP) / 100
 
+    def seed_list(self, count: int) -> tuple[int, ...]:
+        """The first ``count`` seeds: the study's seeds, continued past the largest by consecutive integers."""
+        extended = list(self.seeds[:count])
+        extended += range(max(self.seeds) + 1, max(self.seeds) + 1 + count - len(extended))
+        return tuple(extended)
+
     def seeds_for(self, profile_seeds: int | None, baseline: bool) -> tuple[int, ...]:
         """The seeds a value (or, with ``baseline``, the baseline) trains with under a profile's seed count.
 
@@ -203,13 +239,11 @@ class Study:
         ``baseline_seeds`` seeds (default three times the value seeds): the study's seeds, continued past
         the largest by consecutive integers. Same seeds in, same trials out, on any machine.
         """
-        values = self.seeds[:profile_seeds] if profile_seeds else self.seeds
+        values = self.seed_list(profile_seeds) if profile_seeds else self.seeds
         if not baseline:
             return values
         count = self.baseline_seeds or BASELINE_SEED_FACTOR * len(values)
-        extended = list(self.seeds[:max(count, len(values))])
-        extended += range(max(self.seeds) + 1, max(self.seeds) + 1 + count - len(extended))
-        return tuple(extended[:max(count, len(values))])
+        return self.seed_list(max(count, len(values)))
 
     @property
     def datasets(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from study.declare.config import ModelConfig, Settings
 from study.errors import ConfigError
@@ -146,6 +146,7 @@ def resolve(study: Study, profile: Profile, experiment: Experiment, value_index:
     """The settings and model of one value on one dataset, checked by the shapes module."""
     value = experiment.values[value_index]
     where = f"experiment {experiment.name!r}, value {value.label!r}, dataset {dataset.name!r}"
+    profile = profile.for_dataset(dataset.name)
     try:
         settings = study.baseline.with_values(**experiment.base).with_values(**value.params_for(dataset.name))
         settings = settings.with_values(epochs=scaled_epochs(settings.epochs, study, profile, experiment))
@@ -156,9 +157,16 @@ def resolve(study: Study, profile: Profile, experiment: Experiment, value_index:
     return settings, model
 
 
-def plan_study(study: Study, profile: Profile, datasets: dict[str, DatasetInfo]
+SeedCounts = Mapping[tuple[str, str, str], int]  # (experiment, value label, dataset) -> seeds of that value
+
+
+def plan_study(study: Study, profile: Profile, datasets: dict[str, DatasetInfo], seeds: SeedCounts | None = None
                ) -> tuple[dict[str, Trial], list[PlanRow]]:
-    """Every trial of ``study`` under ``profile`` (deduplicated by key) and the plan rows using them."""
+    """Every trial of ``study`` under ``profile`` (deduplicated by key) and the plan rows using them.
+
+    ``seeds`` gives a value more seeds than the profile's first look (``study.sequential`` adds them where a
+    comparison is still undecided); a baseline keeps its own count (``Study.seeds_for``)."""
+    seeds = seeds or {}
     trials: dict[str, Trial] = {}
     rows: list[PlanRow] = []
     for experiment in study.experiments:
@@ -166,12 +174,17 @@ def plan_study(study: Study, profile: Profile, datasets: dict[str, DatasetInfo]
             dataset = datasets[dataset_name]
             base_settings = study.baseline.with_values(**experiment.base)
             base_settings = base_settings.with_values(
-                epochs=scaled_epochs(base_settings.epochs, study, profile, experiment))
+                epochs=scaled_epochs(base_settings.epochs, study, profile.for_dataset(dataset_name), experiment))
             for index, value in enumerate(experiment.values):
                 settings, model = resolve(study, profile, experiment, index, dataset)
                 summary = summarize(model)
                 is_baseline = settings == base_settings
-                for seed in study.seeds_for(profile.seeds, baseline=is_baseline):
+                count = seeds.get((experiment.name, value.label, dataset.name))
+                if is_baseline or not count:
+                    chosen = study.seeds_for(profile.seeds, baseline=is_baseline)
+                else:
+                    chosen = study.seed_list(count)
+                for seed in chosen:
                     key = trial_key(settings, model, dataset, seed)
                     trials.setdefault(key, Trial(key, settings, model, dataset, seed, summary.params, summary.macs))
                     rows.append(PlanRow(experiment.name, experiment.parameter, value.label, index,

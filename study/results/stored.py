@@ -68,6 +68,8 @@ class StoredStudy:
     study: Study
     profile: Profile
     datasets: dict[str, DatasetFacts]
+    stages: tuple[dict[str, Any], ...] = ()  # seeds added after the first look: look, experiment, value,
+    # dataset, seeds (the value's count after it), reason (a key of study.analyse.sequential.REASONS)
 
     def classes(self, dataset: str) -> int:
         """Number of classes of ``dataset`` (10 when the run recorded none)."""
@@ -76,12 +78,14 @@ class StoredStudy:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.study.to_dict(), "profile": asdict(self.profile),
-                "datasets": {name: facts.to_dict() for name, facts in self.datasets.items()}}
+                "datasets": {name: facts.to_dict() for name, facts in self.datasets.items()},
+                "stages": [dict(s) for s in self.stages]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "StoredStudy":
         return cls(study=Study.from_dict(data), profile=Profile(**data["profile"]),
-                   datasets={name: DatasetFacts.from_dict(facts) for name, facts in data.get("datasets", {}).items()})
+                   datasets={name: DatasetFacts.from_dict(facts) for name, facts in data.get("datasets", {}).items()},
+                   stages=tuple(dict(s) for s in data.get("stages", [])))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from study.environment import environment
 from study.errors import StudyError
 from study.plan.data import Dataset, load_dataset
 from study.plan.estimate import DEFAULT, Calibration, Estimate, duration, estimate_run, longest_first, trial_cost
-from study.plan.trials import DatasetInfo, PlanRow, Trial, plan_study
+from study.plan.trials import DatasetInfo, PlanRow, SeedCounts, Trial, plan_study
 from study.records import RunCounts, TrialResult
 from study.results.store import Store
 from study.results.outcomes import ConstantAnswer
@@ -37,6 +37,7 @@ def dataset_info(data: Dataset, profile: Profile, data_seed: int) -> DatasetInfo
     """What planning needs of ``data``, loaded with ``profile``'s subset sizes and ``data_seed``."""
     # A subset as large as the dataset is all of it: keyed as "all", so budgets that give the same data
     # give the same trial keys (study.declare.budget).
+    profile = profile.for_dataset(data.name)
     train_size, test_size = (None if size is None or size >= full else size
                              for size, full in zip((profile.train_size, profile.test_size), data.full_sizes))
     return DatasetInfo(data.name, data.input_shape, len(data.classes), data.fingerprint, train_size, test_size,
@@ -44,8 +45,10 @@ def dataset_info(data: Dataset, profile: Profile, data_seed: int) -> DatasetInfo
 
 
 def load_datasets(study: Study, profile: Profile) -> dict[str, Dataset]:
-    """Every dataset of the study with the profile's subsets, by name. Raises DataError for one not found."""
-    return {name: load_dataset(name, profile.train_size, profile.test_size, study.data_seed)
+    """Every dataset of the study with the profile's subsets (per dataset), by name. Raises DataError for
+    one not found."""
+    return {name: load_dataset(name, profile.for_dataset(name).train_size, profile.for_dataset(name).test_size,
+                               study.data_seed)
             for name in study.datasets}
 
 
@@ -105,21 +108,24 @@ class RunPlan:
 
 def plan_run(study: Study, profile: Profile, done: Iterable[str] = (), workers: int = 1,
              calibration: Calibration | Callable[[], Calibration | None] | None = None,
-             origins: dict[str, str] | None = None) -> RunPlan:
+             origins: dict[str, str] | None = None, seeds: SeedCounts | None = None,
+             loaded: dict[str, Dataset] | None = None) -> RunPlan:
     """Load the datasets once, plan every trial, and order and cost those not in ``done`` (trial keys).
 
     ``calibration``: a callable is called only when something is to train (None: no estimate).
     ``origins``: what set each budget field (``study.declare.budget.resolve_budget``); those are checked
     against the loaded datasets' full sizes and the study's seeds. Raises ConfigError for a budget
-    beyond the study or an impossible configuration, DataError for a dataset not found."""
+    beyond the study or an impossible configuration, DataError for a dataset not found. ``seeds``: values
+    with more seeds than the first look (``study.plan.trials.plan_study``); ``loaded``: the datasets, when
+    the caller has loaded them already (``load_datasets``)."""
     started = time.perf_counter()
-    loaded = load_datasets(study, profile)
+    loaded = loaded if loaded is not None else load_datasets(study, profile)
     load_seconds = time.perf_counter() - started
     if origins:
         check_budget(profile, origins, {name: data.full_sizes for name, data in loaded.items()}, len(study.seeds))
     infos = {name: dataset_info(data, profile, study.data_seed) for name, data in loaded.items()}
     sizes = {name: (len(data.y_train), len(data.y_test)) for name, data in loaded.items()}
-    trials, rows = plan_study(study, profile, infos)  # validates every configuration
+    trials, rows = plan_study(study, profile, infos, seeds)  # validates every configuration
     done = set(done)
     pending = [trial for key, trial in trials.items() if key not in done]
     if callable(calibration):  # measured (or read from its cache) only when there is something to train
@@ -144,23 +150,26 @@ def run_study(study: Study, profile: Profile, store_path: str | Path, scheduler:
               workers: int | None = None, threads: int | None = None, progress: bool = True,
               log: Callable[[str], None] | None = None,
               calibration: Calibration | Callable[[], Calibration | None] | None = None,
-              origins: dict[str, str] | None = None) -> RunCounts:
+              origins: dict[str, str] | None = None, seeds: SeedCounts | None = None,
+              loaded: dict[str, Dataset] | None = None, stages: list[dict] | None = None) -> RunCounts:
     """Train every missing trial of ``study`` under ``profile``; returns what it did (``RunCounts``).
 
     With a ``calibration`` (study.plan.estimate; a callable is called only if something is to train) the
     first line and the run record carry the estimated wall time. ``origins`` (see ``plan_run``) checks a
-    custom budget. Raises StudyError (ConfigError, DataError) before anything is written."""
+    custom budget; ``seeds`` and ``loaded`` as for ``plan_run`` (``study.sequential`` runs one look at a time and
+    passes ``stages``, the seeds its looks added and why, to be stored with the study spec).
+    Raises StudyError (ConfigError, DataError) before anything is written."""
     started = time.perf_counter()
     workers = default_workers() if workers is None else workers
     lock = StoreLock(store_path).acquire()  # a second run on this store refuses here, before reading or writing
     try:
-        plan = plan_run(study, profile, stored_keys(store_path), workers, calibration, origins)
+        plan = plan_run(study, profile, stored_keys(store_path), workers, calibration, origins, seeds, loaded)
         store = Store(store_path)
     except BaseException:
         lock.release()
         raise
     try:
-        store.save_plan(study.name, profile.name, plan.spec, plan.rows,
+        store.save_plan(study.name, profile.name, {**plan.spec, "stages": list(stages or [])}, plan.rows,
                         {key: trial.spec for key, trial in plan.trials.items()})
         missing, estimate = list(plan.pending), plan.estimate
         if threads is None and not scheduler:  # split this machine's cores between the workers

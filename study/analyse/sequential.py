@@ -1,0 +1,110 @@
+"""Seeds where they decide: which comparisons the next look of a sequential design gives more seeds.
+
+A budget with ``max_seeds`` above its first-look ``seeds`` (``study.declare.spec.Profile``) is a
+group-sequential design: after each look, a comparison that is still undecided, and that more seeds can
+still decide, gets ``seed_step`` more seeds, up to ``max_seeds``; every look tests at Pocock's nominal
+level for the design's number of looks (``stats.pocock_level``), so that looking more than once keeps
+the error rates (``benchmarks/error_rates.py`` measures them on this exact rule). Which comparisons get
+seeds depends only on the stored results, never on wall time: the same study gives the same trials on
+any machine.
+
+    for addition in next_look(analysis, costs):   # cheapest first
+        addition.experiment, addition.value, addition.dataset, addition.seeds, addition.reason
+
+Pure numbers: ``study.sequential`` runs the looks; the report words the reasons.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy import stats
+
+from study.analyse.comparisons import Analysis, Block, ValueSummary
+from study.analyse.decide import MIN_SEEDS
+from study.analyse.stats import Verdict, collapse_rates
+
+
+@dataclass(frozen=True)
+class Addition:
+    """One value that gets more seeds at the next look: its new seed count and why (one of ``REASONS``)."""
+
+    experiment: str
+    value: str
+    dataset: str
+    seeds: int  # the value's seeds after the addition
+    reason: str
+    trial_seconds: float  # estimated cost of one of its trials (the order of additions: cheapest first)
+
+
+REASONS = {
+    "difference": "the difference could become significant",
+    "equivalence": "the interval could fit inside the margin",
+    "failure_rate": "the failure rate could differ significantly",
+    "too_few_learned": "too few seeds learned to compare accuracy",
+}
+
+
+def projected_se(value: ValueSummary, block: Block, seeds: int) -> float:
+    """The standard error of the value's accuracy difference to the baseline if it had ``seeds`` seeds
+    (fraction; NaN without a comparison): each arm's variance as the comparison estimated it, the value's
+    learned seeds scaled by its share of learned seeds; a paired comparison scales by its pairs."""
+    c = value.comparison
+    if c is None or not math.isfinite(c.se) or c.se <= 0 or value.finished == 0:
+        return math.nan
+    learned = max(MIN_SEEDS, round(seeds * value.learned / value.finished))
+    if c.test == "paired t":
+        pairs = min(learned, block.baseline.learned)
+        return c.se * math.sqrt(c.n_a / max(1, pairs))
+    per_seed = c.se ** 2 / (1 / c.n_a + 1 / c.n_b)  # one variance for both arms, the comparison's own scale
+    return math.sqrt(per_seed * (1 / learned + 1 / c.n_b))
+
+
+def reason_for_more(value: ValueSummary, block: Block, seeds: int, alpha: float) -> str | None:
+    """Why ``seeds`` seeds could decide a comparison that is not decided yet (a key of ``REASONS``), or
+    None: decided already, or futile (the baseline does not learn, every seed diverged, or even at
+    ``seeds`` seeds neither significance nor equivalence is within reach of the observed difference)."""
+    decision = value.decision
+    if decision is None or decision.decisive or len(value.seeds) >= seeds:
+        return None
+    if block.baseline.learned < MIN_SEEDS or value.all_diverged or decision.verdict == Verdict.NEITHER_LEARNS:
+        return None
+    if value.learned < value.finished and value.finished:  # failures: would the same share be significant?
+        share = (value.finished - value.learned) / value.finished
+        projected = collapse_rates(round(share * seeds), seeds, block.baseline.finished - block.baseline.learned,
+                                   block.baseline.finished)
+        if projected.p < alpha:
+            return "failure_rate"
+    if value.learned < MIN_SEEDS:
+        return "too_few_learned" if value.learned >= 1 else None
+    c = value.comparison
+    se = projected_se(value, block, seeds)
+    if c is None or not math.isfinite(se):
+        return None
+    t = float(stats.t.ppf(1 - alpha / 2, max(1.0, c.dof if math.isfinite(c.dof) else 1e6)))
+    if abs(c.diff) > t * se:
+        return "difference"
+    if abs(c.diff) + t * se < block.margin:
+        return "equivalence"
+    return None
+
+
+def next_look(analysis: Analysis, trial_seconds: dict[tuple[str, str, str], float]) -> list[Addition]:
+    """The values that get ``seed_step`` more seeds at the next look, cheapest trial first (ties in the
+    study's order). ``trial_seconds``: (experiment, value, dataset) -> estimated seconds of one trial.
+    Empty when the design has no further look for any value."""
+    profile = analysis.stored.profile
+    if profile.looks <= 1 or not profile.seeds:
+        return []
+    step, cap = profile.seed_step or profile.seeds, profile.max_seeds
+    found = []
+    for order, ((experiment, dataset), block) in enumerate(analysis.blocks.items()):
+        for value in block.comparisons:
+            seeds = min(cap, len(value.seeds) + step)
+            reason = reason_for_more(value, block, seeds, analysis.alpha)
+            if reason:
+                cost = trial_seconds.get((experiment, value.label, dataset), math.inf)
+                found.append((cost, order, value.index,
+                              Addition(experiment, value.label, dataset, seeds, reason, cost)))
+    return [addition for *_, addition in sorted(found, key=lambda item: item[:3])]

@@ -1,0 +1,119 @@
+"""The sequential driver: one ``run_study`` per look, the next look's seeds from the analysis of the last.
+
+    counts = run_in_stages(study, profile, "output/study.sqlite")   # RunCounts over every look
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Callable
+
+from study.analyse.comparisons import analyse
+from study.analyse.sequential import REASONS, Addition, next_look
+from study.declare.spec import Profile, Study
+from study.plan.estimate import DEFAULT, trial_cost
+from study.records import RunCounts
+from study.results.store import Store
+from study.run.runner import RunPlan, load_datasets, plan_run, run_study
+
+
+def _trial_seconds(plan: RunPlan) -> dict[tuple[str, str, str], float]:
+    """(experiment, value, dataset) -> one trial's cost at the built-in calibration (the same on any machine,
+    so that the order of additions never depends on the machine)."""
+    return {(row.experiment, row.value, row.dataset): trial_cost(plan.trials[row.trial_key], plan.sizes).seconds(DEFAULT)
+            for row in plan.rows}
+
+
+def experiment_costs(plan: RunPlan, calibration) -> dict[tuple[str, str], tuple[int, float]]:
+    """(experiment, dataset) -> (trials, worker-seconds) of the plan's trials still to train at
+    ``calibration``; a trial shared by several experiments counts once, with the first that uses it."""
+    pending = {trial.key for trial in plan.pending}
+    out: dict[tuple[str, str], tuple[int, float]] = {}
+    for row in plan.rows:
+        if row.trial_key not in pending:
+            continue
+        pending.discard(row.trial_key)
+        count, seconds = out.get((row.experiment, row.dataset), (0, 0.0))
+        cost = trial_cost(plan.trials[row.trial_key], plan.sizes).seconds(calibration)
+        out[(row.experiment, row.dataset)] = (count + 1, seconds + cost)
+    return out
+
+
+def choose(study: Study, profile: Profile, seeds: dict, additions: list[Addition], loaded: dict,
+           skip: bool = False) -> tuple[dict, list[Addition], int]:
+    """The additions, in their order, that fit ``profile.max_trials``, the seed counts with them, and the
+    plan's trials. The first that would pass the cap ends the list (with ``skip``, it is passed over and
+    the next ones are still tried)."""
+    chosen: list[Addition] = []
+    current = dict(seeds)
+    trials = len(plan_run(study, profile, seeds=current, loaded=loaded).trials)
+    for addition in additions:
+        trial = {**current, (addition.experiment, addition.value, addition.dataset): addition.seeds}
+        count = len(plan_run(study, profile, seeds=trial, loaded=loaded).trials)
+        if profile.max_trials is not None and count > profile.max_trials:
+            if skip:
+                continue
+            break
+        current, trials = trial, count
+        chosen.append(addition)
+    return current, chosen, trials
+
+
+def worst_case(study: Study, profile: Profile, loaded: dict, done=()) -> RunPlan:
+    """The costliest plan the looks can reach: every comparison at ``max_seeds`` seeds, the most expensive
+    first, up to ``max_trials`` (what ``study plan`` shows beside the first look; the looks themselves add
+    the cheapest first, so a run costs at most this)."""
+    first = plan_run(study, profile, loaded=loaded)
+    if profile.looks <= 1:
+        return first
+    costs = _trial_seconds(first)
+    baseline = {(row.experiment, row.value, row.dataset) for row in first.rows if row.is_baseline}
+    everything = sorted((-cost, index, Addition(*key, profile.max_seeds, "worst case", cost))
+                        for index, (key, cost) in enumerate(costs.items()) if key not in baseline)
+    seeds, _, _ = choose(study, profile, {}, [addition for *_, addition in everything], loaded, skip=True)
+    return plan_run(study, profile, done, seeds=seeds, loaded=loaded, calibration=first.calibration)
+
+
+def run_in_stages(study: Study, profile: Profile, store_path, log: Callable[[str], None] | None = None,
+                  **run_options) -> RunCounts:
+    """Train ``study`` under ``profile`` look by look (one look when the profile has no stages); returns the
+    counts over every look. ``run_options`` go to ``run_study`` (scheduler, workers, threads, progress,
+    calibration, origins). Raises what ``run_study`` raises, before anything is written."""
+    say = log or (lambda line: print(line, file=sys.stderr))
+    loaded = load_datasets(study, profile)
+    seeds: dict = {}
+    history: list[dict] = []
+    total: RunCounts | None = None
+    for look in range(1, profile.looks + 1):
+        counts = run_study(study, profile, store_path, log=log, seeds=seeds, loaded=loaded,
+                           stages=history, **run_options)
+        total = counts if total is None else _add(total, counts)
+        if look == profile.looks:
+            break
+        with Store(store_path, create=False) as store:
+            analysis = analyse(store, study.name, profile.name)
+        plan = plan_run(study, profile, seeds=seeds, loaded=loaded)
+        undecided = next_look(analysis, _trial_seconds(plan))
+        seeds, chosen, trials = choose(study, profile, seeds, undecided, loaded)
+        history.extend({"look": look + 1, "experiment": a.experiment, "value": a.value, "dataset": a.dataset,
+                        "seeds": a.seeds, "reason": a.reason} for a in chosen)
+        left = len(undecided) - len(chosen)
+        say(f"look {look} of {profile.looks}: {len(chosen)} undecided comparisons get more seeds ("
+            + ", ".join(f"{sum(a.reason == r for a in chosen)} {REASONS[r]}" for r in REASONS
+                        if any(a.reason == r for a in chosen)) + ")"
+            + (f"; {left} more would pass the cap of {profile.max_trials} trials" if left else "")
+            + f"; {trials} trials in all")
+        if not chosen:
+            break
+    return total
+
+
+def _add(a: RunCounts, b: RunCounts) -> RunCounts:
+    """Counts over two looks: the second look's plan and what it trained added to the first's."""
+    out = dataclasses.replace(a)
+    out.planned, out.stored = b.planned, b.stored
+    for name in ("trained", "learned", "collapsed", "diverged", "failed", "images", "seconds"):
+        setattr(out, name, getattr(a, name) + getattr(b, name))
+    out.log = b.log or a.log
+    return out

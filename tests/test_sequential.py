@@ -1,0 +1,121 @@
+"""Seeds in stages: Pocock's levels, which comparisons get more seeds, and the driver's looks."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from study.analyse.stats import POCOCK_Z, pocock_level
+
+
+@pytest.mark.parametrize("looks", [2, 3, 4, 5])
+def test_pocock_constants_keep_the_overall_level_at_five_percent(looks):
+    """The tabled constant, checked against the multivariate normal of K equally spaced looks' z statistics
+    (correlation sqrt(i/j)): P(some |z_k| > c) = 0.05 (Jennison and Turnbull 2000, Table 2.1)."""
+    idx = np.arange(1, looks + 1)
+    cov = np.sqrt(np.minimum.outer(idx, idx) / np.maximum.outer(idx, idx))
+    c = POCOCK_Z[looks]
+    inside = stats.multivariate_normal(np.zeros(looks), cov, seed=1).cdf(np.full(looks, c), lower_limit=np.full(looks, -c))
+    assert abs((1 - inside) - 0.05) < 0.0015
+    assert pocock_level(looks) < pocock_level(looks - 1) <= 0.05
+
+
+def test_pocock_level_refuses_what_it_has_not_tabled():
+    assert pocock_level(1) == 0.05 and math.isclose(pocock_level(2), 0.0294, abs_tol=1e-4)
+    with pytest.raises(ValueError, match="1 to 10 looks"):
+        pocock_level(11)
+    with pytest.raises(ValueError):
+        pocock_level(2, alpha=0.01)
+
+
+TINY = __import__("pathlib").Path(__file__).parent / "tiny.toml"
+
+
+@pytest.mark.train
+def test_looks_add_seeds_only_where_undecided_and_a_rerun_replays_them(data_dir, tmp_path):
+    from study.declare.spec import Profile
+    from study.declare.studyfile import load_study_file
+    from study.results.store import Store
+    from study.sequential.driver import run_in_stages
+
+    study = load_study_file(TINY)
+    profile = Profile("staged", seeds=2, epochs=None, train_size=None, test_size=None, max_seeds=4, seed_step=1)
+    assert profile.looks == 3
+    store_path = tmp_path / "s.sqlite"
+    lines = []
+    first = run_in_stages(study, profile, store_path, workers=0, progress=False, log=lines.append)
+    with Store(store_path, create=False) as store:
+        stored = store.stored_study(study.name, profile.name)
+        rows = store.uses()
+    looks = [line for line in lines if line.startswith("look ")]
+    assert looks and looks[0].startswith("look 1 of 3:")
+    added = {(s["experiment"], s["value"], s["dataset"]): s["seeds"] for s in stored.stages}
+    for (experiment, value, dataset), seeds in added.items():
+        assert 3 <= seeds <= 4 and value not in ("5", "0.1")  # the baseline (kernel 5, lr 0.1) keeps its own
+    assert first.trained == 6 + sum(seeds - 2 for seeds in added.values())
+    again = run_in_stages(study, profile, store_path, workers=0, progress=False, log=lambda line: None)
+    assert again.trained == 0  # the same results choose the same seeds: nothing new to train
+    with Store(store_path, create=False) as store:
+        assert store.stored_study(study.name, profile.name).stages == stored.stages
+        assert store.uses() == rows
+
+
+@pytest.mark.train
+def test_a_trial_cap_stops_the_additions_cheapest_first(data_dir, tmp_path):
+    from study.declare.spec import Profile
+    from study.declare.studyfile import load_study_file
+    from study.sequential.driver import run_in_stages
+
+    study = load_study_file(TINY)
+    capped = Profile("capped", seeds=2, epochs=None, train_size=None, test_size=None, max_seeds=6, seed_step=2,
+                     max_trials=6)
+    counts = run_in_stages(study, capped, tmp_path / "c.sqlite", workers=0, progress=False, log=lambda line: None)
+    assert counts.planned <= 6 and counts.trained == 6
+
+
+def _value(label, index, diff, se, n=3, learned=None, verdict="inconclusive", dof=10.0, test="Welch t"):
+    from types import SimpleNamespace
+
+    from study.analyse.decide import Decision
+    from study.analyse.noise import MeanComparison
+    from study.analyse.stats import Rates, Verdict
+
+    learned = n if learned is None else learned
+    comparison = MeanComparison(learned, 9, diff, diff - 2.2 * se, diff + 2.2 * se, 0.2, se, dof, test)
+    decision = Decision(comparison, 0.2, Rates(n - learned, n, 0, 9, 1.0), 1.0,
+                        Verdict(verdict))
+    return SimpleNamespace(label=label, index=index, seeds=list(range(1, n + 1)), decision=decision,
+                           comparison=comparison, learned=learned, finished=n, all_diverged=False)
+
+
+def _analysis(values, margin=0.01, baseline_learned=9, looks_seeds=(3, 6)):
+    from types import SimpleNamespace
+
+    from study.declare.spec import Profile
+
+    profile = Profile("p", seeds=looks_seeds[0], epochs=1, train_size=1, test_size=1, max_seeds=looks_seeds[1])
+    block = SimpleNamespace(comparisons=values, baseline=SimpleNamespace(learned=baseline_learned, finished=9),
+                            margin=margin)
+    return SimpleNamespace(stored=SimpleNamespace(profile=profile), blocks={("exp", "mnist"): block},
+                           alpha=pocock_level(profile.looks))
+
+
+def test_more_seeds_go_only_where_they_can_still_decide_cheapest_first():
+    from study.analyse.sequential import next_look
+
+    values = [
+        _value("decided", 0, -0.05, 0.005, verdict="worse"),  # decided: no more seeds
+        _value("far", 1, -0.02, 0.008),  # significance within reach at 6 seeds
+        _value("near zero", 2, 0.001, 0.004),  # equivalence within reach
+        _value("at the margin", 3, 0.0095, 0.02),  # neither: futile
+        _value("cheap", 4, -0.02, 0.008),
+    ]
+    costs = {("exp", "far", "mnist"): 5.0, ("exp", "near zero", "mnist"): 9.0, ("exp", "cheap", "mnist"): 1.0,
+             ("exp", "at the margin", "mnist"): 1.0, ("exp", "decided", "mnist"): 1.0}
+    additions = next_look(_analysis(values), costs)
+    assert [(a.value, a.reason, a.seeds) for a in additions] == [
+        ("cheap", "difference", 6), ("far", "difference", 6), ("near zero", "equivalence", 6)]
+    assert next_look(_analysis(values, baseline_learned=1), costs) == []  # a baseline that does not learn
+    assert next_look(_analysis(values, looks_seeds=(3, 3)), costs) == []  # one look: nothing to add
