@@ -150,8 +150,13 @@ def test_plan_text_names_counts_cost_and_time(tiny_store):
                         f"{quantity(macs)} multiply-accumulates")
     assert lines[2].startswith("estimated wall time: ") and lines[2].endswith(
         " on 16 workers as fast as one core here")
-    assert lines[3].startswith("calibration: 10.0 G MACs/s per worker, 1.0 ms per step, 0.10 s per trial, "
-                               "1.00 s per graph trace, 5.0 s startup (")
+    # --seeds 2 on quick's design (up to 6 seeds, 3 at a time): three looks, and their worst case
+    assert lines[3].startswith("that is the first of 3 looks; the later looks add 3 seeds")
+    assert lines[4].startswith("worst case (every comparison undecided): ")
+    assert lines[5].startswith("first look's cost by experiment")
+    assert [line.split()[:3] for line in lines[6:-1]] == [["kernel", "mnist", "2"]]  # the lr values are stored
+    assert lines[-1].startswith("calibration: 10.0 G MACs/s per worker, 1.0 ms per step, 0.10 s per trial, "
+                                "1.00 s per graph trace, 5.0 s startup (")
 
 
 @pytest.mark.train

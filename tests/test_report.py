@@ -205,7 +205,8 @@ def test_claims_are_judged_in_scope_or_not_testable(tmp_path):
     wrong = findings["0.2 is the largest rate that learns everywhere."]
     assert wrong.verdict == "contradicted" and "the rule picks 0.05, not 0.2" in wrong.reason
     assert "0.2: mnist learned 3 of 4" in wrong.evidence  # the diverged seed is why 0.2 fails the rule
-    assert all(f.budget.startswith("synthetic: 4 seeds a value, 12 a baseline, 5 epochs") for f in findings.values())
+    assert all(f.budget.startswith("synthetic: 4 seeds a value, 12 a baseline; mnist 100/50 images x 5 epochs = 20 "
+                                   "SGD steps at batch 32") for f in findings.values())
 
 
 def test_a_study_without_claims_has_no_claims_section(tmp_path):

@@ -377,13 +377,24 @@ def describe_test(claim: Claim) -> str:
 
 
 def budget_text(analysis: Analysis) -> str:
-    profile, study = analysis.stored.profile, analysis.stored.study
+    """The budget in one line: seeds, then per dataset the images trained and validated on, the epochs and
+    the baseline's SGD steps (``quick: 3 seeds a value (up to 6), 9 a baseline; mnist 4,000/1,000 images x 3
+    epochs = 375 SGD steps; ...``)."""
+    stored = analysis.stored
+    profile, study = stored.profile, stored.study
     values = len(study.seeds_for(profile.seeds, baseline=False))
     baseline = len(study.seeds_for(profile.seeds, baseline=True))
-    epochs = profile.epochs or study.baseline.epochs
-    images = f"{profile.train_size or 'all'}/{profile.test_size or 'all'} images"
-    epochs_text = f"{epochs} epoch" + ("s" if epochs != 1 else "")
-    return f"{profile.name}: {values} seeds a value, {baseline} a baseline, {epochs_text}, {images}"
+    more = f" (up to {profile.max_seeds})" if profile.looks > 1 else ""
+    parts = []
+    for dataset in analysis.datasets:
+        epochs = profile.for_dataset(dataset).epochs or study.baseline.epochs
+        facts = stored.datasets.get(dataset)
+        if facts is None:
+            continue
+        steps = epochs * -(-facts.train_size // study.baseline.batch_size)
+        parts.append(f"{dataset} {facts.train_size:,}/{facts.test_size:,} images x {epochs} epoch"
+                     f"{'s' * (epochs != 1)} = {steps:,} SGD steps at batch {study.baseline.batch_size}")
+    return f"{profile.name}: {values} seeds a value{more}, {baseline} a baseline; " + "; ".join(parts)
 
 
 def short_budget(analysis: Analysis) -> str:
@@ -391,9 +402,11 @@ def short_budget(analysis: Analysis) -> str:
     epochs the accuracy measures learning speed as much as the final accuracy the claims were made about
     (and at a fixed number of epochs a smaller batch takes more SGD steps)."""
     profile, study = analysis.stored.profile, analysis.stored.study
-    if not profile.epochs or profile.epochs >= study.baseline.epochs:
+    epochs = sorted({profile.for_dataset(d).epochs or study.baseline.epochs for d in analysis.datasets})
+    if not epochs or epochs[-1] >= study.baseline.epochs:
         return ""
-    return (f"measured after {profile.epochs} of the study's {study.baseline.epochs} epochs: accuracy after that many "
+    shown = "/".join(str(e) for e in epochs)
+    return (f"measured after {shown} of the study's {study.baseline.epochs} epochs: accuracy after that many "
             f"SGD steps (learning speed), not the final accuracy the claim is about")
 
 

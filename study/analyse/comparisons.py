@@ -184,7 +184,9 @@ class Analysis:
 
     @property
     def datasets(self) -> list[str]:
-        return list(self.stored.datasets)
+        """The datasets of the run, in the study's order (its experiments'), then any other stored one."""
+        order = [d for d in self.stored.study.datasets if d in self.stored.datasets]
+        return order + [d for d in self.stored.datasets if d not in order]
 
     @property
     def seeds_used(self) -> list[int]:

@@ -139,3 +139,88 @@ def profile_agreement(store: Store, analysis: Analysis) -> list[Agreement]:
                                            if mine[(e, d, v)] != theirs[(e, d, v)]))))
     return rows
 
+
+
+@dataclass(frozen=True)
+class ArmFacts:
+    """How one configuration fared on one dataset: seeds that learned, seeds finished, mean accuracy of the
+    learned ones (fraction; NaN when none learned)."""
+
+    learned: int
+    finished: int
+    mean: float
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """A setting where the study's baseline departs from its reference table, and how the reference value
+    fared in this run where an experiment trained it (``experiment`` empty when none did): per dataset the
+    reference value's seeds beside the baseline's."""
+
+    setting: str  # the reference table's label, e.g. "Learning rate"
+    reference: str  # its value there, as the study labels values (e.g. "0.5")
+    used: str  # the study's baseline value
+    experiment: str
+    datasets: dict[str, tuple[ArmFacts, ArmFacts]]  # dataset -> (the reference value, the baseline)
+    missing: tuple[str, ...]  # datasets of the study where no experiment trained the reference value
+
+
+def _facts(value) -> ArmFacts:
+    learned = value.learned_only()
+    return ArmFacts(len(learned), value.finished, statistics.fmean(learned.values()) if learned else math.nan)
+
+
+def deviations(analysis: Analysis) -> list[Deviation]:
+    """Every baseline setting that differs from the study's reference table (``Study.reference``), with the
+    outcome of the reference value wherever one of the study's experiments trained it: the numbers behind a
+    generated adaptation note (a study without a reference table has none)."""
+    study = analysis.stored.study
+    found = []
+    for label, key, original in study.reference:
+        used = getattr(study.baseline, key)
+        if _label(used) == _label(original):
+            continue
+        for experiment in study.experiments:
+            value = next((v for v in experiment.values if v.params.get(key) is not None
+                          and _label(v.params[key]) == _label(original) and len(v.params) == 1), None)
+            if value is None or experiment.epochs_factor != 1:
+                continue
+            per_dataset = {}
+            for dataset in experiment.datasets:
+                block = analysis.blocks.get((experiment.name, dataset))
+                summary = block.value(value.label) if block else None
+                if summary is not None:
+                    per_dataset[dataset] = (_facts(summary), _facts(block.baseline))
+            missing = tuple(d for d in analysis.datasets if d not in per_dataset)
+            found.append(Deviation(label, _label(original), _label(used), experiment.name, per_dataset, missing))
+            break
+        else:
+            found.append(Deviation(label, _label(original), _label(used), "", {}, tuple(analysis.datasets)))
+    return found
+
+
+def _label(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "/".join(_label(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class LookSummary:
+    """The sequential design as run: looks, the level every look tests at, and the seeds each later look
+    added (``StoredStudy.stages`` rows: look, experiment, value, dataset, seeds, reason)."""
+
+    looks: int
+    alpha: float
+    first_seeds: int | None
+    baseline_seeds: int
+    max_seeds: int | None
+    max_trials: int | None
+    added: tuple[dict, ...]
+
+
+def look_summary(analysis: Analysis) -> LookSummary:
+    profile, study = analysis.stored.profile, analysis.stored.study
+    return LookSummary(profile.looks, analysis.alpha, profile.seeds,
+                       len(study.seeds_for(profile.seeds, baseline=True)), profile.max_seeds, profile.max_trials,
+                       tuple(analysis.stored.stages))

@@ -15,6 +15,13 @@ from study.declare.config import PARAMETERS, Settings
 from study.errors import ConfigError
 
 BUILTIN_DATASETS = ("mnist", "fashion_mnist", "cifar10")  # found by name (study.plan.data.KNOWN); else a folder
+DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+
+
+def dataset_title(name: str) -> str:
+    """A dataset's name as prose writes it ("CIFAR-10"); an image folder's name as it is."""
+    return DATASET_TITLES.get(name, name)
+
 DEFAULT_SEEDS = (1, 2, 3, 4)  # the original used four fixed seeds, the same for every value
 BASELINE_SEED_FACTOR = 3  # default: the baseline gets three times the value seeds (it serves every comparison)
 DEFAULT_MARGIN_PP = 1.0  # default equivalence margin per dataset, percentage points: fixed before any run

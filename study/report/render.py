@@ -27,8 +27,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from study.analyse.claims import Finding, budget_text, check_claims
 from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
 from study.analyse.formats import diff_with_ci, mde_text, pp
-from study.analyse.overview import power_summary, profile_agreement, ranking
-from study.analyse.stats import ALPHA, POWER
+from study.analyse.overview import deviations, look_summary, power_summary, profile_agreement, ranking
+from study.analyse.stats import POWER
 from study.declare.budget import FLAGS
 from study.declare.config import Settings
 from study.declare.spec import PROFILES
@@ -90,9 +90,13 @@ def baseline_rows(analysis: Analysis) -> list[dict]:
         rows.append({"label": label[0].upper() + label[1:], "original": _show(original),
                      "study": _show(getattr(baseline, key)), "used": _show(used),
                      "deviates": _show(used) != _show(original)})
-    sizes = f"{profile.train_size or 'all'} / {profile.test_size or 'all'}"
-    rows.append({"label": "Train / test images", "original": "all", "study": "all", "used": sizes,
-                 "deviates": sizes != "all / all"})
+    for dataset in analysis.datasets:
+        budget = profile.for_dataset(dataset)
+        sizes = f"{budget.train_size or 'all'} / {budget.test_size or 'all'}"
+        if budget.epochs and budget.epochs != profile.epochs:
+            sizes += f", {budget.epochs} epochs"
+        rows.append({"label": f"Train / test images, {wording.dataset_name(dataset)}", "original": "all",
+                     "study": "all", "used": sizes, "deviates": sizes != "all / all"})
     return rows
 
 
@@ -313,9 +317,12 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template(TEMPLATE).render(
         analysis=analysis, study=stored.study, profile=stored.profile, datasets=stored.datasets,
-        thresholds={"alpha": ALPHA, "power": POWER, "chance_margin": CHANCE_MARGIN,
+        thresholds={"alpha": f"{analysis.alpha:.3g}", "confidence": f"{(1 - analysis.alpha) * 100:.3g}", "power": POWER, "chance_margin": CHANCE_MARGIN,
                     "default_margin_pp": DEFAULT_MARGIN_PP},
-        verdict_words=wording.VERDICT_MEANINGS,
+        verdict_words=wording.verdict_meanings(analysis.alpha),
+        adaptations=[wording.adaptation_text(d, stored.study.reference_title or "the reference")
+                     for d in deviations(analysis)],
+        looks=wording.looks_text(look_summary(analysis)),
         answer=wording.answer(analysis), can_tell=power_rows(analysis), agreement=agreement,
         budget=budget_text(analysis), baseline_rows=baseline_rows(analysis), theory_rows=theory_rows(analysis),
         worked=conv_output_size(28, kernel=5, stride=1, padding=0), sections=sections,

@@ -16,24 +16,72 @@ import math
 from study.analyse.comparisons import Analysis, Block, ValueSummary
 from study.analyse.formats import diff_with_ci, mde_text, p_is, pp
 from study.analyse.noise import MeanComparison
+from study.analyse.overview import Deviation, LookSummary
+from study.declare.spec import dataset_title as dataset_name
 from study.analyse.stats import ALPHA, DIRECTIONAL, Rates, Verdict
 from study.results.outcomes import COLLAPSED, DIVERGED
 
-VERDICT_MEANINGS = {
-    Verdict.BETTER: f"higher accuracy than the baseline (Holm-adjusted p < {ALPHA})",
-    Verdict.WORSE: f"lower accuracy than the baseline (Holm-adjusted p < {ALPHA})",
-    Verdict.EQUIVALENT: "95% CI of the difference inside the dataset's equivalence margin; marked \"small but "
-                        "real difference\" when that interval also excludes zero",
-    Verdict.INCONCLUSIVE: "neither significant nor shown equivalent: the CI is wider than the margin",
-    Verdict.UNTESTABLE: "the paired differences have no spread (ties), so no test or interval is possible",
-    Verdict.TOO_FEW_SEEDS: "fewer than 2 learned seeds on a side: no accuracy comparison",
-    Verdict.DOES_NOT_LEARN: "no seed of the value learned while the baseline did; decisive only when the "
-                            "failure-rate test is significant",
-    Verdict.NEITHER_LEARNS: "neither the value nor the baseline learned in any seed: nothing to compare",
-    Verdict.ONLY_VALUE_LEARNS: "the baseline learned in no seed; the value did in some",
-    Verdict.DIVERGED: "every seed of the value diverged (NaN/inf loss)",
-    Verdict.REFERENCE: "the baseline itself (the row every value is compared with)",
-}
+def verdict_meanings(alpha: float = ALPHA) -> dict[Verdict, str]:
+    """What each verdict means, at the analysis' level ``alpha`` (0.05, or Pocock's per-look level)."""
+    return {
+        Verdict.BETTER: f"higher accuracy than the baseline (Holm-adjusted p < {alpha:.3g})",
+        Verdict.WORSE: f"lower accuracy than the baseline (Holm-adjusted p < {alpha:.3g})",
+        Verdict.EQUIVALENT: f"{(1 - alpha) * 100:.3g}% CI of the difference inside the dataset's equivalence margin; "
+                            "marked \"small but real difference\" when that interval also excludes zero",
+        Verdict.INCONCLUSIVE: "neither significant nor shown equivalent: the CI is wider than the margin",
+        Verdict.UNTESTABLE: "the paired differences have no spread (ties), so no test or interval is possible",
+        Verdict.TOO_FEW_SEEDS: "fewer than 2 learned seeds on a side: no accuracy comparison",
+        Verdict.DOES_NOT_LEARN: "no seed of the value learned while the baseline did; decisive only when the "
+                                "failure-rate test is significant",
+        Verdict.NEITHER_LEARNS: "neither the value nor the baseline learned in any seed: nothing to compare",
+        Verdict.ONLY_VALUE_LEARNS: "the baseline learned in no seed; the value did in some",
+        Verdict.DIVERGED: "every seed of the value diverged (NaN/inf loss)",
+        Verdict.REFERENCE: "the baseline itself (the row every value is compared with)",
+    }
+
+
+VERDICT_MEANINGS = verdict_meanings()
+
+
+def adaptation_text(deviation: Deviation, title: str) -> str:
+    """A generated adaptation note: where the baseline departs from the reference table (``title``) and
+    how the reference value fared in this run, from the run's own numbers."""
+    text = f"{deviation.setting} {deviation.used} instead of {title}'s {deviation.reference}."
+    if not deviation.experiment:
+        return text + f" No experiment of this study trained {deviation.reference}."
+    parts = []
+    for dataset, (ref, base) in deviation.datasets.items():
+        def fared(arm) -> str:
+            mean = f", {arm.mean * 100:.1f}% where it learned" if arm.learned else ""
+            return f"learned in {arm.learned} of {arm.finished} seeds{mean}"
+        parts.append(f"on {dataset_name(dataset)}, {deviation.reference} {fared(ref)}, the baseline's "
+                     f"{deviation.used} {fared(base)}")
+    text += f" In this run (experiment '{display_name(deviation.experiment)}'): " + "; ".join(parts) + "."
+    if deviation.missing:
+        text += (f" {deviation.reference} was not trained on " + ", ".join(dataset_name(d) for d in deviation.missing)
+                 + " in this study.")
+    return text
+
+
+def looks_text(summary: LookSummary) -> str:
+    """The sequential design in words: looks, level, and how many comparisons got more seeds and why."""
+    if summary.looks <= 1:
+        return (f"One look: every value trained its seeds and every comparison is tested once, at "
+                f"alpha = {summary.alpha:.3g} within each experiment and dataset (Holm).")
+    from collections import Counter
+
+    from study.analyse.sequential import REASONS
+
+    reasons = Counter(row["reason"] for row in summary.added)
+    added = ("; ".join(f"{count} because {REASONS.get(reason, reason)}" for reason, count in reasons.items())
+             if summary.added else "none was both undecided and decidable")
+    cap = f", at most {summary.max_trials} trials in all" if summary.max_trials else ""
+    return (f"Seeds in stages ({summary.looks} looks): the first look trained {summary.first_seeds} seeds per value "
+            f"and {summary.baseline_seeds} per baseline; after it, each comparison still undecided that more seeds "
+            f"could decide got more, up to {summary.max_seeds} per value, cheapest first{cap}. Comparisons that got "
+            f"more seeds: {len(summary.added)} ({added}). Every look and every verdict tests at Pocock's level "
+            f"alpha = {summary.alpha:.4f} for {summary.looks} looks (within each experiment and dataset, Holm), so "
+            f"that looking again does not inflate the error rates (docs/ERROR_RATES.md measures them by simulation).")
 
 
 def test_text(comparison: MeanComparison) -> str:
