@@ -51,7 +51,7 @@ def _data(shape, count, seed=0):
 
 def _prepare(settings, dataset):
     config = settings.model_config(SHAPES[dataset])
-    compiled = fastfit.compiled_for(config, settings)
+    compiled, _ = fastfit.compiled_for(config, settings)
 
     def fresh():  # every round starts from the seeded initial weights (no drift towards divergence)
         fastfit.reset(compiled, config, settings, seed=1)

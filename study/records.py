@@ -3,6 +3,7 @@
     result = TrialResult("1d9e0efc", epochs=[{"epoch": 1, "loss": 0.3, "accuracy": 0.9, "val_loss": 0.2,
                                               "val_accuracy": 0.93, "epoch_seconds": 1.2}])
     result.last["val_accuracy"]          # 0.93
+    result.train_seconds, result.trace_seconds, result.load_seconds   # set by the worker, in seconds
     TrialResult.failed("1d9e0efc", "KilledWorker: ...")
 
 Produced by ``study.train.worker`` (inside a worker; it pickles to the driver), sent on by ``study.run.runner``,
@@ -27,8 +28,10 @@ class TrialResult:
     epochs: list[dict[str, float]] = field(default_factory=list)  # one row per epoch, keys EPOCH_FIELDS
     diverged_epoch: int | None = None
     error: str | None = None
-    train_seconds: float | None = 0.0
-    wall_seconds: float | None = None
+    train_seconds: float | None = 0.0  # sum of epoch_seconds: training and validation, no tracing or loading
+    trace_seconds: float | None = None  # building and tracing the graph; 0.0 when the worker had it cached
+    load_seconds: float | None = None  # loading the data subset (0 when cached in the worker) and into tensors
+    wall_seconds: float | None = None  # the whole call in the worker, all of the above included
     params: int | None = None
     worker: str | None = None
     device: dict[str, Any] | None = None  # the worker's TensorFlow devices and threads

@@ -1,8 +1,10 @@
 """The store's schema version: new stores are stamped, old unversioned ones accepted, others refused."""
 
+import json
 import sqlite3
 
 import pytest
+from conftest import made_up_spec
 
 from study.errors import StudyError
 from study.results.store import SCHEMA, SCHEMA_VERSION, Store
@@ -23,14 +25,71 @@ def test_new_store_is_stamped_with_the_schema_version(tmp_path):
     assert _version(tmp_path / "s.sqlite") == SCHEMA_VERSION
 
 
+# The trials table as schema version 1 (and unversioned stores) had it, written out as it was.
+TRIALS_V1 = """
+CREATE TABLE trials (
+    trial_key TEXT PRIMARY KEY, dataset TEXT NOT NULL, seed INTEGER NOT NULL, config TEXT NOT NULL,
+    status TEXT NOT NULL, diverged_epoch INTEGER, error TEXT, epochs_run INTEGER NOT NULL, train_seconds REAL,
+    wall_seconds REAL, params INTEGER, macs INTEGER, worker TEXT, finished_at TEXT NOT NULL
+);
+"""
+
+
+def _old_store(path, version: int):
+    """A store as study wrote it at schema ``version`` (0 or 1), with one trained trial of two epochs."""
+    config = json.dumps(made_up_spec("old").to_dict(), sort_keys=True)
+    with sqlite3.connect(path) as db:
+        db.executescript(TRIALS_V1 + SCHEMA)  # SCHEMA creates only the tables not there yet
+        db.execute("INSERT INTO planned VALUES ('old', ?)", (config,))
+        db.execute("INSERT INTO trials VALUES ('old', 'mnist', 1, ?, 'ok', NULL, NULL, 2, 3.5, 9.0, 10, 20, 'w', 't')",
+                   (config,))
+        db.executemany("INSERT INTO epochs VALUES ('old', ?, 0.5, 0.8, 0.4, 0.9, ?)", [(1, 2.5), (2, 1.0)])
+        db.execute(f"PRAGMA user_version = {version}")
+
+
+def _table_columns(path) -> dict[str, list[str]]:
+    with sqlite3.connect(path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: [r[1] for r in db.execute(f"PRAGMA table_info({t})")] for t in tables}
+
+
 def test_unversioned_store_of_the_same_layout_is_migrated(tmp_path):
     path = tmp_path / "old.sqlite"
-    with sqlite3.connect(path) as db:
-        db.executescript(SCHEMA)
-        db.execute("INSERT INTO planned VALUES ('k', '{}')")
+    _old_store(path, 0)
     with Store(path) as store:
-        assert [tuple(r) for r in _rows(store, "SELECT * FROM planned")] == [("k", "{}")]
+        assert [r[0] for r in _rows(store, "SELECT trial_key FROM planned")] == ["old"]
     assert _version(path) == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize("version", [0, 1])
+def test_old_store_gains_trace_and_load_columns_with_null_in_old_rows(tmp_path, version):
+    from study.records import TrialResult
+
+    path, fresh = tmp_path / "old.sqlite", tmp_path / "fresh.sqlite"
+    _old_store(path, version)
+    Store(fresh).close()
+    with Store(path) as store:
+        (old,) = store.stored_trials()
+        assert (old.key, old.train_seconds, old.trace_seconds, old.load_seconds) == ("old", 3.5, None, None)
+        store.save_trial(made_up_spec("new"), TrialResult("new", epochs=[], train_seconds=1.0, trace_seconds=0.0,
+                                                          load_seconds=0.25))
+        new = next(t for t in store.stored_trials() if t.key == "new")
+        assert (new.trace_seconds, new.load_seconds) == (0.0, 0.25)
+    assert _table_columns(path) == _table_columns(fresh)  # the same columns in the same order as a new store
+    assert _version(path) == SCHEMA_VERSION
+    with Store(path) as store:  # opened again: nothing left to migrate, the rows kept
+        assert {t.key for t in store.stored_trials()} == {"old", "new"}
+
+
+def test_old_store_with_a_new_column_already_is_refused_untouched(tmp_path):
+    path = tmp_path / "half.sqlite"
+    _old_store(path, 1)
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE trials ADD COLUMN trace_seconds REAL")
+    before = path.read_bytes()
+    with pytest.raises(StudyError, match=r"schema version 1 and its table 'trials' has columns .*trace_seconds"):
+        Store(path)
+    assert path.read_bytes() == before
 
 
 def test_store_from_a_newer_version_is_refused_untouched(tmp_path):

@@ -61,6 +61,68 @@ def test_reused_graph_gives_the_numbers_of_a_fresh_process(data_dir, other):
     assert [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])] == here
 
 
+def test_tracing_is_timed_apart_from_the_epochs_and_changes_no_number(data_dir):
+    """Two seeds of one graph in one worker: the first pays the tracing, the second finds the graph cached;
+    epoch times never include it, and the second seed's numbers and final weights are those it gets when it
+    traces the graph itself (a fresh cache)."""
+    import numpy as np
+
+    first, second = _specs(SMALL)
+    key = graph_key(second.settings, second.model)
+    fastfit._CACHE.clear()
+    a = train_trial(first, threads=1)
+    b = train_trial(second, threads=1)
+    reused_weights = fastfit._CACHE[key].model.get_weights()
+    assert a.status == b.status == "ok"
+    assert a.trace_seconds > 0 and b.trace_seconds == 0.0
+    for result in (a, b):
+        assert result.train_seconds == sum(e["epoch_seconds"] for e in result.epochs)
+        assert result.load_seconds >= 0
+        assert result.wall_seconds >= result.train_seconds + result.trace_seconds + result.load_seconds
+
+    fastfit._CACHE.clear()
+    fresh = train_trial(second, threads=1)
+    assert fresh.trace_seconds > 0
+    assert _numbers(fresh) == _numbers(b) and fresh.params == b.params
+    assert all(np.array_equal(x, y) for x, y in zip(fastfit._CACHE[key].model.get_weights(), reused_weights))
+    # traced once, before the first timed epoch: no epoch traced again
+    assert fastfit._CACHE[key].train_epoch.experimental_get_tracing_count() == 1
+    assert fastfit._CACHE[key].evaluate.experimental_get_tracing_count() == 1
+
+
+def test_warming_up_a_new_graph_changes_no_number(data_dir, monkeypatch):
+    """The numbers of a trial whose graph traces inside its first epoch (as before tracing was timed apart)."""
+    spec = _specs(SMALL)[1]
+    fastfit._CACHE.clear()
+    warmed = train_trial(spec, threads=1)
+    fastfit._CACHE.clear()
+    monkeypatch.setattr(fastfit, "_warm", lambda *args: None)
+    cold = train_trial(spec, threads=1)
+    assert fastfit._CACHE[graph_key(spec.settings, spec.model)].train_epoch.experimental_get_tracing_count() == 1
+    assert _numbers(cold) == _numbers(warmed)
+
+
+def test_a_new_graph_is_traced_before_any_epoch_is_timed():
+    """``compiled_for`` leaves nothing to trace for the first epoch, and warming it up moves no weight."""
+    import numpy as np
+
+    from study.train.model import build_model
+
+    settings = SMALL.with_values(conv_filters=(3, 5))  # a graph no other test traces
+    config = settings.model_config((28, 28, 1), 10)
+    fastfit._CACHE.clear()
+    compiled, seconds = fastfit.compiled_for(config, settings)
+    assert seconds > 0
+    assert compiled.train_epoch.experimental_get_tracing_count() == 1
+    assert compiled.evaluate.experimental_get_tracing_count() == 1
+    assert int(compiled.optimizer.iterations.numpy()) == 0  # the warm-up took no step
+    fastfit.reset(compiled, config, settings, seed=5)
+    expected = build_model(config, seed=5).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(compiled.model.get_weights(), expected))
+    again, cached = fastfit.compiled_for(config, settings)
+    assert again is compiled and cached == 0.0
+
+
 def test_record_has_every_metric_and_timing(data_dir):
     result = train_trial(_specs(SMALL)[0], threads=1)
     assert result.params > 0 and result.train_seconds > 0

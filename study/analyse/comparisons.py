@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from study.analyse.costs import Cost, epoch_cost
 from study.analyse.decide import Arm, Decision, decide_dataset
 from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
 from study.analyse.stats import ALPHA, Interval, Rates, Verdict, equivalence_reach, mean_ci, pocock_level
@@ -47,9 +48,10 @@ class ValueSummary:
     final_by_seed: dict[int, float]  # every finished seed: collapsed at its accuracy, diverged at chance
     final: Interval  # over every finished seed, inside [0, 1] (for the figures; no verdict rests on it)
     final_learned: Interval  # over learned seeds only
-    train_seconds: Interval
+    train_seconds: Interval  # per trial (sum of its epochs), over finished seeds: what a run of this value took
     params: int | None
     macs: int | None
+    cost: Cost  # median seconds per epoch over finished seeds, their range and the MACs: what the report compares
     curves: dict[str, list[Interval]]  # val_accuracy / val_loss -> one interval per epoch (bounded)
     first_epoch: dict[int, float] = field(default_factory=dict)
     decision: Decision | None = None  # against the block's baseline; None for the baseline itself
@@ -219,6 +221,9 @@ def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, summaries_of: dict[str
         }
         trained = rows[rows["status"].isin(["ok", "diverged"])]
         params, macs = rows["params"].dropna(), rows["macs"].dropna()
+        macs_per_image = int(macs.iloc[0]) if len(macs) else None
+        times = {seed_of[key]: list(part["epoch_seconds"]) for key, part in mine.groupby("trial_key", sort=False)}
+        apart = {seed_of[key]: bool(pd.notna(trace)) for key, trace in zip(rows["trial_key"], rows["trace_seconds"])}
         summaries.append(ValueSummary(
             label=str(label), index=int(index), is_baseline=bool(rows["is_baseline"].max()), note=rows["note"].iloc[0],
             seeds=seeds, status={k: int(v) for k, v in status.items()},
@@ -226,7 +231,8 @@ def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, summaries_of: dict[str
             final_by_seed=dict(sorted(final.items())), final=mean_ci(list(final.values()), bounds=UNIT),
             final_learned=mean_ci([a for s, a in final.items() if outcomes[s] == LEARNED], bounds=UNIT),
             train_seconds=mean_ci(list(trained["train_seconds"].dropna())),
-            params=int(params.iloc[0]) if len(params) else None, macs=int(macs.iloc[0]) if len(macs) else None,
+            params=int(params.iloc[0]) if len(params) else None, macs=macs_per_image,
+            cost=epoch_cost(times, apart, macs_per_image),
             curves=curves, first_epoch={seed_of[k]: float(a) for k, a in zip(first["trial_key"], first["val_accuracy"])},
         ))
     return summaries

@@ -6,14 +6,19 @@ report share these so that one number reads the same everywhere.
     pp(0.0123)                     # '+1.2 pp'
     diff_with_ci(paired)           # '-19.9 pp (95% CI -21.0 to -18.8)'
     p_is(0.0004, "Holm p")         # 'Holm p < 0.001'
+    epoch_time(cost)               # '0.412 s (0.398–0.431)'
+    times(ratio)                   # '2.10x (1.80–2.50)'
+    macs_text(2_293_000)           # '2.29 M MACs'
 """
 
 from __future__ import annotations
 
 import math
 
+from study.analyse.costs import Cost, CostRatio
 from study.analyse.noise import MeanComparison
 from study.analyse.stats import Paired
+from study.plan.estimate import quantity
 
 
 def pp(x: float, signed: bool = True, digits: int = 1) -> str:
@@ -52,3 +57,38 @@ def mde_text(x: float) -> str:
     if x is None or not math.isfinite(x):
         return "–"
     return "none (over 100 pp)" if x >= 1 else pp(x, signed=False)
+
+
+def seconds(x: float) -> str:
+    """Seconds to three significant digits without the unit ('0.412', '12.3', '1,234'); '–' when undefined."""
+    if x is None or not math.isfinite(x):
+        return "–"
+    return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}"
+
+
+def epoch_time(cost: Cost) -> str:
+    """A value's median seconds per epoch and the range over its seeds: '0.412 s (0.398–0.431)', '0.412 s'
+    with one seed or no spread, '–' untimed."""
+    if not cost.defined:
+        return "–"
+    if cost.seeds < 2 or seconds(cost.low) == seconds(cost.high):
+        return f"{seconds(cost.median_epoch_s)} s"
+    return f"{seconds(cost.median_epoch_s)} s ({seconds(cost.low)}–{seconds(cost.high)})"
+
+
+def _factor(x: float) -> str:
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
+
+
+def times(ratio: CostRatio) -> str:
+    """A cost ratio with its min/max range over seeds: '2.10x (1.80–2.50)', '2.10x' when the range is the
+    point, '–' undefined."""
+    if not ratio.defined:
+        return "–"
+    point, low, high = _factor(ratio.ratio), _factor(ratio.low), _factor(ratio.high)
+    return f"{point}x" if low == high else f"{point}x ({low}–{high})"
+
+
+def macs_text(macs: int | None) -> str:
+    """Forward multiply-accumulates per image, readable: '2.29 M MACs'; '–' when unknown."""
+    return "–" if macs is None else f"{quantity(macs)} MACs"

@@ -12,6 +12,7 @@ import statistics
 from dataclasses import dataclass
 
 from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
+from study.analyse.costs import CostRatio, cost_ratio
 from study.analyse.noise import MeanComparison
 from study.analyse.stats import DECISIVE, DIRECTIONAL, Rates, Verdict
 from study.results.store import Store
@@ -22,8 +23,8 @@ class RankRow:
     """One experiment on one dataset: its largest effect (decisive ones first) and that value's cost.
 
     A value that fails to learn significantly more (or less) often than the baseline outranks any accuracy
-    difference: ``comparison`` is then None and ``rates`` says how often. ``time_ratio`` is the value's mean
-    training time over the baseline's (NaN when either is unknown)."""
+    difference: ``comparison`` is then None and ``rates`` says how often. ``cost`` is the value's median time
+    per epoch over the baseline's, with the min/max range over seeds (``study.analyse.costs.cost_ratio``)."""
 
     experiment: str
     value: str
@@ -32,7 +33,7 @@ class RankRow:
     significant: int  # values with a better/worse verdict or a significantly different failure rate
     decisive: int
     compared: int
-    time_ratio: float
+    cost: CostRatio
     rates: Rates | None = None  # the failure rates, when they decide the row
 
 
@@ -46,10 +47,8 @@ def ranking(analysis: Analysis) -> dict[str, list[RankRow]]:
         if not compared and not failing:
             continue
         decided = [v for v in compared if v.verdict in DIRECTIONAL]
-        base_time = block.baseline.train_seconds.mean
-
-        def ratio(v) -> float:
-            return v.train_seconds.mean / base_time if v.train_seconds.n and base_time else math.nan
+        def ratio(v) -> CostRatio:
+            return cost_ratio(v.cost, block.baseline.cost)
 
         significant = len({v.label for v in decided + failing})
         if failing:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from study.analyse.comparisons import Analysis, Block  # noqa: E402
+from study.analyse.costs import Cost  # noqa: E402
 from study.analyse.stats import DIRECTIONAL  # noqa: E402
 from study.names import path_name  # noqa: E402
 
@@ -120,8 +122,26 @@ OUTCOME_STYLE = {"learned": {"fill": True, "marker": "o"}, "collapsed": {"fill":
                  "diverged": {"fill": True, "marker": "x"}}
 
 
+@dataclass(frozen=True)
+class TimeBars:
+    """The time panel of one block, one entry per value in order: bar heights (median seconds per epoch) and
+    error bars down to the fastest and up to the slowest seed (seconds; 0 for an untimed value)."""
+
+    heights: tuple[float, ...]
+    below: tuple[float, ...]
+    above: tuple[float, ...]
+
+
+def time_bars(block: Block) -> TimeBars:
+    """What the time panel of ``final_figure`` draws for ``block`` (``ValueSummary.cost``)."""
+    costs = [v.cost if v.cost.defined else Cost(0.0, 0.0, 0.0, None) for v in block.values]
+    return TimeBars(tuple(c.median_epoch_s for c in costs), tuple(c.median_epoch_s - c.low for c in costs),
+                    tuple(c.high - c.median_epoch_s for c in costs))
+
+
 def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
-    """Every seed's final accuracy (marked by outcome) beside the mean and 95% CI; training time per value."""
+    """Every seed's final accuracy (marked by outcome) beside the mean and 95% CI; per value its training time
+    per epoch (median over seeds, error bars from the fastest to the slowest seed)."""
     datasets = [d for d in analysis.datasets if (experiment, d) in analysis.blocks]
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
     width = 0.8 / max(1, len(datasets))
@@ -146,8 +166,10 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
                                  fmt="_", color=colour_, capsize=3, markersize=9)
         axes[0].axhline(block.chance * 100, color="#999", linewidth=0.8, linestyle=":")
         axes[0].scatter([], [], color=colour_, s=16, label=literal(dataset))
-        secs = [v.train_seconds.mean if _finite(v.train_seconds.mean) else 0 for v in block.values]
-        axes[1].bar([v.index + shift for v in block.values], secs, width=width, color=colour_, label=literal(dataset))
+        bars = time_bars(block)
+        axes[1].bar([v.index + shift for v in block.values], bars.heights, width=width, color=colour_,
+                    label=literal(dataset), yerr=[bars.below, bars.above], capsize=2, ecolor="#333",
+                    error_kw={"linewidth": 0.8})
     axes[0].scatter([], [], facecolors="none", edgecolors="#444", s=16, label="collapsed")
     axes[0].scatter([], [], marker="x", color="#444", s=16, label="diverged (at chance)")
     labels = [literal(v.label) for v in analysis.blocks[(experiment, datasets[0])].values]
@@ -160,8 +182,8 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     axes[0].set_ylabel("final validation accuracy (%)")
     axes[0].set_ylim(0, 100)
     axes[0].set_title("every seed (left) and mean with 95% CI (right)")
-    axes[1].set_ylabel("training time per trial (s)")
-    axes[1].set_title("training time (mean over seeds)")
+    axes[1].set_ylabel("training time per epoch (s)")
+    axes[1].set_title("median over seeds, bars: seed range")
     fig.tight_layout()
     path = figure_path(out, experiment, "final")
     fig.savefig(path)
@@ -170,25 +192,30 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
 
 
 def cost_figure(analysis: Analysis, out: Path) -> Path:
-    """Accuracy against training time for every configuration of the study."""
+    """Accuracy against training time per epoch (median over seeds, bars fastest to slowest seed) for every
+    configuration of the study."""
     fig, ax = plt.subplots(figsize=(8.4, 4.2))
     seen = set()
     for (experiment, dataset), block in analysis.blocks.items():
         for value in block.values:
-            if not (_finite(value.final.mean) and _finite(value.train_seconds.mean)):
+            cost = value.cost
+            if not (_finite(value.final.mean) and cost.defined):
                 continue
             label = literal(dataset) if dataset not in seen else None
             seen.add(dataset)
-            ax.scatter(value.train_seconds.mean, value.final.mean * 100, s=22, alpha=0.8,
-                       color=dataset_colour(analysis, dataset), marker=DATASET_MARKERS[analysis.datasets.index(dataset) % len(DATASET_MARKERS)],
-                       label=label)
+            colour_ = dataset_colour(analysis, dataset)
+            ax.errorbar([cost.median_epoch_s], [value.final.mean * 100],
+                        xerr=[[cost.median_epoch_s - cost.low], [cost.high - cost.median_epoch_s]], fmt="none",
+                        ecolor=colour_, alpha=0.5, linewidth=0.8)
+            ax.scatter(cost.median_epoch_s, value.final.mean * 100, s=22, alpha=0.8, color=colour_,
+                       marker=DATASET_MARKERS[analysis.datasets.index(dataset) % len(DATASET_MARKERS)], label=label)
             if not value.is_baseline and value.verdict in DIRECTIONAL:
-                ax.annotate(literal(f"{experiment}={value.label}"), (value.train_seconds.mean, value.final.mean * 100),
+                ax.annotate(literal(f"{experiment}={value.label}"), (cost.median_epoch_s, value.final.mean * 100),
                             fontsize=6, alpha=0.8, xytext=(3, 2), textcoords="offset points")
     ax.set_xscale("log")
-    ax.set_xlabel("training time per trial (s, log scale)")
+    ax.set_xlabel("training time per epoch (s, log scale)")
     ax.set_ylabel("final validation accuracy (%)")
-    ax.set_title("accuracy against cost, every configuration (mean over seeds)")
+    ax.set_title("accuracy (mean over seeds) against time per epoch (median, bars: seed range)")
     ax.legend(frameon=False)
     fig.tight_layout()
     path = out / "accuracy_vs_time.png"

@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from study.analyse.claims import Finding, budget_text, check_claims
 from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
-from study.analyse.formats import diff_with_ci, mde_text, pp
+from study.analyse.formats import diff_with_ci, epoch_time, macs_text, mde_text, pp, times
 from study.analyse.overview import deviations, look_summary, power_summary, profile_agreement, ranking
 from study.analyse.stats import POWER
 from study.declare.budget import FLAGS
@@ -165,7 +165,7 @@ def _value_rows(block: Block) -> list[dict]:
                          + (f", p_Holm {_p(v.p_rate_holm)}" if math.isfinite(v.p_rate_holm) else "")),
             "verdict": wording.verdict_text(v) if d else v.verdict, "verdict_class": str(v.verdict),
             "decisive": v.decisive,
-            "seconds": "–" if not v.train_seconds.n else f"{v.train_seconds.mean:.1f}",
+            "seconds": epoch_time(v.cost), "macs": macs_text(v.cost.macs),
             "params": f"{v.params:,}" if v.params else "–",
             "failed": v.status.get("failed", 0), "missing": v.status.get("missing", 0),
         })
@@ -177,7 +177,7 @@ def ranking_rows(analysis: Analysis) -> dict[str, list[dict]]:
                        "effect": diff_with_ci(r.comparison) if r.comparison else wording.rates_text(r.rates),
                        "verdict": r.verdict if r.comparison else wording.failure_text(r.rates),
                        "significant": r.significant,
-                       "compared": r.compared, "decisive": r.decisive, "cost": _ratio(r.time_ratio)} for r in rows]
+                       "compared": r.compared, "decisive": r.decisive, "cost": times(r.cost)} for r in rows]
             for dataset, rows in ranking(analysis).items()}
 
 

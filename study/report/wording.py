@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 
 from study.analyse.comparisons import Analysis, Block, ValueSummary
-from study.analyse.formats import diff_with_ci, mde_text, p_is, pp
+from study.analyse.costs import cost_ratio
+from study.analyse.formats import diff_with_ci, epoch_time, macs_text, mde_text, p_is, pp, seconds, times
 from study.analyse.noise import MeanComparison
 from study.analyse.overview import Deviation, LookSummary
 from study.declare.spec import dataset_title as dataset_name
@@ -202,14 +203,43 @@ def conclude(block: Block) -> str:
     elif block.comparisons:
         parts.append("No comparison of this block has two learned seeds on both sides: no detectable difference "
                      "can be stated at this budget.")
-    timed = [v for v in block.values if v.train_seconds.n]
-    if len(timed) > 1 and base.train_seconds.n and len({round(v.train_seconds.mean, 1) for v in timed}) > 1:
-        fastest = min(timed, key=lambda v: v.train_seconds.mean)
-        slowest = max(timed, key=lambda v: v.train_seconds.mean)
-        parts.append(f"Training time ranges from {fastest.train_seconds.mean:.1f} s ({fastest.label}) to "
-                     f"{slowest.train_seconds.mean:.1f} s ({slowest.label}) per trial.")
+    cost = cost_text(block)
+    if cost:
+        parts.append(cost)
     if block.missing:
         parts.append(f"{block.missing} trial(s) are still missing; the statistics rest on the seeds shown.")
+    return " ".join(parts)
+
+
+def cost_text(block: Block) -> str:
+    """The block's training cost: its cheapest and dearest value per epoch (median over seeds, the range
+    over seeds in brackets, MACs per image), the dearer one against the baseline, and how times stored
+    before tracing was timed apart were read. '' when fewer than two values are timed."""
+    timed = [v for v in block.values if v.cost.defined]
+    if len(timed) < 2:
+        return ""
+    name = display_name(block.experiment)
+    fastest = min(timed, key=lambda v: v.cost.median_epoch_s)
+    slowest = max(timed, key=lambda v: v.cost.median_epoch_s)
+    if seconds(fastest.cost.median_epoch_s) == seconds(slowest.cost.median_epoch_s):
+        parts = [f"Every value costs about {seconds(fastest.cost.median_epoch_s)} s per epoch (median over seeds)."]
+    else:
+        parts = [f"Training costs from {epoch_time(fastest.cost)} per epoch ({name} = {fastest.label}, "
+                 f"{macs_text(fastest.cost.macs)} per image) to {epoch_time(slowest.cost)} ({name} = {slowest.label}, "
+                 f"{macs_text(slowest.cost.macs)}): median over seeds, fastest to slowest seed in brackets."]
+        extreme = slowest if slowest is not block.baseline else fastest
+        ratio = cost_ratio(extreme.cost, block.baseline.cost)
+        if ratio.defined:
+            parts.append(f"{name} = {extreme.label} takes {times(ratio)} the baseline's time per epoch "
+                         f"(range: any seed against any baseline seed).")
+    dropped = sum(v.cost.first_epoch_dropped for v in timed)
+    single = sum(v.cost.may_include_trace for v in timed)
+    if dropped:
+        parts.append(f"{dropped} seed(s) were stored before graph tracing was timed apart: each is costed on its "
+                     f"epochs after the first, which may include tracing.")
+    if single:
+        parts.append(f"{single} one-epoch seed(s) stored before graph tracing was timed apart are costed on that "
+                     f"epoch, which may include tracing.")
     return " ".join(parts)
 
 

@@ -92,12 +92,16 @@ class TrialSummary:
     val_loss: float | None
     loss: float | None
     accuracy: float | None
-    train_seconds: float | None
+    train_seconds: float | None  # the sum of its epochs' times (training and validation)
+    trace_seconds: float | None = None  # graph building and tracing, apart (None: stored before it was kept)
+    load_seconds: float | None = None  # data loading, apart (None: stored before it was kept)
 
 
 def summarise(key: str, dataset: str, seed: int, status: str, answer: ConstantAnswer, classes: int,
-              epochs_run: int, last: dict | None, train_seconds: float | None) -> TrialSummary:
-    """A ``TrialSummary`` from a stored trial row and its last epoch (``last``: epoch fields, or None)."""
+              epochs_run: int, last: dict | None, train_seconds: float | None,
+              trace_seconds: float | None = None, load_seconds: float | None = None) -> TrialSummary:
+    """A ``TrialSummary`` from a stored trial row and its last epoch (``last``: epoch fields, or None);
+    times in seconds."""
     last = last or {}
 
     def number(name: str) -> float | None:
@@ -106,4 +110,4 @@ def summarise(key: str, dataset: str, seed: int, status: str, answer: ConstantAn
 
     return TrialSummary(key, dataset, int(seed), status, outcome(status, number("val_accuracy"), answer),
                         classes, int(epochs_run or 0), number("val_accuracy"), number("val_loss"), number("loss"),
-                        number("accuracy"), train_seconds)
+                        number("accuracy"), train_seconds, trace_seconds, load_seconds)

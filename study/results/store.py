@@ -21,9 +21,15 @@ from study.plan.trials import TrialSpec
 from study.records import TrialResult
 from study.results.stored import DatasetFacts, EpochRow, StoredStudy, StoredTrial
 
-# Bump when the tables below change, and teach ``_migrate`` the step from the previous version.
+# Bump when the tables below change, and add the step from the previous version to ``ADDED_COLUMNS``.
 # Stores written before versions existed have user_version 0 and exactly the version-1 tables.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Columns each version added to the version before it, (table, column, SQL type), appended in this order
+# (SQLite's ALTER TABLE ADD COLUMN appends, so SCHEMA lists them last too). Old rows read NULL.
+ADDED_COLUMNS: dict[int, tuple[tuple[str, str, str], ...]] = {
+    2: (("trials", "trace_seconds", "REAL"), ("trials", "load_seconds", "REAL")),
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS trials (
@@ -40,7 +46,9 @@ CREATE TABLE IF NOT EXISTS trials (
     params INTEGER,
     macs INTEGER,
     worker TEXT,
-    finished_at TEXT NOT NULL
+    finished_at TEXT NOT NULL,
+    trace_seconds REAL,              -- building and tracing the graph, 0 when cached, NULL before schema 2
+    load_seconds REAL                -- loading the data subset into tensors, NULL before schema 2
 );
 CREATE TABLE IF NOT EXISTS epochs (
     trial_key TEXT NOT NULL REFERENCES trials(trial_key) ON DELETE CASCADE,
@@ -78,17 +86,33 @@ def _columns(db: sqlite3.Connection) -> dict[str, list[str]]:
     return {t: [row[1] for row in db.execute(f"PRAGMA table_info({t})")] for t in tables if t != "sqlite_sequence"}
 
 
-def _expected_columns() -> dict[str, list[str]]:
+def _expected_columns(version: int = SCHEMA_VERSION) -> dict[str, list[str]]:
+    """Each table's columns, in order, as schema ``version`` (1 or later) has them."""
     db = sqlite3.connect(":memory:")
     db.executescript(SCHEMA)
-    return _columns(db)
+    columns = _columns(db)
+    for later in range(version + 1, SCHEMA_VERSION + 1):
+        for table, column, _ in ADDED_COLUMNS.get(later, ()):
+            columns[table].remove(column)
+    return columns
+
+
+def _create_statements() -> dict[str, str]:
+    """Each table's CREATE TABLE statement as SCHEMA writes it, by table name."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(SCHEMA)
+    return {name: sql for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")
+            if name != "sqlite_sequence"}
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
-    """Create the tables of a new store, accept an unversioned one of the same layout, refuse the rest.
+    """Create the tables of a new store, bring an older one up to ``SCHEMA_VERSION``, refuse the rest.
 
-    A store from a newer ``study`` (higher ``PRAGMA user_version``) or with tables of another layout
-    ends in one StudyError naming the versions; nothing is written to it.
+    An unversioned store (user_version 0) is read as version 1. Its tables must have exactly the columns
+    of its version; then the missing tables are created and ``ADDED_COLUMNS`` of each later version added
+    (their values NULL in old rows), in one transaction. A store from a newer ``study`` (higher
+    ``PRAGMA user_version``) or with tables of another layout ends in one StudyError naming the versions;
+    nothing is written to it.
     """
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -96,15 +120,32 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
                          f"this one reads version {SCHEMA_VERSION}: upgrade study, or use another --store")
     if version == SCHEMA_VERSION:
         return
-    expected, found = _expected_columns(), _columns(db)
+    found = _columns(db)
+    if not found:  # a new store
+        db.executescript(SCHEMA)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return
+    expected = _expected_columns(max(version, 1))
     for table, columns in expected.items():
         if table in found and found[table] != columns:
             raise StudyError(
                 f"results store {path} has schema version {version} and its table {table!r} has columns "
                 f"{', '.join(found[table])}; this version of study (schema {SCHEMA_VERSION}) expects "
                 f"{', '.join(columns)}: move the store aside (its results cannot be read) or use another --store")
-    db.executescript(SCHEMA)
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for later in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+            for table, column, kind in ADDED_COLUMNS.get(later, ()):
+                if table in found:  # a table created below already has it
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        for table, create in _create_statements().items():  # the tables the old store lacks
+            if table not in found:
+                db.execute(create)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _now() -> str:
@@ -170,11 +211,14 @@ class Store:
         with self.transaction():
             self.db.execute("DELETE FROM trials WHERE trial_key = ?", (result.key,))
             self.db.execute(
-                "INSERT INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO trials (trial_key, dataset, seed, config, status, diverged_epoch, error, epochs_run, "
+                "train_seconds, wall_seconds, params, macs, worker, finished_at, trace_seconds, load_seconds) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (result.key, spec.dataset, spec.seed,
                  json.dumps(spec.to_dict(), sort_keys=True), result.status, result.diverged_epoch,
                  result.error, len(result.epochs), result.train_seconds,
-                 result.wall_seconds, result.params, spec.macs, result.worker, _now()),
+                 result.wall_seconds, result.params, spec.macs, result.worker, _now(),
+                 result.trace_seconds, result.load_seconds),
             )
             self.db.executemany(
                 "INSERT INTO epochs VALUES (?,?,?,?,?,?,?)",
@@ -236,10 +280,11 @@ class Store:
     def stored_trials(self) -> list[StoredTrial]:
         """Every stored trial, by dataset then key, with its plan (None where the store has no plan entry)."""
         planned = self.planned_trials()
-        return [StoredTrial(key, dataset, int(seed), status, int(epochs_run or 0), train_seconds, planned.get(key))
-                for key, dataset, seed, status, epochs_run, train_seconds in self.db.execute(
-                    "SELECT trial_key, dataset, seed, status, epochs_run, train_seconds FROM trials "
-                    "ORDER BY dataset, trial_key")]
+        return [StoredTrial(key, dataset, int(seed), status, int(epochs_run or 0), train_seconds, planned.get(key),
+                            trace_seconds, load_seconds)
+                for key, dataset, seed, status, epochs_run, train_seconds, trace_seconds, load_seconds
+                in self.db.execute("SELECT trial_key, dataset, seed, status, epochs_run, train_seconds, trace_seconds, "
+                                   "load_seconds FROM trials ORDER BY dataset, trial_key")]
 
     def uses(self) -> dict[str, list[tuple[str, str]]]:
         """Every planned trial's (experiment, value) uses over all studies and profiles, by trial key."""
@@ -258,7 +303,9 @@ class Store:
         return epochs
 
     def plan_frame(self, study: str | None = None, profile: str | None = None):
-        """One row per planned (experiment, value, dataset, seed) with its trial's status ('missing' if none)."""
+        """One row per planned (experiment, value, dataset, seed) with its trial's status ('missing' if none),
+        outcome columns and times in seconds (``trace_seconds`` and ``load_seconds`` NaN for trials stored
+        before schema 2), ``params`` and forward ``macs`` per image."""
         import pandas as pd
 
         where, params = [], []
@@ -267,7 +314,7 @@ class Store:
                 where.append(f"p.{column} = ?")
                 params.append(value)
         sql = ("SELECT p.*, COALESCE(t.status, 'missing') AS status, t.diverged_epoch, t.error, t.epochs_run, "
-               "t.train_seconds, t.params, t.macs FROM plan p LEFT JOIN trials t ON t.trial_key = p.trial_key"
+               "t.train_seconds, t.trace_seconds, t.load_seconds, t.params, t.macs FROM plan p LEFT JOIN trials t ON t.trial_key = p.trial_key"
                + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY p.study, p.profile, p.experiment, p.value_index, p.dataset, p.seed")
         return pd.read_sql_query(sql, self.db, params=params)

@@ -90,7 +90,12 @@ class StoredStudy:
 
 @dataclass(frozen=True)
 class StoredTrial:
-    """One trained (or failed) trial's row: how it ended and what it cost (seconds), with its plan."""
+    """One trained (or failed) trial's row: how it ended and what it cost (seconds), with its plan.
+
+    ``train_seconds`` is the sum of its epochs' ``epoch_seconds`` (training and validation); ``trace_seconds``
+    (graph building and tracing, 0.0 when the worker had the graph) and ``load_seconds`` (data loading) are
+    apart from it, and None for trials stored before schema version 2 (their first epoch may include tracing).
+    """
 
     key: str
     dataset: str
@@ -99,6 +104,8 @@ class StoredTrial:
     epochs_run: int
     train_seconds: float | None
     planned: TrialSpec | None  # None for a row without a plan entry (a store written by hand)
+    trace_seconds: float | None = None
+    load_seconds: float | None = None
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ def trial_summaries(store: Store) -> dict[str, TrialSummary]:
         answer = answers.get(spec.fingerprint) if spec is not None else None
         summaries[trial.key] = summarise(trial.key, trial.dataset, trial.seed, trial.status,
                                          answer or ConstantAnswer.uniform(classes), classes, trial.epochs_run,
-                                         vars(last[-1]) if last else None, trial.train_seconds)
+                                         vars(last[-1]) if last else None, trial.train_seconds,
+                                         trial.trace_seconds, trial.load_seconds)
     return summaries
 
 

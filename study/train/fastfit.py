@@ -9,6 +9,10 @@ shuffling is a NumPy permutation seeded by the trial seed and the epoch.
 
 Per epoch it reports what Keras reports: the sample-weighted mean loss and the accuracy over the
 epoch's training batches, then loss and accuracy on the validation split.
+
+Timing: a graph the worker has not traced yet is built, traced and run once on empty inputs (zero steps:
+no weight, optimiser or random state changes) before the first epoch's clock starts, so ``epoch_seconds``
+is training and validation only; ``fit`` returns the tracing time (0.0 for a cached graph) apart.
 """
 
 from __future__ import annotations
@@ -89,17 +93,34 @@ def _compile(config: ModelConfig, settings: Settings) -> _Compiled:
         total = tf.cast(count, tf.float32)
         return loss_sum / total, hit_sum / total
 
+    _warm(train_epoch, evaluate, config)
     return _Compiled(model, optimizer, train_epoch, evaluate)
 
 
-def compiled_for(config: ModelConfig, settings: Settings) -> _Compiled:
-    """This worker's traced model for ``graph_key(settings, config)``, traced now if it has none."""
+def _warm(train_epoch, evaluate, config: ModelConfig) -> None:
+    """Trace both functions and run each once on zero images, so that graph building, tracing and the
+    runtime's first instantiation of the graph happen here, not in the first timed epoch. With no image
+    the loops take zero steps: no weight, optimiser slot, iteration count or random state changes (the
+    returned 0/0 is discarded)."""
+    x = tf.zeros([0, *config.input_shape], tf.float32)
+    y = tf.zeros([0], tf.int32)
+    one = tf.constant(1)
+    train_epoch(x, y, tf.zeros([0], tf.int32), one)
+    evaluate(x, y, one)
+
+
+def compiled_for(config: ModelConfig, settings: Settings) -> tuple[_Compiled, float]:
+    """This worker's traced model for ``graph_key(settings, config)`` and the seconds spent building and
+    tracing it now (0.0 when the cache already held it). At most ``_CACHE_LIMIT`` graphs are kept, the
+    oldest dropped first (the FIFO that ``study.plan.estimate`` simulates)."""
     key = graph_key(settings, config)
-    if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = _compile(config, settings)
-    return _CACHE[key]
+    if key in _CACHE:
+        return _CACHE[key], 0.0
+    started = time.perf_counter()
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = _compile(config, settings)
+    return _CACHE[key], time.perf_counter() - started
 
 
 def reset(compiled: _Compiled, config: ModelConfig, settings: Settings, seed: int) -> None:
@@ -114,13 +135,29 @@ def reset(compiled: _Compiled, config: ModelConfig, settings: Settings, seed: in
     compiled.optimizer.learning_rate = settings.learning_rate
 
 
-def fit(config: ModelConfig, settings: Settings, seed: int, data, on_epoch: Callable[[dict], bool]) -> int:
-    """Train; ``on_epoch(row)`` gets each epoch's record and returns False to stop. Returns the params."""
-    compiled = compiled_for(config, settings)
+@dataclass(frozen=True)
+class Fitted:
+    """What ``fit`` measured besides the epochs: the network's size and the seconds spent outside them.
+
+    ``trace_seconds``: building and tracing this trial's graph (0.0 when the worker had it cached);
+    ``tensor_seconds``: copying the trial's arrays into tensors (part of its data loading)."""
+
+    params: int
+    trace_seconds: float
+    tensor_seconds: float
+
+
+def fit(config: ModelConfig, settings: Settings, seed: int, data, on_epoch: Callable[[dict], bool]) -> Fitted:
+    """Train on ``data`` (``x_train``, ``y_train``, ``x_test``, ``y_test`` arrays: images NHWC float32 in [0, 1],
+    labels int32); ``on_epoch(row)`` gets each epoch's record (keys ``study.records.EPOCH_FIELDS``;
+    ``epoch_seconds`` is that epoch's training and validation, no tracing) and returns False to stop."""
+    compiled, trace_seconds = compiled_for(config, settings)
     reset(compiled, config, settings, seed)
+    started = time.perf_counter()
     batch, val_batch = tf.constant(settings.batch_size), tf.constant(settings.val_batch_size)
     x_train, y_train = tf.constant(data.x_train), tf.constant(data.y_train)
     x_test, y_test = tf.constant(data.x_test), tf.constant(data.y_test)
+    tensor_seconds = time.perf_counter() - started
     rng = np.random.default_rng(seed)
     for epoch in range(1, settings.epochs + 1):
         started = time.perf_counter()
@@ -131,4 +168,4 @@ def fit(config: ModelConfig, settings: Settings, seed: int, data, on_epoch: Call
                "val_accuracy": float(val_accuracy), "epoch_seconds": time.perf_counter() - started}
         if not on_epoch(row):
             break
-    return int(compiled.model.count_params())
+    return Fitted(int(compiled.model.count_params()), trace_seconds, tensor_seconds)

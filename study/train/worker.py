@@ -8,6 +8,10 @@ Determinism: initial weights drawn with per-layer seeds derived from the trial s
 determinism, and a seeded NumPy shuffle (see ``study.train.fastfit``): the same trial on the same machine
 gives identical numbers, in this process or a Dask worker, whether or not the worker traced its graph
 for an earlier trial. A NaN or infinite loss stops the trial as ``diverged``.
+
+Times (seconds) kept apart: ``load_seconds`` (the dataset subset, 0 when this process has it cached, plus
+its copy into tensors), ``trace_seconds`` (building and tracing the graph, 0.0 when the worker had it) and
+``train_seconds`` (the sum of ``epoch_seconds``: training and validation, neither of the others).
 """
 
 from __future__ import annotations
@@ -101,7 +105,9 @@ def _train(spec: TrialSpec, threads: int | None, result: TrialResult) -> None:
     from study.plan.data import load_dataset
     from study.train.fastfit import fit
 
+    started = time.perf_counter()
     data = load_dataset(spec.dataset, spec.train_size, spec.test_size, spec.data_seed)
+    load_seconds = time.perf_counter() - started
     if data.fingerprint != spec.fingerprint:
         raise RuntimeError(f"dataset {spec.dataset} here has fingerprint {data.fingerprint}, "
                            f"the planner saw {spec.fingerprint}")
@@ -113,5 +119,7 @@ def _train(spec: TrialSpec, threads: int | None, result: TrialResult) -> None:
         result.status, result.diverged_epoch = "diverged", row["epoch"]
         return False
 
-    result.params = fit(spec.model, spec.settings, spec.seed, data, record)
+    fitted = fit(spec.model, spec.settings, spec.seed, data, record)
+    result.params, result.trace_seconds = fitted.params, fitted.trace_seconds
+    result.load_seconds = load_seconds + fitted.tensor_seconds
     result.train_seconds = sum(e["epoch_seconds"] for e in result.epochs)
