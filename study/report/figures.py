@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +21,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.transforms import blended_transform_factory  # noqa: E402
+
+from study.analyse.answer import Effect, Standing  # noqa: E402
 from study.analyse.comparisons import Analysis, Block  # noqa: E402
 from study.analyse.costs import Cost  # noqa: E402
-from study.analyse.stats import DIRECTIONAL  # noqa: E402
+from study.analyse.stats import DIRECTIONAL, Verdict  # noqa: E402
 from study.names import path_name  # noqa: E402
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -219,6 +225,116 @@ def cost_figure(analysis: Analysis, out: Path) -> Path:
     ax.legend(frameon=False)
     fig.tight_layout()
     path = out / "accuracy_vs_time.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+VERDICT_COLOURS = {Verdict.BETTER: "#009E73", Verdict.WORSE: "#D55E00", Verdict.EQUIVALENT: "#0072B2"}
+FOREST_LINE = 0.15  # inches per row (a value or a knob's header)
+FOREST_SPLIT = 40  # a single part of the study with more rows than this is drawn in two columns
+
+
+def forest_path(out: Path, dataset: str) -> Path:
+    return out / f"forest_{path_name(dataset)}.png"
+
+
+def _forest_columns(rows: list[Effect]) -> list[list[list[Effect]]]:
+    """Columns of knobs (each a list of its rows): one per part of the study; a single long part is split
+    in two at a knob boundary."""
+    groups: dict[str, dict[str, list[Effect]]] = {}
+    for row in rows:
+        groups.setdefault(row.group, {}).setdefault(row.experiment, []).append(row)
+    columns = [list(knobs.values()) for knobs in groups.values()]
+    if len(columns) == 1 and sum(1 + len(k) for k in columns[0]) > FOREST_SPLIT:
+        knobs, total, running = columns[0], sum(1 + len(k) for k in columns[0]), 0
+        for cut, knob in enumerate(knobs):
+            running += 1 + len(knob)
+            if running >= total / 2:
+                columns = [knobs[:cut + 1], knobs[cut + 1:]]
+                break
+    return [c for c in columns if c]
+
+
+def _forest_limits(rows: list[Effect], margin: float) -> tuple[float, float]:
+    points = [x * 100 for r in rows for x in (r.diff, r.low, r.high) if _finite(x)]
+    points += [-margin * 100, margin * 100] if _finite(margin) else []
+    low, high = (min(points), max(points)) if points else (-10.0, 10.0)
+    pad = max(2.0, 0.08 * (high - low))
+    return max(-100.0, low - pad), min(100.0, high + pad)
+
+
+def forest_figure(rows: list[Effect], margin: float, headers: dict[str, str], side_labels: dict[Standing, str],
+                  title: str, path: Path) -> Path:
+    """Every value's difference to its baseline with the 95% CI its verdict uses, one row per value, grouped by
+    knob (``headers``: a header line per experiment), one column per part of the study; the equivalence band
+    +-``margin`` shaded, zero marked; filled markers for decisive verdicts. Each row's failed-to-learn count
+    stands at the right margin; a value without a difference is marked at the left edge with its reason
+    (``side_labels``), never dropped."""
+    columns = _forest_columns(rows)
+    lines = max((sum(1 + len(k) for k in column) for column in columns), default=1)
+    fig, axes = plt.subplots(1, max(1, len(columns)), figsize=(3.9 * max(1, len(columns)), 1.2 + FOREST_LINE * lines),
+                             squeeze=False, sharex=True)
+    left, right = _forest_limits(rows, margin)
+    for ax, column in zip(axes[0], columns or [[]]):
+        side = blended_transform_factory(ax.transAxes, ax.transData)
+        ticks, labels, y = [], [], 0
+        for knob in column:
+            ax.text(0.01, y, literal(headers.get(knob[0].experiment, knob[0].experiment)), transform=side,
+                    fontsize=7, fontweight="bold", va="center", ha="left", zorder=4,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4, "alpha": 0.85})
+            for row in knob:
+                y += 1
+                ticks.append(y)
+                labels.append(literal(row.value))
+                colour_ = VERDICT_COLOURS.get(row.verdict, "#555555")
+                face = colour_ if row.decisive else "white"
+                if row.standing == Standing.INTERVAL:
+                    ax.errorbar([row.diff * 100], [y], xerr=[[(row.diff - row.low) * 100], [(row.high - row.diff) * 100]],
+                                fmt="o", color=colour_, markerfacecolor=face, markersize=3.5, capsize=1.5,
+                                linewidth=1, zorder=3)
+                elif row.standing == Standing.POINT:
+                    ax.plot([row.diff * 100], [y], marker="D", color=colour_, markerfacecolor=face, markersize=3,
+                            linestyle="none", zorder=3)
+                    ax.annotate(side_labels.get(row.standing, ""), (row.diff * 100, y), xytext=(4, 0),
+                                textcoords="offset points", fontsize=6, color="#555555", va="center")
+                else:
+                    ax.plot([left], [y], marker="x" if row.standing == Standing.DID_NOT_LEARN else "|",
+                            color=VERDICT_COLOURS[Verdict.WORSE] if row.rate_differs else "#555555",
+                            markersize=4, linestyle="none", clip_on=False, zorder=3)
+                    ax.text(left, y, "  " + side_labels.get(row.standing, str(row.standing)), fontsize=6,
+                            color="#555555", va="center", ha="left", style="italic")
+                ax.text(1.02, y, f"{row.failed}/{row.finished} failed" if row.finished else "not run",
+                        transform=side, fontsize=6, va="center", ha="left",
+                        color="#b34700" if row.failed else "#999999")
+            y += 1
+        if _finite(margin):
+            ax.axvspan(-margin * 100, margin * 100, color="#0072B2", alpha=0.13, linewidth=0, zorder=1)
+        ax.axvline(0, color="#444444", linewidth=0.8, zorder=2)
+        ax.set_yticks(ticks)
+        ax.set_yticklabels(labels, fontsize=6.5)
+        ax.set_ylim(lines - 0.5, -0.6)  # the same spacing in every column
+        ax.set_xlim(left, right)
+        ax.grid(axis="y", visible=False)
+        ax.tick_params(axis="x", labelsize=6.5)
+        ax.set_xlabel("difference to the baseline (pp; 95% CI)", fontsize=7)
+        if column and column[0][0].group:
+            ax.set_title("\n".join(literal(line) for line in textwrap.wrap(column[0][0].group, 52)), fontsize=7)
+    handles = [Line2D([], [], marker="o", color="#555555", markerfacecolor="#555555", linestyle="none", markersize=4,
+                      label="decisive (Holm)"),
+               Line2D([], [], marker="o", color="#555555", markerfacecolor="white", linestyle="none", markersize=4,
+                      label="not decided"),
+               Line2D([], [], marker="o", color=VERDICT_COLOURS[Verdict.BETTER], linestyle="none", markersize=4,
+                      label="better"),
+               Line2D([], [], marker="o", color=VERDICT_COLOURS[Verdict.WORSE], linestyle="none", markersize=4,
+                      label="worse"),
+               Line2D([], [], marker="o", color=VERDICT_COLOURS[Verdict.EQUIVALENT], linestyle="none", markersize=4,
+                      label="equivalent")]
+    if _finite(margin):
+        handles.append(Patch(facecolor="#0072B2", alpha=0.13, label=f"equivalence margin ±{margin * 100:g} pp"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, fontsize=6.5)
+    fig.suptitle(literal(title), fontsize=8.5)
+    fig.tight_layout(rect=(0, 0.5 / (1.2 + FOREST_LINE * lines), 1, 1))
     fig.savefig(path)
     plt.close(fig)
     return path

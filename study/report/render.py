@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from study.analyse.answer import answer_rows, budgets, effects, facts
 from study.analyse.claims import Finding, budget_text, check_claims
 from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
 from study.analyse.formats import diff_with_ci, epoch_time, macs_text, mde_text, pp, times
@@ -181,6 +182,48 @@ def ranking_rows(analysis: Analysis) -> dict[str, list[dict]]:
             for dataset, rows in ranking(analysis).items()}
 
 
+def answer_sections(analysis: Analysis, cache: "RenderCache", figure_dir: Path) -> list[dict]:
+    """Section 1, one entry per dataset: the budget sentence, the answer table (one row per knob, by part of the
+    study), the facts with their evidence, and the forest plot."""
+    from study.report import figures
+
+    study = analysis.stored.study
+    names = wording.knob_names(study)
+    rows, found, plan_budgets, forest = answer_rows(analysis), facts(analysis), budgets(analysis), effects(analysis)
+    sections = []
+    for dataset in analysis.datasets:
+        knobs = rows.get(dataset, [])
+        table: list[dict] = []
+        for knob in knobs:
+            if not table or table[-1]["title"] != knob.group:
+                table.append({"title": knob.group, "rows": []})
+            lead = knob.lead
+            table[-1]["rows"].append({
+                "knob": names.get(knob.experiment, wording.display_name(knob.experiment)),
+                "effect": wording.lead_text(knob), "verdict": wording.answer_verdict_text(knob),
+                "verdict_class": str(lead.verdict) if lead else "", "decisive": bool(lead and lead.decisive),
+                "trace": wording.knob_trace_text(knob), "tested": bool(lead and (lead.test or lead.rate_differs)),
+                "failed": wording.failed_text(knob), "cost": wording.ratio_text(lead.cost) if lead else "–"})
+        fact_groups: list[dict] = []
+        for fact in found.get(dataset, []):
+            if not fact_groups or fact_groups[-1]["title"] != fact.group:
+                fact_groups.append({"title": fact.group, "facts": []})
+            fact_groups[-1]["facts"].append({"evidence": str(fact.evidence), "class": fact.evidence.name.lower(),
+                                             "text": wording.fact_text(fact, names)})
+        margin = study.margin(dataset)
+        headers = wording.forest_headers(knobs, names)
+        title = f"{dataset}: each value against its baseline"
+        path = figures.forest_path(figure_dir, dataset)
+        sections.append({
+            "dataset": dataset, "margin": pp(margin, signed=False),
+            "budget": wording.budget_sentence(plan_budgets[dataset], dataset) if dataset in plan_budgets else "",
+            "groups": table,
+            "facts": fact_groups,
+            "forest": _figure(cache, figures.forest_figure, path, (forest[dataset], margin, headers, title),
+                              forest[dataset], margin, headers, wording.STANDING_LABELS, title, path)})
+    return sections
+
+
 def power_rows(analysis: Analysis) -> list[dict]:
     return [{"dataset": s.dataset, "group": s.group,
              "baselines": "; ".join(f"{e} = {label}: learned {learned} of {finished}"
@@ -323,7 +366,7 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         adaptations=[wording.adaptation_text(d, stored.study.reference_title or "the reference")
                      for d in deviations(analysis)],
         looks=wording.looks_text(look_summary(analysis)),
-        answer=wording.answer(analysis), can_tell=power_rows(analysis), agreement=agreement,
+        answers=answer_sections(analysis, cache, figure_dir), can_tell=power_rows(analysis), agreement=agreement,
         budget=budget_text(analysis), baseline_rows=baseline_rows(analysis), theory_rows=theory_rows(analysis),
         worked=conv_output_size(28, kernel=5, stride=1, padding=0), sections=sections,
         findings=findings, ranking=ranking_rows(analysis), cost_figure=cost_figure,

@@ -5,7 +5,8 @@ stated rules (never a canned sentence); the renderer (``study.report.render``) a
 lay them out. Plain text, no HTML: the templates escape it.
 
     conclude(block)            # the paragraph under a block's verdict table
-    answer(analysis)           # section 1: per dataset, which parameters moved accuracy, by how much, at what cost
+    lead_text(knob_answer)     # section 1: a knob's largest effect, 'value: -3.2 pp [-4.1, -2.3]'
+    fact_text(fact, names)     # section 1: one thing the run shows, as a sentence
     VERDICT_MEANINGS[Verdict.EQUIVALENT]
 """
 
@@ -13,13 +14,15 @@ from __future__ import annotations
 
 import math
 
+from study.analyse.answer import Budget, Effect, Fact, FactKind, KnobAnswer, Standing
 from study.analyse.comparisons import Analysis, Block, ValueSummary
-from study.analyse.costs import cost_ratio
+from study.analyse.costs import CostRatio, cost_ratio
 from study.analyse.formats import diff_with_ci, epoch_time, macs_text, mde_text, p_is, pp, seconds, times
 from study.analyse.noise import MeanComparison
 from study.analyse.overview import Deviation, LookSummary
+from study.analyse.stats import ALPHA, Rates, Verdict
+from study.declare.spec import Study
 from study.declare.spec import dataset_title as dataset_name
-from study.analyse.stats import ALPHA, DIRECTIONAL, Rates, Verdict
 from study.results.outcomes import COLLAPSED, DIVERGED
 
 def verdict_meanings(alpha: float = ALPHA) -> dict[Verdict, str]:
@@ -87,11 +90,7 @@ def looks_text(summary: LookSummary) -> str:
 
 def test_text(comparison: MeanComparison) -> str:
     """'Welch t, moderated variances, 4 vs 12 learned seeds, 37.2 df' - what a comparison rests on."""
-    seeds = (f"{comparison.n_a} seed pairs" if comparison.test == "paired t"
-             else f"{comparison.n_a} vs {comparison.n_b} learned seeds")
-    dof = ("variance taken as known (d0 infinite)" if math.isinf(comparison.dof)
-           else "df undefined" if math.isnan(comparison.dof) else f"{comparison.dof:.1f} df")
-    return f"{comparison.test}, {seeds}, {dof}"
+    return _test_words(comparison.test, comparison.n_a, comparison.n_b, comparison.dof)
 
 
 def verdict_text(value: ValueSummary) -> str:
@@ -243,45 +242,179 @@ def cost_text(block: Block) -> str:
     return " ".join(parts)
 
 
-def answer(analysis: Analysis) -> dict[str, list[str]]:
-    """The report's answer first: per dataset, which parameters matter, by how much, at what cost."""
-    out: dict[str, list[str]] = {}
-    for dataset in analysis.datasets:
-        lines = []
-        blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset]
-        waiting = [display_name(b.experiment) for b in blocks if b.baseline.finished == 0]
-        for block in blocks:
-            base = block.baseline
-            name = display_name(block.experiment)
-            if base.finished == 0:
-                continue
-            if base.learned == 0:
-                rescued = [v for v in block.comparisons if v.rate_differs]
-                lines.append(f"{name}: accuracy not answered - its baseline {base.label} did not learn in any of "
-                             f"{base.finished} seeds" + ("; " + "; ".join(
-                                 f"{v.label} learns where it does not: {rates_text(v.rates)} "
-                                 f"({p_is(v.p_rate_holm, 'Holm p')})" for v in rescued) if rescued else "") + ".")
-                continue
-            moved = [v for v in block.comparisons if v.verdict in DIRECTIONAL]
-            same = [v for v in block.comparisons if v.verdict == Verdict.EQUIVALENT]
-            rates = [v for v in block.comparisons if v.rate_differs]
-            time_of = {v.label: v.train_seconds.mean for v in block.values if v.train_seconds.n}
-            base_time = time_of.get(base.label)
-            parts = []
-            for v in sorted(moved, key=lambda v: -abs(v.comparison.diff)):
-                cost = (f", {time_of[v.label] / base_time:.2f}x the training time" if base_time and v.label in time_of
-                        else "")
-                parts.append(f"{v.label}: {v.verdict}, {diff_with_ci(v.comparison)}{cost}")
-            for v in rates:
-                parts.append(f"{v.label}: {rates_text(v.rates)}")
-            if same:
-                parts.append(", ".join(v.label for v in same) + f" equivalent within ±{pp(block.margin, False)}")
-            if not parts:
-                parts.append(f"no decisive verdict ({len(block.comparisons)} values; smallest detectable difference: "
-                             f"{mde_text(block.mde)})" if math.isfinite(block.mde)
-                             else f"no decisive verdict ({len(block.comparisons)} values)")
-            lines.append(f"{name} (baseline {base.label}): " + "; ".join(parts) + ".")
-        if waiting:
-            lines.append(f"Not answered yet, the baseline has no finished seed: {', '.join(waiting)}.")
-        out[dataset] = lines
-    return out
+def knob_names(study: Study) -> dict[str, str]:
+    """Every experiment's name as section 1's prose shows it, under its group's heading: an experiment that
+    repeats another part's experiment under a longer name (same parameter, that name plus ``_...``) reads as
+    that one (``filters_at_lr_0.05`` -> ``filters``); else the parameter it varies when its name starts with
+    it and no other experiment of its group varies it; else ``display_name``. Names stay unique in a group."""
+    names = {}
+    for e in study.experiments:
+        originals = [o.name for o in study.experiments if o.group != e.group and o.parameter == e.parameter
+                     and e.name.startswith(o.name + "_")]
+        rivals = [o for o in study.experiments if o.group == e.group and o.parameter == e.parameter]
+        names[e.name] = (display_name(min(originals, key=len)) if originals
+                         else display_name(e.parameter) if e.name.startswith(e.parameter) and len(rivals) == 1
+                         else display_name(e.name))
+    for e in study.experiments:  # a shortened name that would read like another of its group's keeps its own
+        if any(o.name != e.name and o.group == e.group and names[o.name] == names[e.name] for o in study.experiments):
+            names[e.name] = display_name(e.name)
+    return names
+
+
+def _test_words(test: str, n_a: int, n_b: int, dof: float) -> str:
+    seeds = (f"{n_a} seed pair{'s' if n_a != 1 else ''}" if test == "paired t"
+             else f"{n_a} vs {n_b} learned seeds")
+    dof_text = ("variance taken as known (d0 infinite)" if math.isinf(dof)
+                else "df undefined" if math.isnan(dof) else f"{dof:.1f} df")
+    return f"{test}, {seeds}, {dof_text}"
+
+
+def interval_text(effect: Effect) -> str:
+    """'-33.9 pp [-51.7, -16.2]' (the 95% CI the verdict uses); a difference without an interval says why."""
+    if effect.standing == Standing.INTERVAL:
+        return f"{pp(effect.diff)} [{effect.low * 100:+.1f}, {effect.high * 100:+.1f}]"
+    if effect.standing == Standing.POINT:
+        return f"{pp(effect.diff)} (no interval: " + (
+            "one seed pair)" if effect.test == "paired t" and effect.seeds_value < 2
+            else "n < 2)" if effect.seeds_value < 2 else "tied seeds)")
+    return "–"
+
+
+def _no_difference(answer: KnobAnswer) -> str:
+    if answer.baseline_finished and answer.baseline_failed == answer.baseline_finished:
+        return f"baseline learned 0/{answer.baseline_finished}"
+    if answer.baseline_finished == 0:
+        return "baseline not run yet"
+    return "no value learned in 2 seeds"
+
+
+def lead_text(answer: KnobAnswer) -> str:
+    """The answer table's effect cell: 'value: difference [interval]', or why the knob has none."""
+    lead = answer.lead
+    if lead is not None and lead.standing in (Standing.INTERVAL, Standing.POINT):
+        return f"{lead.value}: {interval_text(lead)}"
+    if lead is not None:
+        return f"{lead.value}: no accuracy difference ({_no_difference(answer)})"
+    return f"none ({_no_difference(answer)})"
+
+
+def effect_verdict_text(effect: Effect) -> str:
+    """A value's verdict as section 1 shows it (with 'small but real' and a decided failure rate)."""
+    text = str(effect.verdict)
+    if effect.small_but_real:
+        text += " (small but real difference)"
+    if effect.rate_differs:
+        text += "; fails to learn " + ("more" if effect.failed * effect.baseline_finished
+                                       > effect.baseline_failed * effect.finished else "less") + " often"
+    return text
+
+
+def answer_verdict_text(answer: KnobAnswer) -> str:
+    """The lead's verdict; without a lead, every value's verdict counted ('neither learns (3)')."""
+    if answer.lead is not None:
+        return effect_verdict_text(answer.lead)
+    counts: dict[str, int] = {}
+    for e in answer.effects:
+        counts[str(e.verdict)] = counts.get(str(e.verdict), 0) + 1
+    return ", ".join(f"{v} ({n})" for v, n in counts.items()) or "no value"
+
+
+def trace_text(effect: Effect) -> str:
+    """What a verdict rests on: 'Welch t, moderated variances, 3 vs 9 learned seeds, 3.5 df, Holm p = 0.012',
+    and the failure-rate test where it decides or where no accuracy test was possible."""
+    parts = []
+    if effect.test is not None:
+        parts.append(f"{_test_words(effect.test, effect.seeds_value, effect.seeds_baseline, effect.dof)}, "
+                     f"{p_is(effect.p_holm, 'Holm p')}")
+    if math.isfinite(effect.p_rate_holm) and (effect.rate_differs or effect.test is None):
+        parts.append(f"failed to learn {effect.failed}/{effect.finished} vs the baseline's {effect.baseline_failed}/"
+                     f"{effect.baseline_finished}, Boschloo exact test, {p_is(effect.p_rate_holm, 'Holm p')}")
+    if not parts:
+        parts.append(f"no test: {effect.seeds_value} learned seeds of the value, {effect.seeds_baseline} of the baseline")
+    return "; ".join(parts)
+
+
+def knob_trace_text(answer: KnobAnswer) -> str:
+    """The test behind a knob's row: its lead's, or why no value was tested."""
+    if answer.lead is not None:
+        return trace_text(answer.lead)
+    return (f"no accuracy test ({_no_difference(answer)}); no failure-rate test (Boschloo, Holm) significant: "
+            f"each value's in section 3 and verdicts.csv")
+
+
+def failed_text(answer: KnobAnswer, shown: int = 2) -> str:
+    """'6/12: tanh 3/3, linear 3/3 (+1)' (+1: one more value with failures) over the knob's non-baseline values; '0/12'."""
+    if not answer.failed:
+        return f"0/{answer.finished}"
+    if answer.failed == answer.finished:
+        return f"{answer.failed}/{answer.finished}: every value, every seed"
+    named = ", ".join(f"{value} {k}/{n}" for value, k, n in answer.failing[:shown])
+    more = len(answer.failing) - shown
+    return f"{answer.failed}/{answer.finished}: {named}" + (f" (+{more})" if more > 0 else "")
+
+
+def ratio_text(cost: CostRatio) -> str:
+    """A cost ratio with its range over seeds, '1.61x (1.51–1.66)'; the one formatter of section 1's cost."""
+    return times(cost) if cost.defined else "–"
+
+
+def budget_sentence(budget: Budget, dataset: str) -> str:
+    """The budget as a student reads it: images, epochs, batch, SGD steps, seeds."""
+    return (f"On {dataset}, each baseline trial trained on {budget.train_images:,} images (and was validated on "
+            f"{budget.test_images:,}) for {budget.epochs} epoch{'s' if budget.epochs != 1 else ''} in batches of "
+            f"{budget.batch_size}: {budget.steps_per_epoch:,} SGD steps an epoch, {budget.steps:,} in all. Every value "
+            f"ran {budget.value_seeds} seed{'s' if budget.value_seeds != 1 else ''}, the baseline "
+            f"{budget.baseline_seeds}.")
+
+
+def _values(effects: tuple[Effect, ...], names: dict[str, str], how) -> str:
+    by_knob: dict[str, list[str]] = {}
+    for e in effects:
+        by_knob.setdefault(e.experiment, []).append(how(e))
+    return "; ".join(f"{names.get(k, display_name(k))} {', '.join(v)}" for k, v in by_knob.items())
+
+
+def fact_text(fact: Fact, names: dict[str, str]) -> str:
+    """One fact of section 1 as a sentence (its evidence label and its part of the study are shown beside it)."""
+    name = names.get(fact.experiment, display_name(fact.experiment))
+    e = fact.effects
+    if fact.kind == FactKind.ACCURACY:
+        return f"{name}: " + "; ".join(
+            f"{x.value} is {x.verdict}" + (f" than the baseline, {interval_text(x)}" if x.verdict != Verdict.EQUIVALENT
+                                           else f" to the baseline, {interval_text(x)}") for x in e) + "."
+    if fact.kind == FactKind.FAILURE_RATE:
+        return f"{name}: " + "; ".join(
+            f"{x.value} failed to learn in {x.failed} of {x.finished} seeds against the baseline's "
+            f"{x.baseline_failed} of {x.baseline_finished}" for x in e) + "."
+    if fact.kind == FactKind.BASELINE_FAILS:
+        first = e[0]
+        knobs = len({x.experiment for x in e})
+        rescued = tuple(x for x in e if x.failed < x.finished)
+        text = (f"The baseline of {knobs} knob{'s' if knobs != 1 else ''} learned in 0 of "
+                f"{first.baseline_finished} seeds, so no value around it can be compared on accuracy")
+        if rescued:
+            text += "; values that learned where it did not: " + _values(
+                rescued, names, lambda x: f"{x.value} ({x.finished - x.failed}/{x.finished})")
+        return text + "."
+    if fact.kind == FactKind.COST:
+        return "Training time against the baseline's, every seed beyond 2x or below 0.5x: " + _values(
+            e, names, lambda x: f"{x.value} {ratio_text(x.cost)}") + "."
+    if fact.kind == FactKind.NEVER_LEARNED:
+        return "Learned in no seed, while the baseline did in some: " + _values(
+            e, names, lambda x: f"{x.value} (0/{x.finished})") + "; too few seeds for the failure-rate test to decide."
+    if fact.kind == FactKind.LARGEST_UNDECIDED:
+        x = e[0]
+        return (f"The largest difference no verdict decided: {name} {x.value}, {interval_text(x)} "
+                f"({x.verdict}).")
+    raise ValueError(f"no wording for fact kind {fact.kind!r}")
+
+
+STANDING_LABELS = {Standing.DID_NOT_LEARN: "did not learn", Standing.BASELINE_DID_NOT_LEARN: "baseline did not learn",
+                   Standing.TOO_FEW_SEEDS: "too few learned seeds", Standing.POINT: "no interval"}
+
+
+def forest_headers(answers: list[KnobAnswer], names: dict[str, str]) -> dict[str, str]:
+    """The forest plot's group headers: 'kernel size (baseline 5, 6/9 failed)'."""
+    return {a.experiment: f"{names.get(a.experiment, display_name(a.experiment))} (baseline {a.baseline}"
+                          + (f", {a.baseline_failed}/{a.baseline_finished} failed)" if a.baseline_failed else ")")
+            for a in answers}
