@@ -1,4 +1,5 @@
-# make report: run the study (PROFILE=smoke|quick|standard|paper, default quick) and render the report.
+# make report: run the study (PROFILE=smoke|quick|standard|paper, default quick) and render the report;
+# STUDY=table1 (or a study file) instead of the built-in default study.
 # make test: install into .venv if needed, then the fast test lane (no training, under a minute), then the rest.
 # make test-fast: the fast lane only.   make bench: timing benchmarks.
 PYTHON ?= python3
@@ -6,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PROFILE ?= quick
 STORE ?= output/study.sqlite
+STUDY ?= default
 STAMP := $(VENV)/.installed
 # GPU=1: the CUDA build of TensorFlow (NVIDIA GPUs, Linux) instead of the CPU-only one. To switch an
 # existing .venv, remove it first (both builds install the same `tensorflow` package).
@@ -22,10 +24,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/study run --profile $(PROFILE) --store $(STORE)
+	$(BIN)/study run --study $(STUDY) --profile $(PROFILE) --store $(STORE)
 
 report: run
-	$(BIN)/study report --profile $(PROFILE) --store $(STORE)
+	$(BIN)/study report --study $(STUDY) --profile $(PROFILE) --store $(STORE)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not train and not slow"

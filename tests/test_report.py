@@ -297,3 +297,26 @@ def test_list_export_and_report_agree_on_each_seeds_outcome(tmp_path):
             key = value.keys[seed]
             assert listing[key] == export[key] == outcome, (value.label, seed)
     assert listing[block.baseline.keys[1]] == "collapsed" and listing[block.value("0.2").keys[2]] == "diverged"
+
+
+def test_the_adaptation_note_is_generated_from_the_run(tmp_path):
+    """A baseline that departs from its reference table gets a note with the reference value's outcome in
+    this run (numbers from the store, not from a constant)."""
+    import dataclasses
+
+    from study.analyse.overview import deviations
+    from study.report import wording
+
+    study = dataclasses.replace(synthetic_study(), reference=(("Kernel size", "kernel_size", 3),
+                                                             ("Stride", "stride", 1)),
+                                reference_title="Ref")
+    with make_store(tmp_path / "s.sqlite", study) as store:
+        analysis = analyse(store)
+    found = deviations(analysis)
+    assert [(d.setting, d.reference, d.used, d.experiment) for d in found] == [("Kernel size", "3", "5", "kernel_size")]
+    mnist = found[0].datasets["mnist"]
+    value = analysis.blocks[("kernel_size", "mnist")].value("3")
+    assert (mnist[0].learned, mnist[0].finished) == (value.learned, value.finished)
+    text = wording.adaptation_text(found[0], "Ref")
+    assert text.startswith("Kernel size 5 instead of Ref's 3. In this run (experiment 'kernel size'): on MNIST, 3 "
+                           f"learned in {value.learned} of {value.finished} seeds")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,9 @@ def load_study(study_file: str | None) -> Study:
 
     if not study_file or study_file in BUILTIN_STUDIES:
         return builtin_study(study_file or "default")
+    if not Path(study_file).exists():
+        raise StudyError(f"--study {study_file!r} is neither a built-in study nor a file; accepted: "
+                         f"{', '.join(BUILTIN_STUDIES)}, or the path of a TOML study file")
     return load_study_file(study_file)
 
 
@@ -378,7 +382,8 @@ def export(store: str, fmt: str, out: str | None) -> None:
 @cli.command()
 @store_option
 @click.option("--profile", default=None, help="Which profile's results to report (default: the latest run).")
-@click.option("--study", "study_name", default=None, help="Which study of the store (default: the latest).")
+@click.option("--study", "study_name", default=None,
+              help="Which study of the store, by its name or a built-in key (default: the latest).")
 @click.option("--out", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Folder for report.html, report.pdf, figures/ and results.csv.")
 @click.option("--no-pdf", is_flag=True, help="Write the HTML report only.")
@@ -387,10 +392,16 @@ def report(store: str, profile: str | None, study_name: str | None, out: str, no
 
     \b
     Example:  study report --profile quick
-    An incomplete store still renders: missing trials are listed.
+    An incomplete store still renders: missing trials are listed. --study takes the name a run stored, or
+    a built-in study's key (default, table1).
     """
+    from study.declare.builtin import BUILTIN_STUDIES, builtin_study
     from study.report.render import build_report
 
+    if study_name in BUILTIN_STUDIES:
+        study_name = builtin_study(study_name).name
+    elif study_name and study_name.endswith(".toml") and Path(study_name).is_file():  # as `make report STUDY=...`
+        study_name = load_study(study_name).name
     paths = build_report(store, out, study=study_name, profile=profile, pdf=not no_pdf)
     written = ", ".join(str(paths[k]) for k in ("html", "pdf", "csv", "verdicts", "findings", "figures") if k in paths)
     click.echo(f"report written in {paths['seconds']:.1f}s: {written}")
