@@ -18,6 +18,14 @@ fitted over the 27 distinct configurations, Holm within each block), and the ver
   engine's stated 80%-power difference (``Decision.detectable``) against the difference where the
   simulated power crosses 80%.
 
+With ``--staged`` (the section "Seeds in stages" of docs/ERROR_RATES.md; ``--markdown`` rewrites only it):
+the same scenarios under the quick profile's seeds in stages (``study.sequential``): 3 value seeds and 9
+baseline seeds at the first look, 3 more seeds for each comparison ``sequential.reason_from_counts`` finds
+undecided and decidable, every look at the product's level (``comparisons.look_level``: Pocock's), against
+one look at 3 and at 6 seeds on the same draws; plus the value seeds the stages use.
+
+    .venv/bin/python benchmarks/error_rates.py --staged --reps 1500 --power-reps 300 --markdown docs/ERROR_RATES.md
+
 Every rate comes with its Monte Carlo standard error. ``tests/test_error_rates.py`` runs a short version.
 """
 
@@ -435,12 +443,12 @@ def simulate_staged(scenario: Scenario, reps: int, seed: int = 15, alpha: float 
                     profile=STAGED, one_look: tuple[str, ...] = ("first", "max")) -> Staged:
     """Run ``reps`` datasets of ``scenario`` through seeds in stages as ``study.sequential`` applies them:
     the first look on ``profile.seeds`` seeds per value through ``decide_dataset`` at ``alpha`` (default
-    the product's, ``comparisons.look_level``: Pocock's level for ``profile.looks``); each comparison ``sequential.reason_from_counts`` finds
-    undecided and decidable gets ``seed_step`` more seeds (new draws after the ones it has), up to
-    ``max_seeds``; the next look decides every comparison again on all the data at the same level, until
-    the last look or a look that adds nothing. The trial cap (``max_trials``) is not simulated: every
-    addition is made. The one-look rules named in ``one_look`` ("first": ``profile.seeds`` seeds, "max":
-    ``max_seeds``, both at alpha 0.05) run on the same draws."""
+    the product's, ``comparisons.look_level``: Pocock's level for ``profile.looks``); each comparison
+    ``sequential.reason_from_counts`` finds undecided and decidable gets ``seed_step`` more seeds (new
+    draws after the ones it has), up to ``max_seeds``; the next look decides every comparison again on all
+    the data at the same level, until the last look or a look that adds nothing. The trial cap
+    (``max_trials``) is not simulated: every addition is made. The one-look rules named in ``one_look``
+    ("first": ``profile.seeds`` seeds, "max": ``max_seeds``, both at alpha 0.05) run on the same draws."""
     level = look_level(profile) if alpha is None else alpha
     step, cap = profile.seed_step or profile.seeds, profile.max_seeds
     baseline, baseline_learned, values, values_learned = draw_datasets(
@@ -675,16 +683,16 @@ def staged_markdown(results: dict, header: list[str], profile=STAGED) -> str:
     labels = rule_labels(profile, alpha)
     rules = list(labels)
     cap, first = profile.max_seeds, profile.seeds
-    lines = [STAGED_HEADING, "", *header, "", f"""The `{profile.name}` profile's design (`study.sequential`): {first} seeds
-per value at the first look and a baseline of {BASELINE_SEED_FACTOR * first} seeds it keeps at every look; each
-comparison that `study.analyse.sequential.reason_from_counts` (the rule `next_look` applies) finds undecided and
-decidable gets {profile.seed_step or first} more seeds, new draws after its first {first}, up to {cap}; {profile.looks}
-looks, each and the final analysis through `decide_dataset` at alpha = {alpha:.4f} (`comparisons.look_level`). The final
-verdicts are the final analysis's on all the data: a comparison decided at the first look is decided again (the
-noise prior is refitted and Holm's families change), as `study report` does. Same dataset shape, seed SD and
-margin as above. The trial cap (`max_trials`) is not simulated: every addition is made. On the same draws: one
-look at {first} seeds and one look at {cap} seeds, both at alpha 0.05. Numbers in percent, Monte Carlo SE in
-brackets (pp).""", "",
+    lines = [STAGED_HEADING, "", *header, "", f"""The `{profile.name}` profile's design (`study.sequential`):
+{first} seeds per value at the first look and a baseline of {BASELINE_SEED_FACTOR * first} seeds it keeps at
+every look; each comparison that `study.analyse.sequential.reason_from_counts` (the rule `next_look`
+applies) finds undecided and decidable gets {profile.seed_step or first} more seeds, new draws after its
+first {first}, up to {cap}; {profile.looks} looks, each and the final analysis through `decide_dataset` at
+alpha = {alpha:.4f} (`comparisons.look_level`). The final verdicts are the final analysis's on all the
+data: a comparison decided at the first look is decided again (the noise prior is refitted and Holm's
+families change), as `study report` does. Same dataset shape, seed SD and margin as above. The trial cap
+(`max_trials`) is not simulated: every addition is made. On the same draws: one look at {first} seeds and
+one look at {cap} seeds, both at alpha 0.05. Numbers in percent, Monte Carlo SE in brackets (pp).""", "",
              "### False better/worse under the global null (familywise, per block)", "",
              f"| scenario | rule | mean over blocks | worst block | any in the dataset | minus one look at {first} "
              "seeds, same draws (mean over blocks) |", "|---|---|---|---|---|---|"]
@@ -728,7 +736,10 @@ brackets (pp).""", "",
         lines.append(f"| {result.key} | {result.seeds.rate:.2f} ({result.seeds.se:.2f}) | {100 * more:.1f}% | "
                      + ", ".join(f"{100 * result.more_seeds[r]:.1f}" for r in REASONS) + " | "
                      + (f"{100 * result.changed:.1f}% |" if math.isfinite(result.changed) else "none decided |"))
-    lines += ["", f"One look at {first} seeds costs {first} seeds per value and one at {cap} seeds {cap}."]
+    lines += ["", f"One look at {first} seeds costs {first} seeds per value and one at {cap} seeds {cap}. The last "
+              "column: of the comparisons the first look called better, worse or equivalent (which get no more seeds), "
+              "the share whose verdict the final analysis changes though their own seeds did not change (the noise "
+              "prior is refitted with the added seeds, and Holm's families change)."]
     return "\n".join(lines) + "\n"
 
 
