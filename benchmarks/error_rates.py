@@ -18,6 +18,14 @@ fitted over the 27 distinct configurations, Holm within each block), and the ver
   engine's stated 80%-power difference (``Decision.detectable``) against the difference where the
   simulated power crosses 80%.
 
+With ``--staged`` (the section "Seeds in stages" of docs/ERROR_RATES.md; ``--markdown`` rewrites only it):
+the same scenarios under the quick profile's seeds in stages (``study.sequential``): 3 value seeds and 9
+baseline seeds at the first look, 3 more seeds for each comparison ``sequential.reason_from_counts`` finds
+undecided and decidable, every look at the product's level (``comparisons.look_level``: Pocock's), against
+one look at 3 and at 6 seeds on the same draws; plus the value seeds the stages use.
+
+    .venv/bin/python benchmarks/error_rates.py --staged --reps 1500 --power-reps 300 --markdown docs/ERROR_RATES.md
+
 Every rate comes with its Monte Carlo standard error. ``tests/test_error_rates.py`` runs a short version.
 """
 
@@ -40,10 +48,13 @@ from typing import Callable
 
 import numpy as np
 
-from study.analyse import decide
+from study.analyse import decide, sequential
+from study.analyse.comparisons import look_level
 from study.analyse.decide import Arm, Decision, decide_dataset
-from study.analyse.noise import detectable_difference, moderate
-from study.analyse.stats import ALPHA, POWER, Verdict
+from study.analyse.noise import Prior, detectable_difference, moderate
+from study.analyse.sequential import REASONS, reason_from_counts
+from study.analyse.stats import ALPHA, DECISIVE, POWER, Verdict
+from study.declare.spec import BASELINE_SEED_FACTOR, PROFILES
 
 # The held-out MNIST probe's experiments, each with its values besides the baseline's.
 BLOCKS = (("batch_size", 4), ("initializer", 4), ("activation", 4), ("kernel_size", 3), ("stride", 2),
@@ -141,16 +152,17 @@ _collapse_rates = functools.lru_cache(maxsize=None)(decide.collapse_rates)
 @contextlib.contextmanager
 def engine_shortcuts(stated_power: bool):
     """Two speed-ups that change no verdict (``tests/test_error_rates.py`` checks it): the Boschloo test
-    of failure rates is memoised (65 possible tables recur in every dataset), and unless ``stated_power``
+    of failure rates is memoised (65 possible tables recur in every dataset; the sequential rule's projection
+    of a failure rate uses the same memo), and unless ``stated_power``
     the 80%-power difference (a root search: 85% of the engine's time, read by no verdict) is skipped."""
-    saved = decide.collapse_rates, decide.detectable_difference
-    decide.collapse_rates = _collapse_rates
+    saved = decide.collapse_rates, decide.detectable_difference, sequential.collapse_rates
+    decide.collapse_rates = sequential.collapse_rates = _collapse_rates
     if not stated_power:
         decide.detectable_difference = lambda *args, **kwargs: math.nan
     try:
         yield
     finally:
-        decide.collapse_rates, decide.detectable_difference = saved
+        decide.collapse_rates, decide.detectable_difference, sequential.collapse_rates = saved
 
 
 def _arm(accuracies: np.ndarray, learned: np.ndarray) -> Arm:
@@ -158,12 +170,18 @@ def _arm(accuracies: np.ndarray, learned: np.ndarray) -> Arm:
                failed=int((~learned).sum()), finished=len(accuracies))
 
 
-def draw_datasets(scenario: Scenario, reps: int, rng: np.random.Generator):
-    """``reps`` datasets at once: accuracies (reps, 12) and (reps, 26, 4) and whether each seed learned."""
-    offsets = scenario.seed_effect_sd * rng.standard_normal((reps, BASELINE_SEEDS))
-    baseline = BASELINE_ACCURACY + offsets + scenario.noise(rng, (reps, BASELINE_SEEDS))
-    values = (BASELINE_ACCURACY + np.asarray(scenario.effects)[None, :, None] + offsets[:, None, :VALUE_SEEDS]
-              + np.asarray(scenario.sd_factors)[None, :, None] * scenario.noise(rng, (reps, COMPARISONS, VALUE_SEEDS)))
+def draw_datasets(scenario: Scenario, reps: int, rng: np.random.Generator, value_seeds: int = VALUE_SEEDS,
+                  baseline_seeds: int = BASELINE_SEEDS):
+    """``reps`` datasets at once: accuracies (reps, 12) and (reps, 26, 4) and whether each seed learned
+    (other seed counts: (reps, ``baseline_seeds``) and (reps, 26, ``value_seeds``)). A value's seed i
+    shares the baseline's seed i offset (paired scenario), so ``value_seeds`` may not pass ``baseline_seeds``."""
+    if value_seeds > baseline_seeds:
+        raise ValueError(f"value_seeds ({value_seeds}) must not pass baseline_seeds ({baseline_seeds}): a value's "
+                         "seeds pair with the baseline's")
+    offsets = scenario.seed_effect_sd * rng.standard_normal((reps, baseline_seeds))
+    baseline = BASELINE_ACCURACY + offsets + scenario.noise(rng, (reps, baseline_seeds))
+    values = (BASELINE_ACCURACY + np.asarray(scenario.effects)[None, :, None] + offsets[:, None, :value_seeds]
+              + np.asarray(scenario.sd_factors)[None, :, None] * scenario.noise(rng, (reps, COMPARISONS, value_seeds)))
     baseline_learned = rng.random(baseline.shape) >= scenario.failure_probability
     values_learned = rng.random(values.shape) >= scenario.failure_probability
     return baseline, baseline_learned, values, values_learned
@@ -195,32 +213,46 @@ class Outcomes:
         return np.isin(self.verdicts, verdicts)
 
 
+class _Recorder:
+    """Fills an ``Outcomes`` row by row: one dataset's decisions, arms and prior at a time."""
+
+    def __init__(self, reps: int):
+        self.verdicts = np.empty((reps, COMPARISONS), dtype=object)
+        self.rate_differs = np.zeros((reps, COMPARISONS), dtype=bool)
+        self.fails_more = np.zeros((reps, COMPARISONS), dtype=bool)
+        self.detectable = np.full((reps, COMPARISONS), math.nan)
+        self.unmoderated = np.zeros((reps, COMPARISONS), dtype=bool)
+        self.se, self.dof = np.full((reps, COMPARISONS), math.nan), np.full((reps, COMPARISONS), math.nan)
+
+    def add(self, rep: int, decisions: list[list[Decision]], arms: list[Arm], prior: Prior) -> None:
+        flat = [decision for block in decisions for decision in block]
+        self.verdicts[rep] = [d.verdict for d in flat]
+        self.rate_differs[rep] = [d.rate_differs for d in flat]
+        self.fails_more[rep] = [d.rate_differs and d.rates.k * d.rates.base_n > d.rates.base_k * d.rates.n
+                                for d in flat]
+        self.detectable[rep] = [d.detectable for d in flat]
+        self.se[rep] = [d.comparison.se if d.comparison else math.nan for d in flat]
+        self.dof[rep] = [d.comparison.dof if d.comparison else math.nan for d in flat]
+        self.unmoderated[rep] = [arm.n >= 2 and not moderate(float(np.var(list(arm.learned.values()), ddof=1)),
+                                                             arm.n - 1, prior).moderated for arm in arms]
+
+    def outcomes(self, scenario: Scenario) -> "Outcomes":
+        return Outcomes(scenario, self.verdicts, self.rate_differs, self.fails_more, self.detectable,
+                        self.unmoderated, self.se, self.dof)
+
+
 def simulate(scenario: Scenario, reps: int, seed: int = 15, stated_power: bool = False) -> Outcomes:
     """Run ``reps`` datasets of ``scenario`` through ``decide_dataset``; ``stated_power`` keeps the
     engine's 80%-power difference (slow), otherwise only the verdicts are computed."""
     baseline, baseline_learned, values, values_learned = draw_datasets(scenario, reps, scenario_rng(scenario.key, seed))
-    verdicts = np.empty((reps, COMPARISONS), dtype=object)
-    rate_differs = np.zeros((reps, COMPARISONS), dtype=bool)
-    fails_more = np.zeros((reps, COMPARISONS), dtype=bool)
-    detectable = np.full((reps, COMPARISONS), math.nan)
-    unmoderated = np.zeros((reps, COMPARISONS), dtype=bool)
-    se, dof = np.full((reps, COMPARISONS), math.nan), np.full((reps, COMPARISONS), math.nan)
+    recorder = _Recorder(reps)
     with engine_shortcuts(stated_power):
         for rep in range(reps):
             arms = [_arm(values[rep, i], values_learned[rep, i]) for i in range(COMPARISONS)]
             blocks = dataset_blocks(_arm(baseline[rep], baseline_learned[rep]), arms, scenario.paired)
             prior, decisions = decide_dataset(blocks, MARGIN)
-            flat: list[Decision] = [decision for block in decisions for decision in block]
-            verdicts[rep] = [d.verdict for d in flat]
-            rate_differs[rep] = [d.rate_differs for d in flat]
-            fails_more[rep] = [d.rate_differs and d.rates.k * d.rates.base_n > d.rates.base_k * d.rates.n
-                               for d in flat]
-            detectable[rep] = [d.detectable for d in flat]
-            se[rep] = [d.comparison.se if d.comparison else math.nan for d in flat]
-            dof[rep] = [d.comparison.dof if d.comparison else math.nan for d in flat]
-            unmoderated[rep] = [arm.n >= 2 and not moderate(float(np.var(list(arm.learned.values()), ddof=1)),
-                                                            arm.n - 1, prior).moderated for arm in arms]
-    return Outcomes(scenario, verdicts, rate_differs, fails_more, detectable, unmoderated, se, dof)
+            recorder.add(rep, decisions, arms, prior)
+    return recorder.outcomes(scenario)
 
 
 @dataclass(frozen=True)
@@ -379,6 +411,149 @@ def power_result(runs: list[Outcomes]) -> PowerResult:
                        float(np.mean([r.unmoderated[:, FIRST_OF_BLOCK].mean() for r in runs])), proportion(false))
 
 
+# Seeds in stages (``study.sequential``) as the default profile applies them: its first look's seeds, its
+# step, its cap and its looks; the baseline keeps its seeds (three times a value's first-look seeds) at every
+# look; every look and the final analysis test at Pocock's level for the profile's looks.
+STAGED = PROFILES["quick"]
+RULES = {"first": "one look, first-look seeds, alpha 0.05", "staged": "in stages, Pocock's level at every look",
+         "max": "one look, the cap's seeds, alpha 0.05"}
+
+
+def rule_labels(profile=STAGED, alpha: float | None = None) -> dict[str, str]:
+    """The three rules' names in the tables, with the profile's numbers."""
+    level = look_level(profile) if alpha is None else alpha
+    return {"first": f"one look, {profile.seeds} seeds", "staged": f"in stages, {profile.seeds} to "
+            f"{profile.max_seeds} seeds, alpha {level:.4g}", "max": f"one look, {profile.max_seeds} seeds"}
+
+
+@dataclass(frozen=True)
+class Staged:
+    """One scenario under three rules, on the same draws: one look at the first look's seeds (alpha 0.05),
+    seeds in stages (its final analysis), one look at the cap's seeds (alpha 0.05); and what the stages used."""
+
+    scenario: Scenario
+    alpha: float  # the staged rule's level at every look
+    rules: dict[str, Outcomes]  # RULES key -> outcomes
+    seeds: np.ndarray  # (reps, comparisons) value seeds at the staged rule's final analysis
+    reasons: np.ndarray  # (reps, comparisons) the first look's reason for more seeds (a REASONS key or None)
+    first_look: np.ndarray  # (reps, comparisons) the first look's verdicts at the staged level
+
+
+def simulate_staged(scenario: Scenario, reps: int, seed: int = 15, alpha: float | None = None,
+                    profile=STAGED, one_look: tuple[str, ...] = ("first", "max")) -> Staged:
+    """Run ``reps`` datasets of ``scenario`` through seeds in stages as ``study.sequential`` applies them:
+    the first look on ``profile.seeds`` seeds per value through ``decide_dataset`` at ``alpha`` (default
+    the product's, ``comparisons.look_level``: Pocock's level for ``profile.looks``); each comparison
+    ``sequential.reason_from_counts`` finds undecided and decidable gets ``seed_step`` more seeds (new
+    draws after the ones it has), up to ``max_seeds``; the next look decides every comparison again on all
+    the data at the same level, until the last look or a look that adds nothing. The trial cap
+    (``max_trials``) is not simulated: every addition is made. The one-look rules named in ``one_look``
+    ("first": ``profile.seeds`` seeds, "max": ``max_seeds``, both at alpha 0.05) run on the same draws."""
+    level = look_level(profile) if alpha is None else alpha
+    step, cap = profile.seed_step or profile.seeds, profile.max_seeds
+    baseline, baseline_learned, values, values_learned = draw_datasets(
+        scenario, reps, scenario_rng("staged " + scenario.key, seed), cap, BASELINE_SEED_FACTOR * profile.seeds)
+    recorders = {key: _Recorder(reps) for key in RULES if key in one_look or key == "staged"}
+    used = np.full((reps, COMPARISONS), profile.seeds)
+    reasons = np.full((reps, COMPARISONS), None, dtype=object)
+    first_look = np.empty((reps, COMPARISONS), dtype=object)
+    with engine_shortcuts(stated_power=False):
+        for rep in range(reps):
+            base = _arm(baseline[rep], baseline_learned[rep])
+
+            def decide_at(counts: list[int], at: float):
+                arms = [_arm(values[rep, i, :n], values_learned[rep, i, :n]) for i, n in enumerate(counts)]
+                prior, decisions = decide_dataset(dataset_blocks(base, arms, scenario.paired), MARGIN, at)
+                return decisions, arms, prior
+
+            for key, n in (("first", profile.seeds), ("max", cap)):
+                if key in one_look:
+                    recorders[key].add(rep, *decide_at([n] * COMPARISONS, ALPHA))
+            counts = [profile.seeds] * COMPARISONS
+            for look in range(1, profile.looks + 1):
+                decisions, arms, prior = decide_at(counts, level)
+                flat = [decision for block in decisions for decision in block]
+                if look == 1:
+                    first_look[rep] = [d.verdict for d in flat]
+                if look == profile.looks:
+                    break
+                more = [reason_from_counts(d, n, arm.n, arm.finished, arm.all_diverged, base.n, base.finished, MARGIN,
+                                           min(cap, n + step), level) for d, arm, n in zip(flat, arms, counts)]
+                if look == 1:
+                    reasons[rep] = more
+                if not any(more):  # the driver stops: its final analysis is this look's
+                    break
+                counts = [min(cap, n + step) if why else n for n, why in zip(counts, more)]
+            recorders["staged"].add(rep, decisions, arms, prior)
+            used[rep] = counts
+    return Staged(scenario, level, {key: r.outcomes(scenario) for key, r in recorders.items()}, used, reasons,
+                  first_look)
+
+
+@dataclass(frozen=True)
+class StagedResult:
+    """One scenario under the three rules: false better/worse (familywise per block), the failure-rate test's
+    errors, "equivalent" and "better" per comparison, and the staged rule's cost."""
+
+    key: str
+    title: str
+    reps: int
+    alpha: float
+    directional: dict[str, Familywise]  # rule -> any better/worse among a block's truly-null values
+    rate_test: dict[str, Familywise] | None  # rule -> any failure rate called different (only where seeds fail)
+    equivalent: dict[str, Estimate]  # rule -> share of comparisons called equivalent
+    correct_direction: dict[str, Estimate]  # rule -> share of the truly different values called so (NaN: none)
+    seeds: Estimate  # value seeds per comparison at the staged rule's final analysis (mean)
+    more_seeds: dict[str, float]  # REASONS key -> share of comparisons the first look gives more seeds for it
+    changed: float  # of the first look's better/worse/equivalent verdicts, the share the final analysis changes
+    excess: Estimate  # false better/worse per block (mean over blocks), in stages minus one look at the
+    # first-look seeds, on the same draws (the SE of the paired difference; NaN without that rule)
+
+
+def staged_result(run: Staged) -> StagedResult:
+    effects = np.asarray(run.scenario.effects)
+    null = effects == 0
+    different = ~null
+    right = np.where(effects > 0, Verdict.BETTER, Verdict.WORSE)[None, :]
+
+    def directional(outcomes: Outcomes) -> Familywise:
+        return familywise(outcomes.called(Verdict.BETTER, Verdict.WORSE) & null[None, :])
+
+    def correct(outcomes: Outcomes) -> Estimate:
+        if not different.any():
+            return Estimate(math.nan, math.nan)
+        return mean_per_dataset((outcomes.verdicts == right)[:, different].mean(axis=1))
+
+    def per_block(outcomes: Outcomes) -> np.ndarray:  # (reps,) share of blocks with a false better/worse
+        flagged = outcomes.called(Verdict.BETTER, Verdict.WORSE) & null[None, :]
+        return np.stack([flagged[:, BLOCK_OF == b].any(axis=1) for b in range(len(BLOCKS))], axis=1).mean(axis=1)
+
+    excess = (mean_per_dataset(per_block(run.rules["staged"]) - per_block(run.rules["first"]))
+              if "first" in run.rules and null.any() else Estimate(math.nan, math.nan))
+    decided_first = np.isin(run.first_look, DECISIVE)
+    final = run.rules["staged"].verdicts
+    return StagedResult(
+        run.scenario.key, run.scenario.title, len(run.seeds), run.alpha,
+        {key: directional(o) for key, o in run.rules.items()},
+        {key: familywise(o.rate_differs) for key, o in run.rules.items()}
+        if run.scenario.failure_probability > 0 else None,
+        {key: mean_per_dataset(o.called(Verdict.EQUIVALENT).mean(axis=1)) for key, o in run.rules.items()},
+        {key: correct(o) for key, o in run.rules.items()},
+        mean_per_dataset(run.seeds.mean(axis=1)),
+        {reason: float((run.reasons == reason).mean()) for reason in REASONS},
+        float((final[decided_first] != run.first_look[decided_first]).mean()) if decided_first.any() else math.nan,
+        excess)
+
+
+def run_staged(reps: int, power_reps: int, seed: int, residuals: np.ndarray | None,
+               alpha: float | None = None) -> dict:
+    """Every scenario under seeds in stages; returns the results keyed "null", "margin", "power"."""
+    return {"null": [staged_result(simulate_staged(s, reps, seed, alpha)) for s in null_scenarios(residuals)],
+            "margin": [staged_result(simulate_staged(s, reps, seed, alpha)) for s in margin_scenarios()],
+            "power": [staged_result(simulate_staged(power_scenario(d), power_reps, seed, alpha))
+                      for d in POWER_GRID]}
+
+
 def stored_residuals(path: Path, study: str, profile: str) -> tuple[np.ndarray | None, str]:
     """Seed residuals of a stored study: each configuration's learned seeds' final accuracies minus their
     mean, scaled by sqrt(n / (n - 1)), pooled. Plain SQL on ``plan`` and ``epochs`` (a trial's epochs are
@@ -495,6 +670,89 @@ def markdown(results: dict, header: list[str]) -> str:
     return "\n".join(lines)
 
 
+STAGED_HEADING = "## Seeds in stages"
+
+
+def _est(estimate: Estimate, scale: float = 100, digits: int = 2) -> str:
+    return f"{scale * estimate.rate:.{digits}f} ({scale * estimate.se:.{digits}f})"
+
+
+def staged_markdown(results: dict, header: list[str], profile=STAGED) -> str:
+    """The staged results as the section ``STAGED_HEADING`` of ``docs/ERROR_RATES.md``."""
+    alpha = results["null"][0].alpha
+    labels = rule_labels(profile, alpha)
+    rules = list(labels)
+    cap, first = profile.max_seeds, profile.seeds
+    lines = [STAGED_HEADING, "", *header, "", f"""The `{profile.name}` profile's design (`study.sequential`):
+{first} seeds per value at the first look and a baseline of {BASELINE_SEED_FACTOR * first} seeds it keeps at
+every look; each comparison that `study.analyse.sequential.reason_from_counts` (the rule `next_look`
+applies) finds undecided and decidable gets {profile.seed_step or first} more seeds, new draws after its
+first {first}, up to {cap}; {profile.looks} looks, each and the final analysis through `decide_dataset` at
+alpha = {alpha:.4f} (`comparisons.look_level`). The final verdicts are the final analysis's on all the
+data: a comparison decided at the first look is decided again (the noise prior is refitted and Holm's
+families change), as `study report` does. Same dataset shape, seed SD and margin as above. The trial cap
+(`max_trials`) is not simulated: every addition is made. On the same draws: one look at {first} seeds and
+one look at {cap} seeds, both at alpha 0.05. Numbers in percent, Monte Carlo SE in brackets (pp).""", "",
+             "### False better/worse under the global null (familywise, per block)", "",
+             f"| scenario | rule | mean over blocks | worst block | any in the dataset | minus one look at {first} "
+             "seeds, same draws (mean over blocks) |", "|---|---|---|---|---|---|"]
+    for result in results["null"]:
+        for rule in rules:
+            errors = result.directional[rule]
+            lines.append(f"| {result.key} | {labels[rule]} | {_est(errors.mean_over_blocks)}"
+                         f"{_flag(errors.mean_over_blocks)} | {_est(errors.worst)}{_flag(errors.worst)} "
+                         f"({errors.worst_block}) | {_est(errors.per_dataset)} | "
+                         + (f"{_est(result.excess)} |" if rule == "staged" else "|"))
+    for result in results["null"]:
+        if result.rate_test is not None:
+            lines += ["", f"Failure-rate test, scenario {result.key} (any rate called different, familywise per "
+                          "block, mean over blocks; worst block): " + "; ".join(
+                          f"{labels[rule]} {_est(result.rate_test[rule].mean_over_blocks)}, "
+                          f"{_est(result.rate_test[rule].worst)} ({result.rate_test[rule].worst_block})"
+                          for rule in rules) + "."]
+    lines += ["", "### False \"equivalent\": every value truly one margin away (per comparison)", "",
+              "| scenario | " + " | ".join(labels[r] for r in rules) + " | correct direction, in stages |",
+              "|---" * (len(rules) + 2) + "|"]
+    for result in results["margin"]:
+        lines.append(f"| {result.key} | " + " | ".join(
+            f"{_est(result.equivalent[r])}{_flag(result.equivalent[r])}" for r in rules)
+            + f" | {_est(result.correct_direction['staged'], digits=1)} |")
+    power = results["power"]
+    differences = tuple(POWER_GRID)
+    curves = {r: tuple(p.correct_direction[r] for p in power) for r in rules}
+    lines += ["", f"### Power: one value per block truly better ({power[0].reps} datasets per difference)", "",
+              "| true difference | " + " | ".join(labels[r] for r in rules) + " |", "|---" * (len(rules) + 1) + "|"]
+    for i, d in enumerate(differences):
+        lines.append(f"| {d:g} SD ({100 * d * SEED_SD:.2f} pp) | "
+                     + " | ".join(_est(curves[r][i], digits=1) for r in rules) + " |")
+    lines.append("| **80% power at** | " + " | ".join(
+        f"{crossing(differences, curves[r]):.2f} SD" if math.isfinite(crossing(differences, curves[r]))
+        else f"beyond {differences[-1]:g} SD" for r in rules) + " |")
+    lines += ["", "### Cost: value seeds per comparison under seeds in stages", "",
+              f"| scenario | seeds per value (mean) | given more seeds at look 1 | of which: " + ", ".join(REASONS)
+              + " | first-look better/worse/equivalent changed by the final analysis |", "|---|---|---|---|---|"]
+    for result in results["null"] + results["margin"] + power:
+        more = sum(result.more_seeds.values())
+        lines.append(f"| {result.key} | {result.seeds.rate:.2f} ({result.seeds.se:.2f}) | {100 * more:.1f}% | "
+                     + ", ".join(f"{100 * result.more_seeds[r]:.1f}" for r in REASONS) + " | "
+                     + (f"{100 * result.changed:.1f}% |" if math.isfinite(result.changed) else "none decided |"))
+    lines += ["", f"One look at {first} seeds costs {first} seeds per value and one at {cap} seeds {cap}. The last "
+              "column: of the comparisons the first look called better, worse or equivalent (which get no more seeds), "
+              "the share whose verdict the final analysis changes though their own seeds did not change (the noise "
+              "prior is refitted with the added seeds, and Holm's families change)."]
+    return "\n".join(lines) + "\n"
+
+
+def with_section(existing: str, section: str | None, main: str | None = None) -> str:
+    """``docs/ERROR_RATES.md`` with its parts replaced: ``main`` (everything before ``STAGED_HEADING``) and/or
+    ``section`` (``STAGED_HEADING`` to the end); a part given as None is kept from ``existing``."""
+    at = existing.find("\n" + STAGED_HEADING + "\n")
+    kept_main, kept_section = (existing, "") if at < 0 else (existing[:at + 1], existing[at + 1:])
+    body = (main if main is not None else kept_main).rstrip("\n") + "\n"
+    tail = section if section is not None else kept_section
+    return body + ("\n" + tail if tail else "")
+
+
 def cpu_model() -> str:
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
@@ -525,32 +783,44 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", default="custom-e3-tr8000-te1000-s4")
     parser.add_argument("--json", type=Path, help="write the results as JSON here")
     parser.add_argument("--markdown", type=Path, help="write the tables here (docs/ERROR_RATES.md)")
+    parser.add_argument("--staged", action="store_true",
+                        help=f"seeds in stages ({STAGED.name!r} profile) against one look at its first and its last "
+                             f"seed counts, instead of a-g; --markdown then rewrites only {STAGED_HEADING!r}")
+    parser.add_argument("--staged-alpha", type=float, default=None,
+                        help="the staged rule's level at every look (default Pocock's; 0.05 shows what ignoring "
+                             "the looks costs)")
     args = parser.parse_args(argv)
     if args.reps < 10:
         parser.error("--reps must be at least 10")
     power_reps = args.power_reps or max(10, args.reps // 5)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     residuals, note = stored_residuals(args.store, args.study, args.profile)
     print(("scenario e: " if residuals is not None else "scenario e skipped: ") + note
           + (f"; residual SD {100 * residuals.std():.2f} pp" if residuals is not None else ""))
-    results = run_all(args.reps, power_reps, args.seed, residuals)
-    seconds = time.perf_counter() - started
+    if args.staged:
+        results = run_staged(args.reps, power_reps, args.seed, residuals, args.staged_alpha)
+    else:
+        results = run_all(args.reps, power_reps, args.seed, residuals)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
 
     command = "python benchmarks/error_rates.py " + " ".join(argv if argv is not None else sys.argv[1:])
     header = [f"- Command: `{command.strip()}`", f"- CPU: {cpu_model()}",
               f"- Reps: {args.reps} simulated datasets per scenario a-f, {power_reps} per difference in g; "
-              f"base seed {args.seed}", f"- Date: {datetime.date.today().isoformat()}; runtime {seconds:.0f} s",
+              f"base seed {args.seed}", f"- Date: {datetime.date.today().isoformat()}; runtime {seconds:.0f} s"
+              + (f" ({cpu_seconds:.0f} CPU seconds)" if args.staged else ""),
               f"- Scenario e: {note}" + (f"; residual SD {100 * residuals.std():.2f} pp"
                                          if residuals is not None else " (skipped)")]
-    text = markdown(results, header)
+    text = staged_markdown(results, header) if args.staged else markdown(results, header)
     print(text)
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(text)
+        existing = args.markdown.read_text() if args.markdown.exists() else ""
+        args.markdown.write_text(with_section(existing, text) if args.staged else with_section(existing, None, text))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"seconds": seconds, "reps": args.reps, "power_reps": power_reps, "scenario_e": note,
+        payload = {"seconds": seconds, "cpu_seconds": cpu_seconds, "reps": args.reps, "power_reps": power_reps,
+                   "scenario_e": note, "staged": args.staged,
                    **{k: [asdict(r) for r in v] if isinstance(v, list) else asdict(v) for k, v in results.items()}}
         args.json.write_text(json.dumps(_jsonable(payload), indent=1))
 

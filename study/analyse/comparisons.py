@@ -22,6 +22,7 @@ from study.analyse.costs import Cost, epoch_cost
 from study.analyse.decide import Arm, Decision, decide_dataset
 from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
 from study.analyse.stats import ALPHA, Interval, Rates, Verdict, equivalence_reach, mean_ci, pocock_level
+from study.declare.spec import Profile
 from study.errors import StudyError
 from study.plan.shapes import summarize
 from study.plan.trials import TrialSpec
@@ -282,6 +283,13 @@ def _decide(blocks: list[Block], margin: float, trials: dict[str, TrialSpec], al
             value.decision = decision
 
 
+def look_level(profile: Profile) -> float:
+    """The level every look and the final analysis test at under ``profile``: Pocock's level for its looks
+    (0.05 for a study that adds no seeds after its first look). ``benchmarks/error_rates.py`` simulates the
+    staged design at this very level."""
+    return pocock_level(profile.looks)
+
+
 def analyse(store: Store, study: str | None = None, profile: str | None = None) -> Analysis:
     """Everything the report shows, for one (study, profile) of the store (default: the latest)."""
     known = store.studies()
@@ -310,7 +318,7 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
         base = next((v for v in values if v.is_baseline), values[0])
         blocks[(experiment, dataset)] = Block(experiment, group["parameter"].iloc[0], dataset, values, base, chance)
     specs = store.planned_trials()
-    alpha = pocock_level(stored.profile.looks)  # 0.05 for a study that adds no seeds after its first look
+    alpha = look_level(stored.profile)
     for dataset in dict.fromkeys(d for _, d in blocks):
         _decide([b for (_, d), b in blocks.items() if d == dataset], stored.study.margin(dataset), specs, alpha)
     run = store.latest_run(study, profile)

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from scipy import stats
 
 from study.analyse.comparisons import Analysis, Block, ValueSummary
-from study.analyse.decide import MIN_SEEDS
+from study.analyse.decide import MIN_SEEDS, Decision
+from study.analyse.noise import MeanComparison
 from study.analyse.stats import Verdict, collapse_rates
 
 
@@ -50,42 +51,57 @@ def projected_se(value: ValueSummary, block: Block, seeds: int) -> float:
     """The standard error of the value's accuracy difference to the baseline if it had ``seeds`` seeds
     (fraction; NaN without a comparison): each arm's variance as the comparison estimated it, the value's
     learned seeds scaled by its share of learned seeds; a paired comparison scales by its pairs."""
-    c = value.comparison
-    if c is None or not math.isfinite(c.se) or c.se <= 0 or value.finished == 0:
+    return projected_se_of(value.comparison, value.learned, value.finished, block.baseline.learned, seeds)
+
+
+def projected_se_of(c: MeanComparison | None, learned: int, finished: int, baseline_learned: int,
+                    seeds: int) -> float:
+    """``projected_se`` on plain numbers: the comparison, the value's learned and finished seeds, the
+    baseline's learned seeds, and the value's seeds after the addition."""
+    if c is None or not math.isfinite(c.se) or c.se <= 0 or finished == 0:
         return math.nan
-    learned = max(MIN_SEEDS, round(seeds * value.learned / value.finished))
+    learned_then = max(MIN_SEEDS, round(seeds * learned / finished))
     if c.test == "paired t":
-        pairs = min(learned, block.baseline.learned)
+        pairs = min(learned_then, baseline_learned)
         return c.se * math.sqrt(c.n_a / max(1, pairs))
     per_seed = c.se ** 2 / (1 / c.n_a + 1 / c.n_b)  # one variance for both arms, the comparison's own scale
-    return math.sqrt(per_seed * (1 / learned + 1 / c.n_b))
+    return math.sqrt(per_seed * (1 / learned_then + 1 / c.n_b))
 
 
 def reason_for_more(value: ValueSummary, block: Block, seeds: int, alpha: float) -> str | None:
     """Why ``seeds`` seeds could decide a comparison that is not decided yet (a key of ``REASONS``), or
     None: decided already, or futile (the baseline does not learn, every seed diverged, or even at
     ``seeds`` seeds neither significance nor equivalence is within reach of the observed difference)."""
-    decision = value.decision
-    if decision is None or decision.decisive or len(value.seeds) >= seeds:
+    return reason_from_counts(value.decision, len(value.seeds), value.learned, value.finished, value.all_diverged,
+                              block.baseline.learned, block.baseline.finished, block.margin, seeds, alpha)
+
+
+def reason_from_counts(decision: Decision | None, have: int, learned: int, finished: int, all_diverged: bool,
+                       baseline_learned: int, baseline_finished: int, margin: float, seeds: int,
+                       alpha: float) -> str | None:
+    """``reason_for_more`` on plain numbers, so that ``benchmarks/error_rates.py`` simulates this very rule:
+    the value's decision, its seeds now (``have``), learned and finished seeds, whether every seed diverged,
+    the baseline's learned and finished seeds, the dataset's margin, the seeds after the addition, the level."""
+    if decision is None or decision.decisive or have >= seeds:
         return None
-    if block.baseline.learned < MIN_SEEDS or value.all_diverged or decision.verdict == Verdict.NEITHER_LEARNS:
+    if baseline_learned < MIN_SEEDS or all_diverged or decision.verdict == Verdict.NEITHER_LEARNS:
         return None
-    if value.learned < value.finished and value.finished:  # failures: would the same share be significant?
-        share = (value.finished - value.learned) / value.finished
-        projected = collapse_rates(round(share * seeds), seeds, block.baseline.finished - block.baseline.learned,
-                                   block.baseline.finished)
+    if learned < finished and finished:  # failures: would the same share be significant?
+        share = (finished - learned) / finished
+        projected = collapse_rates(round(share * seeds), seeds, baseline_finished - baseline_learned,
+                                   baseline_finished)
         if projected.p < alpha:
             return "failure_rate"
-    if value.learned < MIN_SEEDS:
-        return "too_few_learned" if value.learned >= 1 else None
-    c = value.comparison
-    se = projected_se(value, block, seeds)
+    if learned < MIN_SEEDS:
+        return "too_few_learned" if learned >= 1 else None
+    c = decision.comparison
+    se = projected_se_of(c, learned, finished, baseline_learned, seeds)
     if c is None or not math.isfinite(se):
         return None
     t = float(stats.t.ppf(1 - alpha / 2, max(1.0, c.dof if math.isfinite(c.dof) else 1e6)))
     if abs(c.diff) > t * se:
         return "difference"
-    if abs(c.diff) + t * se < block.margin:
+    if abs(c.diff) + t * se < margin:
         return "equivalence"
     return None
 
