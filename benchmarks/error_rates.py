@@ -445,8 +445,9 @@ def simulate_staged(scenario: Scenario, reps: int, seed: int = 15, alpha: float 
     the first look on ``profile.seeds`` seeds per value through ``decide_dataset`` at ``alpha`` (default
     the product's, ``comparisons.look_level``: Pocock's level for ``profile.looks``); each comparison
     ``sequential.reason_from_counts`` finds undecided and decidable gets ``seed_step`` more seeds (new
-    draws after the ones it has), up to ``max_seeds``; the next look decides every comparison again on all
-    the data at the same level, until the last look or a look that adds nothing. The trial cap
+    draws after the ones it has), up to ``max_seeds``; the next look decides the dataset again on all the
+    data at the same level, until the last look or a look that adds nothing, and every comparison keeps the
+    decision of the look at which it stopped (as ``comparisons.analyse`` does). The trial cap
     (``max_trials``) is not simulated: every addition is made. The one-look rules named in ``one_look``
     ("first": ``profile.seeds`` seeds, "max": ``max_seeds``, both at alpha 0.05) run on the same draws."""
     level = look_level(profile) if alpha is None else alpha
@@ -470,21 +471,32 @@ def simulate_staged(scenario: Scenario, reps: int, seed: int = 15, alpha: float 
                 if key in one_look:
                     recorders[key].add(rep, *decide_at([n] * COMPARISONS, ALPHA))
             counts = [profile.seeds] * COMPARISONS
+            running = [True] * COMPARISONS
+            stopped: list[Decision | None] = [None] * COMPARISONS  # each comparison's decision at its last look
             for look in range(1, profile.looks + 1):
                 decisions, arms, prior = decide_at(counts, level)
                 flat = [decision for block in decisions for decision in block]
+                stopped = [d if run else old for d, old, run in zip(flat, stopped, running)]
                 if look == 1:
                     first_look[rep] = [d.verdict for d in flat]
                 if look == profile.looks:
                     break
+                # only comparisons still running may continue (one that stopped stays stopped, as in next_look)
                 more = [reason_from_counts(d, n, arm.n, arm.finished, arm.all_diverged, base.n, base.finished, MARGIN,
-                                           min(cap, n + step), level) for d, arm, n in zip(flat, arms, counts)]
+                                           min(cap, n + step), level) if run else None
+                        for d, arm, n, run in zip(flat, arms, counts, running)]
                 if look == 1:
                     reasons[rep] = more
-                if not any(more):  # the driver stops: its final analysis is this look's
+                if not any(more):  # the driver stops: every comparison keeps this look's decision
                     break
+                running = [bool(why) for why in more]
                 counts = [min(cap, n + step) if why else n for n, why in zip(counts, more)]
-            recorders["staged"].add(rep, decisions, arms, prior)
+            # every comparison's verdict is the one of the look at which it stopped (comparisons.analyse)
+            shaped, at = [], 0
+            for block in decisions:
+                shaped.append(stopped[at:at + len(block)])
+                at += len(block)
+            recorders["staged"].add(rep, shaped, arms, prior)
             used[rep] = counts
     return Staged(scenario, level, {key: r.outcomes(scenario) for key, r in recorders.items()}, used, reasons,
                   first_look)

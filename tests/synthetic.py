@@ -78,15 +78,17 @@ def diverges(experiment: str, value: str, dataset: str, seed: int) -> bool:
 
 
 def make_store(path, study: Study | None = None, missing=(("pooling", "none", 3), ("pooling", "none", 4)),
-               profile: Profile = PROFILE) -> Store:
+               profile: Profile = PROFILE, seeds: dict | None = None, stages: tuple[dict, ...] = ()) -> Store:
+    """A store of ``study`` under ``profile`` with made-up results; ``seeds`` and ``stages`` as a staged run
+    (``study.sequential``) plans and records them."""
     study = study or synthetic_study()
     infos = {d: DatasetInfo(d, s, 10, f"fp-{d}", profile.train_size, profile.test_size, 0) for d, s in SHAPES.items()}
     described = {d: {"name": d, "path": f"/data/{d}", "format": "idx", "train_size": 100, "test_size": 50,
                      "full_train_size": 1000, "full_test_size": 500, "input_shape": list(s),
                      "classes": [str(i) for i in range(10)], "fingerprint": f"fp-{d}"} for d, s in SHAPES.items()}
-    trials, rows = plan_study(study, profile, infos)
+    trials, rows = plan_study(study, profile, infos, seeds)
     store = Store(path)
-    store.save_plan(study.name, profile.name, study_spec(study, profile, described), rows,
+    store.save_plan(study.name, profile.name, {**study_spec(study, profile, described), "stages": list(stages)}, rows,
                     {k: t.spec for k, t in trials.items()})
     store.start_run(study.name, profile.name, {"cpu": "test cpu", "cpu_count": 2, "python": "3.11",
                                                 "packages": {"numpy": "x"}, "scheduler": "local", "workers": 2}, len(trials))

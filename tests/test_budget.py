@@ -112,7 +112,7 @@ def test_profile_table_names_the_budget_and_flags_override_the_table():
     ({"train_size": 2.5}, {}, "my.toml [profile] train_size must be a positive integer, got 2.5"),
     ({"test_size": True}, {}, "my.toml [profile] test_size must be a positive integer, got True"),
     ({"epoch": 3}, {}, "my.toml [profile]: unknown key 'epoch'; accepted: name, epochs, train_size, test_size, "
-                       "seeds, description"),
+                       "seeds, max_seeds, max_trials, description"),
     ({"name": "smoke", "epochs": 7}, {}, "my.toml [profile]: profile name 'smoke' is a built-in profile with "
                                          "another budget; choose another name"),
     ({"name": "my budget"}, {}, "my.toml [profile]: profile name must be 1-64 letters, digits or _.+- "
@@ -214,7 +214,7 @@ def test_a_profile_sets_budgets_per_dataset_and_a_flag_overrides_them_everywhere
     assert quick.for_dataset("fashion_mnist").train_size == 4000  # a dataset not named takes the profile's
     profile, _ = resolve_budget(quick, {}, {"seeds": 4})
     assert profile.for_dataset("cifar10").train_size == 10000  # untouched fields keep their per-dataset values
-    assert profile.name == "custom-e3-tr4000-te1000-s4-cifar10-tr10000"
+    assert profile.name == "custom-e3-tr4000-te1000-s4-cifar10-tr10000"  # --seeds alone: one look
     profile, _ = resolve_budget(quick, {}, {"train_size": 500})
     assert profile.for_dataset("cifar10").train_size == 500 and profile.datasets == {}
 

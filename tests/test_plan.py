@@ -150,11 +150,8 @@ def test_plan_text_names_counts_cost_and_time(tiny_store):
                         f"{quantity(macs)} multiply-accumulates")
     assert lines[2].startswith("estimated wall time: ") and lines[2].endswith(
         " on 16 workers as fast as one core here")
-    # --seeds 2 on quick's design (up to 6 seeds, 3 at a time): three looks, and their worst case
-    assert lines[3].startswith("that is the first of 3 looks; the later looks add 3 seeds")
-    assert lines[4].startswith("worst case (every comparison undecided): ")
-    assert lines[5].startswith("first look's cost by experiment")
-    assert [line.split()[:3] for line in lines[6:-1]] == [["kernel", "mnist", "2"]]  # the lr values are stored
+    assert lines[3].startswith("first look's cost by experiment")  # --seeds alone: one look
+    assert [line.split()[:3] for line in lines[4:-1]] == [["kernel", "mnist", "2"]]  # the lr values are stored
     assert lines[-1].startswith("calibration: 10.0 G MACs/s per worker, 1.0 ms per step, 0.10 s per trial, "
                                 "1.00 s per graph trace, 5.0 s startup (")
 
@@ -202,3 +199,33 @@ def test_a_new_store_takes_this_machines_calibration_without_measuring(monkeypat
     assert calibration_path(store).is_file()  # copied beside the store, where the next run finds it first
     save_calibration(machine_cache(), Calibration(1e9, 0, 0, 0, 0, machine="another machine"))
     assert calibrate(store).macs_per_second == 2e10
+
+
+def test_time_sets_the_trial_cap_from_the_worst_case(tiny_store):
+    """--time 1h fits every look of quick's design on the tiny study: no cap. A time shorter than the first
+    look is one error line; so is a time that is not a duration, or --time beside --max-trials."""
+    study_file, store = tiny_store
+    args = ["plan", "--study", str(study_file), "--store", str(store), "--workers", "2", "--train-size", "60",
+            "--test-size", "30", "--epochs", "2", "--seeds", "1", "--max-seeds", "3", "--max-trials", "99"]
+    roomy = CliRunner().invoke(cli, [*args[:-2], "--time", "1h"])
+    assert roomy.exit_code == 0, roomy.output
+    assert "that is the first of 2 looks" in roomy.output
+    for extra, line in ((["--time", "1s"], "is shorter than the first look alone"),
+                        (["--time", "ten"], "--time 'ten' is not a duration; accepted: a positive number with s, m or h"),
+                        (["--time", "1h"], "--time and --max-trials both bound the run")):
+        result = CliRunner().invoke(cli, [*args[:-2], *extra] if extra[0] == "--time" and extra[1] != "1h"
+                                    else [*args, *extra])
+        assert result.exit_code == 2 and line in result.output, result.output
+
+
+def test_max_trials_caps_the_looks_and_names_the_budget(tiny_store):
+    study_file, store = tiny_store
+    result = CliRunner().invoke(cli, ["plan", "--study", str(study_file), "--store", str(store), "--workers", "2",
+                                      "--train-size", "60", "--test-size", "30", "--epochs", "2", "--seeds", "1",
+                                      "--max-seeds", "2", "--max-trials", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    plan = json.loads(result.output)
+    assert plan["profile"].endswith("-ms2-mt4") and plan["looks"] == 2
+    assert plan["worst_case"]["trials"] <= 4

@@ -98,7 +98,7 @@ def _analysis(values, margin=0.01, baseline_learned=9, looks_seeds=(3, 6)):
     profile = Profile("p", seeds=looks_seeds[0], epochs=1, train_size=1, test_size=1, max_seeds=looks_seeds[1])
     block = SimpleNamespace(comparisons=values, baseline=SimpleNamespace(learned=baseline_learned, finished=9),
                             margin=margin)
-    return SimpleNamespace(stored=SimpleNamespace(profile=profile), blocks={("exp", "mnist"): block},
+    return SimpleNamespace(stored=SimpleNamespace(profile=profile, stages=()), blocks={("exp", "mnist"): block},
                            alpha=pocock_level(profile.looks))
 
 
@@ -119,3 +119,38 @@ def test_more_seeds_go_only_where_they_can_still_decide_cheapest_first():
         ("cheap", "difference", 6), ("far", "difference", 6), ("near zero", "equivalence", 6)]
     assert next_look(_analysis(values, baseline_learned=1), costs) == []  # a baseline that does not learn
     assert next_look(_analysis(values, looks_seeds=(3, 3)), costs) == []  # one look: nothing to add
+
+
+def test_a_comparison_keeps_the_verdict_of_the_look_at_which_it_stopped(tmp_path):
+    """Kernel 3 on MNIST got 2 more seeds at look 2; every other comparison stopped at look 1 and keeps look
+    1's decision, however the noise model of the final look would decide it."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from synthetic import make_store
+
+    from study.analyse.comparisons import analyse, last_look, stopping_looks
+    from study.analyse.sequential import next_look
+    from study.declare.spec import Profile
+
+    profile = Profile("staged", seeds=2, epochs=5, train_size=100, test_size=50, max_seeds=4, seed_step=2)
+    extended = ("kernel_size", "3", "mnist")
+    stages = ({"look": 2, "experiment": "kernel_size", "value": "3", "dataset": "mnist", "seeds": 4,
+               "reason": "equivalence"},)
+    with make_store(tmp_path / "look1.sqlite", profile=profile, missing=()) as store:
+        first = analyse(store)
+    with make_store(tmp_path / "final.sqlite", profile=profile, missing=(), seeds={extended: 4}, stages=stages) as store:
+        final = analyse(store)
+    assert stopping_looks(final.stored) == {extended: 2} and last_look(final.stored) == 2
+    assert final.alpha == pocock_level(2)
+    kernel = final.blocks[("kernel_size", "mnist")]
+    assert kernel.value("3").comparison.n_a == 4 and len(kernel.value("3").seeds) == 4
+    for (experiment, dataset), block in final.blocks.items():
+        for value in block.comparisons:
+            if (experiment, value.label, dataset) == extended:
+                continue
+            then = first.blocks[(experiment, dataset)].value(value.label).decision
+            assert (value.decision.verdict, value.decision.p_holm) == (then.verdict, then.p_holm) or (
+                math.isnan(then.p_holm) and math.isnan(value.decision.p_holm)), (experiment, value.label, dataset)
+    assert all(a.value != "1" or a.experiment != "kernel_size" for a in next_look(final, {}))  # stopped at look 1

@@ -290,8 +290,42 @@ def look_level(profile: Profile) -> float:
     return pocock_level(profile.looks)
 
 
+def stopping_looks(stored: StoredStudy) -> dict[tuple[str, str, str], int]:
+    """(experiment, value, dataset) -> the look at which the comparison stopped, for every value that got
+    seeds after the first look (``StoredStudy.stages``); a value not named stopped at look 1."""
+    stops: dict[tuple[str, str, str], int] = {}
+    for row in stored.stages:
+        key = (row["experiment"], row["value"], row["dataset"])
+        stops[key] = max(stops.get(key, 1), int(row["look"]))
+    return stops
+
+
+def last_look(stored: StoredStudy) -> int:
+    """The last look the run took: 1 + the looks that added seeds."""
+    return max([1] + [int(row["look"]) for row in stored.stages])
+
+
+def _as_of(plan: pd.DataFrame, stored: StoredStudy, look: int) -> pd.Series:
+    """The plan rows a look saw: every baseline seed, and each value's seeds as of that look."""
+    study, profile = stored.study, stored.profile
+    counts: dict[tuple[str, str, str], int] = {}
+    for row in stored.stages:
+        if int(row["look"]) <= look:
+            key = (row["experiment"], row["value"], row["dataset"])
+            counts[key] = max(counts.get(key, 0), int(row["seeds"]))
+    first = len(study.seeds_for(profile.seeds, baseline=False))
+    allowed = {n: set(study.seed_list(n)) for n in {first, *counts.values()}}
+    return pd.Series([bool(row.is_baseline) or int(row.seed) in allowed[counts.get((row.experiment, row.value,
+                                                                                     row.dataset), first)]
+                      for row in plan.itertuples()], index=plan.index)
+
+
 def analyse(store: Store, study: str | None = None, profile: str | None = None) -> Analysis:
-    """Everything the report shows, for one (study, profile) of the store (default: the latest)."""
+    """Everything the report shows, for one (study, profile) of the store (default: the latest).
+
+    With seeds in stages (``study.sequential``), each comparison's verdict is the one of the look at which it
+    stopped: a comparison that got no more seeds after look k keeps look k's decision, as a group-sequential
+    design stops at the first look that decides."""
     known = store.studies()
     if not known:
         raise StudyError(f"results store {store.path} holds no study yet; run `study run` first")
@@ -311,16 +345,30 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
     epochs = epochs_frame(store, list(plan["trial_key"].unique()))
     summaries_of = trial_summaries(store)
     answers = {dataset: constant_answer(stored, dataset) for dataset in stored.datasets}
-    blocks = {}
-    for (experiment, dataset), group in plan.groupby(["experiment", "dataset"], sort=False):
-        chance = answers.get(dataset, ConstantAnswer.uniform(stored.classes(dataset))).accuracy
-        values = _summaries(group, epochs, summaries_of, chance)
-        base = next((v for v in values if v.is_baseline), values[0])
-        blocks[(experiment, dataset)] = Block(experiment, group["parameter"].iloc[0], dataset, values, base, chance)
     specs = store.planned_trials()
     alpha = look_level(stored.profile)
-    for dataset in dict.fromkeys(d for _, d in blocks):
-        _decide([b for (_, d), b in blocks.items() if d == dataset], stored.study.margin(dataset), specs, alpha)
+
+    def decided(rows: pd.DataFrame) -> dict[tuple[str, str], Block]:
+        blocks = {}
+        for (experiment, dataset), group in rows.groupby(["experiment", "dataset"], sort=False):
+            chance = answers.get(dataset, ConstantAnswer.uniform(stored.classes(dataset))).accuracy
+            values = _summaries(group, epochs, summaries_of, chance)
+            base = next((v for v in values if v.is_baseline), values[0])
+            blocks[(experiment, dataset)] = Block(experiment, group["parameter"].iloc[0], dataset, values, base, chance)
+        for dataset in dict.fromkeys(d for _, d in blocks):
+            _decide([b for (_, d), b in blocks.items() if d == dataset], stored.study.margin(dataset), specs, alpha)
+        return blocks
+
+    blocks = decided(plan)
+    stops = stopping_looks(stored)
+    for look in range(1, last_look(stored)):
+        # a comparison that stopped at an earlier look keeps the verdict of that look (its own seeds are
+        # the same; the noise model of a later look would otherwise re-decide it after the fact)
+        earlier = decided(plan[_as_of(plan, stored, look)])
+        for (experiment, dataset), block in blocks.items():
+            for value in block.comparisons:
+                if stops.get((experiment, value.label, dataset), 1) == look:
+                    value.decision = earlier[(experiment, dataset)].value(value.label).decision
     run = store.latest_run(study, profile)
     run_dict = dict(run) if run is not None else {}
     environment = json.loads(run_dict.pop("environment", "{}") or "{}")

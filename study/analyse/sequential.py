@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from scipy import stats
 
-from study.analyse.comparisons import Analysis, Block, ValueSummary
+from study.analyse.comparisons import Analysis, Block, ValueSummary, last_look, stopping_looks
 from study.analyse.decide import MIN_SEEDS, Decision
 from study.analyse.noise import MeanComparison
 from study.analyse.stats import Verdict, collapse_rates
@@ -108,15 +108,18 @@ def reason_from_counts(decision: Decision | None, have: int, learned: int, finis
 
 def next_look(analysis: Analysis, trial_seconds: dict[tuple[str, str, str], float]) -> list[Addition]:
     """The values that get ``seed_step`` more seeds at the next look, cheapest trial first (ties in the
-    study's order). ``trial_seconds``: (experiment, value, dataset) -> estimated seconds of one trial.
+    study's order): only comparisons still running at this look (one that stopped earlier stays stopped). ``trial_seconds``: (experiment, value, dataset) -> estimated seconds of one trial.
     Empty when the design has no further look for any value."""
     profile = analysis.stored.profile
     if profile.looks <= 1 or not profile.seeds:
         return []
     step, cap = profile.seed_step or profile.seeds, profile.max_seeds
+    look, stops = last_look(analysis.stored), stopping_looks(analysis.stored)
     found = []
     for order, ((experiment, dataset), block) in enumerate(analysis.blocks.items()):
         for value in block.comparisons:
+            if stops.get((experiment, value.label, dataset), 1) < look:
+                continue  # stopped at an earlier look: decided there, or futile there
             seeds = min(cap, len(value.seeds) + step)
             reason = reason_for_more(value, block, seeds, analysis.alpha)
             if reason:

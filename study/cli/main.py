@@ -26,13 +26,62 @@ study_option = click.option("--study", "study_file", default=None, type=click.Pa
 
 
 def budget_options(command):
-    """--epochs, --train-size, --test-size and --seeds: a custom budget on top of --profile (study.declare.budget)."""
+    """--epochs, --train-size, --test-size, --seeds, --max-seeds, --max-trials and --time: a custom budget on
+    top of --profile (study.declare.budget)."""
     for flag, what in reversed((("--epochs", "Epochs of the baseline (other epoch counts scale by the same ratio)."),
                                 ("--train-size", "Training images per dataset (a stratified subset)."),
                                 ("--test-size", "Validation images per dataset (a stratified subset)."),
-                                ("--seeds", "How many of the study's seeds."))):
+                                ("--seeds", "Seeds per value at the first look."),
+                                ("--max-seeds", "Seeds per value after the last look (later looks add seeds where "
+                                                "a comparison is undecided)."),
+                                ("--max-trials", "At most this many trials in all (later looks stop at the cap)."))):
         command = click.option(flag, type=int, default=None, help=what + " Overrides the profile.")(command)
+    command = click.option("--time", "time_limit", default=None,
+                           help="A wall-time bound such as 30m or 2h: sets --max-trials so that the worst case of "
+                                "`study plan` fits on this machine's workers (the trials then depend on the "
+                                "machine's calibration).")(command)
     return command
+
+
+def parse_duration(text: str) -> float:
+    """'30m' -> 1800.0 seconds ('90s', '1.5h' too); a one-line StudyError otherwise."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh])\s*", text or "")
+    if not match or float(match.group(1)) <= 0:
+        raise StudyError(f"--time {text!r} is not a duration; accepted: a positive number with s, m or h, e.g. 30m")
+    return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+def fit_time(spec: "Study", chosen: "Profile", seconds: float, workers: int, calibration, loaded: dict):
+    """``chosen`` with the largest ``max_trials`` whose worst case (``study.sequential.driver.worst_case``) fits
+    in ``seconds`` on ``workers`` workers at ``calibration``; a StudyError when not even the first look fits."""
+    import dataclasses
+
+    from study.declare.budget import budget_name
+    from study.plan.estimate import duration
+    from study.run.runner import plan_run
+    from study.sequential.driver import worst_case
+
+    def worst(cap: int | None) -> float:
+        capped = dataclasses.replace(chosen, max_trials=cap)
+        return worst_case(spec, capped, loaded).estimate_for(workers, calibration).seconds
+
+    first = plan_run(spec, chosen, loaded=loaded)
+    low, high = len(first.trials), len(worst_case(spec, dataclasses.replace(chosen, max_trials=None), loaded).trials)
+    if first.estimate_for(workers, calibration).seconds > seconds:
+        raise StudyError(f"--time {duration(seconds)} is shorter than the first look alone "
+                         f"({duration(first.estimate_for(workers, calibration).seconds)} on {workers} workers); "
+                         "accepted: a longer time, or a smaller budget")
+    if worst(None) <= seconds:
+        cap = None
+    else:
+        while high - low > 1:  # the largest cap whose worst case fits
+            middle = (low + high) // 2
+            low, high = (middle, high) if worst(middle) <= seconds else (low, middle)
+        cap = low
+    fitted = dataclasses.replace(chosen, max_trials=cap)
+    return dataclasses.replace(fitted, name=budget_name(fitted)) if fitted != chosen else chosen
 
 
 def resolve_profile(profile: str, study_file: str | None, flags: dict[str, int | None]
@@ -197,7 +246,8 @@ def shapes(input_shape: str | None, dataset: str | None, study_file: str | None,
 @budget_options
 def run(profile: str, study_file: str | None, store: str, scheduler: str | None, workers: int | None,
         threads: int | None, no_progress: bool, epochs: int | None, train_size: int | None,
-        test_size: int | None, seeds: int | None) -> None:
+        test_size: int | None, seeds: int | None, max_seeds: int | None, max_trials: int | None,
+        time_limit: str | None) -> None:
     """Train every trial of the study that the store does not have yet.
 
     \b
@@ -213,13 +263,25 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
 
     spec = load_study(study_file)
     chosen, origins = resolve_profile(profile, study_file, {"epochs": epochs, "train_size": train_size,
-                                                            "test_size": test_size, "seeds": seeds})
+                                                            "test_size": test_size, "seeds": seeds,
+                                                            "max_seeds": max_seeds, "max_trials": max_trials})
+    if time_limit is not None and max_trials is not None:
+        raise StudyError("--time and --max-trials both bound the run; accepted: one of them")
+    limit = parse_duration(time_limit) if time_limit is not None else None
     if workers is not None and workers < 0:
         raise StudyError(f"--workers must be >= 0, got {workers}")
     if threads is not None and threads < 1:
         raise StudyError(f"--threads must be >= 1, got {threads}")
     if not scheduler:
         require_tensorflow()
+    if limit is not None:
+        from study.plan.estimate import calibrate
+        from study.run.runner import default_workers, load_datasets
+
+        here = workers or default_workers()
+        chosen = fit_time(spec, chosen, limit, here, calibrate(store), load_datasets(spec, chosen))
+        click.echo(f"--time {time_limit}: at most {chosen.max_trials or 'all'} trials (budget {chosen.name})",
+                   err=True)
     counts = run_in_stages(spec, chosen, store, scheduler=scheduler, workers=workers, threads=threads,
                        progress=not no_progress,  # a cluster's size is unknown here: an estimate needs --workers
                        calibration=(lambda: _calibration_or_none(store)) if workers is not None or not scheduler
@@ -239,7 +301,8 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
 @click.option("--recalibrate", is_flag=True, help="Measure this machine again instead of using the cached calibration.")
 @budget_options
 def plan(profile: str, study_file: str | None, store: str, workers: int | None, as_json: bool, recalibrate: bool,
-         epochs: int | None, train_size: int | None, test_size: int | None, seeds: int | None) -> None:
+         epochs: int | None, train_size: int | None, test_size: int | None, seeds: int | None,
+         max_seeds: int | None, max_trials: int | None, time_limit: str | None) -> None:
     """Show what a run would train and cost, before running it: trials, images, MACs and wall time.
 
     \b
@@ -256,13 +319,19 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
 
     spec = load_study(study_file)
     chosen, origins = resolve_profile(profile, study_file, {"epochs": epochs, "train_size": train_size,
-                                                            "test_size": test_size, "seeds": seeds})
+                                                            "test_size": test_size, "seeds": seeds,
+                                                            "max_seeds": max_seeds, "max_trials": max_trials})
+    if time_limit is not None and max_trials is not None:
+        raise StudyError("--time and --max-trials both bound the run; accepted: one of them")
+    limit = parse_duration(time_limit) if time_limit is not None else None
     if workers is not None and workers < 1:
         raise StudyError(f"--workers must be >= 1, got {workers}")
     here = default_workers()
     measure = lambda: calibrate(store, refresh=recalibrate)  # noqa: E731 (after the plan is known to be valid)
     loaded = load_datasets(spec, chosen)
     done = stored_keys(store)
+    if limit is not None:
+        chosen = fit_time(spec, chosen, limit, workers or here, calibrate(store, refresh=recalibrate), loaded)
     planned = plan_run(spec, chosen, done, workers or here, measure, origins, loaded=loaded)
     calibration = planned.calibration or measure()  # shown even when nothing is to train
     estimate, on_this_machine = planned.estimate_for(workers or here, calibration), planned.estimate_for(here, calibration)

@@ -21,9 +21,10 @@ from study.declare.config import INT32_MAX
 from study.errors import ConfigError
 from study.declare.spec import PROFILES, Profile
 
-BUDGET_FIELDS = ("epochs", "train_size", "test_size", "seeds")
+BUDGET_FIELDS = ("epochs", "train_size", "test_size", "seeds", "max_seeds", "max_trials")
 PROFILE_KEYS = ("name",) + BUDGET_FIELDS + ("description",)
-FLAGS = {"epochs": "--epochs", "train_size": "--train-size", "test_size": "--test-size", "seeds": "--seeds"}
+FLAGS = {"epochs": "--epochs", "train_size": "--train-size", "test_size": "--test-size", "seeds": "--seeds",
+         "max_seeds": "--max-seeds", "max_trials": "--max-trials"}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 
 
@@ -44,8 +45,10 @@ def budget_name(profile: Profile) -> str:
     short = {"epochs": "e", "train_size": "tr", "test_size": "te"}
     per_dataset = "".join(f"-{name}-" + "-".join(f"{short[k]}{part(v)}" for k, v in sorted(fields.items()))
                           for name, fields in sorted(profile.datasets.items()))
+    stages = "".join(f"-{tag}{value}" for tag, value in (("ms", profile.max_seeds), ("mt", profile.max_trials))
+                     if value is not None)
     return (f"custom-e{part(profile.epochs)}-tr{part(profile.train_size)}-te{part(profile.test_size)}"
-            f"-s{part(profile.seeds)}" + per_dataset)
+            f"-s{part(profile.seeds)}" + per_dataset + stages)
 
 
 def _describe(profile: Profile, base: Profile) -> str:
@@ -79,6 +82,8 @@ def custom_profile(base: Profile, overrides: dict[str, Any], where: str = "") ->
                           f"or digit), got {name!r}")
     if not changes and name is None:
         return base
+    if "seeds" in changes and "max_seeds" not in changes:  # seeds set alone: those seeds, one look
+        changes.update(max_seeds=None, seed_step=None, max_trials=changes.get("max_trials"))
     # a field set here holds for every dataset: it replaces the profile's per-dataset values of that field
     datasets = {name: {k: v for k, v in fields.items() if k not in changes} for name, fields in base.datasets.items()}
     resolved = dataclasses.replace(base, **changes, datasets={k: v for k, v in datasets.items() if v})
