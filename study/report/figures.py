@@ -211,14 +211,14 @@ def _epoch_figure(analysis: Analysis, experiment: str, out: Path, metric: str, k
     labels = [literal(text) for _, text in values]
     if accuracy:
         handles.append(Line2D([], [], color="#666", **CHANCE_STYLE))
-        labels.append("chance = best constant answer (in each title)")
+        labels.append("chance = best constant answer")
     if any(diverged.values()):
         handles.append(Line2D([], [], color="#444", marker="x", linestyle="none", markersize=5))
         labels.append("a seed diverged at that epoch" + (" (NaN/inf loss)" if accuracy else ""))
     if off_scale:
         handles.append(Line2D([], [], color="#444", marker="^", linestyle="none", markersize=4))
         labels.append("mean above the axis (clipped)")
-    _legend_below(fig, handles, labels, 2 if len(datasets) > 1 else 1, literal(experiment.replace("_", " ")))
+    _legend_below(fig, handles, labels, 3 if len(datasets) > 1 else 2)
     path = figure_path(out, experiment, kind)
     fig.savefig(path, bbox_inches="tight", pad_inches=0.04)
     plt.close(fig)
@@ -300,10 +300,10 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     handles += [Line2D([], [], color="#444", marker="o", linestyle="none", markersize=4),
                 Line2D([], [], color="#444", marker="o", markerfacecolor="none", linestyle="none", markersize=4),
                 Line2D([], [], color="#444", marker="x", linestyle="none", markersize=4)]
-    labels += ["learned", "collapsed", "diverged (drawn at chance)"]
-    for dataset in datasets:
+    labels += ["learned", "collapsed", "diverged (at chance)"]
+    for dataset in datasets:  # chance = the best constant answer (the legend of the accuracy curves says so)
         handles.append(Line2D([], [], color=dataset_colour(analysis, dataset), **CHANCE_STYLE))
-        labels.append(literal(f"chance, {dataset}: {analysis.blocks[(experiment, dataset)].chance * 100:.1f}%"))
+        labels.append(literal(f"chance {dataset} {analysis.blocks[(experiment, dataset)].chance * 100:.1f}%"))
     labels_x = [literal(v.label) for v in analysis.blocks[(experiment, datasets[0])].values]
     for ax in axes:
         ax.set_xticks(range(len(labels_x)))
@@ -314,7 +314,7 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     axes[0].set_title("each seed; mean, 95% CI", fontsize=9)
     axes[1].set_ylabel("training time per epoch (s)")
     axes[1].set_title("median; bars: seed range", fontsize=9)
-    _legend_below(fig, handles, labels, 3, "dotted: chance = best constant answer")
+    _legend_below(fig, handles, labels, 4)
     path = figure_path(out, experiment, "final")
     fig.savefig(path, bbox_inches="tight", pad_inches=0.04)
     plt.close(fig)

@@ -164,9 +164,17 @@ class Section:
 
 
 def _diff_cell(comparison) -> str:
-    """The difference and its interval as a table cell ('+2.0 (-23.4 to +27.4)'; the header says pp, 95% CI),
-    from the one formatter so that cell and sentence never disagree."""
-    return diff_with_ci(comparison).replace(" pp", "").replace("95% CI ", "") if comparison else ""
+    """The difference and its interval as a table cell ('+2.0 (-23.4 to +27.4)', '-9.4 (n < 2)'; the header
+    says pp, 95% CI), from the one formatter so that cell and sentence never disagree."""
+    if comparison is None:
+        return ""
+    return diff_with_ci(comparison).replace(" pp", "").replace("95% CI ", "").replace("no interval: ", "")
+
+
+def _time_cell(cost) -> str:
+    """Seconds per epoch and the seeds' range as a table cell ('0.485 (0.332–0.526)'; the header says s), from
+    the one formatter."""
+    return epoch_time(cost).replace(" s", "")
 
 
 def _value_rows(block: Block) -> list[dict]:
@@ -195,7 +203,7 @@ def _value_rows(block: Block) -> list[dict]:
             "rate_p_holm": _p(v.p_rate_holm) if rate is not None and math.isfinite(v.p_rate_holm) else "",
             "verdict": wording.verdict_text(v) if d else v.verdict, "verdict_class": str(v.verdict),
             "decisive": v.decisive,
-            "seconds": epoch_time(v.cost), "macs": macs_text(v.cost.macs),
+            "seconds": _time_cell(v.cost), "macs": macs_text(v.cost.macs),
             "params": f"{v.params:,}" if v.params else "–",
             "failed": v.status.get("failed", 0), "missing": v.status.get("missing", 0),
         })
@@ -249,7 +257,7 @@ def answer_sections(analysis: Analysis, cache: "RenderCache", figure_dir: Path) 
             "groups": table,
             "facts": fact_groups,
             "forest": _figure(cache, figures.forest_figure, path, (forest[dataset], margin, headers, title),
-                              forest[dataset], margin, headers, wording.STANDING_LABELS, title, path)})
+                              forest[dataset], margin, headers, wording.STANDING_LABELS, title, path).src})
     return sections
 
 
