@@ -22,6 +22,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 RUNNING = re.compile(r"^(study report|page \d+ of \d+)$")  # the page header and footer of report.css
+MARKERS = re.compile("[•◦▪]")  # list bullets: pypdf extracts them after the page's text, and the HTML has none
 LEAD_LIMIT = 600  # characters: a heading followed by more text than this is not stranded, whatever follows
 
 
@@ -35,7 +36,7 @@ def page_texts(pdf: str | Path) -> list[str]:
     texts = []
     for page in PdfReader(pdf).pages:
         lines = [line for line in page.extract_text().splitlines() if not RUNNING.match(line.strip())]
-        texts.append(squash("\n".join(lines)))
+        texts.append(MARKERS.sub("", squash("\n".join(lines))))
     return texts
 
 
