@@ -62,8 +62,9 @@ def test_a_hostile_study_renders_with_every_file_under_out_and_every_name_escape
     assert not outside and not (tmp_path / "outside").exists()
     pngs = sorted(p.name for p in (out / "figures").glob("*.png"))
     names = _experiments(tmp_path / "outside")
-    # case twins and '..' get figures of their own; one forest plot per dataset (the hostile one included)
-    assert len(pngs) == 2 * len(names) + 1 + len(("mnist", DATASET))
+    # accuracy, loss and final per experiment (case twins and '..' get figures of their own); one forest plot per
+    # dataset (the hostile one included)
+    assert len(pngs) == 3 * len(names) + len(("mnist", DATASET))
     assert any(p.startswith("forest_") and p != "forest_mnist.png" for p in pngs)
     assert all(len(p.encode()) < 100 for p in pngs)
 

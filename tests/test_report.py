@@ -12,6 +12,7 @@ from study.analyse.comparisons import analyse, verdict_rows
 from study.report.wording import conclude
 from study.analyse.claims import check_claims
 from study.report.render import build_report
+from pdf_pages import layout_problems
 from synthetic import make_store, synthetic_study
 
 
@@ -93,11 +94,11 @@ def test_conclusion_text_follows_the_data(tmp_path):
         first = analyse(store).blocks[("kernel_size", "mnist")]
     one = first.value("1")
     c = one.comparison
-    expected = (f"Lower accuracy than the baseline: kernel_size = 1 ({c.diff * 100:+.1f} pp (95% CI "
+    expected = (f"Lower accuracy than the baseline: kernel size = 1 ({c.diff * 100:+.1f} pp (95% CI "
                 f"{c.low * 100:+.1f} to {c.high * 100:+.1f}), {c.test}, 4 vs 12 learned seeds, {c.dof:.1f} df, "
                 f"Holm p < 0.001)")
     assert expected in conclude(first)  # the sentence carries the table's numbers
-    assert "Diverged: kernel_size = 7." in conclude(first) and "Inconclusive" in conclude(first)
+    assert "Diverged: kernel size = 7." in conclude(first) and "Inconclusive" in conclude(first)
     assert "the margin is ±1.0 pp" in conclude(first)
     import synthetic
 
@@ -108,7 +109,7 @@ def test_conclusion_text_follows_the_data(tmp_path):
             second = conclude(analyse(store).blocks[("kernel_size", "mnist")])
     finally:
         synthetic.final_accuracy = original
-    assert "Higher accuracy than the baseline: kernel_size = 1 (+" in second and "Lower accuracy" not in second
+    assert "Higher accuracy than the baseline: kernel size = 1 (+" in second and "Lower accuracy" not in second
 
 
 def test_verdicts_csv_matches_the_analysis(rendered):
@@ -182,6 +183,55 @@ def test_every_section_is_present_in_html_and_pdf(rendered):
     for title in sections:
         assert title.split(",")[0] in pdf_text
     assert "page 1 of" in pdf_text
+
+
+def test_no_pdf_page_strands_a_heading_or_cuts_a_table_after_its_first_row(rendered):
+    """Read from the PDF's text per page (tests/pdf_pages.py): no page holds only a heading, none ends with a
+    heading (or a heading and its description) whose figures or table stand on the next page, no table
+    breaks after its header or first row. The CSS before issue 17 failed it (pages 1, 4, 7 and 10 of this
+    store's PDF); the next test shows that a cut table is found too."""
+    paths, html = rendered
+    assert layout_problems(paths["pdf"], html) == []
+
+
+@pytest.mark.slow  # typesets the PDF a second time
+def test_the_page_check_finds_stranded_headings_and_cut_tables(rendered, tmp_path):
+    from weasyprint import HTML
+
+    _, html = rendered
+    broken = html.replace("</style>", "@media print { .opening { break-inside: auto } .figures { break-before: page }"
+                                      " table.verdicts tbody tr:nth-child(2) { break-before: page } }</style>")
+    HTML(string=broken).write_pdf(tmp_path / "broken.pdf")
+    problems = "\n".join(layout_problems(tmp_path / "broken.pdf", broken))
+    assert "ends with the heading '3.1kernelsize'" in problems
+    assert re.search(r"the table '(mnist|cifar10)·equivalencemargin.*' is cut after its first row", problems), problems
+
+
+def test_prose_names_parameters_as_words(rendered):
+    """Headings, conclusions and the PDF say 'kernel size', never the internal snake_case name (the claims'
+    reasons, written by study.analyse.claims, still do: HTML and findings.csv only)."""
+    from pypdf import PdfReader
+
+    paths, html = rendered
+    prose = " ".join(re.findall(r'<(?:h\d|p)\b[^>]*>(.*?)</(?:h\d|p)>', html, re.S))
+    pdf = " ".join(page.extract_text() for page in PdfReader(paths["pdf"]).pages)
+    for name in ("kernel_size", "learning_rate"):
+        assert name not in prose and name not in pdf
+    assert "kernel size = 1" in prose and re.search(r"<h3>3\.\d+ kernel size</h3>", html)
+
+
+def test_the_pdf_leaves_per_seed_details_to_the_html(rendered):
+    """The verdict tables of the PDF are short (per-seed values in a collapsible block the print hides); the
+    claims take one line each on landscape pages."""
+    paths, html = rendered
+    assert html.count('<details class="more">') >= 6 and "details.more" in html
+    from pypdf import PdfReader
+
+    pages = PdfReader(paths["pdf"]).pages
+    text = " ".join(page.extract_text() for page in pages)
+    assert "Final val. acc. per seed" in html and "Final val. acc. per seed" not in text
+    claims = [page for page in pages if "4 Claims checked" in page.extract_text()]
+    assert claims and all(page.mediabox.width > page.mediabox.height for page in claims)
 
 
 def test_html_is_self_contained(rendered):

@@ -3,6 +3,14 @@
 One colour per value *index* from the Okabe-Ito palette (colour-blind safe), the same on every
 dataset; every axis is labelled with its unit; bands are 95% t-intervals over seeds.
 
+Per experiment three figures: accuracy per epoch (``curves``) and the final accuracy with the training
+time (``final``), side by side in the report, and the loss per epoch (``loss``, in the HTML only). Scales
+follow the data, not the bands: an accuracy axis spans the plotted means and the chance line (at least
+``MIN_SPAN_PP`` wide, so a panel at chance is not blown up), a loss axis stops short of unstable runs when
+others stay low (``loss_ceiling``; what runs above is marked). The chance line is labelled, every value
+is in the legend (a diverged one says so, its seeds are an x at their epoch), and legends stand below the
+axes, never over the data.
+
 Names from a study never become a path or markup unchanged: a figure's file is named by
 ``study.names.path_name`` (``figure_path``), and every experiment name, value label and dataset name is
 drawn literally (``literal``: no mathtext for ``$``, no hidden legend entry for a leading ``_``).
@@ -20,7 +28,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
@@ -28,13 +35,12 @@ from matplotlib.transforms import blended_transform_factory  # noqa: E402
 from study.analyse.answer import Effect, Standing  # noqa: E402
 from study.analyse.comparisons import Analysis, Block  # noqa: E402
 from study.analyse.costs import Cost  # noqa: E402
-from study.analyse.stats import DIRECTIONAL, Verdict  # noqa: E402
+from study.analyse.stats import Verdict  # noqa: E402
 from study.names import path_name  # noqa: E402
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 DATASET_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")  # by the dataset's position in the study
-DATASET_MARKERS = ("o", "s", "^", "D")
 
 plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 9, "axes.grid": True,
                      "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False})
@@ -71,57 +77,170 @@ def _finite(x: float) -> bool:
     return x is not None and math.isfinite(x)
 
 
-def _clip_percent(ax) -> None:
-    """Accuracy axes stay inside 0-100% even where a CI band of two seeds reaches beyond."""
-    low, high = ax.get_ylim()
-    ax.set_ylim(max(0.0, low), min(100.0, high))
+CHANCE_STYLE = {"linewidth": 0.9, "linestyle": ":"}
+DIVERGED_MARKER = {"marker": "x", "s": 30, "linewidths": 1.4, "zorder": 5, "clip_on": False}
+MIN_SPAN_PP = 20.0  # an accuracy axis spans at least this much: a panel at chance is not blown up to 9.6-10.4%
+PAD_PP = 5.0  # above and below the plotted means (never the bands: at n = 3 a t-band can span 0-100%)
+LOSS_CEILING = 4.0  # a loss axis stops at this many times the loss of a uniform guess, ln(classes), when some
+# curves stay below it: unstable runs at 100-300 nats would flatten every other curve to a line at zero
 
 
-def _curve(ax, block: Block, metric: str, scale: float) -> None:
+def accuracy_limits(means: list[float], chance: float) -> tuple[float, float]:
+    """The y range (percent) of an accuracy panel: the plotted means and the chance line plus a padding, at
+    least ``MIN_SPAN_PP`` wide, inside 0-100. The bands are clipped by it, not the other way round."""
+    points = [m for m in means if _finite(m)] + [chance]
+    low, high = max(0.0, min(points) - PAD_PP), min(100.0, max(points) + PAD_PP)
+    if high - low < MIN_SPAN_PP:
+        middle = (min(points) + max(points)) / 2
+        low = min(max(0.0, middle - MIN_SPAN_PP / 2), 100.0 - MIN_SPAN_PP)
+        high = low + MIN_SPAN_PP
+    return low, high
+
+
+def loss_ceiling(means: list[float], classes: int) -> float | None:
+    """The top of a loss panel when some curves would crush the rest (None: let it autoscale): curves at
+    most ``LOSS_CEILING`` x ln(classes) keep their scale, the others run off it and are marked."""
+    limit = LOSS_CEILING * math.log(max(classes, 2))
+    finite = [m for m in means if _finite(m)]
+    sensible = [m for m in finite if m <= limit]
+    if not sensible or len(sensible) == len(finite):
+        return None
+    return max(max(sensible) * 1.15, math.log(max(classes, 2)) * 1.5)
+
+
+def diverged_epochs(analysis: Analysis, experiment: str, dataset: str) -> dict[str, list[int]]:
+    """value label -> the epoch at which each diverged seed's loss became NaN/inf (from the plan)."""
+    plan = analysis.plan
+    rows = plan[(plan["experiment"] == experiment) & (plan["dataset"] == dataset) & (plan["status"] == "diverged")]
+    out: dict[str, list[int]] = {}
+    for value, epoch in zip(rows["value"], rows["diverged_epoch"]):
+        out.setdefault(str(value), []).append(int(epoch) if _finite(epoch) else 1)
+    return out
+
+
+def _curve(ax, block: Block, metric: str, scale: float) -> list[float]:
+    """Mean over the seeds that did not diverge, with its 95% band; returns the plotted means."""
+    plotted = []
     for value in block.values:
         points = [(e + 1, iv) for e, iv in enumerate(value.curves.get(metric, [])) if _finite(iv.mean)]
         if not points:
             continue
         epochs = [e for e, _ in points]
         means = [iv.mean * scale for _, iv in points]
-        label = literal(f"{value.label}{' (baseline)' if value is block.baseline else ''}")
+        plotted += means
         ax.plot(epochs, means, color=colour(value.index), marker=MARKERS[value.index % len(MARKERS)],
-                markersize=3, linewidth=1.4, label=label)
+                markersize=3, linewidth=1.4)
         lows = [iv.low * scale if _finite(iv.low) else iv.mean * scale for _, iv in points]
         highs = [iv.high * scale if _finite(iv.high) else iv.mean * scale for _, iv in points]
         ax.fill_between(epochs, lows, highs, color=colour(value.index), alpha=0.15, linewidth=0)
+    return plotted
+
+
+def _mark_off_scale(ax, block: Block, metric: str, top: float) -> dict[str, float]:
+    """A triangle on the top edge wherever a mean runs above ``top``; returns value label -> its highest mean."""
+    off = {}
+    edge = ax.get_xaxis_transform()
+    for value in block.values:
+        points = [(e + 1, iv.mean) for e, iv in enumerate(value.curves.get(metric, [])) if _finite(iv.mean)]
+        above = [(e, m) for e, m in points if m > top]
+        if above:
+            off[value.label] = max(m for _, m in above)
+            ax.scatter([e for e, _ in above], [0.98] * len(above), transform=edge, marker="^", s=22,
+                       color=colour(value.index), clip_on=False, zorder=5)
+    return off
+
+
+def _value_labels(blocks: list[Block], diverged: dict[str, dict[str, list[int]]],
+                  off_scale: dict[str, float]) -> list[tuple[int, str]]:
+    """(index, legend text) of every value of the experiment, whether or not it has a curve: a value whose
+    seeds diverged says so, one whose loss runs above the axis says how high."""
+    seen: dict[str, tuple[int, str]] = {}
+    for block in blocks:
+        for value in block.values:
+            if value.label in seen:
+                continue
+            seeds = sum(v.finished for b in blocks if (v := b.value(value.label)) is not None)
+            gone = sum(len(diverged[b.dataset].get(value.label, [])) for b in blocks)
+            text = value.label + (" (baseline)" if value is block.baseline else "")
+            if gone and gone == seeds:
+                text += " (diverged)"
+            elif gone:
+                text += f" ({gone} of {seeds} seeds diverged)"
+            if value.label in off_scale:
+                text += f" (off scale, up to {off_scale[value.label]:.0f})"
+            seen[value.label] = (value.index, text)
+    return list(seen.values())
+
+
+def _epoch_figure(analysis: Analysis, experiment: str, out: Path, metric: str, kind: str) -> Path:
+    """One panel per dataset of ``metric`` per epoch: the mean over the seeds that did not diverge with its
+    95% band; a diverged seed is an x at its epoch (at chance in accuracy, on the top edge in loss) and its
+    value stays in the legend, below the axes."""
+    datasets = [d for d in analysis.datasets if (experiment, d) in analysis.blocks]
+    blocks = [analysis.blocks[(experiment, d)] for d in datasets]
+    fig, axes = plt.subplots(1, len(datasets), figsize=(2.15 * len(datasets) + 0.25, 2.3), squeeze=False)
+    diverged = {d: diverged_epochs(analysis, experiment, d) for d in datasets}
+    off_scale: dict[str, float] = {}
+    accuracy = metric == "val_accuracy"
+    for ax, dataset, block in zip(axes[0], datasets, blocks):
+        if accuracy:
+            chance = block.chance * 100
+            ax.axhline(chance, color="#666", **CHANCE_STYLE)
+            ax.set_ylim(*accuracy_limits(_curve(ax, block, metric, 100), chance))
+            ax.set_ylabel("validation accuracy (%)")
+        else:
+            top = loss_ceiling(_curve(ax, block, metric, 1), analysis.stored.classes(dataset))
+            if top is not None:
+                ax.set_ylim(0, top)
+                for label, highest in _mark_off_scale(ax, block, metric, top).items():
+                    off_scale[label] = max(highest, off_scale.get(label, 0.0))
+            ax.set_ylabel("validation loss (nats)")
+        for value in block.values:
+            epochs = diverged[dataset].get(value.label, [])
+            if epochs and accuracy:
+                ax.scatter(epochs, [chance] * len(epochs), color=colour(value.index), **DIVERGED_MARKER)
+            elif epochs:
+                ax.scatter(epochs, [0.98] * len(epochs), transform=ax.get_xaxis_transform(),
+                           color=colour(value.index), **DIVERGED_MARKER)
+        ax.set_title(literal(f"{dataset}, chance {block.chance * 100:.1f}%" if accuracy else dataset), fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    values = _value_labels(blocks, diverged, off_scale)
+    handles = [Line2D([], [], color=colour(index), marker=MARKERS[index % len(MARKERS)], markersize=3, linewidth=1.4)
+               for index, _ in values]
+    labels = [literal(text) for _, text in values]
+    if accuracy:
+        handles.append(Line2D([], [], color="#666", **CHANCE_STYLE))
+        labels.append("chance = best constant answer")
+    if any(diverged.values()):
+        handles.append(Line2D([], [], color="#444", marker="x", linestyle="none", markersize=5))
+        labels.append("a seed diverged at that epoch" + (" (NaN/inf loss)" if accuracy else ""))
+    if off_scale:
+        handles.append(Line2D([], [], color="#444", marker="^", linestyle="none", markersize=4))
+        labels.append("mean above the axis (clipped)")
+    _legend_below(fig, handles, labels, 3 if len(datasets) > 1 else 2)
+    path = figure_path(out, experiment, kind)
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.04)
+    plt.close(fig)
+    return path
+
+
+def _legend_below(fig, handles, labels, columns: int, title: str | None = None) -> None:
+    """The legend under the axes, never over the data: hung below the laid-out figure, which is saved with a
+    tight bounding box that takes it in."""
+    fig.tight_layout(w_pad=0.8)
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=columns, frameon=False,
+               fontsize=7.5, title=title, title_fontsize=7.5, handlelength=1.8, columnspacing=1.0)
 
 
 def experiment_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
-    """Validation accuracy and loss per epoch, one column per dataset, mean over seeds with 95% CI."""
-    datasets = [d for d in analysis.datasets if (experiment, d) in analysis.blocks]
-    fig, axes = plt.subplots(2, len(datasets), figsize=(4.2 * len(datasets), 5.6), squeeze=False)
-    for column, dataset in enumerate(datasets):
-        block = analysis.blocks[(experiment, dataset)]
-        _curve(axes[0][column], block, "val_accuracy", 100)
-        axes[0][column].set_title(literal(f"{dataset}: validation accuracy"))
-        axes[0][column].set_ylabel("validation accuracy (%)")
-        _clip_percent(axes[0][column])
-        _curve(axes[1][column], block, "val_loss", 1)
-        axes[1][column].set_title(literal(f"{dataset}: validation loss"))
-        axes[1][column].set_ylabel("validation loss (cross-entropy, nats)")
-        for row in (0, 1):
-            axes[row][column].set_xlabel("epoch")
-            axes[row][column].xaxis.get_major_locator().set_params(integer=True)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    for column in range(1, len(datasets)):
-        more_h, more_l = axes[0][column].get_legend_handles_labels()
-        for h, l in zip(more_h, more_l):
-            if l not in labels:
-                handles.append(h)
-                labels.append(l)
-    fig.legend(handles, labels, loc="lower center", ncol=min(6, max(1, len(labels))), frameon=False,
-               title=literal(experiment.replace("_", " ")))
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    path = figure_path(out, experiment, "curves")
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    """Validation accuracy per epoch, one panel per dataset (mean over seeds with its 95% band)."""
+    return _epoch_figure(analysis, experiment, out, "val_accuracy", "curves")
+
+
+def loss_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
+    """Validation loss per epoch, one panel per dataset; runs far above a uniform guess's loss go off scale."""
+    return _epoch_figure(analysis, experiment, out, "val_loss", "loss")
 
 
 OUTCOME_STYLE = {"learned": {"fill": True, "marker": "o"}, "collapsed": {"fill": False, "marker": "o"},
@@ -147,9 +266,10 @@ def time_bars(block: Block) -> TimeBars:
 
 def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     """Every seed's final accuracy (marked by outcome) beside the mean and 95% CI; per value its training time
-    per epoch (median over seeds, error bars from the fastest to the slowest seed)."""
+    per epoch (median over seeds, error bars from the fastest to the slowest seed). One colour per dataset;
+    each dataset's chance line labelled; the legend below the axes."""
     datasets = [d for d in analysis.datasets if (experiment, d) in analysis.blocks]
-    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(4.9, 2.3))
     width = 0.8 / max(1, len(datasets))
     for offset, dataset in enumerate(datasets):
         block = analysis.blocks[(experiment, dataset)]
@@ -163,69 +283,40 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
                 style = OUTCOME_STYLE[kind]
                 paint = ({"color": colour_} if style["marker"] == "x"
                          else {"facecolors": colour_ if style["fill"] else "none", "edgecolors": colour_})
-                axes[0].scatter(x - width * 0.18 + jitter, value.final_by_seed[seed] * 100, s=16,
+                axes[0].scatter(x - width * 0.18 + jitter, value.final_by_seed[seed] * 100, s=12,
                                 marker=style["marker"], linewidths=1, **paint)
             if _finite(value.final.mean):
                 low = value.final.mean - value.final.low if value.final.defined else 0
                 high = value.final.high - value.final.mean if value.final.defined else 0
                 axes[0].errorbar([x + width * 0.18], [value.final.mean * 100], yerr=[[low * 100], [high * 100]],
                                  fmt="_", color=colour_, capsize=3, markersize=9)
-        axes[0].axhline(block.chance * 100, color="#999", linewidth=0.8, linestyle=":")
-        axes[0].scatter([], [], color=colour_, s=16, label=literal(dataset))
+        axes[0].axhline(block.chance * 100, color=colour_, alpha=0.8, **CHANCE_STYLE)
         bars = time_bars(block)
         axes[1].bar([v.index + shift for v in block.values], bars.heights, width=width, color=colour_,
                     label=literal(dataset), yerr=[bars.below, bars.above], capsize=2, ecolor="#333",
                     error_kw={"linewidth": 0.8})
-    axes[0].scatter([], [], facecolors="none", edgecolors="#444", s=16, label="collapsed")
-    axes[0].scatter([], [], marker="x", color="#444", s=16, label="diverged (at chance)")
-    labels = [literal(v.label) for v in analysis.blocks[(experiment, datasets[0])].values]
+    handles = [Patch(color=dataset_colour(analysis, d)) for d in datasets]
+    labels = [literal(d) for d in datasets]
+    handles += [Line2D([], [], color="#444", marker="o", linestyle="none", markersize=4),
+                Line2D([], [], color="#444", marker="o", markerfacecolor="none", linestyle="none", markersize=4),
+                Line2D([], [], color="#444", marker="x", linestyle="none", markersize=4)]
+    labels += ["learned", "collapsed", "diverged (at chance)"]
+    for dataset in datasets:  # chance = the best constant answer (the legend of the accuracy curves says so)
+        handles.append(Line2D([], [], color=dataset_colour(analysis, dataset), **CHANCE_STYLE))
+        labels.append(literal(f"chance {dataset} {analysis.blocks[(experiment, dataset)].chance * 100:.1f}%"))
+    labels_x = [literal(v.label) for v in analysis.blocks[(experiment, datasets[0])].values]
     for ax in axes:
-        ax.set_xticks(range(len(labels)))
-        ax.set_xticklabels(labels, rotation=20, ha="right")
+        ax.set_xticks(range(len(labels_x)))
+        ax.set_xticklabels(labels_x, rotation=20, ha="right")
         ax.set_xlabel(literal(experiment.replace("_", " ")))
-    axes[0].legend(frameon=False, fontsize=7)
-    axes[1].legend(frameon=False)
     axes[0].set_ylabel("final validation accuracy (%)")
     axes[0].set_ylim(0, 100)
-    axes[0].set_title("every seed (left) and mean with 95% CI (right)")
+    axes[0].set_title("each seed; mean, 95% CI", fontsize=9)
     axes[1].set_ylabel("training time per epoch (s)")
-    axes[1].set_title("median over seeds, bars: seed range")
-    fig.tight_layout()
+    axes[1].set_title("median; bars: seed range", fontsize=9)
+    _legend_below(fig, handles, labels, 4)
     path = figure_path(out, experiment, "final")
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-def cost_figure(analysis: Analysis, out: Path) -> Path:
-    """Accuracy against training time per epoch (median over seeds, bars fastest to slowest seed) for every
-    configuration of the study."""
-    fig, ax = plt.subplots(figsize=(8.4, 4.2))
-    seen = set()
-    for (experiment, dataset), block in analysis.blocks.items():
-        for value in block.values:
-            cost = value.cost
-            if not (_finite(value.final.mean) and cost.defined):
-                continue
-            label = literal(dataset) if dataset not in seen else None
-            seen.add(dataset)
-            colour_ = dataset_colour(analysis, dataset)
-            ax.errorbar([cost.median_epoch_s], [value.final.mean * 100],
-                        xerr=[[cost.median_epoch_s - cost.low], [cost.high - cost.median_epoch_s]], fmt="none",
-                        ecolor=colour_, alpha=0.5, linewidth=0.8)
-            ax.scatter(cost.median_epoch_s, value.final.mean * 100, s=22, alpha=0.8, color=colour_,
-                       marker=DATASET_MARKERS[analysis.datasets.index(dataset) % len(DATASET_MARKERS)], label=label)
-            if not value.is_baseline and value.verdict in DIRECTIONAL:
-                ax.annotate(literal(f"{experiment}={value.label}"), (cost.median_epoch_s, value.final.mean * 100),
-                            fontsize=6, alpha=0.8, xytext=(3, 2), textcoords="offset points")
-    ax.set_xscale("log")
-    ax.set_xlabel("training time per epoch (s, log scale)")
-    ax.set_ylabel("final validation accuracy (%)")
-    ax.set_title("accuracy (mean over seeds) against time per epoch (median, bars: seed range)")
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    path = out / "accuracy_vs_time.png"
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.04)
     plt.close(fig)
     return path
 

@@ -5,6 +5,11 @@
 Layout only: the numbers come from ``study.analyse`` (frozen records), the sentences from
 ``study.report.wording``, the pixels from ``study.report.figures``; the Jinja2 templates in
 ``templates/`` display them (autoescaping on). Never imports TensorFlow.
+
+One HTML serves the screen and the PDF: what a reader of the PDF does not need (every seed's value, the
+tests, raw p-values, the loss curves, the claims' reasons and evidence) sits in collapsible ``<details>``
+or columns that the print style hides, and stays in the CSVs; the print style keeps headings with what
+follows and sets the claims on landscape pages (``report.css``; ``tests/pdf_pages.py`` checks the pages).
 """
 
 from __future__ import annotations
@@ -74,6 +79,11 @@ def _embed(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
+def _png_width(path: Path) -> int:
+    """A PNG's width in pixels, from its header (the figures of a row share the page in this proportion)."""
+    return int.from_bytes(path.read_bytes()[16:20], "big")
+
+
 def baseline_rows(analysis: Analysis) -> list[dict]:
     """The study's baseline, every setting, beside its reference table (if it declares one; else the
     defaults every study file starts from) and what the profile changes."""
@@ -128,10 +138,16 @@ def theory_rows(analysis: Analysis) -> list[dict]:
         seen.add((model, r.dataset))
         summary = summarize(model)
         shapes = " → ".join("x".join(str(d) for d in row.output_shape) for row in summary.rows)
-        rows.append({"experiment": r.experiment, "value": r.value, "dataset": r.dataset,
+        rows.append({"experiment": wording.display_name(r.experiment), "value": r.value, "dataset": r.dataset,
                      "input": "x".join(map(str, model.input_shape)), "shapes": shapes,
                      "params": summary.params, "macs": summary.macs, "epochs": spec.settings.epochs})
     return rows
+
+
+@dataclass
+class Figure:
+    src: str  # a data: URI
+    width: int  # pixels: figures side by side share the width in this proportion
 
 
 @dataclass
@@ -141,32 +157,53 @@ class Section:
     group: str
     description: str
     notes: list[str]
-    curves: str
-    final: str
+    curves: Figure  # accuracy per epoch
+    final: Figure  # final accuracy per seed and training time
+    loss: Figure  # loss per epoch: in the HTML only
     tables: list[dict]
 
 
+def _diff_cell(comparison) -> str:
+    """The difference and its interval as a table cell ('+2.0 (-23.4 to +27.4)', '-9.4 (n < 2)'; the header
+    says pp, 95% CI), from the one formatter so that cell and sentence never disagree."""
+    if comparison is None:
+        return ""
+    return diff_with_ci(comparison).replace(" pp", "").replace("95% CI ", "").replace("no interval: ", "")
+
+
+def _time_cell(cost) -> str:
+    """Seconds per epoch and the seeds' range as a table cell ('0.485 (0.332–0.526)'; the header says s), from
+    the one formatter."""
+    return epoch_time(cost).replace(" s", "")
+
+
 def _value_rows(block: Block) -> list[dict]:
+    """One row per value: the main table's cells (short, one line each where the page allows) and the
+    per-seed and test details that only the HTML shows."""
     rows = []
     for v in block.values:
         c, d, rate = v.comparison, v.decision, v.rates
+        diverged = v.count("diverged")
         rows.append({
             "label": v.label, "baseline": v is block.baseline, "seeds": len(v.seeds),
+            "learned": f"{v.learned}/{v.finished}", "diverged": diverged,
             "outcomes": wording.outcome_text(v), "points": ", ".join(
                 f"{v.final_by_seed[s] * 100:.1f}{'' if o == 'learned' else ' (' + o + ')'}"
                 for s, o in v.outcomes.items()),
             "mean": _pct(v.final_learned.mean, 1),
             "ci": "–" if not v.final_learned.defined else (f"{v.final_learned.low * 100:.1f}–"
                                                            f"{v.final_learned.high * 100:.1f}"),
-            "diff": diff_with_ci(c) if c else "", "p": _p(c.p) if c else "", "p_holm": _p(v.p_holm) if c else "",
+            "diff_cell": _diff_cell(c),
+            "p": _p(c.p) if c else "", "p_holm": _p(v.p_holm) if c else "",
             "test": wording.test_text(c) if c else "",
-            "mde": mde_text(d.detectable) if d and c else "",
+            "mde_cell": mde_text(d.detectable).replace(" pp", "") if d and c else "",
             "collapse": ("" if rate is None else f"{rate.k}/{rate.n} ({rate.ci[0] * 100:.0f}–{rate.ci[1] * 100:.0f}%)"
                          f" vs {rate.base_k}/{rate.base_n}"
                          + (f", p_Holm {_p(v.p_rate_holm)}" if math.isfinite(v.p_rate_holm) else "")),
+            "rate_p_holm": _p(v.p_rate_holm) if rate is not None and math.isfinite(v.p_rate_holm) else "",
             "verdict": wording.verdict_text(v) if d else v.verdict, "verdict_class": str(v.verdict),
             "decisive": v.decisive,
-            "seconds": epoch_time(v.cost), "macs": macs_text(v.cost.macs),
+            "seconds": _time_cell(v.cost), "macs": macs_text(v.cost.macs),
             "params": f"{v.params:,}" if v.params else "–",
             "failed": v.status.get("failed", 0), "missing": v.status.get("missing", 0),
         })
@@ -220,13 +257,13 @@ def answer_sections(analysis: Analysis, cache: "RenderCache", figure_dir: Path) 
             "groups": table,
             "facts": fact_groups,
             "forest": _figure(cache, figures.forest_figure, path, (forest[dataset], margin, headers, title),
-                              forest[dataset], margin, headers, wording.STANDING_LABELS, title, path)})
+                              forest[dataset], margin, headers, wording.STANDING_LABELS, title, path).src})
     return sections
 
 
 def power_rows(analysis: Analysis) -> list[dict]:
     return [{"dataset": s.dataset, "group": s.group,
-             "baselines": "; ".join(f"{e} = {label}: learned {learned} of {finished}"
+             "baselines": "; ".join(f"{wording.display_name(e)} = {label}: learned {learned} of {finished}"
                                     for e, label, learned, finished in s.baselines) or "none finished",
              "spread": (f"{pp(s.spread, False)} (d0 = {_dof(s.prior_dof)}, {s.configurations} configurations)"
                         if math.isfinite(s.spread) else "–"),
@@ -241,9 +278,18 @@ def agreement_rows(store: Store, analysis: Analysis) -> list[dict]:
             for a in profile_agreement(store, analysis)]
 
 
+def claim_rows(analysis: Analysis, findings: list[Finding], sections: list[Section]) -> list[dict]:
+    """Each finding with the section that shows its experiment ('3.12'), so that the PDF can give a claim one
+    line and point to its numbers; the findings come in the order of the study's claims."""
+    number = {s.name: f"3.{i}" for i, s in enumerate(sections, start=1)}
+    return [{**asdict(f), "section": number.get(claim.experiment, ""),
+             "experiment": wording.display_name(claim.experiment)}
+            for claim, f in zip(analysis.stored.study.claims, findings)]
+
+
 def missing_rows(analysis: Analysis) -> list[dict]:
     missing = analysis.plan[analysis.plan["status"].isin(["missing", "failed"])]
-    return [{"experiment": r.experiment, "value": r.value, "dataset": r.dataset, "seed": r.seed,
+    return [{"experiment": wording.display_name(r.experiment), "value": r.value, "dataset": r.dataset, "seed": r.seed,
              "status": r.status, "key": r.trial_key} for r in missing.itertuples()]
 
 
@@ -291,12 +337,12 @@ def _code_digest() -> str:
     return hashlib.sha256(Path(figures.__file__).read_bytes()).hexdigest()
 
 
-def _figure(cache: RenderCache, draw, target: Path, inputs, *args) -> str:
+def _figure(cache: RenderCache, draw, target: Path, inputs, *args) -> Figure:
     digest = _digest(draw.__name__, _code_digest(), inputs)
     if not cache.fresh(target, digest):
         draw(*args)
         cache.remember(target, digest)
-    return _embed(target)
+    return Figure(_embed(target), _png_width(target))
 
 
 @contextlib.contextmanager
@@ -353,10 +399,10 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
                            analysis, name, figure_dir),
             final=_figure(cache, figures.final_figure, figures.figure_path(figure_dir, name, "final"), blocks,
                           analysis, name, figure_dir),
+            loss=_figure(cache, figures.loss_figure, figures.figure_path(figure_dir, name, "loss"), blocks,
+                         analysis, name, figure_dir),
             tables=tables,
         ))
-    cost_figure = _figure(cache, figures.cost_figure, figure_dir / "accuracy_vs_time.png",
-                          list(analysis.blocks.values()), analysis, figure_dir)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template(TEMPLATE).render(
         analysis=analysis, study=stored.study, profile=stored.profile, datasets=stored.datasets,
@@ -369,7 +415,7 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         answers=answer_sections(analysis, cache, figure_dir), can_tell=power_rows(analysis), agreement=agreement,
         budget=budget_text(analysis), baseline_rows=baseline_rows(analysis), theory_rows=theory_rows(analysis),
         worked=conv_output_size(28, kernel=5, stride=1, padding=0), sections=sections,
-        findings=findings, ranking=ranking_rows(analysis), cost_figure=cost_figure,
+        findings=claim_rows(analysis, findings, sections), ranking=ranking_rows(analysis),
         missing=missing_rows(analysis), costs=cost_rows(out / "benchmarks.json"),
         environment=analysis.environment, run=analysis.run,
         trials=int(analysis.plan["trial_key"].nunique()),

@@ -110,8 +110,14 @@ def failure_text(rates: Rates) -> str:
 
 
 def display_name(experiment: str) -> str:
-    """An experiment's name as prose shows it: ``kernel_size`` -> ``kernel size``."""
+    """An experiment's (or a parameter's) name as prose shows it: ``kernel_size`` -> ``kernel size``."""
     return experiment.replace("_", " ")
+
+
+def value_name(block: Block, value: ValueSummary) -> str:
+    """A value as prose names it, by the parameter it sets: 'kernel size = 3' (in the section of
+    ``kernel_size_at_lr_0.05`` too, whose heading already says around which baseline)."""
+    return f"{display_name(block.parameter)} = {value.label}"
 
 
 def rates_text(rates: Rates) -> str:
@@ -139,7 +145,7 @@ def conclude(block: Block) -> str:
     if base.finished == 0:
         return (f"On {dataset}, the baseline value {base.label} has no finished seed yet, so no value of "
                 f"{name} can be compared; {block.missing} trial(s) are missing.")
-    parts = [f"On {dataset}, the baseline {name} = {base.label} {outcome_text(base)} seeds"
+    parts = [f"On {dataset}, the baseline {value_name(block, base)} {outcome_text(base)} seeds"
              + (f" and reaches {base.final_learned.mean * 100:.1f}% final validation accuracy over its learned seeds."
                 if base.learned else ".")]
     if base.learned == 0:
@@ -154,7 +160,7 @@ def conclude(block: Block) -> str:
         groups.setdefault(value.verdict, []).append(value)
 
     def named(v: ValueSummary) -> str:
-        return f"{block.experiment} = {v.label}"
+        return value_name(block, v)
 
     def described(values):
         return ", ".join(f"{named(v)} ({diff_with_ci(v.comparison)}, {test_text(v.comparison)}, "
