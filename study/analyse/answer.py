@@ -4,10 +4,10 @@ table), the facts the run shows, and the budget. Frozen records of numbers, no w
 Every number here is read from the block decisions ``verdict_rows`` writes to ``verdicts.csv`` (the same
 comparison, interval and verdict), so the answer can be checked against that file.
 
-    effects(analysis)["mnist"][0].diff          # one value's difference to its baseline (fraction)
-    answer_rows(analysis)["mnist"][0].lead      # the knob's largest effect, an Effect (None: no comparison)
-    facts(analysis)["mnist"]                    # decided and undecided findings, as Fact records
-    budgets(analysis)["mnist"].steps            # SGD steps of one baseline trial
+    effects(analysis)[dataset][0].diff          # one value's difference to its baseline (fraction)
+    answer_rows(analysis)[dataset][0].lead      # the knob's largest effect, an Effect (None: no comparison)
+    facts(analysis)[dataset]                    # decided and undecided findings, as Fact records
+    budgets(analysis)[dataset].steps            # SGD steps of one baseline trial
 """
 
 from __future__ import annotations
