@@ -346,7 +346,7 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
             "macs": estimate.macs, "estimated_seconds": round(estimate.seconds, 1),
             "this_machine": {"workers": here, "estimated_seconds": round(on_this_machine.seconds, 1)},
             "looks": chosen.looks,
-            "worst_case": {"trials": len(worst.trials), "to_train": len(worst.pending),
+            "worst_case": {"trials": len(worst.trials), "to_train": len(worst.pending), "images": worst_estimate.images,
                            "estimated_seconds": round(worst_estimate.seconds, 1),
                            "this_machine_seconds": round(worst_here.seconds, 1)},
             "experiments": [{"experiment": e, "dataset": d, "trials": n, "worker_seconds": round(t, 1)}
