@@ -98,7 +98,11 @@ def reason_from_counts(decision: Decision | None, have: int, learned: int, finis
     se = projected_se_of(c, learned, finished, baseline_learned, seeds)
     if c is None or not math.isfinite(se):
         return None
-    t = float(stats.t.ppf(1 - alpha / 2, max(1.0, c.dof if math.isfinite(c.dof) else 1e6)))
+    # degrees of freedom at the cap: each added learned seed adds about one (a paired test has pairs - 1)
+    learned_then = max(MIN_SEEDS, round(seeds * learned / finished))
+    dof = c.dof if math.isfinite(c.dof) else 1e6
+    dof += max(0, min(learned_then, baseline_learned) - c.n_a) if c.test == "paired t" else max(0, learned_then - c.n_a)
+    t = float(stats.t.ppf(1 - alpha / 2, max(1.0, dof)))
     if abs(c.diff) > t * se:
         return "difference"
     if abs(c.diff) + t * se < margin:
@@ -108,8 +112,9 @@ def reason_from_counts(decision: Decision | None, have: int, learned: int, finis
 
 def next_look(analysis: Analysis, trial_seconds: dict[tuple[str, str, str], float]) -> list[Addition]:
     """The values that get ``seed_step`` more seeds at the next look, cheapest trial first (ties in the
-    study's order): only comparisons still running at this look (one that stopped earlier stays stopped). ``trial_seconds``: (experiment, value, dataset) -> estimated seconds of one trial.
-    Empty when the design has no further look for any value."""
+    study's order): only comparisons still running at this look (one that stopped earlier stays stopped).
+    ``trial_seconds``: (experiment, value, dataset) -> estimated seconds of one trial. Empty when the design
+    has no further look for any value."""
     profile = analysis.stored.profile
     if profile.looks <= 1 or not profile.seeds:
         return []

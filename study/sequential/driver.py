@@ -112,7 +112,7 @@ def run_in_stages(study: Study, profile: Profile, store_path, log: Callable[[str
 def _add(a: RunCounts, b: RunCounts) -> RunCounts:
     """Counts over two looks: the second look's plan and what it trained added to the first's."""
     out = dataclasses.replace(a)
-    out.planned, out.stored = b.planned, b.stored
+    out.planned = b.planned  # stored: what the store had before the first look
     for name in ("trained", "learned", "collapsed", "diverged", "failed", "images", "seconds"):
         setattr(out, name, getattr(a, name) + getattr(b, name))
     out.log = b.log or a.log
