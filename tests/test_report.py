@@ -368,5 +368,5 @@ def test_the_adaptation_note_is_generated_from_the_run(tmp_path):
     value = analysis.blocks[("kernel_size", "mnist")].value("3")
     assert (mnist[0].learned, mnist[0].finished) == (value.learned, value.finished)
     text = wording.adaptation_text(found[0], "Ref")
-    assert text.startswith("Kernel size 5 instead of Ref's 3. In this run (experiment 'kernel size'): on MNIST, 3 "
+    assert text.startswith("Kernel size 5 instead of Ref's 3. In this run's experiment 'kernel size': on MNIST, 3 "
                            f"learned in {value.learned} of {value.finished} seeds")

@@ -269,8 +269,11 @@ class Budget:
     epochs: int
     batch_size: int
     steps_per_epoch: int
-    value_seeds: int
+    value_seeds: int  # the fewest seeds a value ran (the first look's)
     baseline_seeds: int
+    more_seeds: int = 0  # the most seeds a value ran (more than value_seeds when a later look added some)
+    more_values: int = 0  # how many values ran more than value_seeds
+    batch_sizes: tuple[tuple[int, int], ...] = ()  # (batch size, SGD steps in all) of values with another batch
 
     @property
     def steps(self) -> int:
@@ -292,6 +295,11 @@ def budgets(analysis: Analysis) -> dict[str, Budget]:
             continue
         batch = spec.settings.batch_size
         values = [len(v.seeds) for b in blocks for v in b.comparisons]
+        fewest, most = min(values, default=0), max(values, default=0)
+        batches = sorted({analysis.trials[k].settings.batch_size for b in blocks for v in b.comparisons
+                          for k in v.keys.values() if k in analysis.trials} - {batch})
         out[dataset] = Budget(dataset, facts_.train_size, facts_.test_size, spec.settings.epochs, batch,
-                              -(-facts_.train_size // batch), max(values, default=0), len(base.seeds))
+                              -(-facts_.train_size // batch), fewest, len(base.seeds), most,
+                              sum(n > fewest for n in values),
+                              tuple((b, -(-facts_.train_size // b) * spec.settings.epochs) for b in batches))
     return out

@@ -48,6 +48,7 @@ class Finding:
     reason: str  # why this verdict, in one sentence
     evidence: str  # the numbers it rests on
     budget: str  # the profile and its budget
+    measured: str = ""  # at a short budget, after how many of the study's epochs ("3 of 100 epochs"); else ""
 
 
 class NotTestable(Exception):
@@ -397,30 +398,45 @@ def budget_text(analysis: Analysis) -> str:
     return f"{profile.name}: {values} seeds a value{more}, {baseline} a baseline; " + "; ".join(parts)
 
 
-def short_budget(analysis: Analysis) -> str:
+def measured_after(analysis: Analysis, claim: Claim) -> str:
+    """'3 of 100 epochs' when the claim's experiments trained fewer epochs than the study declares ('' at
+    the study's own epochs): the epochs of the claim's datasets under the profile, scaled like the trials
+    (a longer run keeps its factor)."""
+    profile, study = analysis.stored.profile, analysis.stored.study
+    parts = []
+    for name in dict.fromkeys(n for n in (claim.experiment, claim.other) if n):
+        experiment = study.experiment(name)
+        declared = round(study.baseline.epochs * experiment.epochs_factor)
+        trained = sorted({max(1, round((profile.for_dataset(d).epochs or study.baseline.epochs)
+                                       * experiment.epochs_factor)) for d in claim.datasets})
+        if trained[-1] < declared:
+            parts.append("/".join(str(e) for e in trained) + f" of {declared} epochs")
+    return ", ".join(dict.fromkeys(parts))
+
+
+def short_budget(analysis: Analysis, claim: Claim) -> str:
     """What a short budget changes about a claim ('' at the study's own epochs): after N of the study's M
     epochs the accuracy measures learning speed as much as the final accuracy the claims were made about
     (and at a fixed number of epochs a smaller batch takes more SGD steps)."""
-    profile, study = analysis.stored.profile, analysis.stored.study
-    epochs = sorted({profile.for_dataset(d).epochs or study.baseline.epochs for d in analysis.datasets})
-    if not epochs or epochs[-1] >= study.baseline.epochs:
+    measured = measured_after(analysis, claim)
+    if not measured:
         return ""
-    shown = "/".join(str(e) for e in epochs)
-    return (f"measured after {shown} of the study's {study.baseline.epochs} epochs: accuracy after that many "
-            f"SGD steps (learning speed), not the final accuracy the claim is about")
+    return (f"measured after {measured}: accuracy after that many SGD steps (learning speed), not the final "
+            f"accuracy the claim is about")
 
 
 def check_claims(analysis: Analysis) -> list[Finding]:
     """Every claim the stored study declares, judged on this analysis (none: an empty list)."""
     findings = []
     budget = budget_text(analysis)
-    short = short_budget(analysis)
     for claim in analysis.stored.study.claims:
+        short = short_budget(analysis, claim)
         try:
             verdict, reason, evidence = CHECKS[claim.test](analysis, claim)
         except NotTestable as why:
             verdict, reason, evidence = NOT_TESTABLE, str(why), ""
         if short and verdict != NOT_TESTABLE:
             reason += f"; {short}"
-        findings.append(Finding(claim.text, claim.scope, describe_test(claim), verdict, reason, evidence, budget))
+        findings.append(Finding(claim.text, claim.scope, describe_test(claim), verdict, reason, evidence, budget,
+                                measured_after(analysis, claim)))
     return findings

@@ -91,7 +91,7 @@ def compare_paired(a: dict[int, float], b: dict[int, float], alpha: float = ALPH
     n = paired.n
     se = paired.sd / math.sqrt(n) if n >= 2 else math.nan
     return MeanComparison(n, n, paired.diff.mean if n else math.nan, paired.diff.low, paired.diff.high, paired.p,
-                          se, n - 1 if n >= 2 else math.nan, "paired t")
+                          se, n - 1 if n >= 2 else math.nan, "paired t", 1 - alpha)
 
 
 def accuracy_verdict(comparison: MeanComparison, p_holm: float, margin: float, alpha: float = ALPHA) -> Verdict:

@@ -29,7 +29,8 @@ def pp(x: float, signed: bool = True, digits: int = 1) -> str:
 
 
 def diff_with_ci(comparison: Paired | MeanComparison | None) -> str:
-    """'-19.9 pp (95% CI -21.0 to -18.8)', the one formatter for a difference and its interval."""
+    """'-19.9 pp (95% CI -21.0 to -18.8)', the one formatter for a difference and its interval (at the
+    comparison's own level: 97.1% under a two-look sequential design)."""
     if comparison is None:
         return "no comparison"
     if isinstance(comparison, Paired):
@@ -42,7 +43,8 @@ def diff_with_ci(comparison: Paired | MeanComparison | None) -> str:
         return "no shared seed"
     if not (math.isfinite(low) and math.isfinite(high)):
         return f"{pp(mean)} (no interval: {'tied seeds' if tied else 'n < 2'})"
-    return f"{pp(mean)} (95% CI {low * 100:+.1f} to {high * 100:+.1f})"
+    level = getattr(comparison, "confidence", 0.95)
+    return f"{pp(mean)} ({level * 100:.3g}% CI {low * 100:+.1f} to {high * 100:+.1f})"
 
 
 def p_is(x: float, name: str = "p") -> str:

@@ -144,6 +144,7 @@ class MeanComparison:
     se: float
     dof: float
     test: str
+    confidence: float = CONFIDENCE  # of the interval low..high (1 - the analysis' alpha)
 
     @property
     def defined(self) -> bool:
@@ -187,7 +188,7 @@ def compare_means(a: list[float], b: list[float], prior: Prior, confidence: floa
     t_crit = float(stats.t.ppf((1 + confidence) / 2, dof))
     p = float(2 * stats.t.sf(abs(diff) / se, dof))
     return MeanComparison(n_a, n_b, diff, max(-1.0, diff - t_crit * se), min(1.0, diff + t_crit * se), p, se, dof,
-                          test)
+                          test, confidence)
 
 
 def t_test_power(delta: float, se: float, dof: float, alpha: float = 0.05) -> float:

@@ -151,17 +151,34 @@ class ArmFacts:
 
 
 @dataclass(frozen=True)
+class ReferenceRun:
+    """One experiment that trained the reference value: per dataset, the reference value's seeds beside the
+    experiment's baseline's; ``epochs_factor`` > 1 for a longer run."""
+
+    experiment: str
+    epochs_factor: float
+    datasets: dict[str, tuple[ArmFacts, ArmFacts]]  # dataset -> (the reference value, the baseline)
+
+
+@dataclass(frozen=True)
 class Deviation:
     """A setting where the study's baseline departs from its reference table, and how the reference value
-    fared in this run where an experiment trained it (``experiment`` empty when none did): per dataset the
-    reference value's seeds beside the baseline's."""
+    fared in this run in every experiment that trained it (``runs`` empty when none did)."""
 
     setting: str  # the reference table's label, e.g. "Learning rate"
     reference: str  # its value there, as the study labels values (e.g. "0.5")
     used: str  # the study's baseline value
-    experiment: str
-    datasets: dict[str, tuple[ArmFacts, ArmFacts]]  # dataset -> (the reference value, the baseline)
+    runs: tuple[ReferenceRun, ...]
     missing: tuple[str, ...]  # datasets of the study where no experiment trained the reference value
+
+    @property
+    def experiment(self) -> str:
+        """The first experiment that trained the reference value ('' when none did)."""
+        return self.runs[0].experiment if self.runs else ""
+
+    @property
+    def datasets(self) -> dict[str, tuple[ArmFacts, ArmFacts]]:
+        return self.runs[0].datasets if self.runs else {}
 
 
 def _facts(value) -> ArmFacts:
@@ -171,7 +188,7 @@ def _facts(value) -> ArmFacts:
 
 def deviations(analysis: Analysis) -> list[Deviation]:
     """Every baseline setting that differs from the study's reference table (``Study.reference``), with the
-    outcome of the reference value wherever one of the study's experiments trained it: the numbers behind a
+    outcome of the reference value in every experiment of the study that trained it: the numbers behind a
     generated adaptation note (a study without a reference table has none)."""
     study = analysis.stored.study
     found = []
@@ -179,10 +196,11 @@ def deviations(analysis: Analysis) -> list[Deviation]:
         used = getattr(study.baseline, key)
         if _label(used) == _label(original):
             continue
+        runs, covered = [], set()
         for experiment in study.experiments:
             value = next((v for v in experiment.values if v.params.get(key) is not None
                           and _label(v.params[key]) == _label(original) and len(v.params) == 1), None)
-            if value is None or experiment.epochs_factor != 1:
+            if value is None:
                 continue
             per_dataset = {}
             for dataset in experiment.datasets:
@@ -190,11 +208,11 @@ def deviations(analysis: Analysis) -> list[Deviation]:
                 summary = block.value(value.label) if block else None
                 if summary is not None:
                     per_dataset[dataset] = (_facts(summary), _facts(block.baseline))
-            missing = tuple(d for d in analysis.datasets if d not in per_dataset)
-            found.append(Deviation(label, _label(original), _label(used), experiment.name, per_dataset, missing))
-            break
-        else:
-            found.append(Deviation(label, _label(original), _label(used), "", {}, tuple(analysis.datasets)))
+            if per_dataset:
+                runs.append(ReferenceRun(experiment.name, experiment.epochs_factor, per_dataset))
+                covered |= set(per_dataset)
+        missing = tuple(d for d in analysis.datasets if d not in covered)
+        found.append(Deviation(label, _label(original), _label(used), tuple(runs), missing))
     return found
 
 

@@ -356,12 +356,14 @@ def _forest_limits(rows: list[Effect], margin: float) -> tuple[float, float]:
 
 
 def forest_figure(rows: list[Effect], margin: float, headers: dict[str, str], side_labels: dict[Standing, str],
-                  title: str, path: Path) -> Path:
-    """Every value's difference to its baseline with the 95% CI its verdict uses, one row per value, grouped by
+                  title: str, path: Path, confidence: float = 0.95) -> Path:
+    """Every value's difference to its baseline with the CI its verdict uses (``confidence``: its level), one row
+    per value, grouped by
     knob (``headers``: a header line per experiment), one column per part of the study; the equivalence band
     +-``margin`` shaded, zero marked; filled markers for decisive verdicts. Each row's failed-to-learn count
     stands at the right margin; a value without a difference is marked at the left edge with its reason
-    (``side_labels``), never dropped."""
+    (``side_labels``), never dropped. When the differences span far more than the margin, the axis is
+    symmetric-logarithmic (linear within twice the margin), so that small effects stay visible beside large ones."""
     columns = _forest_columns(rows)
     lines = max((sum(1 + len(k) for k in column) for column in columns), default=1)
     fig, axes = plt.subplots(1, max(1, len(columns)), figsize=(3.9 * max(1, len(columns)), 1.2 + FOREST_LINE * lines),
@@ -406,9 +408,12 @@ def forest_figure(rows: list[Effect], margin: float, headers: dict[str, str], si
         ax.set_yticklabels(labels, fontsize=6.5)
         ax.set_ylim(lines - 0.5, -0.6)  # the same spacing in every column
         ax.set_xlim(left, right)
+        if _finite(margin) and right - left > 40 * margin * 100:
+            ax.set_xscale("symlog", linthresh=2 * margin * 100, linscale=1.5)
         ax.grid(axis="y", visible=False)
         ax.tick_params(axis="x", labelsize=6.5)
-        ax.set_xlabel("difference to the baseline (pp; 95% CI)", fontsize=7)
+        scale = "; symmetric log scale, linear within ±" + f"{2 * margin * 100:g}" if ax.get_xscale() == "symlog" else ""
+        ax.set_xlabel(f"difference to the baseline (pp; {confidence * 100:.3g}% CI{scale})", fontsize=7)
         if column and column[0][0].group:
             ax.set_title("\n".join(literal(line) for line in textwrap.wrap(column[0][0].group, 52)), fontsize=7)
     handles = [Line2D([], [], marker="o", color="#555555", markerfacecolor="#555555", linestyle="none", markersize=4,

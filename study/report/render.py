@@ -22,6 +22,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -168,7 +169,7 @@ def _diff_cell(comparison) -> str:
     says pp, 95% CI), from the one formatter so that cell and sentence never disagree."""
     if comparison is None:
         return ""
-    return diff_with_ci(comparison).replace(" pp", "").replace("95% CI ", "").replace("no interval: ", "")
+    return re.sub(r"[0-9.]+% CI ", "", diff_with_ci(comparison).replace(" pp", "")).replace("no interval: ", "")
 
 
 def _time_cell(cost) -> str:
@@ -249,15 +250,18 @@ def answer_sections(analysis: Analysis, cache: "RenderCache", figure_dir: Path) 
                                              "text": wording.fact_text(fact, names)})
         margin = study.margin(dataset)
         headers = wording.forest_headers(knobs, names)
-        title = f"{dataset}: each value against its baseline"
+        title = f"{wording.dataset_name(dataset)}: each value against its baseline"
         path = figures.forest_path(figure_dir, dataset)
         sections.append({
-            "dataset": dataset, "margin": pp(margin, signed=False),
-            "budget": wording.budget_sentence(plan_budgets[dataset], dataset) if dataset in plan_budgets else "",
+            "dataset": dataset, "title": wording.dataset_name(dataset), "margin": pp(margin, signed=False),
+            "budget": (wording.budget_sentence(plan_budgets[dataset], wording.dataset_name(dataset))
+                       if dataset in plan_budgets else ""),
             "groups": table,
             "facts": fact_groups,
-            "forest": _figure(cache, figures.forest_figure, path, (forest[dataset], margin, headers, title),
-                              forest[dataset], margin, headers, wording.STANDING_LABELS, title, path).src})
+            "forest": _figure(cache, figures.forest_figure, path,
+                              (forest[dataset], margin, headers, title, analysis.alpha),
+                              forest[dataset], margin, headers, wording.STANDING_LABELS, title, path,
+                              1 - analysis.alpha).src})
     return sections
 
 

@@ -49,18 +49,20 @@ VERDICT_MEANINGS = verdict_meanings()
 
 def adaptation_text(deviation: Deviation, title: str) -> str:
     """A generated adaptation note: where the baseline departs from the reference table (``title``) and
-    how the reference value fared in this run, from the run's own numbers."""
+    how the reference value fared in this run, in every experiment that trained it, from the run's numbers."""
     text = f"{deviation.setting} {deviation.used} instead of {title}'s {deviation.reference}."
-    if not deviation.experiment:
+    if not deviation.runs:
         return text + f" No experiment of this study trained {deviation.reference}."
-    parts = []
-    for dataset, (ref, base) in deviation.datasets.items():
-        def fared(arm) -> str:
-            mean = f", {arm.mean * 100:.1f}% where it learned" if arm.learned else ""
-            return f"learned in {arm.learned} of {arm.finished} seeds{mean}"
-        parts.append(f"on {dataset_name(dataset)}, {deviation.reference} {fared(ref)}, the baseline's "
-                     f"{deviation.used} {fared(base)}")
-    text += f" In this run (experiment '{display_name(deviation.experiment)}'): " + "; ".join(parts) + "."
+
+    def fared(arm) -> str:
+        mean = f", {arm.mean * 100:.1f}% where it learned" if arm.learned else ""
+        return f"learned in {arm.learned} of {arm.finished} seeds{mean}"
+
+    for run in deviation.runs:
+        longer = f", {run.epochs_factor:g} times the epochs" if run.epochs_factor != 1 else ""
+        parts = [f"on {dataset_name(dataset)}, {deviation.reference} {fared(ref)}, the baseline's {deviation.used} "
+                 f"{fared(base)}" for dataset, (ref, base) in run.datasets.items()]
+        text += f" In this run's experiment '{display_name(run.experiment)}'{longer}: " + "; ".join(parts) + "."
     if deviation.missing:
         text += (f" {deviation.reference} was not trained on " + ", ".join(dataset_name(d) for d in deviation.missing)
                  + " in this study.")
@@ -368,9 +370,14 @@ def budget_sentence(budget: Budget, dataset: str) -> str:
     """The budget as a student reads it: images, epochs, batch, SGD steps, seeds."""
     return (f"On {dataset}, each baseline trial trained on {budget.train_images:,} images (and was validated on "
             f"{budget.test_images:,}) for {budget.epochs} epoch{'s' if budget.epochs != 1 else ''} in batches of "
-            f"{budget.batch_size}: {budget.steps_per_epoch:,} SGD steps an epoch, {budget.steps:,} in all. Every value "
-            f"ran {budget.value_seeds} seed{'s' if budget.value_seeds != 1 else ''}, the baseline "
-            f"{budget.baseline_seeds}.")
+            f"{budget.batch_size}: {budget.steps_per_epoch:,} SGD steps an epoch, {budget.steps:,} in all"
+            + ("; a value with another batch size takes another number of steps (" + ", ".join(
+                f"batch {b}: {steps:,}" for b, steps in budget.batch_sizes) + ")" if budget.batch_sizes else "")
+            + f". Each value ran {budget.value_seeds} seed{'s' if budget.value_seeds != 1 else ''}"
+            + (f" ({budget.more_values} that were undecided after the first look: {budget.more_seeds})"
+               if budget.more_values else "")
+            + f", the baseline {budget.baseline_seeds}. The accuracy after this many steps measures how fast a "
+              f"configuration learns as much as where it ends.")
 
 
 def _values(effects: tuple[Effect, ...], names: dict[str, str], how) -> str:

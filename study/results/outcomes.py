@@ -13,7 +13,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-CHANCE_MARGIN = 0.05  # a seed whose final accuracy is within 5 points of chance has collapsed
+CHANCE_MARGIN = 0.05  # a seed whose final accuracy is at most 5 points above chance (or below it) has collapsed
 FLOAT_TOLERANCE = 1e-6  # accuracies are stored as float32: 0.15 reads back as 0.150000006
 
 
@@ -57,7 +57,7 @@ def outcome(status: str, final_accuracy: float | None, answer: ConstantAnswer) -
     """learned / collapsed / diverged for a finished trial; None for failed or missing ones.
 
     ``status`` is the stored status (ok, diverged, failed, missing); ``final_accuracy`` is the validation
-    accuracy after the last update (a fraction). Collapsed: within ``CHANCE_MARGIN`` of the best constant
+    accuracy after the last update (a fraction). Collapsed: at most ``CHANCE_MARGIN`` above the best constant
     answer's accuracy (with a float tolerance). A network stuck at the class shares scores exactly that, so
     the accuracy catches it. The loss is deliberately not a criterion: a run can sit near the constant
     answer's loss while already ranking the right class first (33.6% after one short epoch), or far above it
