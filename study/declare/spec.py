@@ -242,11 +242,12 @@ class Study:
     def seeds_for(self, profile_seeds: int | None, baseline: bool) -> tuple[int, ...]:
         """The seeds a value (or, with ``baseline``, the baseline) trains with under a profile's seed count.
 
-        Values take the first ``profile_seeds`` of the study's seeds (all when None). A baseline takes
+        Values take the first ``profile_seeds`` of the study's seeds (all when None; a later look of a
+        sequential design may continue them, ``seed_list``). A baseline takes
         ``baseline_seeds`` seeds (default three times the value seeds): the study's seeds, continued past
         the largest by consecutive integers. Same seeds in, same trials out, on any machine.
         """
-        values = self.seed_list(profile_seeds) if profile_seeds else self.seeds
+        values = self.seeds[:profile_seeds] if profile_seeds else self.seeds
         if not baseline:
             return values
         count = self.baseline_seeds or BASELINE_SEED_FACTOR * len(values)
