@@ -700,9 +700,9 @@ def staged_markdown(results: dict, header: list[str], profile=STAGED) -> str:
 every look; each comparison that `study.analyse.sequential.reason_from_counts` (the rule `next_look`
 applies) finds undecided and decidable gets {profile.seed_step or first} more seeds, new draws after its
 first {first}, up to {cap}; {profile.looks} looks, each and the final analysis through `decide_dataset` at
-alpha = {alpha:.4f} (`comparisons.look_level`). The final verdicts are the final analysis's on all the
-data: a comparison decided at the first look is decided again (the noise prior is refitted and Holm's
-families change), as `study report` does. Same dataset shape, seed SD and margin as above. The trial cap
+alpha = {alpha:.4f} (`comparisons.look_level`). Every comparison keeps the verdict of the look at
+which it stopped: one that got no more seeds keeps its first look's verdict (the later look's noise model does
+not re-decide it), as `study report` does (`comparisons.analyse`). Same dataset shape, seed SD and margin as above. The trial cap
 (`max_trials`) is not simulated: every addition is made. On the same draws: one look at {first} seeds and
 one look at {cap} seeds, both at alpha 0.05. Numbers in percent, Monte Carlo SE in brackets (pp).""", "",
              "### False better/worse under the global null (familywise, per block)", "",

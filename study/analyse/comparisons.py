@@ -179,6 +179,7 @@ class Analysis:
     run: dict
     answers: dict[str, ConstantAnswer] = field(default_factory=dict)  # each dataset's best constant answer
     alpha: float = ALPHA  # each Holm family's level: 0.05, or Pocock's per-look level when seeds come in stages
+    runs: list[dict] = field(default_factory=list)  # every run record of this study and budget, oldest first
 
     @property
     def looks(self) -> int:
@@ -372,7 +373,8 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
     run = store.latest_run(study, profile)
     run_dict = dict(run) if run is not None else {}
     environment = json.loads(run_dict.pop("environment", "{}") or "{}")
-    return Analysis(study, profile, stored, plan, blocks, specs, environment, run_dict, answers, alpha)
+    return Analysis(study, profile, stored, plan, blocks, specs, environment, run_dict, answers, alpha,
+                    store.runs(study, profile))
 
 
 def verdict_rows(analysis: Analysis) -> list[dict]:

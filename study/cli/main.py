@@ -361,7 +361,10 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
     if workers and workers != here:
         line += f", {duration(estimate.seconds)} on {workers} workers as fast as one core here"
     click.echo(line)
-    if chosen.looks > 1:
+    if chosen.looks > 1 and chosen.max_trials is not None and trials >= chosen.max_trials:
+        click.echo(f"that is the first of {chosen.looks} looks, and already at or above the cap of {chosen.max_trials} "
+                   "trials: no later look adds seeds (raise --max-trials to allow them)")
+    elif chosen.looks > 1:
         click.echo(f"that is the first of {chosen.looks} looks; the later looks add {chosen.seed_step or chosen.seeds} "
                    f"seeds to each comparison still undecided, up to {chosen.max_seeds} per value"
                    + (f" and {chosen.max_trials} trials in all" if chosen.max_trials else ""))

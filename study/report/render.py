@@ -37,6 +37,7 @@ from study.analyse.formats import diff_with_ci, epoch_time, macs_text, mde_text,
 from study.analyse.overview import deviations, look_summary, power_summary, profile_agreement, ranking
 from study.analyse.stats import POWER
 from study.declare.budget import FLAGS
+from study.declare.builtin import BUILTIN_STUDIES
 from study.declare.config import Settings
 from study.declare.spec import PROFILES
 from study.plan.shapes import conv_output_size, summarize
@@ -121,7 +122,9 @@ def regenerate_commands(analysis: Analysis, store_path: str | Path, out: str | P
     else:
         budget = " ".join(f"{flag} {getattr(profile, key)}" for key, flag in FLAGS.items()
                           if getattr(profile, key) is not None)
-    return [f"study run [--study FILE] {budget} --store {store_path}",
+    builtin = next((key for key, make in BUILTIN_STUDIES.items() if make().name == analysis.study), None)
+    study = f"--study {builtin}" if builtin else "--study FILE"
+    return [f"study run {study} {budget} --store {store_path}",
             f"study report --study '{analysis.study}' --profile {profile.name} --store {store_path} --out {out}"]
 
 

@@ -264,6 +264,14 @@ class Store:
                                "FROM runs WHERE study=? AND profile=? ORDER BY run_id DESC LIMIT 1",
                                (study, profile)).fetchone()
 
+    def runs(self, study: str, profile: str) -> list[dict[str, Any]]:
+        """Every run record of (study, profile), oldest first, as ``latest_run`` gives each (a sequential
+        design records one run per look that trained something)."""
+        rows = self.db.execute("SELECT run_id, started_at, planned, trained, failed, wall_seconds, "
+                               "json_extract(environment, '$.estimated_seconds') AS estimated_seconds "
+                               "FROM runs WHERE study=? AND profile=? ORDER BY run_id", (study, profile))
+        return [dict(row) for row in rows]
+
     def dataset_facts(self) -> list[DatasetFacts]:
         """The facts of every dataset subset any stored study recorded (a spec without them adds none)."""
         facts = []
