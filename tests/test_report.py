@@ -370,3 +370,18 @@ def test_the_adaptation_note_is_generated_from_the_run(tmp_path):
     text = wording.adaptation_text(found[0], "Ref")
     assert text.startswith("Kernel size 5 instead of Ref's 3. In this run's experiment 'kernel size': on MNIST, 3 "
                            f"learned in {value.learned} of {value.finished} seeds")
+
+
+def test_an_early_speed_claim_over_several_values_is_a_trend_test(tmp_path):
+    """'faster_early' with more than two values: accuracy after epoch 1 must fall along the listed order
+    (Page's test); kernel 1 is 20 pp behind from the first epoch in the synthetic store."""
+    from study.declare.spec import Claim
+
+    claims = (Claim("Kernel 1 learns slowest.", "faster_early", "kernel_size", ("mnist",), values=("3", "1")),
+              Claim("Smaller kernels learn faster.", "faster_early", "kernel_size", ("mnist",), values=("1", "3", "5")),
+              Claim("Larger kernels learn faster.", "faster_early", "kernel_size", ("mnist",), values=("5", "3", "1")))
+    with make_store(tmp_path / "s.sqlite", synthetic_study(claims=claims)) as store:
+        two, wrong, right = check_claims(analyse(store))
+    assert two.verdict == "supported" and "paired t" in two.evidence
+    assert wrong.verdict == "contradicted" and "Page's L test" in wrong.evidence
+    assert right.verdict == "supported" and "tendency, not every step" in right.reason  # 3 is a hair above 5

@@ -247,6 +247,11 @@ def _combine(verdicts: list[tuple[str, str, str]]) -> tuple[str, str, str]:
 
 
 def _faster_early(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    """Two values: the first is ahead of the second after epoch 1 (paired t, Holm across datasets). More
+    values: accuracy after epoch 1 falls along the listed order (Page's L test over the seeds every value
+    finished, a trend rather than every step; the reverse order significant contradicts it)."""
+    if len(claim.values) > 2:
+        return _early_trend(analysis, claim)
     pairs = []
     for dataset in claim.datasets:
         _, first, second = _two_values(analysis, claim, dataset)
@@ -255,6 +260,32 @@ def _faster_early(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
     return _combine([_positive(paired, p, f"{dataset} accuracy after epoch 1, {claim.values[0]} minus "
                                f"{claim.values[1]}", f"{claim.values[0]} is ahead after epoch 1", analysis.alpha)
                      for (dataset, paired), p in zip(pairs, adjusted)])
+
+
+def _early_trend(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
+    tests, evidence = [], []
+    for dataset in claim.datasets:
+        block = _block(analysis, claim.experiment, dataset)
+        values = [_value(block, label) for label in claim.values]
+        seeds = sorted(set.intersection(*(set(v.first_epoch) for v in values)))
+        if len(seeds) < 2:
+            raise NotTestable(f"fewer than 2 seeds with an epoch 1 for every value on {dataset}")
+        rows = np.array([[v.first_epoch[s] for v in values] for s in seeds])
+        if np.ptp(rows, axis=1).max() == 0:
+            raise NotTestable(f"every seed ties across the values on {dataset}")
+        tests.append((dataset, page_trend(rows[:, ::-1]), page_trend(rows)))  # claimed: falling along the list
+        means = ", ".join(f"{v.label}: {np.mean([v.first_epoch[s] for s in seeds]) * 100:.1f}%" for v in values)
+        evidence.append(f"{dataset} accuracy after epoch 1 ({len(seeds)} seeds) {means}")
+    claimed = holm([t[1] for t in tests])
+    against = holm([t[2] for t in tests])
+    detail = "; ".join(f"{e}; Page's L test, claimed order: {p_is(c, 'Holm p')}; reverse order: {p_is(a, 'Holm p')}"
+                       for e, c, a in zip(evidence, claimed, against))
+    if any(a < analysis.alpha for a in against):
+        return CONTRADICTED, "after epoch 1 accuracy rises significantly along the listed order", detail
+    if all(c < analysis.alpha for c in claimed):
+        return SUPPORTED, ("after epoch 1 accuracy falls significantly along the listed order (Page's test: a "
+                           "tendency, not every step; the means show any step out of order)"), detail
+    return INCONCLUSIVE, "the order after epoch 1 is not significant on every dataset", detail
 
 
 def _catch_up(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
@@ -360,7 +391,9 @@ def describe_test(claim: Claim) -> str:
         "any_differs": "some value differs significantly from the baseline",
         "trend": f"Page's trend test for accuracy {claim.direction or 'increasing'} over {values}",
         "does_not_learn": f"{values} fail to learn in every seed, more often than the baseline (Boschloo)",
-        "faster_early": f"accuracy after epoch 1: {values.replace(', ', ' above ', 1)} (paired t-test)",
+        "faster_early": (f"accuracy after epoch 1: {values.replace(', ', ' above ', 1)} (paired t-test)"
+                         if len(claim.values) <= 2 else
+                         f"accuracy after epoch 1 falls along {values} (Page's trend test)"),
     
         "catch_up": f"gap {values.replace(', ', ' minus ', 1)} shrinks from {claim.experiment} to {claim.other} "
                     "(paired difference-in-differences over seeds where the first learned) and ends inside the "

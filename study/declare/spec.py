@@ -148,7 +148,8 @@ CLAIM_TESTS = {  # the vocabulary of tests a study may declare its claims with (
     "any_differs": "some value differs significantly from the baseline",
     "trend": "accuracy follows the listed order of values (`direction` increasing/decreasing; Page's trend test)",
     "does_not_learn": "the listed values fail to learn (collapse rate above the baseline's, Boschloo)",
-    "faster_early": "after epoch 1, the first listed value is ahead of the second (paired t-test)",
+    "faster_early": "after epoch 1, the first listed value is ahead of the second (paired t-test); with more "
+                    "values, accuracy after epoch 1 falls along the listed order (Page's trend test)",
     "catch_up": "the gap first minus second listed value shrinks from `experiment` to the longer run `other`",
     "interaction": "the spread of accuracy over the experiment's values is larger on the second dataset",
     "largest_stable": "the listed value is the largest of the experiment's values that learned in every seed "
