@@ -126,7 +126,7 @@ def _no_effect(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
         return CONTRADICTED, "at least one value differs significantly from the baseline", evidence
     if all(v == "equivalent" for v in verdicts):
         widest = max(j[1].comparison.rules_out for j in judged)
-        return SUPPORTED, (f"every value is within the margin: the 95% CIs exclude effects larger than "
+        return SUPPORTED, (f"every value is within the margin: the verdicts' CIs exclude effects larger than "
                            f"{pp(widest, signed=False)}"), evidence
     return INCONCLUSIVE, "no value differs significantly, but not every one is shown equivalent", evidence
 
@@ -385,7 +385,7 @@ CHECKS = {"no_effect": _no_effect, "differs": _differs, "any_differs": _any_diff
 def describe_test(claim: Claim) -> str:
     values = ", ".join(claim.values) if claim.values else "every value"
     words = {
-        "no_effect": f"{values} equivalent to the baseline (95% CI inside the margin)",
+        "no_effect": f"{values} equivalent to the baseline (the verdict's CI inside the margin)",
         "differs": f"{claim.values[0] if claim.values else '?'} significantly {claim.direction or 'worse'} than the "
                    f"baseline" + (f"; {', '.join(claim.equal)} equivalent to it" if claim.equal else ""),
         "any_differs": "some value differs significantly from the baseline",
@@ -428,7 +428,8 @@ def budget_text(analysis: Analysis) -> str:
         steps = epochs * -(-facts.train_size // study.baseline.batch_size)
         parts.append(f"{dataset} {facts.train_size:,}/{facts.test_size:,} images x {epochs} epoch"
                      f"{'s' * (epochs != 1)} = {steps:,} SGD steps at batch {study.baseline.batch_size}")
-    return f"{profile.name}: {values} seeds a value{more}, {baseline} a baseline; " + "; ".join(parts)
+    return (f"{profile.name}: {values} seeds a value{more}, {baseline} a baseline; " + "; ".join(parts)
+            + "; a value with another batch size takes another number of steps (section 1)")
 
 
 def measured_after(analysis: Analysis, claim: Claim) -> str:

@@ -148,6 +148,7 @@ class ArmFacts:
     learned: int
     finished: int
     mean: float
+    seeds: tuple[int, ...] = ()  # the finished seeds
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,8 @@ class Deviation:
 
 def _facts(value) -> ArmFacts:
     learned = value.learned_only()
-    return ArmFacts(len(learned), value.finished, statistics.fmean(learned.values()) if learned else math.nan)
+    return ArmFacts(len(learned), value.finished, statistics.fmean(learned.values()) if learned else math.nan,
+                    tuple(sorted(value.outcomes)))
 
 
 def deviations(analysis: Analysis) -> list[Deviation]:

@@ -407,13 +407,18 @@ def forest_figure(rows: list[Effect], margin: float, headers: dict[str, str], si
         ax.set_yticks(ticks)
         ax.set_yticklabels(labels, fontsize=6.5)
         ax.set_ylim(lines - 0.5, -0.6)  # the same spacing in every column
-        ax.set_xlim(left, right)
         if _finite(margin) and right - left > 40 * margin * 100:
-            ax.set_xscale("symlog", linthresh=2 * margin * 100, linscale=1.5)
+            ax.set_xscale("symlog", linthresh=2 * margin * 100, linscale=0.8)
+        ax.set_xlim(left, right)  # after the scale: setting a scale resets the limits
+        if ax.get_xscale() == "symlog":  # plain numbers, not powers of ten
+            ticks = [t for t in (-100, -50, -20, -10, -5, -2, 0, 2, 5, 10, 20, 50, 100) if left <= t <= right
+                     and (abs(t) <= 2 * margin * 100 or abs(t) in (10, 50, 100))]
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([f"{t:g}" for t in ticks])
         ax.grid(axis="y", visible=False)
         ax.tick_params(axis="x", labelsize=6.5)
-        scale = "; symmetric log scale, linear within ±" + f"{2 * margin * 100:g}" if ax.get_xscale() == "symlog" else ""
-        ax.set_xlabel(f"difference to the baseline (pp; {confidence * 100:.3g}% CI{scale})", fontsize=7)
+        scale = f"; log beyond ±{2 * margin * 100:g}" if ax.get_xscale() == "symlog" else ""
+        ax.set_xlabel(f"Δ to baseline, pp ({confidence * 100:.3g}% CI{scale})", fontsize=7)
         if column and column[0][0].group:
             ax.set_title("\n".join(literal(line) for line in textwrap.wrap(column[0][0].group, 52)), fontsize=7)
     handles = [Line2D([], [], marker="o", color="#555555", markerfacecolor="#555555", linestyle="none", markersize=4,
@@ -428,9 +433,10 @@ def forest_figure(rows: list[Effect], margin: float, headers: dict[str, str], si
                       label="equivalent")]
     if _finite(margin):
         handles.append(Patch(facecolor="#0072B2", alpha=0.13, label=f"equivalence margin ±{margin * 100:g} pp"))
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, fontsize=6.5)
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles) if len(columns) > 1 else 3, frameon=False,
+               fontsize=6.5)
     fig.suptitle(literal(title), fontsize=8.5)
-    fig.tight_layout(rect=(0, 0.5 / (1.2 + FOREST_LINE * lines), 1, 1))
+    fig.tight_layout(rect=(0, (0.5 if len(columns) > 1 else 0.9) / (1.2 + FOREST_LINE * lines), 1, 1))
     fig.savefig(path)
     plt.close(fig)
     return path

@@ -56,7 +56,8 @@ def adaptation_text(deviation: Deviation, title: str) -> str:
 
     def fared(arm) -> str:
         mean = f", {arm.mean * 100:.1f}% where it learned" if arm.learned else ""
-        return f"learned in {arm.learned} of {arm.finished} seeds{mean}"
+        seeds = f" ({seed_range(arm.seeds)})" if arm.seeds else ""
+        return f"learned in {arm.learned} of {arm.finished} seeds{seeds}{mean}"
 
     for run in deviation.runs:
         longer = f", {run.epochs_factor:g} times the epochs" if run.epochs_factor != 1 else ""
@@ -67,6 +68,13 @@ def adaptation_text(deviation: Deviation, title: str) -> str:
         text += (f" {deviation.reference} was not trained on " + ", ".join(dataset_name(d) for d in deviation.missing)
                  + " in this study.")
     return text
+
+
+def seed_range(seeds: tuple[int, ...]) -> str:
+    """'seeds 1-6' for consecutive seeds, else 'seeds 1, 3, 8'."""
+    if len(seeds) > 2 and list(seeds) == list(range(seeds[0], seeds[-1] + 1)):
+        return f"seeds {seeds[0]}-{seeds[-1]}"
+    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(str(s) for s in seeds)
 
 
 def looks_text(summary: LookSummary) -> str:
@@ -174,7 +182,8 @@ def conclude(block: Block) -> str:
         parts.append(f"Lower accuracy than the baseline: {described(groups[Verdict.WORSE])}.")
     if groups.get(Verdict.EQUIVALENT):
         parts.append("Equivalent within the margin of ±" + pp(block.margin, signed=False) + ": " + ", ".join(
-            f"{named(v)} (the 95% CI excludes effects larger than {pp(v.comparison.rules_out, signed=False)}"
+            f"{named(v)} (the {v.comparison.confidence * 100:.3g}% CI excludes effects larger than "
+            f"{pp(v.comparison.rules_out, signed=False)}"
             + ("; it also excludes zero: a small but real difference" if v.small_but_real else "") + ")"
             for v in groups[Verdict.EQUIVALENT]) + ".")
     if groups.get(Verdict.INCONCLUSIVE):
