@@ -363,8 +363,9 @@ def test_the_adaptation_note_is_generated_from_the_run(tmp_path):
     with make_store(tmp_path / "s.sqlite", study) as store:
         analysis = analyse(store)
     found = deviations(analysis)
-    assert [(d.setting, d.reference, d.used, d.experiment) for d in found] == [("Kernel size", "3", "5", "kernel_size")]
-    mnist = found[0].datasets["mnist"]
+    assert [(d.setting, d.reference, d.used, [r.experiment for r in d.runs]) for d in found] == [
+        ("Kernel size", "3", "5", ["kernel_size"])]
+    mnist = found[0].runs[0].datasets["mnist"]
     value = analysis.blocks[("kernel_size", "mnist")].value("3")
     assert (mnist[0].learned, mnist[0].finished) == (value.learned, value.finished)
     text = wording.adaptation_text(found[0], "Ref")

@@ -182,20 +182,31 @@ def _trend(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
         rows = np.array([[v.final_by_seed[s] for v in values] for s in seeds])
         if np.ptp(rows, axis=1).max() == 0:
             raise NotTestable(f"every seed ties across {', '.join(order)} on {dataset}")
-        up, down = page_trend(rows), page_trend(rows[:, ::-1])
-        tests.append((dataset, up if increasing else down, down if increasing else up))
+        tests.append(rows if increasing else rows[:, ::-1])
         means = ", ".join(f"{v.label}: {np.mean([v.final_by_seed[s] for s in seeds]) * 100:.1f}%" for v in values)
         evidence.append(f"{dataset} ({len(seeds)} seeds) {means}")
-    claimed = holm([t[1] for t in tests])
-    against = holm([t[2] for t in tests])
+    return _page_verdict(analysis.alpha, tests, evidence, (
+        "a significant trend in the reverse order",
+        "a significant trend in the claimed order on every dataset (Page's test: the values tend to rise along the "
+        "order, not that every step does)",
+        "the order is not significant on every dataset"))
+
+
+def _page_verdict(alpha: float, claimed_rising: list[np.ndarray], evidence: list[str],
+                  reasons: tuple[str, str, str]) -> tuple[str, str, str]:
+    """Page's L test per dataset that the columns of each table (seeds x values, ordered so that the claim
+    says they rise) rise, and that they fall; Holm across the datasets for each. Contradicted when the reverse
+    order is significant anywhere, supported when the claimed order is significant everywhere, else
+    inconclusive; ``reasons`` gives the three reasons in that order."""
+    claimed = holm([page_trend(rows) for rows in claimed_rising])
+    against = holm([page_trend(rows[:, ::-1]) for rows in claimed_rising])
     detail = "; ".join(f"{e}; Page's L test, claimed order: {p_is(c, 'Holm p')}; reverse order: {p_is(a, 'Holm p')}"
                        for e, c, a in zip(evidence, claimed, against))
-    if any(a < analysis.alpha for a in against):
-        return CONTRADICTED, "a significant trend in the reverse order", detail
-    if all(c < analysis.alpha for c in claimed):
-        return SUPPORTED, ("a significant trend in the claimed order on every dataset (Page's test: the values tend "
-                           "to rise along the order, not that every step does)"), detail
-    return INCONCLUSIVE, "the order is not significant on every dataset", detail
+    if any(a < alpha for a in against):
+        return CONTRADICTED, reasons[0], detail
+    if all(c < alpha for c in claimed):
+        return SUPPORTED, reasons[1], detail
+    return INCONCLUSIVE, reasons[2], detail
 
 
 def _does_not_learn(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
@@ -273,19 +284,14 @@ def _early_trend(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
         rows = np.array([[v.first_epoch[s] for v in values] for s in seeds])
         if np.ptp(rows, axis=1).max() == 0:
             raise NotTestable(f"every seed ties across the values on {dataset}")
-        tests.append((dataset, page_trend(rows[:, ::-1]), page_trend(rows)))  # claimed: falling along the list
+        tests.append(rows[:, ::-1])  # claimed: falling along the list
         means = ", ".join(f"{v.label}: {np.mean([v.first_epoch[s] for s in seeds]) * 100:.1f}%" for v in values)
         evidence.append(f"{dataset} accuracy after epoch 1 ({len(seeds)} seeds) {means}")
-    claimed = holm([t[1] for t in tests])
-    against = holm([t[2] for t in tests])
-    detail = "; ".join(f"{e}; Page's L test, claimed order: {p_is(c, 'Holm p')}; reverse order: {p_is(a, 'Holm p')}"
-                       for e, c, a in zip(evidence, claimed, against))
-    if any(a < analysis.alpha for a in against):
-        return CONTRADICTED, "after epoch 1 accuracy rises significantly along the listed order", detail
-    if all(c < analysis.alpha for c in claimed):
-        return SUPPORTED, ("after epoch 1 accuracy falls significantly along the listed order (Page's test: a "
-                           "tendency, not every step; the means show any step out of order)"), detail
-    return INCONCLUSIVE, "the order after epoch 1 is not significant on every dataset", detail
+    return _page_verdict(analysis.alpha, tests, evidence, (
+        "after epoch 1 accuracy rises significantly along the listed order",
+        "after epoch 1 accuracy falls significantly along the listed order (Page's test: a tendency, not every "
+        "step; the means show any step out of order)",
+        "the order after epoch 1 is not significant on every dataset"))
 
 
 def _catch_up(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:

@@ -172,15 +172,6 @@ class Deviation:
     runs: tuple[ReferenceRun, ...]
     missing: tuple[str, ...]  # datasets of the study where no experiment trained the reference value
 
-    @property
-    def experiment(self) -> str:
-        """The first experiment that trained the reference value ('' when none did)."""
-        return self.runs[0].experiment if self.runs else ""
-
-    @property
-    def datasets(self) -> dict[str, tuple[ArmFacts, ArmFacts]]:
-        return self.runs[0].datasets if self.runs else {}
-
 
 def _facts(value) -> ArmFacts:
     learned = value.learned_only()

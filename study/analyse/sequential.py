@@ -47,20 +47,20 @@ REASONS = {
 }
 
 
-def projected_se(value: ValueSummary, block: Block, seeds: int) -> float:
-    """The standard error of the value's accuracy difference to the baseline if it had ``seeds`` seeds
-    (fraction; NaN without a comparison): each arm's variance as the comparison estimated it, the value's
-    learned seeds scaled by its share of learned seeds; a paired comparison scales by its pairs."""
-    return projected_se_of(value.comparison, value.learned, value.finished, block.baseline.learned, seeds)
+def learned_at(seeds: int, learned: int, finished: int) -> int:
+    """The learned seeds a value would have at ``seeds`` seeds, at its present share (at least MIN_SEEDS)."""
+    return max(MIN_SEEDS, round(seeds * learned / finished))
 
 
 def projected_se_of(c: MeanComparison | None, learned: int, finished: int, baseline_learned: int,
                     seeds: int) -> float:
-    """``projected_se`` on plain numbers: the comparison, the value's learned and finished seeds, the
-    baseline's learned seeds, and the value's seeds after the addition."""
+    """The standard error of a value's accuracy difference to the baseline if it had ``seeds`` seeds (fraction;
+    NaN without a comparison), from the comparison ``c``, the value's learned and finished seeds and the
+    baseline's learned seeds: each arm's variance as the comparison estimated it, the value's learned seeds
+    scaled by its share of learned seeds (``learned_at``); a paired comparison scales by its pairs."""
     if c is None or not math.isfinite(c.se) or c.se <= 0 or finished == 0:
         return math.nan
-    learned_then = max(MIN_SEEDS, round(seeds * learned / finished))
+    learned_then = learned_at(seeds, learned, finished)
     if c.test == "paired t":
         pairs = min(learned_then, baseline_learned)
         return c.se * math.sqrt(c.n_a / max(1, pairs))
@@ -99,7 +99,7 @@ def reason_from_counts(decision: Decision | None, have: int, learned: int, finis
     if c is None or not math.isfinite(se):
         return None
     # degrees of freedom at the cap: each added learned seed adds about one (a paired test has pairs - 1)
-    learned_then = max(MIN_SEEDS, round(seeds * learned / finished))
+    learned_then = learned_at(seeds, learned, finished)
     dof = c.dof if math.isfinite(c.dof) else 1e6
     dof += max(0, min(learned_then, baseline_learned) - c.n_a) if c.test == "paired t" else max(0, learned_then - c.n_a)
     t = float(stats.t.ppf(1 - alpha / 2, max(1.0, dof)))

@@ -43,6 +43,17 @@ def budget_options(command):
     return command
 
 
+def study_and_budget(study_file: str | None, profile: str, time_limit: str | None, flags: dict[str, int | None]
+                     ) -> tuple["Study", "Profile", dict[str, str], float | None]:
+    """What `run` and `plan` share: the study, its budget with the flags applied, what set each field, and
+    --time in seconds (None without it). One-line StudyErrors for a bad study, budget or time."""
+    spec = load_study(study_file)
+    chosen, origins = resolve_profile(profile, study_file, flags)
+    if time_limit is not None and flags.get("max_trials") is not None:
+        raise StudyError("--time and --max-trials both bound the run; accepted: one of them")
+    return spec, chosen, origins, parse_duration(time_limit) if time_limit is not None else None
+
+
 def parse_duration(text: str) -> float:
     """'30m' -> 1800.0 seconds ('90s', '1.5h' too); a one-line StudyError otherwise."""
     import re
@@ -51,37 +62,6 @@ def parse_duration(text: str) -> float:
     if not match or float(match.group(1)) <= 0:
         raise StudyError(f"--time {text!r} is not a duration; accepted: a positive number with s, m or h, e.g. 30m")
     return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
-
-
-def fit_time(spec: "Study", chosen: "Profile", seconds: float, workers: int, calibration, loaded: dict):
-    """``chosen`` with the largest ``max_trials`` whose worst case (``study.sequential.driver.worst_case``) fits
-    in ``seconds`` on ``workers`` workers at ``calibration``; a StudyError when not even the first look fits."""
-    import dataclasses
-
-    from study.declare.budget import budget_name
-    from study.plan.estimate import duration
-    from study.run.runner import plan_run
-    from study.sequential.driver import worst_case
-
-    def worst(cap: int | None) -> float:
-        capped = dataclasses.replace(chosen, max_trials=cap)
-        return worst_case(spec, capped, loaded).estimate_for(workers, calibration).seconds
-
-    first = plan_run(spec, chosen, loaded=loaded)
-    low, high = len(first.trials), len(worst_case(spec, dataclasses.replace(chosen, max_trials=None), loaded).trials)
-    if first.estimate_for(workers, calibration).seconds > seconds:
-        raise StudyError(f"--time {duration(seconds)} is shorter than the first look alone "
-                         f"({duration(first.estimate_for(workers, calibration).seconds)} on {workers} workers); "
-                         "accepted: a longer time, or a smaller budget")
-    if worst(None) <= seconds:
-        cap = None
-    else:
-        while high - low > 1:  # the largest cap whose worst case fits
-            middle = (low + high) // 2
-            low, high = (middle, high) if worst(middle) <= seconds else (low, middle)
-        cap = low
-    fitted = dataclasses.replace(chosen, max_trials=cap)
-    return dataclasses.replace(fitted, name=budget_name(fitted)) if fitted != chosen else chosen
 
 
 def resolve_profile(profile: str, study_file: str | None, flags: dict[str, int | None]
@@ -259,15 +239,11 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
     The first line estimates the time (see `study plan`).
     """
     from study.run.console import summary_line
-    from study.sequential.driver import run_in_stages
+    from study.sequential.driver import fit_time, run_in_stages
 
-    spec = load_study(study_file)
-    chosen, origins = resolve_profile(profile, study_file, {"epochs": epochs, "train_size": train_size,
-                                                            "test_size": test_size, "seeds": seeds,
-                                                            "max_seeds": max_seeds, "max_trials": max_trials})
-    if time_limit is not None and max_trials is not None:
-        raise StudyError("--time and --max-trials both bound the run; accepted: one of them")
-    limit = parse_duration(time_limit) if time_limit is not None else None
+    spec, chosen, origins, limit = study_and_budget(study_file, profile, time_limit, {
+        "epochs": epochs, "train_size": train_size, "test_size": test_size, "seeds": seeds, "max_seeds": max_seeds,
+        "max_trials": max_trials})
     if workers is not None and workers < 0:
         raise StudyError(f"--workers must be >= 0, got {workers}")
     if threads is not None and threads < 1:
@@ -315,15 +291,11 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
 
     from study.plan.estimate import calibrate, duration, quantity
     from study.run.runner import default_workers, load_datasets, plan_run, stored_keys
-    from study.sequential.driver import experiment_costs, worst_case
+    from study.sequential.driver import experiment_costs, fit_time, worst_case
 
-    spec = load_study(study_file)
-    chosen, origins = resolve_profile(profile, study_file, {"epochs": epochs, "train_size": train_size,
-                                                            "test_size": test_size, "seeds": seeds,
-                                                            "max_seeds": max_seeds, "max_trials": max_trials})
-    if time_limit is not None and max_trials is not None:
-        raise StudyError("--time and --max-trials both bound the run; accepted: one of them")
-    limit = parse_duration(time_limit) if time_limit is not None else None
+    spec, chosen, origins, limit = study_and_budget(study_file, profile, time_limit, {
+        "epochs": epochs, "train_size": train_size, "test_size": test_size, "seeds": seeds, "max_seeds": max_seeds,
+        "max_trials": max_trials})
     if workers is not None and workers < 1:
         raise StudyError(f"--workers must be >= 1, got {workers}")
     here = default_workers()

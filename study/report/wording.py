@@ -7,7 +7,7 @@ lay them out. Plain text, no HTML: the templates escape it.
     conclude(block)            # the paragraph under a block's verdict table
     lead_text(knob_answer)     # section 1: a knob's largest effect, 'value: -3.2 pp [-4.1, -2.3]'
     fact_text(fact, names)     # section 1: one thing the run shows, as a sentence
-    VERDICT_MEANINGS[Verdict.EQUIVALENT]
+    verdict_meanings(analysis.alpha)[Verdict.EQUIVALENT]
 """
 
 from __future__ import annotations
@@ -42,9 +42,6 @@ def verdict_meanings(alpha: float = ALPHA) -> dict[Verdict, str]:
         Verdict.DIVERGED: "every seed of the value diverged (NaN/inf loss)",
         Verdict.REFERENCE: "the baseline itself (the row every value is compared with)",
     }
-
-
-VERDICT_MEANINGS = verdict_meanings()
 
 
 def adaptation_text(deviation: Deviation, title: str) -> str:

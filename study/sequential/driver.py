@@ -12,7 +12,9 @@ from typing import Callable
 from study.analyse.comparisons import analyse
 from study.analyse.sequential import REASONS, Addition, next_look
 from study.declare.spec import Profile, Study
-from study.plan.estimate import DEFAULT, trial_cost
+from study.declare.budget import budget_name
+from study.errors import StudyError
+from study.plan.estimate import DEFAULT, duration, trial_cost
 from study.records import RunCounts
 from study.results.store import Store
 from study.run.runner import RunPlan, load_datasets, plan_run, run_study
@@ -73,6 +75,32 @@ def worst_case(study: Study, profile: Profile, loaded: dict, done=()) -> RunPlan
                         for index, (key, cost) in enumerate(costs.items()) if key not in baseline)
     seeds, _, _ = choose(study, profile, {}, [addition for *_, addition in everything], loaded, skip=True)
     return plan_run(study, profile, done, seeds=seeds, loaded=loaded, calibration=first.calibration)
+
+
+def fit_time(study: Study, profile: Profile, seconds: float, workers: int, calibration, loaded: dict) -> Profile:
+    """``profile`` with the largest ``max_trials`` whose worst case (``worst_case``) fits in ``seconds`` on
+    ``workers`` workers at ``calibration`` (``study run --time``), renamed as a custom budget when that changes
+    it. Raises StudyError when not even the first look fits."""
+    def worst(cap: int | None) -> RunPlan:
+        return worst_case(study, dataclasses.replace(profile, max_trials=cap), loaded)
+
+    first_look = plan_run(study, profile, loaded=loaded)
+    first = first_look.estimate_for(workers, calibration).seconds
+    if first > seconds:
+        raise StudyError(f"--time {duration(seconds)} is shorter than the first look alone ({duration(first)} on "
+                         f"{workers} workers); accepted: a longer time, or a smaller budget")
+    uncapped = worst(None)
+    if uncapped.estimate_for(workers, calibration).seconds <= seconds:
+        cap = None
+    else:
+        low, high = len(first_look.trials), len(uncapped.trials)
+        while high - low > 1:  # the largest cap whose worst case fits
+            middle = (low + high) // 2
+            fits = worst(middle).estimate_for(workers, calibration).seconds <= seconds
+            low, high = (middle, high) if fits else (low, middle)
+        cap = low
+    fitted = dataclasses.replace(profile, max_trials=cap)
+    return dataclasses.replace(fitted, name=budget_name(fitted)) if fitted != profile else profile
 
 
 def run_in_stages(study: Study, profile: Profile, store_path, log: Callable[[str], None] | None = None,
