@@ -117,6 +117,7 @@ def test_figure_text_is_drawn_literally():
         assert not is_math and shown.strip() == label
 
 
+@pytest.mark.train  # the export imports TensorFlow (the second lane of make test)
 def test_a_hostile_study_exports_to_tensorboard_under_out_only(tmp_path, hostile_store):
     pytest.importorskip("tensorflow")
     from study.results.store import Store

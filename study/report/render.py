@@ -397,7 +397,8 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         if not blocks:
             continue
         notes = [f"{v.label}: {v.note}" for v in experiment.values if v.note]
-        tables = [{"dataset": b.dataset, "rows": _value_rows(b), "margin": pp(b.margin, signed=False),
+        tables = [{"dataset": wording.dataset_name(b.dataset), "rows": _value_rows(b),
+                   "margin": pp(b.margin, signed=False),
                    "conclusion": wording.conclude(b)} for b in blocks]
         sections.append(Section(
             name=name, title=wording.display_name(name), group=experiment.group, description=experiment.description,
