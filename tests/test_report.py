@@ -204,7 +204,7 @@ def test_the_page_check_finds_stranded_headings_and_cut_tables(rendered, tmp_pat
     HTML(string=broken).write_pdf(tmp_path / "broken.pdf")
     problems = "\n".join(layout_problems(tmp_path / "broken.pdf", broken))
     assert "ends with the heading '3.1kernelsize'" in problems
-    assert re.search(r"the table '(mnist|cifar10)·equivalencemargin.*' is cut after its first row", problems), problems
+    assert re.search(r"the table '(MNIST|CIFAR-10)·equivalencemargin.*' is cut after its first row", problems), problems
 
 
 def test_prose_names_parameters_as_words(rendered):
