@@ -30,6 +30,14 @@ KERAS_INITIALIZERS = (
 )
 STUDY_INITIALIZERS = ("normal_around_1", "all_negative")
 INITIALIZERS = KERAS_INITIALIZERS + STUDY_INITIALIZERS
+# Learning-rate schedules over a trial's own SGD steps (epochs x steps per epoch): constant is Table 1 as
+# written; linear decays to zero at the end of the budget (Li, Yumer and Ramanan, "Budgeted Training",
+# ICLR 2020); cosine is the half cosine to zero (Loshchilov and Hutter, SGDR, without restarts); step divides
+# the rate by 10 after half and after three quarters of the steps (the classic ResNet recipe).
+SCHEDULES = ("constant", "linear", "cosine", "step")
+# Input scaling, with statistics of the training subset only: unit is pixels / 255 (Table 1 as written);
+# center subtracts the per-channel mean (DIGITS' "Subtract Mean"); standardize also divides by the SD.
+INPUT_SCALINGS = ("unit", "center", "standardize")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamax", "nadam", "adagrad", "adadelta")
 
 
@@ -104,6 +112,10 @@ PARAMETER_TABLE = (
     Parameter("val_batch_size", "int", "validation batch size (Table 1: 16)"),
     Parameter("learning_rate", "float", "solver learning rate (Table 1: 0.5)", minimum=0.0),
     Parameter("optimizer", "choice", "solver (Table 1: sgd)", accepted=OPTIMIZERS),
+    Parameter("schedule", "choice", "learning-rate schedule over the trial's steps (Table 1: constant)",
+              accepted=SCHEDULES),
+    Parameter("input_scaling", "choice", "pixel scaling, statistics from the training subset (Table 1: unit, "
+              "pixels / 255)", accepted=INPUT_SCALINGS),
     Parameter("activation", "choice", "activation of every conv and hidden dense layer (Table 1: relu)",
               accepted=ACTIVATIONS),
     Parameter("conv_filters", "ints", "filters per conv layer (Table 1: 20, 50)"),
@@ -172,6 +184,8 @@ class Settings:
     val_batch_size: int = 16  # Table 1: batch size val
     learning_rate: float = 0.5  # Table 1
     optimizer: str = "sgd"  # Table 1: solver
+    schedule: str = "constant"  # Table 1: a constant rate (SCHEDULES)
+    input_scaling: str = "unit"  # Table 1: pixels / 255 (INPUT_SCALINGS)
     activation: str = "relu"  # Table 1
     conv_filters: tuple[int, ...] = (20, 50)  # Table 1: conv. 1 and conv. 2 filters
     kernel_size: int = 5  # Table 1
@@ -183,7 +197,8 @@ class Settings:
     dense_units: int = 500  # LeNet
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "val_batch_size", "learning_rate", "optimizer"):
+        for name in ("epochs", "batch_size", "val_batch_size", "learning_rate", "optimizer", "schedule",
+                     "input_scaling"):
             PARAMETER[name].check(getattr(self, name))
         if not isinstance(self.conv_filters, tuple) or not isinstance(self.pooling, tuple):
             raise ConfigError("conv_filters and pooling must be tuples")

@@ -157,6 +157,15 @@ CLAIM_TESTS = {  # the vocabulary of tests a study may declare its claims with (
 }
 
 
+# What each claim test is about: "final" tests speak of the accuracy a network reaches (the original report's
+# 100 epochs), so a short budget tests them only where its budget check passed; "speed" tests are judged at
+# their own epoch; "budgets" tests compare the runs they name at their own budgets.
+CLAIM_JUDGED_AT = {"no_effect": "final", "differs": "final", "any_differs": "final", "trend": "final",
+                   "does_not_learn": "final", "interaction": "final", "faster_early": "speed",
+                   "catch_up": "budgets", "largest_stable": "budgets"}
+assert set(CLAIM_JUDGED_AT) == set(CLAIM_TESTS)
+
+
 @dataclass(frozen=True)
 class Claim:
     """A claim a study sets out to check (e.g. a finding of an earlier report), with the test that judges it."""
@@ -199,6 +208,9 @@ class Study:
     notes: tuple[str, ...] = ()  # study-level notes and adaptations, shown in the report's setup
     baseline_seeds: int | None = None  # seeds of each baseline; None: BASELINE_SEED_FACTOR x the value seeds
     margins: dict[str, float] = field(default_factory=dict)  # dataset -> equivalence margin, pp (default 1 pp)
+    # The experiment that trains the baseline longer (it varies "epochs"; its one other value is the longer run):
+    # where the longer run is not equivalent to the budget, claims about final accuracy are not testable.
+    budget_check: str = ""
 
     def __post_init__(self) -> None:
         names = [e.name for e in self.experiments]
@@ -215,6 +227,15 @@ class Study:
                 raise ConfigError(f"study {self.name!r}: the margin of {dataset!r} must be a number of percentage "
                                   f"points in (0, 100), got {margin!r}")
         by_name = {e.name: e for e in self.experiments}
+        if self.budget_check:
+            check = by_name.get(self.budget_check)
+            if check is None:
+                raise ConfigError(f"study {self.name!r}: budget_check names no experiment: {self.budget_check!r}; "
+                                  f"accepted: {', '.join(names)}")
+            if check.parameter != "epochs" or len(check.values) != 2:
+                raise ConfigError(f"study {self.name!r}: budget_check {self.budget_check!r} must vary 'epochs' over "
+                                  f"two values (the baseline's and the longer run's), got {check.parameter!r} with "
+                                  f"{len(check.values)} values")
         for claim in self.claims:
             for name in (claim.experiment, claim.other):
                 if name and name not in by_name:
@@ -278,6 +299,7 @@ class Study:
             "reference": [[label, key, value] for label, key, value in self.reference],
             "reference_title": self.reference_title, "notes": list(self.notes),
             "baseline_seeds": self.baseline_seeds, "margins": dict(self.margins),
+            **({"budget_check": self.budget_check} if self.budget_check else {}),
         }
 
     @classmethod
@@ -295,7 +317,8 @@ class Study:
                    claims=tuple(Claim.from_dict(c) for c in data.get("claims", [])),
                    reference=tuple((label, key, value) for label, key, value in data.get("reference", [])),
                    reference_title=data.get("reference_title", ""), notes=tuple(data.get("notes", [])),
-                   baseline_seeds=data.get("baseline_seeds"), margins=dict(data.get("margins") or {}))
+                   baseline_seeds=data.get("baseline_seeds"), margins=dict(data.get("margins") or {}),
+                   budget_check=data.get("budget_check", ""))
 
     def experiment(self, name: str) -> Experiment:
         for exp in self.experiments:

@@ -27,11 +27,12 @@ import gzip
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from study.declare.config import INPUT_SCALINGS, check_choice
 from study.errors import DataError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
@@ -112,6 +113,8 @@ class Dataset:
             "train_class_counts": np.bincount(self.y_train, minlength=len(self.classes)).tolist(),
             "test_class_counts": np.bincount(self.y_test, minlength=len(self.classes)).tolist(),
             "fingerprint": self.fingerprint,
+            "channel_mean": [round(float(v), 4) for v in input_statistics(self.x_train)[0]],
+            "channel_std": [round(float(v), 4) for v in input_statistics(self.x_train)[1]],
             **({"conversions": dict(self.conversions)} if self.conversions else {}),
         }
 
@@ -533,3 +536,31 @@ def load_dataset(name: str, train_size: int | None = None, test_size: int | None
         classes=tuple(classes), full_sizes=full, fingerprint=print_,
         conversions=tuple(sorted(conversions.items())),
     )
+
+
+def input_statistics(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and SD (float64, in [0, 1] pixel units) of the training images only: what ``center``
+    and ``standardize`` subtract and divide by, for the training and the test images alike. A channel with
+    no spread keeps SD 1 (it is only centred)."""
+    pixels = np.asarray(x_train, dtype=np.float64).reshape(-1, x_train.shape[-1])
+    mean = pixels.mean(axis=0) if len(pixels) else np.zeros(x_train.shape[-1])
+    std = pixels.std(axis=0) if len(pixels) else np.ones(x_train.shape[-1])
+    return mean, np.where(std > 0, std, 1.0)
+
+
+def scale_inputs(data: Dataset, scaling: str) -> Dataset:
+    """``data`` with its images scaled as ``scaling`` says (``study.declare.config.INPUT_SCALINGS``), using the
+    statistics of its training images only (``input_statistics``): ``unit`` returns ``data`` itself."""
+    check_choice("input_scaling", scaling, INPUT_SCALINGS)
+    if scaling == "unit":
+        return data
+    mean, std = input_statistics(data.x_train)
+    divide = std if scaling == "standardize" else np.ones_like(std)
+    shift, factor = mean.astype(np.float32), (1 / divide).astype(np.float32)
+    return replace(data, x_train=(data.x_train - shift) * factor, x_test=(data.x_test - shift) * factor)
+
+
+@functools.lru_cache(maxsize=4)
+def load_scaled(name: str, train_size: int | None, test_size: int | None, data_seed: int, scaling: str) -> Dataset:
+    """``load_dataset`` then ``scale_inputs``, kept for the next trial of this worker that scales the same way."""
+    return scale_inputs(load_dataset(name, train_size, test_size, data_seed), scaling)

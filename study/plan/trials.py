@@ -126,9 +126,20 @@ def graph_key(settings: Settings, model: ModelConfig) -> str:
     return repr((dataclasses.replace(model, initializer="glorot_uniform"), settings.optimizer))
 
 
+# Settings added after stores existed, with the value every older trial was trained at: a trial at that value
+# leaves it out of its key, so the keys of old stores stay what they were.
+KEYED_ONLY_WHEN_SET = {"schedule": "constant", "input_scaling": "unit"}
+
+
+def keyed_settings(settings: Settings) -> dict[str, Any]:
+    """``settings`` as its trial key hashes them (``KEYED_ONLY_WHEN_SET`` left out at their old values)."""
+    return {name: value for name, value in settings.to_dict().items()
+            if KEYED_ONLY_WHEN_SET.get(name, object()) != value}
+
+
 def trial_key(settings: Settings, model: ModelConfig, dataset: DatasetInfo, seed: int) -> str:
     blob = json.dumps({
-        "settings": settings.to_dict(), "model": model.to_dict(), "dataset": dataset.name,
+        "settings": keyed_settings(settings), "model": model.to_dict(), "dataset": dataset.name,
         "fingerprint": dataset.fingerprint, "train_size": dataset.train_size, "test_size": dataset.test_size,
         "data_seed": dataset.data_seed, "seed": seed, "trainer": TRAINER_VERSION,
     }, sort_keys=True, default=list)

@@ -3,7 +3,8 @@
 Compared with ``model.fit`` it removes the per-step Python work (one ``tf.function`` call runs every
 step of an epoch in a ``tf.while_loop``) and the per-trial tracing: a worker keeps one traced model per
 architecture and training setting, and a new trial only copies freshly seeded initial weights into it
-and zeroes the optimiser state. The numbers are those of a fresh model built with the trial's seed:
+and zeroes the optimiser state; the learning rate of every step comes in with the epoch (the schedule
+restarts with every trial, ``study.plan.schedules``). The numbers are those of a fresh model built with the trial's seed:
 the initial weights are drawn by ``build_model(config, seed)`` with per-layer seeds, and the
 shuffling is a NumPy permutation seeded by the trial seed and the epoch.
 
@@ -27,6 +28,7 @@ import tensorflow as tf
 
 from study.declare.config import ModelConfig, Settings
 from study.plan.estimate import GRAPH_CACHE
+from study.plan.schedules import epoch_rates, steps_per_epoch
 from study.plan.trials import graph_key
 from study.train.model import build_model, make_optimizer
 
@@ -67,12 +69,16 @@ def _compile(config: ModelConfig, settings: Settings) -> _Compiled:
 
     scalar = tf.TensorSpec([], tf.int32)
 
-    @tf.function(input_signature=[spec_x, spec_y, tf.TensorSpec([None], tf.int32), scalar], reduce_retracing=True)
-    def train_epoch(x, y, order, batch):
+    rates_spec = tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[spec_x, spec_y, tf.TensorSpec([None], tf.int32), scalar, rates_spec],
+                 reduce_retracing=True)
+    def train_epoch(x, y, order, batch, rates):
         count = tf.shape(order)[0]
         steps = (count + batch - 1) // batch
         loss_sum, hit_sum = tf.constant(0.0), tf.constant(0.0)
         for i in tf.range(steps):
+            optimizer.learning_rate.assign(rates[i])  # the schedule's rate of this step (study.plan.schedules)
             index = order[i * batch: tf.minimum((i + 1) * batch, count)]
             loss, hits = step(tf.gather(x, index), tf.gather(y, index))
             loss_sum += loss * tf.cast(tf.shape(index)[0], tf.float32)
@@ -105,7 +111,7 @@ def _warm(train_epoch, evaluate, config: ModelConfig) -> None:
     x = tf.zeros([0, *config.input_shape], tf.float32)
     y = tf.zeros([0], tf.int32)
     one = tf.constant(1)
-    train_epoch(x, y, tf.zeros([0], tf.int32), one)
+    train_epoch(x, y, tf.zeros([0], tf.int32), one, tf.zeros([0], tf.float32))
     evaluate(x, y, one)
 
 
@@ -148,8 +154,9 @@ class Fitted:
 
 
 def fit(config: ModelConfig, settings: Settings, seed: int, data, on_epoch: Callable[[dict], bool]) -> Fitted:
-    """Train on ``data`` (``x_train``, ``y_train``, ``x_test``, ``y_test`` arrays: images NHWC float32 in [0, 1],
-    labels int32); ``on_epoch(row)`` gets each epoch's record (keys ``study.records.EPOCH_FIELDS``;
+    """Train on ``data`` (``x_train``, ``y_train``, ``x_test``, ``y_test`` arrays: images NHWC float32, scaled as
+    ``settings.input_scaling`` says (``study.plan.data.scale_inputs``), labels int32) at the rates of
+    ``settings.schedule`` over the trial's own steps; ``on_epoch(row)`` gets each epoch's record (keys ``study.records.EPOCH_FIELDS``;
     ``epoch_seconds`` is that epoch's training and validation, no tracing) and returns False to stop."""
     compiled, trace_seconds = compiled_for(config, settings)
     reset(compiled, config, settings, seed)
@@ -159,10 +166,13 @@ def fit(config: ModelConfig, settings: Settings, seed: int, data, on_epoch: Call
     x_test, y_test = tf.constant(data.x_test), tf.constant(data.y_test)
     tensor_seconds = time.perf_counter() - started
     rng = np.random.default_rng(seed)
+    steps = steps_per_epoch(len(data.y_train), settings.batch_size)
     for epoch in range(1, settings.epochs + 1):
         started = time.perf_counter()
         order = tf.constant(rng.permutation(len(data.y_train)).astype(np.int32))
-        loss, accuracy = compiled.train_epoch(x_train, y_train, order, batch)
+        rates = tf.constant(epoch_rates(settings.schedule, settings.learning_rate, settings.epochs * steps,
+                                        (epoch - 1) * steps, steps))
+        loss, accuracy = compiled.train_epoch(x_train, y_train, order, batch, rates)
         val_loss, val_accuracy = compiled.evaluate(x_test, y_test, val_batch)
         row = {"epoch": epoch, "loss": float(loss), "accuracy": float(accuracy), "val_loss": float(val_loss),
                "val_accuracy": float(val_accuracy), "epoch_seconds": time.perf_counter() - started}

@@ -102,11 +102,11 @@ def train_trial(spec: TrialSpec, threads: int | None = None) -> TrialResult:
 
 def _train(spec: TrialSpec, threads: int | None, result: TrialResult) -> None:
     result.device = init_tensorflow(threads)
-    from study.plan.data import load_dataset
+    from study.plan.data import load_scaled
     from study.train.fastfit import fit
 
     started = time.perf_counter()
-    data = load_dataset(spec.dataset, spec.train_size, spec.test_size, spec.data_seed)
+    data = load_scaled(spec.dataset, spec.train_size, spec.test_size, spec.data_seed, spec.settings.input_scaling)
     load_seconds = time.perf_counter() - started
     if data.fingerprint != spec.fingerprint:
         raise RuntimeError(f"dataset {spec.dataset} here has fingerprint {data.fingerprint}, "
