@@ -14,13 +14,36 @@ def _infos(profile):
     return {n: DatasetInfo(n, s, 10, "f" * 16, profile.train_size, profile.test_size, 0) for n, s in SHAPES.items()}
 
 
-def test_table1_baseline_is_table_1_and_the_default_changes_only_the_learning_rate():
+def test_table1_baseline_is_table_1_and_the_default_changes_only_the_training_recipe():
     base = builtin_study("table1").baseline
     assert (base.epochs, base.batch_size, base.val_batch_size, base.learning_rate, base.optimizer) == (100, 32, 16, 0.5, "sgd")
     assert (base.activation, base.conv_filters, base.kernel_size, base.stride, base.pool_size) == ("relu", (20, 50), 5, 1, 2)
+    assert (base.schedule, base.input_scaling) == ("constant", "unit")  # Table 1 as written
     import dataclasses
 
-    assert builtin_study("default").baseline == dataclasses.replace(base, learning_rate=0.05)
+    assert builtin_study("default").baseline == dataclasses.replace(
+        base, learning_rate=0.05, schedule="linear", input_scaling="standardize")
+
+
+def test_default_studies_its_recipe_and_checks_its_budget_on_both_datasets():
+    """Each change to Table 1's recipe is a value the report compares, and the budget check is a 3x longer run."""
+    study = builtin_study()
+    table1 = builtin_study("table1")
+    for name, parameter, table1_value in (("schedule", "schedule", "constant"),
+                                          ("input_scaling", "input_scaling", "unit")):
+        exp = study.experiment(name)
+        assert exp.datasets == ("mnist", "cifar10") and exp.parameter == parameter
+        assert table1_value in [v.label for v in exp.values]
+        assert getattr(study.baseline, parameter) in [v.label for v in exp.values]
+    check = study.experiment(study.budget_check)
+    assert check.parameter == "epochs" and check.datasets == ("mnist", "cifar10")
+    profile = PROFILES["quick"]
+    trials, rows = plan_study(study, profile, _infos(profile))
+    for dataset in ("mnist", "cifar10"):
+        epochs = {r.is_baseline: trials[r.trial_key].settings.epochs for r in rows
+                  if r.experiment == study.budget_check and r.dataset == dataset}
+        assert epochs == {True: 3, False: 9}
+    assert not table1.budget_check and "schedule" not in {e.name for e in table1.experiments}
 
 
 def test_table1_runs_every_experiment_on_both_datasets_with_four_seeds():
@@ -39,6 +62,7 @@ def test_default_runs_hyperparameters_on_mnist_and_the_architecture_on_both():
     for exp in study.experiments:
         expected = ("mnist",) if exp.name in HYPERPARAMETERS else ("mnist", "cifar10")
         assert exp.datasets == expected, exp.name
+    assert {"schedule", "input_scaling", "epochs"} <= {e.name for e in study.experiments}
     assert "0.5" in [v.label for v in study.experiment("learning_rate").values]  # Table 1's rate is a value
     assert {c.experiment for c in study.claims} <= {e.name for e in study.experiments}
     assert all("learning rate 0.05" in c.scope for c in study.claims)

@@ -274,6 +274,9 @@ class Budget:
     more_seeds: int = 0  # the most seeds a value ran (more than value_seeds when a later look added some)
     more_values: int = 0  # how many values ran more than value_seeds
     batch_sizes: tuple[tuple[int, int], ...] = ()  # (batch size, SGD steps in all) of values with another batch
+    learning_rate: float = math.nan  # the baseline's, and how it changes over the trial's steps
+    schedule: str = "constant"
+    input_scaling: str = "unit"
 
     @property
     def steps(self) -> int:
@@ -301,5 +304,6 @@ def budgets(analysis: Analysis) -> dict[str, Budget]:
         out[dataset] = Budget(dataset, facts_.train_size, facts_.test_size, spec.settings.epochs, batch,
                               -(-facts_.train_size // batch), fewest, len(base.seeds), most,
                               sum(n > fewest for n in values),
-                              tuple((b, -(-facts_.train_size // b) * spec.settings.epochs) for b in batches))
+                              tuple((b, -(-facts_.train_size // b) * spec.settings.epochs) for b in batches),
+                              spec.settings.learning_rate, spec.settings.schedule, spec.settings.input_scaling)
     return out

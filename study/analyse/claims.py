@@ -21,7 +21,8 @@ from scipy import stats as scipy_stats
 
 from study.analyse.comparisons import Analysis, Block, ValueSummary
 from study.analyse.formats import diff_with_ci, mde_text, p_is, pp
-from study.declare.spec import Claim
+from study.analyse.budget_check import budget_checks
+from study.declare.spec import CLAIM_JUDGED_AT, Claim
 from study.analyse.stats import DIRECTIONAL, Paired, Verdict, holm, paired_difference
 from study.results.outcomes import LEARNED
 
@@ -49,6 +50,10 @@ class Finding:
     evidence: str  # the numbers it rests on
     budget: str  # the profile and its budget
     measured: str = ""  # at a short budget, after how many of the study's epochs ("3 of 100 epochs"); else ""
+    judged_at: str = "final"  # what the claim is about (spec.CLAIM_JUDGED_AT): final, speed or budgets
+    testable: bool = True  # whether this budget can test it (a short budget tests final accuracy only where its
+    # budget check passed)
+    at_budget: str = ""  # for a final-accuracy claim not testable here: the verdict its test gives at this budget
 
 
 class NotTestable(Exception):
@@ -434,8 +439,10 @@ def budget_text(analysis: Analysis) -> str:
         steps = epochs * -(-facts.train_size // study.baseline.batch_size)
         parts.append(f"{dataset} {facts.train_size:,}/{facts.test_size:,} images x {epochs} epoch"
                      f"{'s' * (epochs != 1)} = {steps:,} SGD steps at batch {study.baseline.batch_size}")
+    base = study.baseline
+    recipe = f"; learning rate {base.learning_rate:g} ({base.schedule} schedule), {base.input_scaling} inputs"
     return (f"{profile.name}: {values} seeds a value{more}, {baseline} a baseline; " + "; ".join(parts)
-            + "; a value with another batch size takes another number of steps (section 1)")
+            + recipe + "; a value with another batch size takes another number of steps (section 1)")
 
 
 def measured_after(analysis: Analysis, claim: Claim) -> str:
@@ -465,8 +472,36 @@ def short_budget(analysis: Analysis, claim: Claim) -> str:
             f"accuracy the claim is about")
 
 
+def budget_gap(analysis: Analysis, claim: Claim) -> str:
+    """Why a short budget cannot test ``claim``'s final accuracy ('' when it can): the claim's datasets whose
+    budget check did not pass, each with the longer run's difference, or that the study has no check."""
+    if CLAIM_JUDGED_AT[claim.test] != "final" or not measured_after(analysis, claim):
+        return ""
+    study = analysis.stored.study
+    if not study.budget_check:
+        return (f"trained {measured_after(analysis, claim)} and the study has no budget check (a longer run of its "
+                "baseline) to show that this budget reaches the final accuracy the claim is about")
+    checks = budget_checks(analysis)
+    gaps = []
+    for dataset in claim.datasets:
+        check = checks.get(dataset)
+        if check is None:
+            gaps.append(f"{dataset}: no budget check ran")
+        elif not check.passed:
+            gaps.append(f"{dataset}: {check.longer_epochs} epochs against {check.epochs} gave "
+                        f"{diff_with_ci(check.comparison)}, {check.verdict} (margin ±{pp(check.margin, signed=False)})")
+    if not gaps:
+        return ""
+    return ("the budget does not reach final accuracy (budget check, " + "; ".join(gaps)
+            + "): a verdict at this budget would be about learning speed, not the final accuracy the claim is about")
+
+
 def check_claims(analysis: Analysis) -> list[Finding]:
-    """Every claim the stored study declares, judged on this analysis (none: an empty list)."""
+    """Every claim the stored study declares, judged on this analysis (none: an empty list).
+
+    A claim about final accuracy (``CLAIM_JUDGED_AT``) at a budget shorter than the study's epochs is judged
+    only where the study's budget check passed on each of its datasets; elsewhere it is not testable at this
+    budget, and what its test reads at this budget is kept as ``at_budget`` with its evidence."""
     findings = []
     budget = budget_text(analysis)
     for claim in analysis.stored.study.claims:
@@ -475,8 +510,16 @@ def check_claims(analysis: Analysis) -> list[Finding]:
             verdict, reason, evidence = CHECKS[claim.test](analysis, claim)
         except NotTestable as why:
             verdict, reason, evidence = NOT_TESTABLE, str(why), ""
-        if short and verdict != NOT_TESTABLE:
-            reason += f"; {short}"
+        gap, at_budget = budget_gap(analysis, claim), ""
+        if gap:
+            at_budget = str(verdict)
+            reason = gap + (f"; at this budget its test reads {verdict}: {reason}" if verdict != NOT_TESTABLE
+                            else f"; {reason}")
+            verdict = NOT_TESTABLE
+        elif short and verdict != NOT_TESTABLE and CLAIM_JUDGED_AT[claim.test] == "final":
+            reason += (f"; measured after {measured_after(analysis, claim)}, where the budget check found a longer "
+                       "run within the margin")
         findings.append(Finding(claim.text, claim.scope, describe_test(claim), verdict, reason, evidence, budget,
-                                measured_after(analysis, claim)))
+                                measured_after(analysis, claim), CLAIM_JUDGED_AT[claim.test],
+                                verdict != NOT_TESTABLE, at_budget))
     return findings

@@ -31,6 +31,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from study.analyse.answer import answer_rows, budgets, effects, facts
+from study.analyse.budget_check import budget_checks
 from study.analyse.claims import Finding, budget_text, check_claims
 from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
 from study.analyse.formats import diff_with_ci, epoch_time, macs_text, mde_text, pp, times
@@ -231,6 +232,7 @@ def answer_sections(analysis: Analysis, cache: "RenderCache", figure_dir: Path) 
     study = analysis.stored.study
     names = wording.knob_names(study)
     rows, found, plan_budgets, forest = answer_rows(analysis), facts(analysis), budgets(analysis), effects(analysis)
+    checks = budget_checks(analysis)
     sections = []
     for dataset in analysis.datasets:
         knobs = rows.get(dataset, [])
@@ -259,6 +261,8 @@ def answer_sections(analysis: Analysis, cache: "RenderCache", figure_dir: Path) 
             "dataset": dataset, "title": wording.dataset_name(dataset), "margin": pp(margin, signed=False),
             "budget": (wording.budget_sentence(plan_budgets[dataset], wording.dataset_name(dataset))
                        if dataset in plan_budgets else ""),
+            "budget_check": (wording.budget_check_sentence(checks[dataset], wording.dataset_name(dataset))
+                             if dataset in checks else ""),
             "groups": table,
             "facts": fact_groups,
             "forest": _figure(cache, figures.forest_figure, path,
@@ -290,7 +294,8 @@ def claim_rows(analysis: Analysis, findings: list[Finding], sections: list[Secti
     line and point to its numbers; the findings come in the order of the study's claims."""
     number = {s.name: f"3.{i}" for i, s in enumerate(sections, start=1)}
     return [{**asdict(f), "section": number.get(claim.experiment, ""),
-             "experiment": wording.display_name(claim.experiment)}
+             "experiment": wording.display_name(claim.experiment),
+             "judged_text": wording.judged_text(f.judged_at, f.measured, f.testable, f.at_budget)}
             for claim, f in zip(analysis.stored.study.claims, findings)]
 
 
@@ -423,7 +428,10 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         answers=answer_sections(analysis, cache, figure_dir), can_tell=power_rows(analysis), agreement=agreement,
         budget=budget_text(analysis), baseline_rows=baseline_rows(analysis), theory_rows=theory_rows(analysis),
         worked=conv_output_size(28, kernel=5, stride=1, padding=0), sections=sections,
-        findings=claim_rows(analysis, findings, sections), ranking=ranking_rows(analysis),
+        findings=claim_rows(analysis, findings, sections),
+        budget_checks=[wording.budget_check_short(c, wording.dataset_name(d))
+                       for d, c in budget_checks(analysis).items()],
+        ranking=ranking_rows(analysis),
         missing=missing_rows(analysis), costs=cost_rows(out / "benchmarks.json"),
         environment=analysis.environment, run=analysis.run,
         trials=int(analysis.plan["trial_key"].nunique()),

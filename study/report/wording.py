@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from study.analyse.answer import Budget, Effect, Fact, FactKind, KnobAnswer, Standing
+from study.analyse.budget_check import BudgetCheck
 from study.analyse.comparisons import Analysis, Block, ValueSummary
 from study.analyse.costs import CostRatio, cost_ratio
 from study.analyse.formats import diff_with_ci, epoch_time, macs_text, mde_text, p_is, pp, seconds, times
@@ -372,11 +373,58 @@ def ratio_text(cost: CostRatio) -> str:
     return times(cost) if cost.defined else "–"
 
 
+SCHEDULE_WORDS = {"constant": "constant", "linear": "decayed linearly to zero over each trial's own steps",
+                  "cosine": "decayed along a half cosine to zero over each trial's own steps",
+                  "step": "divided by 10 after half and after three quarters of each trial's steps"}
+SCALING_WORDS = {"unit": "pixels / 255", "center": "minus the training images' per-channel mean",
+                 "standardize": "standardised with the training images' per-channel mean and SD"}
+
+
+def recipe_text(budget: Budget) -> str:
+    """'learning rate 0.05, decayed linearly to zero over each trial's own steps; inputs standardised ...'"""
+    rate = f"learning rate {budget.learning_rate:g}, " if math.isfinite(budget.learning_rate) else "learning rate "
+    return f"{rate}{SCHEDULE_WORDS[budget.schedule]}; inputs {SCALING_WORDS[budget.input_scaling]}"
+
+
+def budget_check_sentence(check: BudgetCheck, dataset: str) -> str:
+    """Section 1's budget check: how far this budget is from the baseline trained longer, and what follows."""
+    head = (f"Budget check: the baseline trained {check.longer_epochs} epochs instead of {check.epochs} differs by "
+            f"{diff_with_ci(check.comparison)} ({check.seeds} and {check.baseline_seeds} seeds): {check.verdict}")
+    if check.passed:
+        return (head + f", within the ±{pp(check.margin, signed=False)} margin. This budget reads {dataset}'s accuracy "
+                "as a three times longer run would, so claims about final accuracy are judged at it.")
+    return (head + f" (margin ±{pp(check.margin, signed=False)}). This budget does not reach {dataset}'s final "
+            "accuracy: the differences below are differences after this many steps (learning speed as much as "
+            "final accuracy), and claims about final accuracy are not testable at it (section 4).")
+
+
+def budget_check_short(check: BudgetCheck, dataset: str) -> str:
+    """'CIFAR-10, 9 against 3 epochs: +6.8 pp (97.1% CI 5.2 to 8.4), better: not passed'"""
+    return (f"{dataset}, {check.longer_epochs} against {check.epochs} epochs: {diff_with_ci(check.comparison)}, "
+            f"{check.verdict}: {'passed' if check.passed else 'not passed'}")
+
+
+def judged_text(judged_at: str, measured: str, testable: bool, at_budget: str) -> str:
+    """The findings table's 'Judged at' cell: where the claim's verdict was read, or why it could not be."""
+    if judged_at == "speed":
+        return "its own epoch (learning speed)"
+    if judged_at == "budgets":
+        return "the runs it names, at their own budgets"
+    if not measured:
+        return "the study's epochs"
+    if testable:
+        return f"after {measured}: the budget check passed"
+    if at_budget:
+        return f"after {measured}, short of final accuracy; at this budget its test reads {at_budget}"
+    return f"after {measured}"
+
+
 def budget_sentence(budget: Budget, dataset: str) -> str:
-    """The budget as a student reads it: images, epochs, batch, SGD steps, seeds."""
+    """The budget as a student reads it: images, epochs, batch, SGD steps, the recipe, seeds."""
     return (f"On {dataset}, each baseline trial trained on {budget.train_images:,} images (and was validated on "
             f"{budget.test_images:,}) for {budget.epochs} epoch{'s' if budget.epochs != 1 else ''} in batches of "
-            f"{budget.batch_size}: {budget.steps_per_epoch:,} SGD steps an epoch, {budget.steps:,} in all"
+            f"{budget.batch_size} at {recipe_text(budget)}: {budget.steps_per_epoch:,} SGD steps an epoch, "
+            f"{budget.steps:,} in all"
             + ("; a value with another batch size takes another number of steps (" + ", ".join(
                 f"batch {b}: {steps:,}" for b, steps in budget.batch_sizes) + ")" if budget.batch_sizes else "")
             + f". Each value ran {budget.value_seeds} seed{'s' if budget.value_seeds != 1 else ''}"

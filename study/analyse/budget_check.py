@@ -1,0 +1,61 @@
+"""The budget check: per dataset, how far the study's budget is from the same baseline trained longer.
+
+A study may name an experiment as its budget check (``Study.budget_check``: it varies ``epochs`` over the
+baseline's and a longer run's). The longer run against the baseline is an ordinary comparison of that
+experiment, decided like every other one (same test, same Holm family, same alpha); this module reads it
+back per dataset. The check passes where the two are shown equivalent (the verdict's interval inside the
+dataset's margin): there the budget's accuracy stands for the final accuracy that claims speak of.
+Anywhere else (the longer run better or worse, or not decided), a claim about final accuracy is not testable
+at this budget (``study.analyse.claims``). Numbers only; the report words them.
+
+    checks = budget_checks(analysis)     # dataset -> BudgetCheck (empty when the study declares none)
+    checks[dataset].passed, checks[dataset].comparison.diff
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from study.analyse.comparisons import Analysis
+from study.analyse.noise import MeanComparison
+from study.analyse.stats import Verdict
+
+
+@dataclass(frozen=True)
+class BudgetCheck:
+    """The longer run against the budget on one dataset, as the budget-check experiment decided it."""
+
+    dataset: str
+    experiment: str
+    value: str  # the longer run's label ("3x")
+    epochs: int  # of the budget's baseline trials
+    longer_epochs: int
+    verdict: Verdict
+    comparison: MeanComparison | None  # longer minus budget (fractions), at the analysis' level
+    margin: float  # the dataset's equivalence margin (fraction)
+    seeds: int  # of the longer run
+    baseline_seeds: int
+
+    @property
+    def passed(self) -> bool:
+        """The longer run is equivalent to the budget: claims about final accuracy are testable here."""
+        return self.verdict == Verdict.EQUIVALENT
+
+
+def budget_checks(analysis: Analysis) -> dict[str, BudgetCheck]:
+    """Per dataset of the study's budget-check experiment, its check (none when the study declares none)."""
+    name = analysis.stored.study.budget_check
+    out: dict[str, BudgetCheck] = {}
+    if not name:
+        return out
+    for dataset in analysis.datasets:
+        block = analysis.blocks.get((name, dataset))
+        if block is None or not block.comparisons:
+            continue
+        longer = block.comparisons[0]
+        epochs = {analysis.trials[k].settings.epochs for k in block.baseline.keys.values() if k in analysis.trials}
+        longer_epochs = {analysis.trials[k].settings.epochs for k in longer.keys.values() if k in analysis.trials}
+        out[dataset] = BudgetCheck(dataset, name, longer.label, min(epochs, default=0), min(longer_epochs, default=0),
+                                   longer.verdict, longer.comparison, block.margin, longer.finished,
+                                   block.baseline.finished)
+    return out
