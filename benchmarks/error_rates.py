@@ -785,6 +785,7 @@ def _jsonable(value):
 
 
 def main(argv: list[str] | None = None) -> None:
+    default_sd = SEED_SD
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3000, help="simulated datasets per scenario (a-f)")
     parser.add_argument("--power-reps", type=int, default=None, help="per true difference in g (default reps/5)")
@@ -801,7 +802,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--staged-alpha", type=float, default=None,
                         help="the staged rule's level at every look (default Pocock's; 0.05 shows what ignoring "
                              "the looks costs)")
+    parser.add_argument("--seed-sd", type=float, default=None,
+                        help=f"seed-to-seed SD in pp (default {100 * default_sd:g}): the noise of another study "
+                             "(issue 22 reran the staged design at the default study's new noise); the tables are "
+                             "printed and written as JSON, and --markdown is refused with it")
     args = parser.parse_args(argv)
+    if args.seed_sd is not None:
+        if args.markdown:
+            parser.error("--seed-sd changes the noise the document's tables describe; write --json instead")
+        globals()["SEED_SD"] = args.seed_sd / 100  # read by the noise functions when they draw
     if args.reps < 10:
         parser.error("--reps must be at least 10")
     power_reps = args.power_reps or max(10, args.reps // 5)
@@ -832,6 +841,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {"seconds": seconds, "cpu_seconds": cpu_seconds, "reps": args.reps, "power_reps": power_reps,
+                   "seed_sd": globals()["SEED_SD"], "margin": MARGIN,
                    "scenario_e": note, "staged": args.staged,
                    **{k: [asdict(r) for r in v] if isinstance(v, list) else asdict(v) for k, v in results.items()}}
         args.json.write_text(json.dumps(_jsonable(payload), indent=1))

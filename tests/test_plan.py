@@ -145,6 +145,9 @@ def test_plan_text_names_counts_cost_and_time(tiny_store):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "tiny [custom-e2-tr60-te30-s2]: 4 trials, 2 stored, 2 to train"
+    # the baseline's budget and recipe, per dataset: 60 images in batches of 32 = 2 steps an epoch
+    assert lines.pop(1) == ("baseline on mnist: 60 images x 2 epochs at batch 32 = 4 SGD steps; learning rate 0.5, "
+                            "constant schedule over those steps; unit inputs")
     macs = sum(2 * (3 * 60 + 30) * m for m in plan_macs(study_file, store))
     assert lines[1] == (f"to train: 360 images (training and validation, all epochs), "
                         f"{quantity(macs)} multiply-accumulates")

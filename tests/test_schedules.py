@@ -197,6 +197,19 @@ def test_without_a_budget_check_a_short_budget_tests_no_final_accuracy_claim(tmp
     assert "no budget check" in findings[0].reason and findings[0].at_budget == "supported"
 
 
+def test_a_study_file_declares_its_budget_check():
+    raw = {"name": "checked", "datasets": ["mnist"], "budget_check": "epochs",
+           "experiments": [{"name": "k", "parameter": "kernel_size", "values": [3, 5]},
+                           {"name": "epochs", "parameter": "epochs",
+                            "values": [{"label": "1x", "epochs": 100}, {"label": "3x", "epochs": 300}]}]}
+    study = parse_study(raw)
+    assert study.budget_check == "epochs"
+    _, rows = plan_study(study, Profile("p", 1, 3, None, None), {"mnist": INFO})
+    assert {r.value for r in rows if r.experiment == "epochs" and r.is_baseline} == {"1x"}
+    with pytest.raises(ConfigError, match="budget_check names no experiment: 'epoch'; accepted: k, epochs"):
+        parse_study({**raw, "budget_check": "epoch"})
+
+
 def test_a_budget_check_must_vary_epochs_over_two_values():
     study = _checked_study({})
     with pytest.raises(ConfigError, match="budget_check names no experiment: 'epoch'"):

@@ -311,9 +311,11 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
     worst = worst_case(spec, chosen, loaded, done) if chosen.looks > 1 else planned
     worst_estimate = worst.estimate_for(workers or here, calibration)
     worst_here = worst.estimate_for(here, calibration)
+    recipes = baseline_recipes(spec, chosen, loaded)
     if as_json:
         click.echo(json.dumps({
             "study": spec.name, "profile": chosen.name, "trials": trials, "stored": planned.stored,
+            "baselines": recipes,
             "to_train": pending, "workers": estimate.workers, "images": estimate.images,
             "macs": estimate.macs, "estimated_seconds": round(estimate.seconds, 1),
             "this_machine": {"workers": here, "estimated_seconds": round(on_this_machine.seconds, 1)},
@@ -327,6 +329,10 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
         }, sort_keys=True))
         return
     click.echo(f"{spec.name} [{chosen.name}]: {trials} trials, {planned.stored} stored, {pending} to train")
+    for dataset, r in recipes.items():
+        click.echo(f"baseline on {dataset}: {r['train_images']:,} images x {r['epochs']} epochs at batch "
+                   f"{r['batch_size']} = {r['steps']:,} SGD steps; learning rate {r['learning_rate']:g}, "
+                   f"{r['schedule']} schedule over those steps; {r['input_scaling']} inputs")
     click.echo(f"to train: {estimate.images:,} images (training and validation, all epochs), "
                f"{quantity(estimate.macs)} multiply-accumulates")
     line = f"estimated wall time: {duration(on_this_machine.seconds)} on this machine ({here} workers)"
@@ -352,6 +358,25 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
     click.echo(f"calibration: {c.macs_per_second / 1e9:.1f} G MACs/s per worker, {c.step_seconds * 1e3:.1f} ms per "
                f"step, {c.trial_seconds:.2f} s per trial, {c.trace_seconds:.2f} s per graph trace, "
                f"{c.startup_seconds:.1f} s startup ({c.source})")
+
+
+def baseline_recipes(spec, profile, loaded) -> dict[str, dict]:
+    """Per dataset, the baseline's budget and training recipe as ``study plan`` shows it."""
+    from study.declare.spec import Experiment, Value
+    from study.plan.schedules import steps_per_epoch
+    from study.plan.trials import scaled_epochs
+
+    out = {}
+    for dataset, data in loaded.items():
+        epochs = scaled_epochs(spec.baseline.epochs, spec, profile.for_dataset(dataset), Experiment(
+            "baseline", "epochs", (Value("baseline", {}),)))
+        images = len(data.y_train)
+        base = spec.baseline
+        out[dataset] = {"train_images": images, "epochs": epochs, "batch_size": base.batch_size,
+                        "steps": epochs * steps_per_epoch(images, base.batch_size),
+                        "learning_rate": base.learning_rate, "schedule": base.schedule,
+                        "input_scaling": base.input_scaling}
+    return out
 
 
 @cli.command(name="list")

@@ -1,8 +1,10 @@
 """The built-in studies: the original report's one-at-a-time experiments on a LeNet, in two designs.
 
 - ``default`` (what ``make report`` runs): every knob of the original report around the LeNet of its
-  Table 1 with the one change that makes it learn at short budgets, learning rate 0.05 instead of 0.5 (0.5
-  stays, as a value of the learning-rate experiment). As in the original report, the hyperparameter
+  Table 1 with a training recipe that learns at short budgets and whose seeds agree: learning rate 0.05
+  instead of 0.5, decayed linearly to zero over each trial, and standardised inputs (0.5, the constant rate and
+  pixels / 255 stay, as values of the learning-rate, schedule and input-scaling experiments), plus a budget
+  check that trains the baseline three times as long. As in the original report, the hyperparameter
   experiments run on MNIST and the architecture experiments on MNIST and CIFAR-10. The original
   findings are judged in that scope, written beside each.
 - ``table1``: Table 1 as written (learning rate 0.5), every experiment on both datasets: for the
@@ -26,6 +28,8 @@ TABLE_1 = (  # (label, Settings field, the original Table 1 value)
     ("Learning rate", "learning_rate", 0.5), ("Solver", "optimizer", "sgd"), ("Activation", "activation", "relu"),
     ("Conv. filters (1/2)", "conv_filters", (20, 50)), ("Kernel size", "kernel_size", 5), ("Stride", "stride", 1),
     ("Pooling window", "pool_size", 2),
+    # Not rows of Table 1 but what its Keras SGD did: a constant rate on pixels / 255
+    ("Learning-rate schedule", "schedule", "constant"), ("Input scaling", "input_scaling", "unit"),
 )
 HYPERPARAMETERS = ("batch_size", "solver", "learning_rate", "learning_rate_long", "initializer", "activation")
 BASELINE_RATE = 0.05  # the default study's learning rate (Table 1: 0.5)
@@ -38,10 +42,11 @@ BUDGET_CHECK = "epochs"  # the default study's experiment that trains the baseli
 BUDGET_GROUP = "Budget and inputs (MNIST and CIFAR-10)"
 
 
-def _claims(hyper: str, arch: str) -> tuple[Claim, ...]:
+def _claims(hyper: str, arch: str, catch_up: tuple[str, str] = ("0.5", "0.01")) -> tuple[Claim, ...]:
     """The original report's findings (its section 4), each with the test that judges it in the scope it
     was made in: the hyperparameter claims on MNIST, the architecture claims on the datasets named.
-    ``hyper`` and ``arch`` describe the baseline the claims are judged around."""
+    ``hyper`` and ``arch`` describe the baseline the claims are judged around; ``catch_up`` is the higher and
+    the lower rate whose gap the catch-up claim follows (the original's baseline 0.5 and its lower 0.01)."""
     return (
         Claim("Batch size did not have a significant impact on the final accuracy.", "no_effect", "batch_size",
               ("mnist",), scope=f"MNIST, {hyper}"),
@@ -51,8 +56,9 @@ def _claims(hyper: str, arch: str) -> tuple[Claim, ...]:
               values=("0.5", "0.1", "0.05", "0.01", "0.001"), scope=f"MNIST, {hyper}; every rate of the experiment, "
               "from the highest"),
         Claim("Lower learning rates approach the same accuracy after more epochs.", "catch_up", "learning_rate",
-              ("mnist",), values=("0.5", "0.01"), other="learning_rate_long",
-              scope=f"MNIST, {hyper}; the longer run trains three times as many epochs"),
+              ("mnist",), values=catch_up, other="learning_rate_long",
+              scope=f"MNIST, {hyper}; the gap {catch_up[0]} minus {catch_up[1]}; the longer run trains three times as "
+                    "many epochs"),
         Claim("All-negative and normal-around-1 initialisations do not make the network learn.", "does_not_learn",
               "initializer", ("mnist",), values=("all_negative", "normal_around_1"), scope=f"MNIST, {hyper}"),
         Claim("Activation functions gave no significant difference, even linear.", "no_effect", "activation",
@@ -96,7 +102,8 @@ DESIGN_NOTE = (f"Design: one knob at a time around the LeNet of Table 1 with thr
 
 
 def default_study() -> Study:
-    """The study of ``make report``: every knob of the original report around the baseline that learns."""
+    """The study of ``make report``: every knob of the original report around a baseline that learns, plus its
+    recipe's knobs (schedule, input scaling) and the budget check."""
     baseline = Settings(learning_rate=BASELINE_RATE, schedule=BASELINE_SCHEDULE, input_scaling=BASELINE_SCALING)
     experiments = tuple(
         dataclasses.replace(e, datasets=("mnist",) if e.name in HYPERPARAMETERS else ("mnist", "cifar10"),
@@ -109,7 +116,10 @@ def default_study() -> Study:
                     f"{BASELINE_RATE:g} decayed linearly to zero and standardised inputs: hyperparameters on MNIST, "
                     "the architecture, the schedule, the input scaling and a three times longer run on MNIST and "
                     "CIFAR-10.",
-        baseline=baseline, claims=_claims(DEFAULT_BASELINE, DEFAULT_BASELINE), reference=TABLE_1,
+        # the catch-up claim follows the baseline's 0.05 against 0.01: with standardised inputs Table 1's 0.5
+        # diverged in 3 of 9 seeds in issue 22's pilot, so a gap from 0.5 would rest on the seeds that survived
+        baseline=baseline, claims=_claims(DEFAULT_BASELINE, DEFAULT_BASELINE, (f"{BASELINE_RATE:g}", "0.01")),
+        reference=TABLE_1,
         reference_title="Table 1 of the original report", notes=(DESIGN_NOTE, MARGIN_NOTE),
         experiments=experiments + _budget_experiments(), margins=MARGINS_PP, budget_check=BUDGET_CHECK)
 
@@ -118,9 +128,10 @@ def _budget_experiments():
     """The default study's knobs of the training recipe and its budget check, on both datasets."""
     both = {"datasets": ("mnist", "cifar10"), "group": BUDGET_GROUP}
     return (
-        experiment("schedule", "schedule", ["constant", "linear", "cosine"],
-                   description="Learning-rate schedule over each trial's own SGD steps: constant (Table 1), linear "
-                               "decay to zero, half-cosine decay to zero.", **both),
+        experiment("schedule", "schedule", ["constant", "linear"],
+                   description="Learning-rate schedule over each trial's own SGD steps: constant (Table 1) against "
+                               "linear decay to zero (cosine and step decay are settings a study file can compare).",
+                   **both),
         experiment("input_scaling", "input_scaling", ["unit", "center", "standardize"],
                    description="Pixel scaling: pixels / 255 (Table 1), minus the per-channel mean, and also divided "
                                "by the per-channel SD (statistics of the training images only).", **both),

@@ -10,11 +10,21 @@
 
     [baseline]                        # optional: changes to the original Table 1
     learning_rate = 0.1
+    schedule = "linear"               # constant (Table 1), linear, cosine or step, over each trial's own steps
+    input_scaling = "standardize"     # unit (Table 1: pixels / 255), center or standardize (training statistics)
 
     [[experiments]]
     name = "kernel"
     parameter = "kernel_size"
     values = [3, 5, {label = "7 same", kernel_size = 7, padding = "same"}]
+
+    [[experiments]]                   # optional: a budget check, named by budget_check (below)
+    name = "epochs"
+    parameter = "epochs"
+    values = [{label = "1x", epochs = 100}, {label = "3x", epochs = 300}]   # the baseline's epochs, and 3x
+
+    budget_check = "epochs"           # optional (a top-level key): claims about final accuracy are judged only
+                                      # where this longer run is equivalent to the budget
 
     [[claims]]                        # optional: what the report should check (tests: study.declare.spec.CLAIM_TESTS)
     text = "Kernel 3 is as good as 5."
@@ -45,7 +55,7 @@ from study.errors import ConfigError
 from study.declare.spec import BUILTIN_DATASETS as KNOWN, CLAIM_TESTS, DEFAULT_SEEDS, Claim, Experiment, Study, Value, label_of
 
 STUDY_KEYS = ("name", "description", "datasets", "seeds", "baseline_seeds", "data_seed", "baseline", "experiments",
-              "profile", "claims", "notes", "margins")
+              "profile", "claims", "notes", "margins", "budget_check")
 CLAIM_KEYS = ("text", "test", "experiment", "datasets", "values", "direction", "equal", "other", "scope")
 EXPERIMENT_KEYS = ("name", "parameter", "values", "datasets", "epochs_factor", "description")
 VALUE_KEYS = ("label", "note", "adapt")
@@ -163,7 +173,8 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
     return Study(name=str(data.get("name", Path(source).stem)), baseline=baseline,
                  experiments=tuple(experiments), seeds=tuple(seeds), data_seed=data_seed,
                  description=str(data.get("description", "")), claims=_claims(source, data.get("claims", [])),
-                 notes=tuple(str(n) for n in data.get("notes", [])), baseline_seeds=baseline_seeds, margins=margins)
+                 notes=tuple(str(n) for n in data.get("notes", [])), baseline_seeds=baseline_seeds, margins=margins,
+                 budget_check=str(data.get("budget_check", "")))
 
 
 def _margins(source: str, raw: Any, datasets: set[str]) -> dict[str, float]:

@@ -37,6 +37,10 @@ class DatasetFacts:
     train_class_counts: tuple[int, ...] = ()
     test_class_counts: tuple[int, ...] = ()
     conversions: tuple[tuple[str, int], ...] = ()  # (what was converted while decoding, images), e.g. grey to RGB
+    # per-channel mean and SD of the training subset (pixels / 255): what center and standardize use; () in stores
+    # written before input scaling existed
+    channel_mean: tuple[float, ...] = ()
+    channel_std: tuple[float, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DatasetFacts":
@@ -48,7 +52,8 @@ class DatasetFacts:
                    fingerprint=data.get("fingerprint", ""),
                    train_class_counts=tuple(data.get("train_class_counts", ())),
                    test_class_counts=tuple(data.get("test_class_counts", ())),
-                   conversions=tuple(sorted((data.get("conversions") or {}).items())))
+                   conversions=tuple(sorted((data.get("conversions") or {}).items())),
+                   channel_mean=tuple(data.get("channel_mean", ())), channel_std=tuple(data.get("channel_std", ())))
 
     def constant_answer(self) -> ConstantAnswer | None:
         """The best constant answer on this test subset, or None when its class counts were not recorded."""
