@@ -71,12 +71,14 @@ def test_training_step(benchmark, experiment, value, dataset, settings, baseline
     data = _data(SHAPES[dataset], settings.batch_size)
     order = tf.range(settings.batch_size, dtype=tf.int32)  # exactly one step
     batch = tf.constant(settings.batch_size)
+    rates = tf.constant([settings.learning_rate], tf.float32)  # the one step's rate (its schedule's first)
+
     def setup():  # fresh seeded weights, then one untimed step: the first call after a reset is slow
         fresh()
-        compiled.train_epoch(data.x, data.y, order, batch)
+        compiled.train_epoch(data.x, data.y, order, batch, rates)
 
     _info(benchmark, experiment, value, dataset, settings, baseline, "step")
-    loss, accuracy = benchmark.pedantic(lambda: compiled.train_epoch(data.x, data.y, order, batch), setup=setup,
+    loss, accuracy = benchmark.pedantic(lambda: compiled.train_epoch(data.x, data.y, order, batch, rates), setup=setup,
                                         rounds=5, iterations=1, warmup_rounds=1)
     assert math.isfinite(float(loss)) and 0.0 <= float(accuracy) <= 1.0
 

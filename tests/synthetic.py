@@ -88,6 +88,7 @@ def make_store(path, study: Study | None = None, missing=(("pooling", "none", 3)
     infos = {d: DatasetInfo(d, s, 10, f"fp-{d}", profile.train_size, profile.test_size, 0) for d, s in SHAPES.items()}
     described = {d: {"name": d, "path": f"/data/{d}", "format": "idx", "train_size": 100, "test_size": 50,
                      "full_train_size": 1000, "full_test_size": 500, "input_shape": list(s),
+                     "channel_mean": [0.5] * s[2], "channel_std": [0.25] * s[2],
                      "classes": [str(i) for i in range(10)], "fingerprint": f"fp-{d}"} for d, s in SHAPES.items()}
     trials, rows = plan_study(study, profile, infos, seeds)
     store = Store(path)

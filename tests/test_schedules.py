@@ -267,3 +267,46 @@ def test_a_cached_graph_restarts_the_schedule_and_gives_the_numbers_of_a_fresh_p
     constant = _numbers(train_trial(_specs(SMALL.with_values(schedule="constant"))[0], threads=1))
     assert constant[0] != here_first[0]  # the schedule changes what the trial learns from its first epoch
     assert all(math.isfinite(v) for row in here_first for v in row)
+
+
+def test_the_report_states_the_budget_check_the_recipe_and_testability(tmp_path):
+    import html
+    import re
+
+    import pandas as pd
+
+    from study.report.render import build_report
+
+    study = _checked_study({"mnist": 6.0, "cifar10": 6.0})
+    make_store(tmp_path / "s.sqlite", study, missing=()).close()
+    paths = build_report(tmp_path / "s.sqlite", tmp_path / "out", pdf=False)
+    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", paths["html"].read_text())))
+    assert "Budget check: trained for 15 epochs instead of 5, the baseline's accuracy changes by" in text
+    assert "the whole interval inside the ±6.0 pp margin: 3 times the epochs would not move MNIST's accuracy" in text
+    assert "this budget does not reach CIFAR-10's final accuracy" in text
+    assert "at learning rate 0.5, constant; inputs pixels / 255" in text  # the synthetic baseline's recipe
+    findings = pd.read_csv(paths["findings"])
+    assert list(findings["testable"]) == [True, False, False, True]
+    assert list(findings["judged_at"]) == ["final", "final", "final", "budgets"]
+    assert findings["at_budget"].fillna("").tolist() == ["", "supported", "supported", ""]
+    assert "Per-channel mean 0.5 / 0.5 / 0.5 and SD 0.25 / 0.25 / 0.25 of the training images" in text
+
+
+def test_a_budget_check_passes_on_its_interval_not_on_its_verdict():
+    """A longer run that is significantly but slightly better passes (more seeds never make it harder to pass);
+    an interval reaching past the margin, a seed that did not learn or no interval fails."""
+    from study.analyse.budget_check import BudgetCheck
+    from study.analyse.noise import MeanComparison
+    from study.analyse.stats import Verdict
+
+    def check(low, high, verdict=Verdict.BETTER, failures=0, test="paired t"):
+        comparison = MeanComparison(6, 6, (low + high) / 2, low, high, 0.001, 0.001, 5.0, test)
+        return BudgetCheck("mnist", "epochs", "3x", 3, 9, verdict, comparison, 0.01, 6, 9, failures)
+
+    assert check(0.001, 0.005).passed and check(-0.004, 0.006, Verdict.EQUIVALENT).passed
+    assert check(-0.008, 0.0099, Verdict.INCONCLUSIVE).passed  # inside, not significant, not yet 'equivalent'
+    assert not check(0.006, 0.013).passed and not check(-0.012, 0.002, Verdict.INCONCLUSIVE).passed
+    assert not check(0.001, 0.005, failures=1).passed
+    assert not check(0.001, 0.005, Verdict.DOES_NOT_LEARN).passed
+    assert not check(math.nan, math.nan, Verdict.UNTESTABLE).passed
+    assert check(0.001, 0.005).pairs == "6 seed pairs" and check(0.001, 0.005, test="Welch t").pairs == "6 and 6 seeds"

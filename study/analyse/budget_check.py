@@ -3,10 +3,12 @@
 A study may name an experiment as its budget check (``Study.budget_check``: it varies ``epochs`` over the
 baseline's and a longer run's). The longer run against the baseline is an ordinary comparison of that
 experiment, decided like every other one (same test, same Holm family, same alpha); this module reads it
-back per dataset. The check passes where the two are shown equivalent (the verdict's interval inside the
-dataset's margin): there the budget's accuracy stands for the final accuracy that claims speak of.
-Anywhere else (the longer run better or worse, or not decided), a claim about final accuracy is not testable
-at this budget (``study.analyse.claims``). Numbers only; the report words them.
+back per dataset. The check passes where the comparison's whole interval lies inside the dataset's margin
+(whether or not it also excludes zero, so that more seeds never make it harder to pass) and every seed of the
+longer run learned: a longer run would not move the accuracy by more than the margin, the least a budget must
+show before its accuracy stands for the final accuracy that claims speak of (necessary, not sufficient: the
+study's full epochs may still differ). Anywhere else, a claim about final accuracy is not testable at this
+budget (``study.analyse.claims``). Numbers only; the report words them.
 
     checks = budget_checks(analysis)     # dataset -> BudgetCheck (empty when the study declares none)
     checks[dataset].passed, checks[dataset].comparison.diff
@@ -35,11 +37,26 @@ class BudgetCheck:
     margin: float  # the dataset's equivalence margin (fraction)
     seeds: int  # of the longer run
     baseline_seeds: int
+    failures: int = 0  # seeds of the longer run that did not learn (collapsed or diverged)
 
     @property
     def passed(self) -> bool:
-        """The longer run is equivalent to the budget: claims about final accuracy are testable here."""
-        return self.verdict == Verdict.EQUIVALENT
+        """The longer run's difference lies inside the margin, its whole interval (at the analysis' level) within
+        ±margin: claims about final accuracy are testable here. A difference that is significant but inside the
+        margin passes too (more seeds must not make the check harder to pass); any seed of either run that did
+        not learn, or no interval, fails it."""
+        c = self.comparison
+        learned = self.verdict in (Verdict.EQUIVALENT, Verdict.BETTER, Verdict.WORSE, Verdict.INCONCLUSIVE)
+        return (learned and c is not None and c.defined and -self.margin <= c.low and c.high <= self.margin
+                and not self.failures)
+
+    @property
+    def pairs(self) -> str:
+        """The seeds the comparison rests on: '6 seed pairs' (paired) or '3 and 9 seeds' (Welch)."""
+        c = self.comparison
+        if c is None:
+            return f"{self.seeds} and {self.baseline_seeds} seeds"
+        return f"{c.n_a} seed pairs" if "paired" in c.test else f"{c.n_a} and {c.n_b} seeds"
 
 
 def budget_checks(analysis: Analysis) -> dict[str, BudgetCheck]:
@@ -57,5 +74,5 @@ def budget_checks(analysis: Analysis) -> dict[str, BudgetCheck]:
         longer_epochs = {analysis.trials[k].settings.epochs for k in longer.keys.values() if k in analysis.trials}
         out[dataset] = BudgetCheck(dataset, name, longer.label, min(epochs, default=0), min(longer_epochs, default=0),
                                    longer.verdict, longer.comparison, block.margin, longer.finished,
-                                   block.baseline.finished)
+                                   block.baseline.finished, longer.finished - longer.learned)
     return out

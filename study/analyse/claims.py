@@ -49,7 +49,8 @@ class Finding:
     reason: str  # why this verdict, in one sentence
     evidence: str  # the numbers it rests on
     budget: str  # the profile and its budget
-    measured: str = ""  # at a short budget, after how many of the study's epochs ("3 of 100 epochs"); else ""
+    measured: str = ""  # at a short budget, after how many of the study's epochs ("3 of 100 epochs"); else "" (and
+    # for a claim about learning speed, judged at its own epoch)
     judged_at: str = "final"  # what the claim is about (spec.CLAIM_JUDGED_AT): final, speed or budgets
     testable: bool = True  # whether this budget can test it (a short budget tests final accuracy only where its
     # budget check passed)
@@ -314,9 +315,10 @@ def _catch_up(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
         gap_short = {s: short[0].final_by_seed[s] - short[1].final_by_seed[s] for s in seeds}
         gap_long = {s: long[0].final_by_seed[s] - long[1].final_by_seed[s] for s in seeds}
         sign = 1.0 if np.mean(list(gap_short.values())) >= 0 else -1.0  # shrinking means towards zero
+        level = 1 - analysis.alpha  # the intervals every verdict of the analysis uses
         shrink = paired_difference({s: sign * g for s, g in gap_short.items()},
-                                   {s: sign * g for s, g in gap_long.items()})
-        closed = paired_difference(gap_long, {s: 0.0 for s in seeds})
+                                   {s: sign * g for s, g in gap_long.items()}, level)
+        closed = paired_difference(gap_long, {s: 0.0 for s in seeds}, level)
         tests.append((dataset, block, shrink, closed, gap_short, gap_long))
     adjusted = holm([t[2].p for t in tests])
     verdicts = []
@@ -326,7 +328,12 @@ def _catch_up(analysis: Analysis, claim: Claim) -> tuple[str, str, str]:
                 f"{diff_with_ci(closed)} in {claim.other}; shrinkage")
         verdict, reason, evidence = _positive(shrink, p, what, "the gap shrinks in the longer run", analysis.alpha)
         inside = closed.diff.defined and -block.margin <= closed.diff.low and closed.diff.high <= block.margin
-        if verdict == SUPPORTED and not inside:
+        outside = closed.diff.defined and (closed.diff.low > block.margin or closed.diff.high < -block.margin)
+        if verdict == SUPPORTED and outside:
+            verdict, reason = INCONCLUSIVE, (f"the gap shrinks, but after the longer run it is still shown larger than "
+                                             f"the ±{pp(block.margin, signed=False)} margin: whether it closes needs a "
+                                             "longer run still")
+        elif verdict == SUPPORTED and not inside:
             verdict, reason = INCONCLUSIVE, (f"the gap shrinks, but the longer run's gap is not shown to be within "
                                              f"±{pp(block.margin, signed=False)}")
         verdicts.append((verdict, reason, evidence))
@@ -519,7 +526,7 @@ def check_claims(analysis: Analysis) -> list[Finding]:
         elif short and verdict != NOT_TESTABLE and CLAIM_JUDGED_AT[claim.test] == "final":
             reason += (f"; measured after {measured_after(analysis, claim)}, where the budget check found a longer "
                        "run within the margin")
+        measured = measured_after(analysis, claim) if CLAIM_JUDGED_AT[claim.test] != "speed" else ""
         findings.append(Finding(claim.text, claim.scope, describe_test(claim), verdict, reason, evidence, budget,
-                                measured_after(analysis, claim), CLAIM_JUDGED_AT[claim.test],
-                                verdict != NOT_TESTABLE, at_budget))
+                                measured, CLAIM_JUDGED_AT[claim.test], verdict != NOT_TESTABLE, at_budget))
     return findings

@@ -130,7 +130,10 @@ def _budget_experiments():
     return (
         experiment("schedule", "schedule", ["constant", "linear"],
                    description="Learning-rate schedule over each trial's own SGD steps: constant (Table 1) against "
-                               "linear decay to zero (cosine and step decay are settings a study file can compare).",
+                               "linear decay to zero (cosine and step decay are settings a study file can compare). "
+                               "Both start at the same rate, so linear decay also halves the mean rate (0.025 "
+                               "against 0.05): the comparison is of the two recipes, not of the schedule's shape at "
+                               "an equal mean rate.",
                    **both),
         experiment("input_scaling", "input_scaling", ["unit", "center", "standardize"],
                    description="Pixel scaling: pixels / 255 (Table 1), minus the per-channel mean, and also divided "

@@ -103,14 +103,15 @@ def baseline_rows(analysis: Analysis) -> list[dict]:
             used = profile.epochs
         rows.append({"label": label[0].upper() + label[1:], "original": _show(original),
                      "study": _show(getattr(baseline, key)), "used": _show(used),
-                     "deviates": _show(used) != _show(original)})
+                     "deviates": _show(used) != _show(original),
+                     "by_profile": _show(used) != _show(getattr(baseline, key))})
     for dataset in analysis.datasets:
         budget = profile.for_dataset(dataset)
         sizes = f"{budget.train_size or 'all'} / {budget.test_size or 'all'}"
         if budget.epochs and budget.epochs != profile.epochs:
             sizes += f", {budget.epochs} epochs"
         rows.append({"label": f"Train / test images, {wording.dataset_name(dataset)}", "original": "all",
-                     "study": "all", "used": sizes, "deviates": sizes != "all / all"})
+                     "study": "all", "used": sizes, "deviates": sizes != "all / all", "by_profile": sizes != "all / all"})
     return rows
 
 

@@ -208,6 +208,8 @@ def conclude(block: Block) -> str:
                       if paired else "No value shares the baseline's initial weights, so none is paired. ")
                      + f"Measured, as a check of that rule (it chooses no test): seed-to-seed correlation with the "
                        f"baseline r = {r.r:.2f} over {r.pairs} seed pairs.")
+    elif paired:
+        parts.append(f"Paired with the baseline by design (same initial weights per seed): {', '.join(paired)}.")
     if math.isfinite(block.mde):
         reach = (f" and could confirm equivalence within ±{pp(block.confirmable_margin, signed=False)}"
                  if math.isfinite(block.confirmable_margin) else "")
@@ -388,13 +390,16 @@ def recipe_text(budget: Budget) -> str:
 
 def budget_check_sentence(check: BudgetCheck, dataset: str) -> str:
     """Section 1's budget check: how far this budget is from the baseline trained longer, and what follows."""
-    head = (f"Budget check: the baseline trained {check.longer_epochs} epochs instead of {check.epochs} differs by "
-            f"{diff_with_ci(check.comparison)} ({check.seeds} and {check.baseline_seeds} seeds): {check.verdict}")
+    head = (f"Budget check: trained for {check.longer_epochs} epochs instead of {check.epochs}, the baseline's "
+            f"accuracy changes by {diff_with_ci(check.comparison)} ({check.pairs}; {check.verdict})")
+    margin = pp(check.margin, signed=False)
     if check.passed:
-        return (head + f", within the ±{pp(check.margin, signed=False)} margin. This budget reads {dataset}'s accuracy "
-                "as a three times longer run would, so claims about final accuracy are judged at it.")
-    return (head + f" (margin ±{pp(check.margin, signed=False)}). This budget does not reach {dataset}'s final "
-            "accuracy: the differences below are differences after this many steps (learning speed as much as "
+        return (head + f", the whole interval inside the ±{margin} margin: {check.longer_epochs / check.epochs:g} times "
+                f"the epochs would not move {dataset}'s accuracy by more than the margin, so claims about final "
+                "accuracy are judged at this budget (a necessary check, not a proof that the study's full epochs "
+                "would agree).")
+    return (head + f": the interval reaches past the ±{margin} margin, so this budget does not reach {dataset}'s final "
+            "accuracy. The differences below are differences after this many steps (learning speed as much as "
             "final accuracy), and claims about final accuracy are not testable at it (section 4).")
 
 
@@ -415,7 +420,7 @@ def judged_text(judged_at: str, measured: str, testable: bool, at_budget: str) -
     if testable:
         return f"after {measured}: the budget check passed"
     if at_budget:
-        return f"after {measured}, short of final accuracy; at this budget its test reads {at_budget}"
+        return f"after {measured}; budget check not passed: at this budget its test reads {at_budget}"
     return f"after {measured}"
 
 
