@@ -755,9 +755,19 @@ one look at {cap} seeds, both at alpha 0.05. Numbers in percent, Monte Carlo SE 
     return "\n".join(lines) + "\n"
 
 
+OTHER_NOISE_HEADING = "## At other noise levels"  # written by hand from --seed-sd runs; kept by every rewrite
+
+
 def with_section(existing: str, section: str | None, main: str | None = None) -> str:
     """``docs/ERROR_RATES.md`` with its parts replaced: ``main`` (everything before ``STAGED_HEADING``) and/or
-    ``section`` (``STAGED_HEADING`` to the end); a part given as None is kept from ``existing``."""
+    ``section`` (``STAGED_HEADING`` up to ``OTHER_NOISE_HEADING`` or the end); a part given as None is kept from
+    ``existing``, and the ``OTHER_NOISE_HEADING`` section always is."""
+    other_at = existing.find("\n" + OTHER_NOISE_HEADING + "\n")
+    existing, other = (existing, "") if other_at < 0 else (existing[:other_at + 1], existing[other_at + 1:])
+    return _with_section(existing, section, main) + ("\n" + other if other else "")
+
+
+def _with_section(existing: str, section: str | None, main: str | None) -> str:
     at = existing.find("\n" + STAGED_HEADING + "\n")
     kept_main, kept_section = (existing, "") if at < 0 else (existing[:at + 1], existing[at + 1:])
     body = (main if main is not None else kept_main).rstrip("\n") + "\n"

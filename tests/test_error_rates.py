@@ -120,3 +120,14 @@ def test_seeds_in_stages_at_alpha_005_at_both_looks_fail_the_check_above():
     assert result.excess.rate > result.excess.se
     mean = result.directional["staged"].mean_over_blocks
     assert mean.rate <= ALPHA + 3 * mean.se
+
+
+def test_rewriting_a_section_keeps_the_hand_written_noise_levels():
+    OTHER_NOISE_HEADING, STAGED_HEADING = error_rates.OTHER_NOISE_HEADING, error_rates.STAGED_HEADING
+    with_section = error_rates.with_section
+    doc = f"# main\nold\n\n{STAGED_HEADING}\nold staged\n\n{OTHER_NOISE_HEADING}\nby hand\n"
+    staged = with_section(doc, f"{STAGED_HEADING}\nnew staged\n")
+    assert "new staged" in staged and "old staged" not in staged and staged.endswith(f"{OTHER_NOISE_HEADING}\nby hand\n")
+    main = with_section(doc, None, "# main\nnew\n")
+    assert "new" in main and "old staged" in main and main.endswith(f"{OTHER_NOISE_HEADING}\nby hand\n")
+    assert with_section("# main\n", f"{STAGED_HEADING}\nx\n") == f"# main\n\n{STAGED_HEADING}\nx\n"
