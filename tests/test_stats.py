@@ -197,3 +197,15 @@ def test_detection_rate_under_a_real_effect_matches_the_stated_power():
     crit = stats.t.ppf(0.975, dof)
     expected = float(stats.nct.sf(crit, dof, effect / se) + stats.nct.cdf(-crit, dof, effect / se))
     assert abs(rate - expected) <= 0.08, (rate, expected)  # the estimated variance varies around the true one
+
+
+def test_a_paired_interval_is_labelled_at_its_own_level():
+    """A claim's paired interval at the analysis' level (97.1% under two looks) says so, not the default 95%."""
+    from study.analyse.formats import diff_with_ci
+    from study.analyse.stats import paired_difference
+
+    a, b = {1: 0.90, 2: 0.92, 3: 0.95}, {1: 0.88, 2: 0.91, 3: 0.92}
+    assert "95% CI" in diff_with_ci(paired_difference(a, b))
+    wide = paired_difference(a, b, 1 - 0.0294)
+    assert "97.1% CI" in diff_with_ci(wide) and wide.diff.high - wide.diff.low > paired_difference(a, b).diff.high - \
+        paired_difference(a, b).diff.low

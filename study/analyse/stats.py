@@ -194,6 +194,7 @@ class Paired:
     p: float  # two-sided paired t-test; NaN when n < 2 or the differences have no spread
     sd: float  # standard deviation of the paired differences
     mde: float  # minimum detectable effect at 80% power (fraction)
+    confidence: float = CONFIDENCE  # of the interval ``diff`` (what ``formats.diff_with_ci`` labels it with)
 
     @property
     def tied(self) -> bool:
@@ -217,9 +218,9 @@ def paired_difference(a: dict[int, float], b: dict[int, float], confidence: floa
     if n < 2 or sd == 0 or np.ptp(diffs) <= 1e-12 * max(1.0, float(np.abs(diffs).max())):
         # no spread (ties or identical seeds): the t statistic is undefined, not 0 or infinite
         return Paired(n, Interval(interval.mean, math.nan, math.nan, n), math.nan, 0.0 if n > 1 else math.nan,
-                      math.nan)
+                      math.nan, confidence)
     result = stats.ttest_rel([a[s] for s in seeds], [b[s] for s in seeds])
-    return Paired(n, interval, float(result.pvalue), sd, minimum_detectable_effect(sd, n))
+    return Paired(n, interval, float(result.pvalue), sd, minimum_detectable_effect(sd, n), confidence)
 
 
 def holm(pvalues: list[float], untested_count: bool = False) -> list[float]:

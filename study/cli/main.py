@@ -330,7 +330,8 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
         return
     click.echo(f"{spec.name} [{chosen.name}]: {trials} trials, {planned.stored} stored, {pending} to train")
     for dataset, r in recipes.items():
-        click.echo(f"baseline on {dataset}: {r['train_images']:,} images x {r['epochs']} epochs at batch "
+        epochs = f"{r['epochs']} epoch{'s' * (r['epochs'] != 1)}"
+        click.echo(f"baseline on {dataset}: {r['train_images']:,} images x {epochs} at batch "
                    f"{r['batch_size']} = {r['steps']:,} SGD steps; learning rate {r['learning_rate']:g}, "
                    f"{r['schedule']} schedule over those steps; {r['input_scaling']} inputs")
     click.echo(f"to train: {estimate.images:,} images (training and validation, all epochs), "
