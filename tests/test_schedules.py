@@ -310,3 +310,35 @@ def test_a_budget_check_passes_on_its_interval_not_on_its_verdict():
     assert not check(0.001, 0.005, Verdict.DOES_NOT_LEARN).passed
     assert not check(math.nan, math.nan, Verdict.UNTESTABLE).passed
     assert check(0.001, 0.005).pairs == "6 seed pairs" and check(0.001, 0.005, test="Welch t").pairs == "6 and 6 seeds"
+
+
+def test_a_store_written_before_schedules_and_scaling_renders_with_its_keys(tmp_path):
+    """An old store: configurations, study spec and dataset facts without the new settings and statistics. It
+    renders, and its trials read as constant/unit (that their keys are today's keys is
+    ``test_old_trials_keep_their_keys_and_new_settings_get_their_own``)."""
+    import sqlite3
+
+    from study.report.render import build_report
+    from study.results.store import Store
+
+    path = tmp_path / "old.sqlite"
+    make_store(path).close()
+    with sqlite3.connect(path) as db:
+        for table in ("trials", "planned"):
+            db.execute(f"UPDATE {table} SET config = json_remove(config, '$.settings.schedule', "
+                       "'$.settings.input_scaling')")
+        db.execute("UPDATE studies SET spec = json_remove(spec, '$.baseline.schedule', '$.baseline.input_scaling', "
+                   "'$.datasets.mnist.channel_mean', '$.datasets.mnist.channel_std', "
+                   "'$.datasets.cifar10.channel_mean', '$.datasets.cifar10.channel_std')")
+        stored_keys = {k for (k,) in db.execute("SELECT trial_key FROM trials")}
+        assert not any("schedule" in c for (c,) in db.execute("SELECT config FROM trials"))
+    with Store(path, create=False) as store:
+        analysis = analyse(store)
+    assert {(t.settings.schedule, t.settings.input_scaling) for t in analysis.trials.values()} == {("constant", "unit")}
+    assert analysis.stored.study.baseline.schedule == "constant"
+    assert not analysis.stored.datasets["mnist"].channel_mean
+    paths = build_report(path, tmp_path / "out", pdf=False)
+    text = paths["html"].read_text()
+    assert "Per-channel mean" not in text and "constant" in text  # no statistics recorded; the old recipe shown
+    with sqlite3.connect(path) as db:
+        assert {k for (k,) in db.execute("SELECT trial_key FROM trials")} == stored_keys
