@@ -21,7 +21,7 @@ from scipy import stats as scipy_stats
 
 from study.analyse.comparisons import Analysis, Block, ValueSummary
 from study.analyse.formats import diff_with_ci, mde_text, p_is, pp
-from study.analyse.budget_check import budget_checks
+from study.analyse.budget_check import BudgetCheck, budget_checks
 from study.declare.spec import CLAIM_JUDGED_AT, Claim
 from study.analyse.stats import DIRECTIONAL, Paired, Verdict, holm, paired_difference
 from study.results.outcomes import LEARNED
@@ -468,27 +468,15 @@ def measured_after(analysis: Analysis, claim: Claim) -> str:
     return ", ".join(dict.fromkeys(parts))
 
 
-def short_budget(analysis: Analysis, claim: Claim) -> str:
-    """What a short budget changes about a claim ('' at the study's own epochs): after N of the study's M
-    epochs the accuracy measures learning speed as much as the final accuracy the claims were made about
-    (and at a fixed number of epochs a smaller batch takes more SGD steps)."""
-    measured = measured_after(analysis, claim)
-    if not measured:
-        return ""
-    return (f"measured after {measured}: accuracy after that many SGD steps (learning speed), not the final "
-            f"accuracy the claim is about")
-
-
-def budget_gap(analysis: Analysis, claim: Claim) -> str:
+def budget_gap(claim: Claim, measured: str, checks: dict[str, BudgetCheck] | None) -> str:
     """Why a short budget cannot test ``claim``'s final accuracy ('' when it can): the claim's datasets whose
-    budget check did not pass, each with the longer run's difference, or that the study has no check."""
-    if CLAIM_JUDGED_AT[claim.test] != "final" or not measured_after(analysis, claim):
+    budget check did not pass, each with the longer run's difference, or that the study has no check
+    (``checks`` None). ``measured`` is ``measured_after`` ('' at the study's own epochs)."""
+    if CLAIM_JUDGED_AT[claim.test] != "final" or not measured:
         return ""
-    study = analysis.stored.study
-    if not study.budget_check:
-        return (f"trained {measured_after(analysis, claim)} and the study has no budget check (a longer run of its "
+    if checks is None:
+        return (f"trained {measured} and the study has no budget check (a longer run of its "
                 "baseline) to show that this budget reaches the final accuracy the claim is about")
-    checks = budget_checks(analysis)
     gaps = []
     for dataset in claim.datasets:
         check = checks.get(dataset)
@@ -511,22 +499,22 @@ def check_claims(analysis: Analysis) -> list[Finding]:
     budget, and what its test reads at this budget is kept as ``at_budget`` with its evidence."""
     findings = []
     budget = budget_text(analysis)
+    checks = budget_checks(analysis) if analysis.stored.study.budget_check else None
     for claim in analysis.stored.study.claims:
-        short = short_budget(analysis, claim)
+        measured = measured_after(analysis, claim)
         try:
             verdict, reason, evidence = CHECKS[claim.test](analysis, claim)
         except NotTestable as why:
             verdict, reason, evidence = NOT_TESTABLE, str(why), ""
-        gap, at_budget = budget_gap(analysis, claim), ""
+        gap, at_budget = budget_gap(claim, measured, checks), ""
         if gap:
             at_budget = str(verdict)
             reason = gap + (f"; at this budget its test reads {verdict}: {reason}" if verdict != NOT_TESTABLE
                             else f"; {reason}")
             verdict = NOT_TESTABLE
-        elif short and verdict != NOT_TESTABLE and CLAIM_JUDGED_AT[claim.test] == "final":
-            reason += (f"; measured after {measured_after(analysis, claim)}, where the budget check found a longer "
-                       "run within the margin")
-        measured = measured_after(analysis, claim) if CLAIM_JUDGED_AT[claim.test] != "speed" else ""
+        elif measured and verdict != NOT_TESTABLE and CLAIM_JUDGED_AT[claim.test] == "final":
+            reason += f"; measured after {measured}, where the budget check found a longer run within the margin"
         findings.append(Finding(claim.text, claim.scope, describe_test(claim), verdict, reason, evidence, budget,
-                                measured, CLAIM_JUDGED_AT[claim.test], verdict != NOT_TESTABLE, at_budget))
+                                measured if CLAIM_JUDGED_AT[claim.test] != "speed" else "",
+                                CLAIM_JUDGED_AT[claim.test], verdict != NOT_TESTABLE, at_budget))
     return findings

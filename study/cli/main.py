@@ -363,14 +363,11 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
 
 def baseline_recipes(spec, profile, loaded) -> dict[str, dict]:
     """Per dataset, the baseline's budget and training recipe as ``study plan`` shows it."""
-    from study.declare.spec import Experiment, Value
     from study.plan.schedules import steps_per_epoch
-    from study.plan.trials import scaled_epochs
 
     out = {}
     for dataset, data in loaded.items():
-        epochs = scaled_epochs(spec.baseline.epochs, spec, profile.for_dataset(dataset), Experiment(
-            "baseline", "epochs", (Value("baseline", {}),)))
+        epochs = profile.for_dataset(dataset).epochs or spec.baseline.epochs  # as scaled_epochs gives the baseline
         images = len(data.y_train)
         base = spec.baseline
         out[dataset] = {"train_images": images, "epochs": epochs, "batch_size": base.batch_size,

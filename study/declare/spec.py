@@ -209,7 +209,7 @@ class Study:
     baseline_seeds: int | None = None  # seeds of each baseline; None: BASELINE_SEED_FACTOR x the value seeds
     margins: dict[str, float] = field(default_factory=dict)  # dataset -> equivalence margin, pp (default 1 pp)
     # The experiment that trains the baseline longer (it varies "epochs"; its one other value is the longer run):
-    # where the longer run is not equivalent to the budget, claims about final accuracy are not testable.
+    # where the longer run's interval is not inside the margin, claims about final accuracy are not testable.
     budget_check: str = ""
 
     def __post_init__(self) -> None:

@@ -18,13 +18,10 @@
     parameter = "kernel_size"
     values = [3, 5, {label = "7 same", kernel_size = 7, padding = "same"}]
 
-    [[experiments]]                   # optional: a budget check, named by budget_check (below)
-    name = "epochs"
-    parameter = "epochs"
+    [[experiments]]                   # optional: a budget check, named by a top-level budget_check = "epochs"
+    name = "epochs"                   # (above the first table): claims about final accuracy are judged only where
+    parameter = "epochs"              # this longer run's interval stays inside the margin
     values = [{label = "1x", epochs = 100}, {label = "3x", epochs = 300}]   # the baseline's epochs, and 3x
-
-    budget_check = "epochs"           # optional (a top-level key): claims about final accuracy are judged only
-                                      # where this longer run is equivalent to the budget
 
     [[claims]]                        # optional: what the report should check (tests: study.declare.spec.CLAIM_TESTS)
     text = "Kernel 3 is as good as 5."

@@ -105,6 +105,7 @@ class Dataset:
 
     def describe(self) -> dict:
         """The facts the results store and ``study data`` record."""
+        mean, std = input_statistics(self.x_train)
         return {
             "name": self.name, "path": self.location.path, "format": self.location.format,
             "train_size": int(len(self.y_train)), "test_size": int(len(self.y_test)),
@@ -113,8 +114,8 @@ class Dataset:
             "train_class_counts": np.bincount(self.y_train, minlength=len(self.classes)).tolist(),
             "test_class_counts": np.bincount(self.y_test, minlength=len(self.classes)).tolist(),
             "fingerprint": self.fingerprint,
-            "channel_mean": [round(float(v), 4) for v in input_statistics(self.x_train)[0]],
-            "channel_std": [round(float(v), 4) for v in input_statistics(self.x_train)[1]],
+            "channel_mean": [round(float(v), 4) for v in mean],
+            "channel_std": [round(float(v), 4) for v in std],
             **({"conversions": dict(self.conversions)} if self.conversions else {}),
         }
 

@@ -44,12 +44,3 @@ def epoch_rates(schedule: str, base: float, total_steps: int, first_step: int, s
     """The float32 rates of the ``steps`` steps that start at global step ``first_step``."""
     return rate_at(schedule, base, np.arange(first_step, first_step + steps), total_steps).astype(np.float32)
 
-
-def describe(schedule: str) -> str:
-    """The schedule in words, for the setup table and ``study shapes``."""
-    return {
-        "constant": "constant rate",
-        "linear": "linear decay to zero over the trial's steps",
-        "cosine": "half-cosine decay to zero over the trial's steps",
-        "step": "divided by 10 after 1/2 and after 3/4 of the trial's steps",
-    }[check_choice("schedule", schedule, SCHEDULES)]
