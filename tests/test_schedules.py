@@ -216,6 +216,10 @@ def test_a_budget_check_must_vary_epochs_over_two_values():
         dataclasses.replace(study, budget_check="epoch")
     with pytest.raises(ConfigError, match="must vary 'epochs'"):
         dataclasses.replace(study, budget_check="kernel_size")
+    shorter = experiment("epochs", "epochs", [Value("1x", {}), Value("half", {"epochs": 50})])
+    with pytest.raises(ConfigError, match=r"must have the baseline's 100 epochs as its first value and more as its "
+                                          r"second, got \[100, 50\]"):
+        dataclasses.replace(study, experiments=(study.experiments[0], shorter))
     assert Study.from_dict(study.to_dict()).budget_check == "epochs"
 
 

@@ -236,6 +236,11 @@ class Study:
                 raise ConfigError(f"study {self.name!r}: budget_check {self.budget_check!r} must vary 'epochs' over "
                                   f"two values (the baseline's and the longer run's), got {check.parameter!r} with "
                                   f"{len(check.values)} values")
+            base = check.base.get("epochs", self.baseline.epochs)
+            epochs = [v.params.get("epochs", base) for v in check.values]
+            if epochs[0] != base or not (isinstance(epochs[1], int) and epochs[1] > base):
+                raise ConfigError(f"study {self.name!r}: budget_check {self.budget_check!r} must have the baseline's "
+                                  f"{base} epochs as its first value and more as its second, got {epochs}")
         for claim in self.claims:
             for name in (claim.experiment, claim.other):
                 if name and name not in by_name:
