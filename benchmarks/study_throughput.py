@@ -32,11 +32,20 @@ def plain_loop(trials) -> float:
         data = load_dataset(info.name, info.train_size, info.test_size, info.data_seed)
         keras.utils.set_random_seed(trial.seed)
         model = build_model(trial.model)
-        model.compile(optimizer=make_optimizer(settings.optimizer, settings.learning_rate),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        model.fit(data.x_train, data.y_train, batch_size=settings.batch_size, epochs=settings.epochs,
-                  validation_data=(data.x_test, data.y_test), validation_batch_size=settings.val_batch_size,
-                  verbose=0)
+        model.compile(
+            optimizer=make_optimizer(settings.optimizer, settings.learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        model.fit(
+            data.x_train,
+            data.y_train,
+            batch_size=settings.batch_size,
+            epochs=settings.epochs,
+            validation_data=(data.x_test, data.y_test),
+            validation_batch_size=settings.val_batch_size,
+            verbose=0,
+        )
     return time.perf_counter() - started
 
 
@@ -48,13 +57,17 @@ def main() -> None:
     args = parser.parse_args()
 
     from study.declare.builtin import builtin_study
-    from study.run.runner import dataset_infos, run_study
     from study.declare.spec import Study, get_profile
     from study.plan.trials import plan_study
+    from study.run.runner import dataset_infos, run_study
 
     full = builtin_study()
-    study = Study(full.name + " (throughput slice)", full.baseline,
-                  tuple(full.experiment(name) for name in args.experiments), seeds=full.seeds[: args.seeds])
+    study = Study(
+        full.name + " (throughput slice)",
+        full.baseline,
+        tuple(full.experiment(name) for name in args.experiments),
+        seeds=full.seeds[: args.seeds],
+    )
     profile = get_profile("quick")
     infos, _ = dataset_infos(study, profile)
     trials, _ = plan_study(study, profile, infos)
@@ -62,7 +75,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        counts = run_study(study, profile, os.path.join(folder, "bench.sqlite"), progress=False, log=lambda line: None)
+        counts = run_study(
+            study,
+            profile,
+            os.path.join(folder, "bench.sqlite"),
+            progress=False,
+            log=lambda line: None,
+        )
         ours = time.perf_counter() - started
     assert counts.trained == len(trials), counts
 
@@ -70,13 +89,24 @@ def main() -> None:
 
     init_tensorflow(None)  # the plain loop gets TensorFlow's default threads
     plain = plain_loop(trials)
-    report = {"trials": len(trials), "profile": profile.name, "experiments": args.experiments,
-              "runner_seconds": ours, "plain_seconds": plain, "workers": os.cpu_count(),
-              "runner_trials_per_hour": len(trials) / ours * 3600, "plain_trials_per_hour": len(trials) / plain * 3600,
-              "ratio": plain / ours}
+    report = {
+        "trials": len(trials),
+        "profile": profile.name,
+        "experiments": args.experiments,
+        "runner_seconds": ours,
+        "plain_seconds": plain,
+        "workers": os.cpu_count(),
+        "runner_trials_per_hour": len(trials) / ours * 3600,
+        "plain_trials_per_hour": len(trials) / plain * 3600,
+        "ratio": plain / ours,
+    }
     print(f"{len(trials)} quick-profile trials ({', '.join(args.experiments)}; both datasets)")
-    print(f"sequential plain model.fit: {plain:7.1f} s  {report['plain_trials_per_hour']:7.0f} trials/hour")
-    print(f"study run (default local Dask): {ours:7.1f} s  {report['runner_trials_per_hour']:7.0f} trials/hour")
+    print(
+        f"sequential plain model.fit: {plain:7.1f} s  {report['plain_trials_per_hour']:7.0f} trials/hour"
+    )
+    print(
+        f"study run (default local Dask): {ours:7.1f} s  {report['runner_trials_per_hour']:7.0f} trials/hour"
+    )
     print(f"ratio: {plain / ours:.2f}x")
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as handle:

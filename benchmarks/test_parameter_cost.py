@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from study.train import fastfit
 from study.declare.builtin import builtin_study
 from study.errors import ConfigError
 from study.plan.shapes import summarize
+from study.train import fastfit
 
 SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
 VALIDATION_IMAGES = 512
@@ -38,15 +38,25 @@ def _cases():
                 except ConfigError:
                     continue
                 baseline = settings == study.baseline
-                cases.append(pytest.param(experiment.name, value.label, dataset, settings, baseline,
-                                          id=f"{experiment.name}={value.label}-{'x'.join(map(str, shape))}"))
+                cases.append(
+                    pytest.param(
+                        experiment.name,
+                        value.label,
+                        dataset,
+                        settings,
+                        baseline,
+                        id=f"{experiment.name}={value.label}-{'x'.join(map(str, shape))}",
+                    )
+                )
     return cases
 
 
 def _data(shape, count, seed=0):
     rng = np.random.default_rng(seed)
-    return SimpleNamespace(x=tf.constant(rng.random((count, *shape), dtype=np.float32)),
-                           y=tf.constant(rng.integers(0, 10, count).astype(np.int32)))
+    return SimpleNamespace(
+        x=tf.constant(rng.random((count, *shape), dtype=np.float32)),
+        y=tf.constant(rng.integers(0, 10, count).astype(np.int32)),
+    )
 
 
 def _prepare(settings, dataset):
@@ -61,8 +71,16 @@ def _prepare(settings, dataset):
 
 
 def _info(benchmark, experiment, value, dataset, settings, baseline, kind):
-    benchmark.extra_info.update({"experiment": experiment, "value": value, "input": "x".join(map(str, SHAPES[dataset])),
-                                 "kind": kind, "baseline": baseline, "batch_size": settings.batch_size})
+    benchmark.extra_info.update(
+        {
+            "experiment": experiment,
+            "value": value,
+            "input": "x".join(map(str, SHAPES[dataset])),
+            "kind": kind,
+            "baseline": baseline,
+            "batch_size": settings.batch_size,
+        }
+    )
 
 
 @pytest.mark.parametrize("experiment,value,dataset,settings,baseline", _cases())
@@ -71,15 +89,22 @@ def test_training_step(benchmark, experiment, value, dataset, settings, baseline
     data = _data(SHAPES[dataset], settings.batch_size)
     order = tf.range(settings.batch_size, dtype=tf.int32)  # exactly one step
     batch = tf.constant(settings.batch_size)
-    rates = tf.constant([settings.learning_rate], tf.float32)  # the one step's rate (its schedule's first)
+    rates = tf.constant(
+        [settings.learning_rate], tf.float32
+    )  # the one step's rate (its schedule's first)
 
     def setup():  # fresh seeded weights, then one untimed step: the first call after a reset is slow
         fresh()
         compiled.train_epoch(data.x, data.y, order, batch, rates)
 
     _info(benchmark, experiment, value, dataset, settings, baseline, "step")
-    loss, accuracy = benchmark.pedantic(lambda: compiled.train_epoch(data.x, data.y, order, batch, rates), setup=setup,
-                                        rounds=5, iterations=1, warmup_rounds=1)
+    loss, accuracy = benchmark.pedantic(
+        lambda: compiled.train_epoch(data.x, data.y, order, batch, rates),
+        setup=setup,
+        rounds=5,
+        iterations=1,
+        warmup_rounds=1,
+    )
     assert math.isfinite(float(loss)) and 0.0 <= float(accuracy) <= 1.0
 
 
@@ -90,6 +115,11 @@ def test_validation_pass(benchmark, experiment, value, dataset, settings, baseli
     val_batch = tf.constant(settings.val_batch_size)
     compiled.evaluate(data.x, data.y, val_batch)
     _info(benchmark, experiment, value, dataset, settings, baseline, "validation")
-    loss, accuracy = benchmark.pedantic(compiled.evaluate, args=(data.x, data.y, val_batch),
-                                        rounds=3, iterations=1, warmup_rounds=0)
+    loss, accuracy = benchmark.pedantic(
+        compiled.evaluate,
+        args=(data.x, data.y, val_batch),
+        rounds=3,
+        iterations=1,
+        warmup_rounds=0,
+    )
     assert math.isfinite(float(loss)) and 0.0 <= float(accuracy) <= 1.0

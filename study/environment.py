@@ -7,8 +7,21 @@ import platform
 import sys
 from importlib import metadata
 
-PACKAGES = ("study", "tensorflow-cpu", "tensorflow", "keras", "numpy", "pandas", "scipy", "matplotlib",
-            "jinja2", "dask", "distributed", "weasyprint", "pillow")
+PACKAGES = (
+    "study",
+    "tensorflow-cpu",
+    "tensorflow",
+    "keras",
+    "numpy",
+    "pandas",
+    "scipy",
+    "matplotlib",
+    "jinja2",
+    "dask",
+    "distributed",
+    "weasyprint",
+    "pillow",
+)
 
 
 def package_versions() -> dict[str, str]:
@@ -34,6 +47,10 @@ def cpu_model() -> str:
 
 def environment(**extra) -> dict:
     return {
-        "python": sys.version.split()[0], "platform": platform.platform(), "cpu": cpu_model(),
-        "cpu_count": os.cpu_count(), "packages": package_versions(), **extra,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "packages": package_versions(),
+        **extra,
     }

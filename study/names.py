@@ -27,7 +27,9 @@ HASH_LENGTH = 8  # hex digits of sha256: a collision needs ~65,000 names in one 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 _KEPT = re.compile(r"[a-z0-9_=+]([a-z0-9_.=+-]{0,62}[a-z0-9_=+-])?")
 _HASHED = re.compile(r".*-[0-9a-f]{8}")
-_WINDOWS_DEVICES = {"con", "prn", "aux", "nul"} | {f"{d}{i}" for d in ("com", "lpt") for i in range(10)}
+_WINDOWS_DEVICES = {"con", "prn", "aux", "nul"} | {
+    f"{d}{i}" for d in ("com", "lpt") for i in range(10)
+}
 
 
 def safe_name(text: str, slug_length: int = SLUG_LENGTH) -> str:
@@ -48,6 +50,9 @@ def safe_name(text: str, slug_length: int = SLUG_LENGTH) -> str:
 
 def path_name(text: str) -> str:
     """``text`` itself when it is already a safe, case-proof file name, else ``safe_name(text)``."""
-    kept = (_KEPT.fullmatch(text) and not _HASHED.fullmatch(text)
-            and text.split(".")[0] not in _WINDOWS_DEVICES)
+    kept = (
+        _KEPT.fullmatch(text)
+        and not _HASHED.fullmatch(text)
+        and text.split(".")[0] not in _WINDOWS_DEVICES
+    )
     return text if kept else safe_name(text)

@@ -24,13 +24,23 @@ class TrialResult:
     """One trained (or failed) trial: its per-epoch rows and how it ended."""
 
     key: str
-    status: str = "ok"  # ok, diverged (NaN/inf loss: a result) or failed (a crash: retried by the next run)
-    epochs: list[dict[str, float]] = field(default_factory=list)  # one row per epoch, keys EPOCH_FIELDS
+    status: str = (
+        "ok"  # ok, diverged (NaN/inf loss: a result) or failed (a crash: retried by the next run)
+    )
+    epochs: list[dict[str, float]] = field(
+        default_factory=list
+    )  # one row per epoch, keys EPOCH_FIELDS
     diverged_epoch: int | None = None
     error: str | None = None
-    train_seconds: float | None = 0.0  # sum of epoch_seconds: training and validation, no tracing or loading
-    trace_seconds: float | None = None  # building and tracing the graph; 0.0 when the worker had it cached
-    load_seconds: float | None = None  # loading the data subset (0 when cached in the worker) and into tensors
+    train_seconds: float | None = (
+        0.0  # sum of epoch_seconds: training and validation, no tracing or loading
+    )
+    trace_seconds: float | None = (
+        None  # building and tracing the graph; 0.0 when the worker had it cached
+    )
+    load_seconds: float | None = (
+        None  # loading the data subset (0 when cached in the worker) and into tensors
+    )
     wall_seconds: float | None = None  # the whole call in the worker, all of the above included
     params: int | None = None
     worker: str | None = None
@@ -38,10 +48,12 @@ class TrialResult:
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
-            raise ValueError(f"trial {self.key}: status {self.status!r} is not one of {', '.join(STATUSES)}")
+            raise ValueError(
+                f"trial {self.key}: status {self.status!r} is not one of {', '.join(STATUSES)}"
+            )
 
     @classmethod
-    def failed(cls, key: str, error: str) -> "TrialResult":
+    def failed(cls, key: str, error: str) -> TrialResult:
         return cls(key, status="failed", error=error[:500], train_seconds=None)
 
     @property

@@ -58,14 +58,26 @@ def write_cifar_batches(folder: Path, per_batch: int = 20, test: int = 20) -> Pa
             pickle.dump({b"data": rows, b"labels": labels.tolist()}, handle)
     images, labels = tiny_images(test, (32, 32, 3), 9)
     with open(folder / "test_batch", "wb") as handle:
-        pickle.dump({b"data": images.transpose(0, 3, 1, 2).reshape(test, 3072), b"labels": labels.tolist()}, handle)
+        pickle.dump(
+            {
+                b"data": images.transpose(0, 3, 1, 2).reshape(test, 3072),
+                b"labels": labels.tolist(),
+            },
+            handle,
+        )
     with open(folder / "batches.meta", "wb") as handle:
         pickle.dump({b"label_names": [b"c%d" % i for i in range(10)]}, handle)
     return folder
 
 
-def write_image_folder(folder: Path, classes=("cat", "dog", "frog"), train: int = 4, test: int = 2,
-                       suffix: str = ".png", size=(32, 32)) -> Path:
+def write_image_folder(
+    folder: Path,
+    classes=("cat", "dog", "frog"),
+    train: int = 4,
+    test: int = 2,
+    suffix: str = ".png",
+    size=(32, 32),
+) -> Path:
     from PIL import Image
 
     for split, count in (("train", train), ("test", test)):
@@ -77,12 +89,24 @@ def write_image_folder(folder: Path, classes=("cat", "dog", "frog"), train: int 
     return folder
 
 
-def made_up_spec(key: str, dataset: str = "mnist", seed: int = 1, train_size: int | None = None,
-                  **settings) -> TrialSpec:
+def made_up_spec(
+    key: str, dataset: str = "mnist", seed: int = 1, train_size: int | None = None, **settings
+) -> TrialSpec:
     """A TrialSpec for a store without training: ``Settings(**settings)`` on 28x28x1 input, no real data."""
     resolved = Settings(**settings)
-    return TrialSpec(key, resolved, resolved.model_config((28, 28, 1), 10), dataset, "f" * 16, train_size, None, 0,
-                     seed, macs=0, params=0)
+    return TrialSpec(
+        key,
+        resolved,
+        resolved.model_config((28, 28, 1), 10),
+        dataset,
+        "f" * 16,
+        train_size,
+        None,
+        0,
+        seed,
+        macs=0,
+        params=0,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -103,8 +127,14 @@ def fast_lane_stays_without_tensorflow(request):
     never pays for the import. Caught in the test that imports it first."""
     before = "tensorflow" in sys.modules
     yield
-    if not before and "tensorflow" in sys.modules and request.node.get_closest_marker("train") is None:
-        pytest.fail(f"{request.node.nodeid} imported TensorFlow; mark it @pytest.mark.train", pytrace=False)
+    if (
+        not before
+        and "tensorflow" in sys.modules
+        and request.node.get_closest_marker("train") is None
+    ):
+        pytest.fail(
+            f"{request.node.nodeid} imported TensorFlow; mark it @pytest.mark.train", pytrace=False
+        )
 
 
 @pytest.fixture

@@ -21,9 +21,15 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-RUNNING = re.compile(r"^(study report|page \d+ of \d+)$")  # the page header and footer of report.css
-MARKERS = re.compile("[•◦▪]")  # list bullets: pypdf extracts them after the page's text, and the HTML has none
-LEAD_LIMIT = 600  # characters: a heading followed by more text than this is not stranded, whatever follows
+RUNNING = re.compile(
+    r"^(study report|page \d+ of \d+)$"
+)  # the page header and footer of report.css
+MARKERS = re.compile(
+    "[•◦▪]"
+)  # list bullets: pypdf extracts them after the page's text, and the HTML has none
+LEAD_LIMIT = (
+    600  # characters: a heading followed by more text than this is not stranded, whatever follows
+)
 
 
 def squash(markup: str) -> str:
@@ -35,7 +41,9 @@ def page_texts(pdf: str | Path) -> list[str]:
     """Each page's text, squashed, without the running header and footer."""
     texts = []
     for page in PdfReader(pdf).pages:
-        lines = [line for line in page.extract_text().splitlines() if not RUNNING.match(line.strip())]
+        lines = [
+            line for line in page.extract_text().splitlines() if not RUNNING.match(line.strip())
+        ]
         texts.append(MARKERS.sub("", squash("\n".join(lines))))
     return texts
 
@@ -50,11 +58,11 @@ def headings(html: str) -> list[list[str]]:
     found = []
     for match in re.finditer(r"<(h[1-6])\b[^>]*>(.*?)</\1>", body, re.S):
         parts = [squash(match.group(2))]
-        rest = body[match.end():]
+        rest = body[match.end() :]
         while paragraph := re.match(r"\s*<p\b[^>]*>(.*?)</p>", rest, re.S):
             if squash(paragraph.group(1)):
                 parts.append(squash(paragraph.group(1)))
-            rest = rest[paragraph.end():]
+            rest = rest[paragraph.end() :]
         found.append(parts)
     return found
 
@@ -63,11 +71,19 @@ def tables(html: str) -> list[tuple[str, str, list[str]]]:
     """Every table with a header: (caption, header, [row, ...]), squashed."""
     found = []
     for table in re.findall(r"<table\b.*?</table>", _body(html), re.S):
-        head, body = re.search(r"<thead>(.*?)</thead>", table, re.S), re.search(r"<tbody>(.*?)</tbody>", table, re.S)
+        head, body = (
+            re.search(r"<thead>(.*?)</thead>", table, re.S),
+            re.search(r"<tbody>(.*?)</tbody>", table, re.S),
+        )
         if head and body:
             caption = re.search(r"<caption>(.*?)</caption>", table, re.S)
-            found.append((squash(caption.group(1)) if caption else "", squash(head.group(1)),
-                          [squash(row) for row in re.findall(r"<tr\b.*?</tr>", body.group(1), re.S)]))
+            found.append(
+                (
+                    squash(caption.group(1)) if caption else "",
+                    squash(head.group(1)),
+                    [squash(row) for row in re.findall(r"<tr\b.*?</tr>", body.group(1), re.S)],
+                )
+            )
     return found
 
 
@@ -81,11 +97,20 @@ def layout_problems(pdf: str | Path, html: str) -> list[str]:
             for k in range(1, len(parts) + 1 if parts[0] else 1):
                 lead = "".join(parts[:k])
                 if text == lead:
-                    problems.append(f"page {number}: holds only the heading {parts[0][:60]!r}"
-                                    + (" and its lead" if k > 1 else ""))
-                elif following is not None and text.endswith(lead) and len(lead) - len(parts[0]) <= LEAD_LIMIT:
-                    problems.append(f"page {number}: ends with the heading {parts[0][:60]!r}"
-                                    + (" and its lead" if k > 1 else "") + "; what it introduces is on the next page")
+                    problems.append(
+                        f"page {number}: holds only the heading {parts[0][:60]!r}"
+                        + (" and its lead" if k > 1 else "")
+                    )
+                elif (
+                    following is not None
+                    and text.endswith(lead)
+                    and len(lead) - len(parts[0]) <= LEAD_LIMIT
+                ):
+                    problems.append(
+                        f"page {number}: ends with the heading {parts[0][:60]!r}"
+                        + (" and its lead" if k > 1 else "")
+                        + "; what it introduces is on the next page"
+                    )
         if following is None:
             continue
         for caption, header, rows in tables(html):
@@ -93,6 +118,8 @@ def layout_problems(pdf: str | Path, html: str) -> list[str]:
                 continue
             for cut in {caption + header, header, caption + header + rows[0], header + rows[0]}:
                 if text.endswith(cut) and rows[1] in following:
-                    problems.append(f"page {number}: the table {(caption or header)[:60]!r} is cut after its "
-                                    + ("header" if cut.endswith(header) else "first row"))
+                    problems.append(
+                        f"page {number}: the table {(caption or header)[:60]!r} is cut after its "
+                        + ("header" if cut.endswith(header) else "first row")
+                    )
     return sorted(set(problems), key=lambda line: (int(line.split()[1].rstrip(":")), line))

@@ -2,19 +2,27 @@
 ``verdicts.csv`` the same report writes (no training)."""
 
 import math
-
-from study.analyse.costs import CostRatio
 import re
 
 import pandas as pd
 import pytest
+from synthetic import make_store
 
-from study.analyse.answer import Evidence, FactKind, Standing, answer_rows, budgets, cost_of, effects, facts
+from study.analyse.answer import (
+    Evidence,
+    FactKind,
+    Standing,
+    answer_rows,
+    budgets,
+    cost_of,
+    effects,
+    facts,
+)
 from study.analyse.comparisons import analyse
+from study.analyse.costs import CostRatio
 from study.report import wording
 from study.report.figures import forest_figure
 from study.report.render import build_report
-from synthetic import make_store
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +36,11 @@ def report(tmp_path_factory):
 
 
 def _row(table: pd.DataFrame, experiment: str, dataset: str, value: str) -> pd.Series:
-    found = table[(table.experiment == experiment) & (table.dataset == dataset) & (table.value.astype(str) == value)]
+    found = table[
+        (table.experiment == experiment)
+        & (table.dataset == dataset)
+        & (table.value.astype(str) == value)
+    ]
     assert len(found) == 1, (experiment, dataset, value)
     return found.iloc[0]
 
@@ -38,7 +50,9 @@ def _pp(x: float) -> float | None:
 
 
 def _same(mine: float, theirs) -> bool:
-    return (mine is None and pd.isna(theirs)) or (mine is not None and mine == pytest.approx(float(theirs), abs=1e-4))
+    return (mine is None and pd.isna(theirs)) or (
+        mine is not None and mine == pytest.approx(float(theirs), abs=1e-4)
+    )
 
 
 def test_every_forest_row_is_a_verdicts_csv_row(report):
@@ -55,13 +69,18 @@ def test_every_forest_row_is_a_verdicts_csv_row(report):
             assert _same(_pp(effect.high), csv.diff_high_pp)
             assert str(effect.verdict) == csv.verdict and effect.decisive == bool(csv.decisive)
             assert (effect.test or None) == (None if pd.isna(csv.test) else csv.test)
-            assert (effect.seeds_value, effect.seeds_baseline) == (csv.seeds_value, csv.seeds_baseline)
+            assert (effect.seeds_value, effect.seeds_baseline) == (
+                csv.seeds_value,
+                csv.seeds_baseline,
+            )
             if effect.test is not None and math.isfinite(effect.dof):
                 assert effect.dof == pytest.approx(float(csv.df), abs=1e-4)
             assert effect.failed == csv.collapsed + csv.diverged
             assert effect.rate_differs == bool(csv.rate_differs)
             never = csv.learned == 0 and csv.collapsed + csv.diverged > 0
-            assert (effect.standing == Standing.DID_NOT_LEARN) == (never and pd.isna(csv.diff_pp)), effect
+            assert (effect.standing == Standing.DID_NOT_LEARN) == (
+                never and pd.isna(csv.diff_pp)
+            ), effect
     seven = next(e for e in rows["mnist"] if (e.experiment, e.value) == ("kernel_size", "7"))
     assert seven.standing == Standing.DID_NOT_LEARN and (seven.failed, seven.finished) == (4, 4)
 
@@ -73,7 +92,11 @@ def test_each_knobs_largest_effect_is_its_largest_verdicts_csv_difference(report
     for dataset, knobs in answers.items():
         assert len(knobs) == len({(e, d) for e, d in analysis.blocks if d == dataset})
         for knob in knobs:
-            block = table[(table.experiment == knob.experiment) & (table.dataset == dataset) & ~table.is_baseline]
+            block = table[
+                (table.experiment == knob.experiment)
+                & (table.dataset == dataset)
+                & ~table.is_baseline
+            ]
             with_ci = block[block.diff_low_pp.notna()]
             candidates = with_ci if len(with_ci) else block[block.diff_pp.notna()]
             assert knob.failed == int((block.collapsed + block.diverged).sum())
@@ -85,11 +108,21 @@ def test_each_knobs_largest_effect_is_its_largest_verdicts_csv_difference(report
             lead = knob.lead
             assert lead.value == str(top.value) and lead.verdict == top.verdict
             assert lead.diff * 100 == pytest.approx(top.diff_pp, abs=1e-4)
-            assert _same(_pp(lead.low), top.diff_low_pp) and _same(_pp(lead.high), top.diff_high_pp)
-        sizes = [k.size for k in knobs if k.lead is not None and k.lead.standing == Standing.INTERVAL]
-        assert sizes == sorted(sizes, reverse=True)  # the synthetic study has no groups: one sorted list
+            assert _same(_pp(lead.low), top.diff_low_pp) and _same(
+                _pp(lead.high), top.diff_high_pp
+            )
+        sizes = [
+            k.size for k in knobs if k.lead is not None and k.lead.standing == Standing.INTERVAL
+        ]
+        assert sizes == sorted(
+            sizes, reverse=True
+        )  # the synthetic study has no groups: one sorted list
     kernel = next(k for k in answers["mnist"] if k.experiment == "kernel_size")
-    assert kernel.lead.value == "1" and kernel.lead.verdict == "worse" and kernel.lead.diff == pytest.approx(-0.2, abs=0.02)
+    assert (
+        kernel.lead.value == "1"
+        and kernel.lead.verdict == "worse"
+        and kernel.lead.diff == pytest.approx(-0.2, abs=0.02)
+    )
     assert kernel.failing[0] == ("7", 4, 4)
     assert answers["mnist"][0].experiment == "kernel_size"  # -20 pp: the largest effect of the run
 
@@ -97,12 +130,14 @@ def test_each_knobs_largest_effect_is_its_largest_verdicts_csv_difference(report
 def test_the_answer_table_shows_the_verdicts_csv_numbers_and_tests(report):
     analysis, table, paths = report
     html = paths["html"].read_text()
-    section = html[html.index('<section id="answer">'):html.index("What this run can tell")]
+    section = html[html.index('<section id="answer">') : html.index("What this run can tell")]
     one = _row(table, "kernel_size", "mnist", "1")
     cell = f"1: {one.diff_pp:+.1f} pp [{one.diff_low_pp:+.1f}, {one.diff_high_pp:+.1f}]"
     assert cell in section
     trace = f"Welch t, moderated variances, 4 vs 12 learned seeds, {float(one.df):.1f} df"
-    assert trace in section and f'title="{trace}' in section  # the verdict names its test, df and seeds
+    assert (
+        trace in section and f'title="{trace}' in section
+    )  # the verdict names its test, df and seeds
     assert "forest" in section and 'src="data:image/png;base64,' in section
     text = re.sub(r"<[^>]+>", " ", section)
     for name in ("kernel_size", "learning_rate"):  # prose shows display names
@@ -118,11 +153,20 @@ def test_facts_carry_their_evidence(report):
     worse = mnist[(FactKind.ACCURACY, "kernel_size")]
     assert worse.evidence == Evidence.DECIDED and [e.value for e in worse.effects] == ["1"]
     assert [e.value for e in mnist[(FactKind.FAILURE_RATE, "kernel_size")].effects] == ["7"]
-    assert all(f.evidence == Evidence.DECIDED for f in found["mnist"]
-               if f.kind in (FactKind.ACCURACY, FactKind.FAILURE_RATE))
-    assert all(f.evidence == Evidence.NOT_DECIDED for fs in found.values() for f in fs
-               if f.kind in (FactKind.NEVER_LEARNED, FactKind.LARGEST_UNDECIDED))
-    cifar = [f for f in found["cifar10"] if f.kind == FactKind.BASELINE_FAILS]  # learning rate 0.5 never learns there
+    assert all(
+        f.evidence == Evidence.DECIDED
+        for f in found["mnist"]
+        if f.kind in (FactKind.ACCURACY, FactKind.FAILURE_RATE)
+    )
+    assert all(
+        f.evidence == Evidence.NOT_DECIDED
+        for fs in found.values()
+        for f in fs
+        if f.kind in (FactKind.NEVER_LEARNED, FactKind.LARGEST_UNDECIDED)
+    )
+    cifar = [
+        f for f in found["cifar10"] if f.kind == FactKind.BASELINE_FAILS
+    ]  # learning rate 0.5 never learns there
     assert [f.experiment for f in cifar] == ["learning_rate"]
     assert "learned in 0 of 12 seeds" in wording.fact_text(cifar[0], {})
     undecided = next(f for f in found["mnist"] if f.kind == FactKind.LARGEST_UNDECIDED)
@@ -132,15 +176,30 @@ def test_facts_carry_their_evidence(report):
 def test_the_budget_is_read_from_the_stored_facts(report):
     analysis, _, _ = report
     mnist = budgets(analysis)["mnist"]
-    assert (mnist.train_images, mnist.test_images, mnist.epochs, mnist.batch_size) == (100, 50, 5, 32)
-    assert (mnist.steps_per_epoch, mnist.steps, mnist.value_seeds, mnist.baseline_seeds) == (4, 20, 4, 12)
+    assert (mnist.train_images, mnist.test_images, mnist.epochs, mnist.batch_size) == (
+        100,
+        50,
+        5,
+        32,
+    )
+    assert (mnist.steps_per_epoch, mnist.steps, mnist.value_seeds, mnist.baseline_seeds) == (
+        4,
+        20,
+        4,
+        12,
+    )
     sentence = wording.budget_sentence(mnist, "mnist")
-    assert "100 images" in sentence and "5 epochs" in sentence and "20 in all" in sentence and "baseline 12" in sentence
+    assert (
+        "100 images" in sentence
+        and "5 epochs" in sentence
+        and "20 in all" in sentence
+        and "baseline 12" in sentence
+    )
 
 
 def test_a_cost_ratio_lies_inside_its_range(report):
     analysis, _, _ = report
-    for (experiment, dataset), block in analysis.blocks.items():
+    for (_experiment, _dataset), block in analysis.blocks.items():
         for value in block.comparisons:
             cost = cost_of(analysis, block, value)
             if cost.defined:
@@ -153,14 +212,21 @@ def test_the_forest_figure_draws_the_rows_it_is_given(report, tmp_path):
     analysis, _, _ = report
     rows = effects(analysis)["mnist"]
     knobs = answer_rows(analysis)["mnist"]
-    path = forest_figure(rows, analysis.stored.study.margin("mnist"),
-                         wording.forest_headers(knobs, wording.knob_names(analysis.stored.study)),
-                         wording.STANDING_LABELS, "mnist", tmp_path / "forest.png")
+    path = forest_figure(
+        rows,
+        analysis.stored.study.margin("mnist"),
+        wording.forest_headers(knobs, wording.knob_names(analysis.stored.study)),
+        wording.STANDING_LABELS,
+        "mnist",
+        tmp_path / "forest.png",
+    )
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
     from PIL import Image
 
     width, height = Image.open(path).size
-    assert height > 0.15 * 100 * len(rows)  # a line per value (and per knob): the rows are all there
+    assert height > 0.15 * 100 * len(
+        rows
+    )  # a line per value (and per knob): the rows are all there
 
 
 def test_knob_names_follow_the_parameter_not_the_suffix():
@@ -172,11 +238,19 @@ def test_knob_names_follow_the_parameter_not_the_suffix():
     assert names["kernel_size"] == "kernel size"
     for name, shown in names.items():
         assert "_" not in shown, name
-    assert names["learning_rate_long"] == "learning rate long"  # two learning-rate experiments in one part
+    assert (
+        names["learning_rate_long"] == "learning rate long"
+    )  # two learning-rate experiments in one part
     # a part that repeats another part's experiments under longer names reads as the ones it repeats
     table1 = builtin_study("table1")
     first = tuple(dataclasses.replace(e, group="Table 1") for e in table1.experiments)
-    again = tuple(dataclasses.replace(e, name=e.name + "_at_lr_0.05", group="adapted") for e in table1.experiments
-                  if e.name in ("kernel_size", "filters"))
+    again = tuple(
+        dataclasses.replace(e, name=e.name + "_at_lr_0.05", group="adapted")
+        for e in table1.experiments
+        if e.name in ("kernel_size", "filters")
+    )
     names = wording.knob_names(dataclasses.replace(table1, experiments=first + again, claims=()))
-    assert names["kernel_size_at_lr_0.05"] == "kernel size" and names["filters_at_lr_0.05"] == "filters"
+    assert (
+        names["kernel_size_at_lr_0.05"] == "kernel size"
+        and names["filters_at_lr_0.05"] == "filters"
+    )

@@ -36,13 +36,25 @@ def test_console_script_lists_commands():
         assert command in out.stdout
 
 
-@pytest.mark.parametrize("args, line", [
-    (["run", "--profile", "huge"], "error: unknown profile 'huge'; accepted: smoke, quick, standard, paper"),
-    (["shapes", "--input-shape", "28,28"], "error: --input-shape '28,28' must have three numbers H,W,C, e.g. 32,32,3"),
-    (["run", "--workers", "-1"], "error: --workers must be >= 0, got -1"),
-    (["run", "--study", "tabel1"], "error: --study 'tabel1' is neither a built-in study nor a file; accepted: "
-                                   "default, table1, or the path of a TOML study file"),
-])
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (
+            ["run", "--profile", "huge"],
+            "error: unknown profile 'huge'; accepted: smoke, quick, standard, paper",
+        ),
+        (
+            ["shapes", "--input-shape", "28,28"],
+            "error: --input-shape '28,28' must have three numbers H,W,C, e.g. 32,32,3",
+        ),
+        (["run", "--workers", "-1"], "error: --workers must be >= 0, got -1"),
+        (
+            ["run", "--study", "tabel1"],
+            "error: --study 'tabel1' is neither a built-in study nor a file; accepted: "
+            "default, table1, or the path of a TOML study file",
+        ),
+    ],
+)
 def test_errors_are_the_exact_line_and_status(tmp_path, args, line):
     result = _invoke([*args, "--store", str(tmp_path / "s.sqlite")] if args[0] == "run" else args)
     assert result.exit_code == 2 and result.stderr == line + "\n" and result.stdout == ""
@@ -58,7 +70,9 @@ def test_missing_dataset_is_one_clean_line_without_traceback(tmp_path):
 
 def test_bad_study_file_is_one_line_and_store_untouched(tmp_path, data_dir):
     bad = tmp_path / "bad.toml"
-    bad.write_text('datasets = ["mnist"]\n[[experiments]]\nname = "lr"\nparameter = "learning_rate"\nvalues = ["fast"]\n')
+    bad.write_text(
+        'datasets = ["mnist"]\n[[experiments]]\nname = "lr"\nparameter = "learning_rate"\nvalues = ["fast"]\n'
+    )
     store = tmp_path / "s.sqlite"
     result = _invoke(["run", "--study", str(bad), "--store", str(store)])
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
@@ -69,7 +83,11 @@ def test_bad_study_file_is_one_line_and_store_untouched(tmp_path, data_dir):
 def test_data_command_reports_location_format_counts_and_fingerprint(data_dir):
     result = _invoke(["data", "mnist", "cifar10"])
     assert result.exit_code == 0, result.output
-    assert "mnist: " in result.stdout and "(idx)" in result.stdout and "(cifar-pickle)" in result.stdout
+    assert (
+        "mnist: " in result.stdout
+        and "(idx)" in result.stdout
+        and "(cifar-pickle)" in result.stdout
+    )
     assert "train 60, test 30" in result.stdout and "fingerprint" in result.stdout
 
 
@@ -78,7 +96,9 @@ def test_a_built_in_study_is_chosen_by_its_key():
     default = _invoke(["shapes", "--experiment", "learning_rate_long"])
     assert table1.exit_code == 0 and default.exit_code == 0
     assert "0.001:" in table1.stdout  # Table 1's longer run trains 0.5, 0.01, 0.001
-    assert "0.05:" in default.stdout and "0.001:" not in default.stdout  # the default's: 0.5, 0.05, 0.01
+    assert (
+        "0.05:" in default.stdout and "0.001:" not in default.stdout
+    )  # the default's: 0.5, 0.05, 0.01
 
 
 def test_shapes_command_prints_the_formula_and_totals():

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import made_up_spec
+
+from study.records import RunCounts, TrialResult
 from study.results.outcomes import ConstantAnswer
 from study.run.console import RunLog, describe_uses, final_outcome, summary_line, trial_line
-from study.records import RunCounts, TrialResult
 
 TINY = Path(__file__).parent / "tiny.toml"
 STUDY_BIN = Path(sys.executable).parent / "study"
@@ -23,7 +23,9 @@ def _result(status="ok", accuracy=0.9, loss=0.3, **extra):
 
 
 def test_trial_line_names_experiment_value_dataset_seed_accuracy_and_seconds():
-    line = trial_line("kernel = 3", "mnist", 2, _result(), "learned", done=3, total=10, eta_seconds=90)
+    line = trial_line(
+        "kernel = 3", "mnist", 2, _result(), "learned", done=3, total=10, eta_seconds=90
+    )
     assert line == "[3/10, eta 1.5 min] kernel = 3, mnist, seed 2: accuracy 0.9000, 4.2 s"
 
 
@@ -31,9 +33,13 @@ def test_trial_line_marks_collapsed_diverged_and_failed():
     collapsed = trial_line("lr = 5", "cifar10", 1, _result(accuracy=0.1), "collapsed", 10, 10, 0)
     assert collapsed == "[10/10, done] lr = 5, cifar10, seed 1: accuracy 0.1000 (collapsed), 4.2 s"
     diverged = _result(status="diverged", diverged_epoch=2)
-    assert "seed 1: diverged at epoch 2," in trial_line("lr = 5", "mnist", 1, diverged, "diverged", 1, 2, 5)
+    assert "seed 1: diverged at epoch 2," in trial_line(
+        "lr = 5", "mnist", 1, diverged, "diverged", 1, 2, 5
+    )
     failed = _result(status="failed", error="KilledWorker: trial-x")
-    assert "seed 1: FAILED: KilledWorker: trial-x," in trial_line("lr = 5", "mnist", 1, failed, None, 1, 2, 5)
+    assert "seed 1: FAILED: KilledWorker: trial-x," in trial_line(
+        "lr = 5", "mnist", 1, failed, None, 1, 2, 5
+    )
 
 
 def test_shared_baseline_lists_its_uses():
@@ -50,29 +56,60 @@ def test_outcome_counts_a_trial_near_chance_as_collapsed():
 
 
 def test_summary_counts_outcomes_wall_time_throughput_and_names_the_log():
-    counts = RunCounts(planned=12, stored=2, trained=10, learned=6, collapsed=2, diverged=1, failed=1,
-                       seconds=150.0, images=300_000, log="output/study-run.log")
+    counts = RunCounts(
+        planned=12,
+        stored=2,
+        trained=10,
+        learned=6,
+        collapsed=2,
+        diverged=1,
+        failed=1,
+        seconds=150.0,
+        images=300_000,
+        log="output/study-run.log",
+    )
     assert summary_line(counts, "output/study.sqlite") == (
         "12 trials: 2 already stored, 10 trained (6 learned, 2 collapsed, 1 diverged, 1 failed) in 2.5 min, "
-        "2,000 images/s -> output/study.sqlite; worker and TensorFlow logs: output/study-run.log")
+        "2,000 images/s -> output/study.sqlite; worker and TensorFlow logs: output/study-run.log"
+    )
 
 
 def test_run_log_takes_library_logging_off_the_console_and_restores_it(tmp_path, capsys):
     path = tmp_path / "study-run.log"
     with RunLog(path):
-        logging.getLogger("distributed.worker").error("Failed to communicate with scheduler during heartbeat")
+        logging.getLogger("distributed.worker").error(
+            "Failed to communicate with scheduler during heartbeat"
+        )
         assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
     assert "heartbeat" in path.read_text() and "heartbeat" not in capsys.readouterr().err
-    assert not any(isinstance(h, logging.FileHandler) for h in logging.getLogger("distributed").handlers)
+    assert not any(
+        isinstance(h, logging.FileHandler) for h in logging.getLogger("distributed").handlers
+    )
 
 
 @pytest.mark.train
 @pytest.mark.slow
 def test_local_cluster_run_prints_progress_and_summary_only(data_dir, tmp_path):
     store = tmp_path / "s.sqlite"
-    done = subprocess.run([str(STUDY_BIN), "run", "--study", str(TINY), "--store", str(store), "--profile",
-                           "smoke", "--workers", "2", "--no-progress"], capture_output=True, text=True, timeout=180,
-                          env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
+    done = subprocess.run(
+        [
+            str(STUDY_BIN),
+            "run",
+            "--study",
+            str(TINY),
+            "--store",
+            str(store),
+            "--profile",
+            "smoke",
+            "--workers",
+            "2",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
     assert lines[0].startswith("tiny [smoke]: 6 trials, 0 stored, 6 to train")
@@ -81,22 +118,54 @@ def test_local_cluster_run_prints_progress_and_summary_only(data_dir, tmp_path):
     assert all(line.startswith("[") and ", mnist, seed " in line for line in progress)
     assert sum("baseline (kernel = 5, lr = 0.1), mnist" in line for line in progress) == 2
     assert done.stdout.startswith("6 trials: 0 already stored, 6 trained (")
-    assert done.stdout.rstrip().endswith(f"worker and TensorFlow logs: {tmp_path / 'study-run.log'}")
+    assert done.stdout.rstrip().endswith(
+        f"worker and TensorFlow logs: {tmp_path / 'study-run.log'}"
+    )
 
 
 def test_study_list_shows_the_trial_first_and_its_key_last(tmp_path):
     from click.testing import CliRunner
 
     from study.cli.main import cli
-    from study.results.store import Store
-    from study.records import TrialResult
     from study.plan.trials import PlanRow
+    from study.records import TrialResult
+    from study.results.store import Store
 
     with Store(tmp_path / "s.sqlite") as store:
-        store.save_plan("s", "smoke", {}, [PlanRow("kernel", "kernel_size", "3", 0, "mnist", 2, "abc123", False, "")],
-                        {"abc123": made_up_spec("abc123", seed=2)})
-        store.save_trial(made_up_spec("abc123", seed=2), TrialResult("abc123", epochs=[
-            {"epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": 0.9125, "epoch_seconds": 1.0}]))
+        store.save_plan(
+            "s",
+            "smoke",
+            {},
+            [PlanRow("kernel", "kernel_size", "3", 0, "mnist", 2, "abc123", False, "")],
+            {"abc123": made_up_spec("abc123", seed=2)},
+        )
+        store.save_trial(
+            made_up_spec("abc123", seed=2),
+            TrialResult(
+                "abc123",
+                epochs=[
+                    {
+                        "epoch": 1,
+                        "loss": 0.5,
+                        "accuracy": 0.9,
+                        "val_loss": 0.4,
+                        "val_accuracy": 0.9125,
+                        "epoch_seconds": 1.0,
+                    }
+                ],
+            ),
+        )
     result = CliRunner().invoke(cli, ["list", "--store", str(tmp_path / "s.sqlite")])
     first = result.output.splitlines()[0]
-    assert first.split() == ["kernel=3", "mnist", "seed", "2", "learned", "1", "ep", "accuracy", "0.9125", "abc123"]
+    assert first.split() == [
+        "kernel=3",
+        "mnist",
+        "seed",
+        "2",
+        "learned",
+        "1",
+        "ep",
+        "accuracy",
+        "0.9125",
+        "abc123",
+    ]

@@ -4,17 +4,21 @@ import gzip
 
 import numpy as np
 import pytest
-
 from conftest import SHARED_DATASETS, write_idx, write_idx_dataset, write_image_folder
-from study.plan.data import load_dataset, locate, stratified_indices
+
 from study.errors import DataError
+from study.plan.data import load_dataset, locate, stratified_indices
 
 
 def test_idx_folder_reads_back_shapes_scale_and_labels(data_dir):
     data = load_dataset("mnist")
     assert data.location.format == "idx"
     assert data.x_train.shape == (60, 28, 28, 1) and data.x_test.shape == (30, 28, 28, 1)
-    assert data.x_train.dtype == np.float32 and 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
+    assert (
+        data.x_train.dtype == np.float32
+        and data.x_train.min() >= 0.0
+        and data.x_train.max() <= 1.0
+    )
     assert np.bincount(data.y_train).tolist() == [6] * 10
 
 
@@ -61,14 +65,19 @@ def test_missing_dataset_names_paths_searched_and_layout(tmp_path, monkeypatch):
 
 
 def test_unknown_dataset_name_lists_accepted():
-    with pytest.raises(DataError, match="unknown dataset 'svhn': not one of mnist, fashion_mnist, cifar10"):
+    with pytest.raises(
+        DataError, match="unknown dataset 'svhn': not one of mnist, fashion_mnist, cifar10"
+    ):
         locate("svhn")
 
 
 def test_bad_magic_number_names_file(data_dir):
     path = data_dir / "mnist" / "train-labels-idx1-ubyte.gz"
     write_idx(path, np.zeros(60), magic=1234)
-    with pytest.raises(DataError, match=r"labels-idx1-ubyte.gz: bad magic number 1234, expected 2049 \(IDX labels\)$"):
+    with pytest.raises(
+        DataError,
+        match=r"labels-idx1-ubyte.gz: bad magic number 1234, expected 2049 \(IDX labels\)$",
+    ):
         load_dataset("mnist")
 
 
@@ -76,7 +85,9 @@ def test_truncated_idx_file_reports_wrong_count(data_dir):
     path = data_dir / "mnist" / "t10k-images-idx3-ubyte.gz"
     raw = gzip.decompress(path.read_bytes())
     path.write_bytes(gzip.compress(raw[:-100]))
-    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz: wrong count: header says 30 x 28 x 28"):
+    with pytest.raises(
+        DataError, match=r"t10k-images-idx3-ubyte.gz: wrong count: header says 30 x 28 x 28"
+    ):
         load_dataset("mnist")
 
 
@@ -122,7 +133,9 @@ def test_subset_decodes_only_the_chosen_images(tmp_path, monkeypatch):
     folder = write_image_folder(tmp_path / "pets", train=10, test=5)
     decoded = []
     original = data_module.decode_images
-    monkeypatch.setattr(data_module, "decode_images", lambda files: decoded.append(len(files)) or original(files))
+    monkeypatch.setattr(
+        data_module, "decode_images", lambda files: decoded.append(len(files)) or original(files)
+    )
     data = load_dataset(str(folder), train_size=6, test_size=3)
     assert decoded == [6, 3]
     assert np.bincount(data.y_train).tolist() == [2, 2, 2]
@@ -135,31 +148,47 @@ def test_fingerprint_changes_with_subset_and_is_stable(data_dir):
     assert load_dataset("mnist", 30, 10, 1).fingerprint != a
 
 
-@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="../shared/datasets is not beside this checkout")
+@pytest.mark.skipif(
+    not SHARED_DATASETS.is_dir(), reason="../shared/datasets is not beside this checkout"
+)
 def test_shared_datasets_have_the_documented_shapes_and_class_counts(monkeypatch):
     monkeypatch.setenv("STUDY_DATA_DIR", str(SHARED_DATASETS))
     mnist = load_dataset("mnist")
     assert mnist.x_train.shape == (8000, 28, 28, 1) and mnist.x_test.shape == (2000, 28, 28, 1)
     assert np.bincount(mnist.y_train).tolist() == [800] * 10
     fashion = load_dataset("fashion_mnist", 1000, 500)
-    assert fashion.full_sizes == (60000, 10000) and np.bincount(fashion.y_train).tolist() == [100] * 10
+    assert (
+        fashion.full_sizes == (60000, 10000)
+        and np.bincount(fashion.y_train).tolist() == [100] * 10
+    )
     cifar = load_dataset("cifar10", 500, 200)
     assert cifar.location.format == "image-folder" and cifar.full_sizes == (50000, 10000)
-    assert cifar.x_train.shape == (500, 32, 32, 3) and np.bincount(cifar.y_test).tolist() == [20] * 10
+    assert (
+        cifar.x_train.shape == (500, 32, 32, 3) and np.bincount(cifar.y_test).tolist() == [20] * 10
+    )
     assert cifar.classes[0] == "airplane" and cifar.classes[-1] == "truck"
 
 
-@pytest.mark.parametrize("folder,remove,missing", [
-    ("mnist", "t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
-    ("cifar-10-batches-py", "data_batch_4", "data_batch_4"),
-    ("cifar-10-batches-py", "test_batch", "test_batch"),
-])
-def test_incomplete_dataset_folder_names_the_missing_file_and_is_never_downloaded(data_dir, monkeypatch, folder,
-                                                                                   remove, missing):
-    monkeypatch.delenv("STUDY_NO_DOWNLOAD")  # a download would be allowed, yet the partial copy is an error
+@pytest.mark.parametrize(
+    "folder,remove,missing",
+    [
+        ("mnist", "t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+        ("cifar-10-batches-py", "data_batch_4", "data_batch_4"),
+        ("cifar-10-batches-py", "test_batch", "test_batch"),
+    ],
+)
+def test_incomplete_dataset_folder_names_the_missing_file_and_is_never_downloaded(
+    data_dir, monkeypatch, folder, remove, missing
+):
+    monkeypatch.delenv(
+        "STUDY_NO_DOWNLOAD"
+    )  # a download would be allowed, yet the partial copy is an error
     (data_dir / folder / remove).unlink()
     name = "mnist" if folder == "mnist" else "cifar10"
-    with pytest.raises(DataError, match=rf"dataset '{name}': .*{folder} is incomplete: missing {missing}; expected"):
+    with pytest.raises(
+        DataError,
+        match=rf"dataset '{name}': .*{folder} is incomplete: missing {missing}; expected",
+    ):
         locate(name)
 
 
@@ -172,5 +201,7 @@ def test_study_data_reports_an_incomplete_folder_in_one_error_line(data_dir, mon
     (data_dir / "mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
     done = CliRunner().invoke(cli, ["data", "mnist"])
     assert done.exit_code == 2 and "would be downloaded" not in done.stdout
-    assert done.stderr.splitlines() == [next(line for line in done.stderr.splitlines() if line.startswith("error:"))]
+    assert done.stderr.splitlines() == [
+        next(line for line in done.stderr.splitlines() if line.startswith("error:"))
+    ]
     assert "is incomplete: missing t10k-labels-idx1-ubyte.gz" in done.stderr

@@ -20,7 +20,9 @@ REPS = 300  # datasets per scenario: a Monte Carlo SE of about 1.3 pp on a 5% ra
 
 
 def _load_script():
-    spec = importlib.util.spec_from_file_location("error_rates", ROOT / "benchmarks" / "error_rates.py")
+    spec = importlib.util.spec_from_file_location(
+        "error_rates", ROOT / "benchmarks" / "error_rates.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["error_rates"] = module  # dataclasses look their module up while the file executes
     spec.loader.exec_module(module)
@@ -31,14 +33,20 @@ error_rates = _load_script()
 
 
 def _scenario(key: str):
-    return next(s for s in error_rates.null_scenarios(None) + error_rates.margin_scenarios() if s.key == key)
+    return next(
+        s
+        for s in error_rates.null_scenarios(None) + error_rates.margin_scenarios()
+        if s.key == key
+    )
 
 
 @pytest.mark.parametrize("key", ["a", "b"])
 def test_global_null_keeps_the_familywise_error_per_block_at_alpha(key):
     result = error_rates.null_result(error_rates.simulate(_scenario(key), REPS, seed=1))
     for block, estimate in result.directional.per_block.items():
-        assert estimate.rate <= ALPHA + 3 * max(estimate.se, math.sqrt(ALPHA * (1 - ALPHA) / REPS)), block
+        assert estimate.rate <= ALPHA + 3 * max(
+            estimate.se, math.sqrt(ALPHA * (1 - ALPHA) / REPS)
+        ), block
     mean = result.directional.mean_over_blocks
     assert mean.rate <= ALPHA + 3 * mean.se
 
@@ -59,20 +67,35 @@ def test_a_two_sd_difference_is_detected_in_most_datasets():
 
 def _decisions(scenario, reps: int):
     baseline, baseline_learned, values, values_learned = error_rates.draw_datasets(
-        scenario, reps, np.random.default_rng(7))
+        scenario, reps, np.random.default_rng(7)
+    )
     out = []
     for rep in range(reps):
-        arms = [error_rates._arm(values[rep, i], values_learned[rep, i]) for i in range(error_rates.COMPARISONS)]
-        blocks = error_rates.dataset_blocks(error_rates._arm(baseline[rep], baseline_learned[rep]), arms, False)
-        out.append([(d.verdict, d.p_holm, d.p_rate_holm) for block in decide_dataset(blocks, error_rates.MARGIN)[1]
-                    for d in block])
+        arms = [
+            error_rates._arm(values[rep, i], values_learned[rep, i])
+            for i in range(error_rates.COMPARISONS)
+        ]
+        blocks = error_rates.dataset_blocks(
+            error_rates._arm(baseline[rep], baseline_learned[rep]), arms, False
+        )
+        out.append(
+            [
+                (d.verdict, d.p_holm, d.p_rate_holm)
+                for block in decide_dataset(blocks, error_rates.MARGIN)[1]
+                for d in block
+            ]
+        )
     return out
 
 
 def _same(left, right) -> bool:
-    return all(lv == rv and (lp == rp or math.isnan(lp) and math.isnan(rp)) and (lr == rr or math.isnan(lr)
-               and math.isnan(rr)) for lrow, rrow in zip(left, right)
-               for (lv, lp, lr), (rv, rp, rr) in zip(lrow, rrow))
+    return all(
+        lv == rv
+        and (lp == rp or (math.isnan(lp) and math.isnan(rp)))
+        and (lr == rr or (math.isnan(lr) and math.isnan(rr)))
+        for lrow, rrow in zip(left, right)
+        for (lv, lp, lr), (rv, rp, rr) in zip(lrow, rrow)
+    )
 
 
 def test_skipping_the_stated_power_changes_no_verdict():
@@ -93,7 +116,9 @@ def test_memoised_failure_rate_test_changes_no_verdict(monkeypatch):
         assert _same(_decisions(scenario, 15), reference)
 
 
-STAGED_REPS = 300  # datasets: a Monte Carlo SE of about 1.3 pp per block, 0.3 pp on the paired difference
+STAGED_REPS = (
+    300  # datasets: a Monte Carlo SE of about 1.3 pp per block, 0.3 pp on the paired difference
+)
 
 
 def test_seeds_in_stages_keep_the_false_better_or_worse_rate_per_experiment_at_alpha():
@@ -101,11 +126,14 @@ def test_seeds_in_stages_keep_the_false_better_or_worse_rate_per_experiment_at_a
     every look at the product's level) under the global null with a 3x-variance value: per block at most 5%
     within Monte Carlo error, and no more often than one look at 3 seeds on the same draws. The second bound
     is the one a dropped Pocock level breaks (the slow test below shows it)."""
-    result = error_rates.staged_result(error_rates.simulate_staged(_scenario("b"), STAGED_REPS, seed=1,
-                                                                   one_look=("first",)))
+    result = error_rates.staged_result(
+        error_rates.simulate_staged(_scenario("b"), STAGED_REPS, seed=1, one_look=("first",))
+    )
     errors = result.directional["staged"]
     for block, estimate in errors.per_block.items():
-        assert estimate.rate <= ALPHA + 3 * max(estimate.se, math.sqrt(ALPHA * (1 - ALPHA) / STAGED_REPS)), block
+        assert estimate.rate <= ALPHA + 3 * max(
+            estimate.se, math.sqrt(ALPHA * (1 - ALPHA) / STAGED_REPS)
+        ), block
     assert errors.mean_over_blocks.rate <= ALPHA + 3 * errors.mean_over_blocks.se
     assert result.excess.rate <= result.excess.se, result.excess
     assert 3 < result.seeds.rate < 6  # some comparisons, not all, got more seeds
@@ -115,19 +143,33 @@ def test_seeds_in_stages_keep_the_false_better_or_worse_rate_per_experiment_at_a
 def test_seeds_in_stages_at_alpha_005_at_both_looks_fail_the_check_above():
     """Without Pocock's level (0.05 at both looks) the staged rule calls false better/worse more often than
     one look at 3 seeds: the fast test's second bound fails, though its first (5% + 3 SE) does not."""
-    result = error_rates.staged_result(error_rates.simulate_staged(_scenario("b"), STAGED_REPS, seed=1, alpha=ALPHA,
-                                                                   one_look=("first",)))
+    result = error_rates.staged_result(
+        error_rates.simulate_staged(
+            _scenario("b"), STAGED_REPS, seed=1, alpha=ALPHA, one_look=("first",)
+        )
+    )
     assert result.excess.rate > result.excess.se
     mean = result.directional["staged"].mean_over_blocks
     assert mean.rate <= ALPHA + 3 * mean.se
 
 
 def test_rewriting_a_section_keeps_the_hand_written_noise_levels():
-    OTHER_NOISE_HEADING, STAGED_HEADING = error_rates.OTHER_NOISE_HEADING, error_rates.STAGED_HEADING
+    OTHER_NOISE_HEADING, STAGED_HEADING = (
+        error_rates.OTHER_NOISE_HEADING,
+        error_rates.STAGED_HEADING,
+    )
     with_section = error_rates.with_section
     doc = f"# main\nold\n\n{STAGED_HEADING}\nold staged\n\n{OTHER_NOISE_HEADING}\nby hand\n"
     staged = with_section(doc, f"{STAGED_HEADING}\nnew staged\n")
-    assert "new staged" in staged and "old staged" not in staged and staged.endswith(f"{OTHER_NOISE_HEADING}\nby hand\n")
+    assert (
+        "new staged" in staged
+        and "old staged" not in staged
+        and staged.endswith(f"{OTHER_NOISE_HEADING}\nby hand\n")
+    )
     main = with_section(doc, None, "# main\nnew\n")
-    assert "new" in main and "old staged" in main and main.endswith(f"{OTHER_NOISE_HEADING}\nby hand\n")
+    assert (
+        "new" in main
+        and "old staged" in main
+        and main.endswith(f"{OTHER_NOISE_HEADING}\nby hand\n")
+    )
     assert with_section("# main\n", f"{STAGED_HEADING}\nx\n") == f"# main\n\n{STAGED_HEADING}\nx\n"

@@ -5,10 +5,10 @@ import math
 
 import matplotlib.pyplot as plt
 import pytest
+from synthetic import make_store
 
 from study.analyse.comparisons import analyse
 from study.report import figures
-from synthetic import make_store
 
 
 def test_an_accuracy_axis_spans_the_means_and_chance_not_the_bands():
@@ -28,7 +28,9 @@ def test_a_loss_axis_stops_short_of_unstable_runs_only_when_others_stay_low():
     top = figures.loss_ceiling([2.3, 2.2, 2.0, 145.0, 90.0], classes=10)
     assert top == pytest.approx(1.5 * math.log(10))  # the sensible curves, with room above them
     assert figures.loss_ceiling([2.3, 0.4], classes=10) is None  # nothing to clip
-    assert figures.loss_ceiling([120.0, 300.0], classes=10) is None  # everything unstable: keep the scale
+    assert (
+        figures.loss_ceiling([120.0, 300.0], classes=10) is None
+    )  # everything unstable: keep the scale
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,9 @@ def test_a_value_whose_seeds_all_diverged_stays_in_the_legend(analysis, tmp_path
     assert any(t.startswith("chance = best constant answer") for t in texts)
     titles = [ax.get_title() for ax in fig.axes]
     assert "mnist, chance 10.0%" in titles
-    fig, texts = _drawn(monkeypatch, figures.experiment_figure, analysis, "learning_rate", tmp_path)
+    fig, texts = _drawn(
+        monkeypatch, figures.experiment_figure, analysis, "learning_rate", tmp_path
+    )
     assert "0.2 (2 of 8 seeds diverged)" in texts  # seed 2 on each dataset
 
 

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+import synthetic
 from click.testing import CliRunner
 from markupsafe import escape
 
-import synthetic
 from study.cli.main import cli
 from study.declare.config import Settings
 from study.declare.spec import Study, Value, experiment
@@ -21,15 +21,35 @@ DATASET = "../<b>data</b> $x$"
 
 
 def _experiments(outside: Path) -> tuple[str, ...]:
-    return ("lr/momentum", "../../escape", str(outside / "abs"), "nul\x00byte", "long" * 100, "Case", "case",
-            "</i><script>alert(1)</script>", "..")
+    return (
+        "lr/momentum",
+        "../../escape",
+        str(outside / "abs"),
+        "nul\x00byte",
+        "long" * 100,
+        "Case",
+        "case",
+        "</i><script>alert(1)</script>",
+        "..",
+    )
 
 
 def hostile_study(outside: Path) -> Study:
-    return Study("</title><b>hostile</b> & study", Settings(epochs=2), tuple(
-        experiment(name, "kernel_size", [Value(LABELS[0], {"kernel_size": 3}), Value(LABELS[1], {"kernel_size": 5})],
-                   datasets=("mnist", DATASET))
-        for name in _experiments(outside)), seeds=(1, 2), claims=())
+    return Study(
+        "</title><b>hostile</b> & study",
+        Settings(epochs=2),
+        tuple(
+            experiment(
+                name,
+                "kernel_size",
+                [Value(LABELS[0], {"kernel_size": 3}), Value(LABELS[1], {"kernel_size": 5})],
+                datasets=("mnist", DATASET),
+            )
+            for name in _experiments(outside)
+        ),
+        seeds=(1, 2),
+        claims=(),
+    )
 
 
 @pytest.fixture
@@ -48,14 +68,17 @@ def _files(root: Path) -> set[Path]:
     return {Path(folder) / name for folder, _, names in os.walk(root) for name in names}
 
 
-def test_a_hostile_study_renders_with_every_file_under_out_and_every_name_escaped(tmp_path, hostile_store,
-                                                                                  monkeypatch):
+def test_a_hostile_study_renders_with_every_file_under_out_and_every_name_escaped(
+    tmp_path, hostile_store, monkeypatch
+):
     drawn = []
     close = figures.plt.close
     monkeypatch.setattr(figures.plt, "close", lambda fig: drawn.append(fig) or close(fig))
     before = _files(tmp_path)
     out = tmp_path / "deep" / "out"
-    result = CliRunner().invoke(cli, ["report", "--store", str(hostile_store), "--out", str(out), "--no-pdf"])
+    result = CliRunner().invoke(
+        cli, ["report", "--store", str(hostile_store), "--out", str(out), "--no-pdf"]
+    )
     assert result.exit_code == 0, result.output
     written = _files(tmp_path) - before
     outside = {p for p in written if out not in p.parents and p.parent != hostile_store.parent}
@@ -74,12 +97,23 @@ def test_a_hostile_study_renders_with_every_file_under_out_and_every_name_escape
     for raw in ("<script>", "</i><", "<b>hostile", "<b>data"):
         assert raw not in html
 
-    texts = [t for fig in drawn
-             for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "_preprocess_math"))]
-    shown = {t._preprocess_math(t.get_text())[0] for t in texts if t._preprocess_math(t.get_text())[1] is False}
+    texts = [
+        t
+        for fig in drawn
+        for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "_preprocess_math"))
+    ]
+    shown = {
+        t._preprocess_math(t.get_text())[0]
+        for t in texts
+        if t._preprocess_math(t.get_text())[1] is False
+    }
     for label in LABELS:
         assert any(label in s for s in shown), label
-    assert not any(t._preprocess_math(t.get_text())[1] for t in texts if "Ba" in t.get_text() or "$x" in t.get_text())
+    assert not any(
+        t._preprocess_math(t.get_text())[1]
+        for t in texts
+        if "Ba" in t.get_text() or "$x" in t.get_text()
+    )
 
 
 def test_a_hostile_study_renders_a_pdf(tmp_path, hostile_store):
@@ -89,8 +123,27 @@ def test_a_hostile_study_renders_a_pdf(tmp_path, hostile_store):
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
 
 
-@pytest.mark.parametrize("name", ["..", ".", "", "/", "/etc/passwd", "a/../../b", "nul\x00", "x" * 5000, "CON",
-                                  "com1", "a.", ".hidden", "-rf", "name-deadbeef", "\u00e9t\u00e9", "\ud800"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "..",
+        ".",
+        "",
+        "/",
+        "/etc/passwd",
+        "a/../../b",
+        "nul\x00",
+        "x" * 5000,
+        "CON",
+        "com1",
+        "a.",
+        ".hidden",
+        "-rf",
+        "name-deadbeef",
+        "\u00e9t\u00e9",
+        "\ud800",
+    ],
+)
 def test_a_path_name_is_one_safe_component(tmp_path, name):
     component = path_name(name)
     assert component not in ("", ".", "..") and "/" not in component and "\\" not in component
@@ -100,11 +153,28 @@ def test_a_path_name_is_one_safe_component(tmp_path, name):
 
 
 def test_ordinary_names_are_kept_and_different_names_never_share_a_file():
-    assert [path_name(n) for n in ("kernel_size", "stride_at_lr_0.05", "mnist", "lr=0.1")] == \
-        ["kernel_size", "stride_at_lr_0.05", "mnist", "lr=0.1"]
-    names = ["Case", "case", "CASE", "lr/momentum", "lr_momentum", "lr momentum", "a" * 300, "a" * 301, "..", "."]
+    assert [path_name(n) for n in ("kernel_size", "stride_at_lr_0.05", "mnist", "lr=0.1")] == [
+        "kernel_size",
+        "stride_at_lr_0.05",
+        "mnist",
+        "lr=0.1",
+    ]
+    names = [
+        "Case",
+        "case",
+        "CASE",
+        "lr/momentum",
+        "lr_momentum",
+        "lr momentum",
+        "a" * 300,
+        "a" * 301,
+        "..",
+        ".",
+    ]
     components = [path_name(n) for n in names]
-    assert len({c.lower() for c in components}) == len(names)  # distinct even on a case-insensitive file system
+    assert len({c.lower() for c in components}) == len(
+        names
+    )  # distinct even on a case-insensitive file system
     assert path_name(safe_name("x")) != safe_name("x")  # a name that looks hashed is hashed again
 
 

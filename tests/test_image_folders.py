@@ -7,9 +7,9 @@ import zlib
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import tiny_images, write_image_folder
 from PIL import Image
 
-from conftest import tiny_images, write_image_folder
 from study.cli.main import cli
 from study.errors import DataError
 from study.plan.data import decode_image, load_dataset
@@ -25,10 +25,16 @@ def _png16_rgb(path, pixels: np.ndarray) -> None:
     rows = b"".join(b"\0" + pixels[y].astype(">u2").tobytes() for y in range(height))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _save(path, image, **options):
@@ -41,8 +47,10 @@ def _palette_with_transparency(path):
     return _save(path, image, transparency=0), np.asarray(image.convert("RGB"))
 
 
-@pytest.mark.parametrize("mode", ["1", "L", "I;16", "I;16B", "P", "P+transparency", "LA", "RGB", "RGBA", "CMYK",
-                                  "RGB;16"])
+@pytest.mark.parametrize(
+    "mode",
+    ["1", "L", "I;16", "I;16B", "P", "P+transparency", "LA", "RGB", "RGBA", "CMYK", "RGB;16"],
+)
 def test_every_mode_that_occurs_maps_to_8_bit_values_by_its_true_range(tmp_path, mode):
     if mode == "1":
         image = Image.fromarray(GREY).convert("1", dither=Image.Dither.NONE)
@@ -50,7 +58,10 @@ def test_every_mode_that_occurs_maps_to_8_bit_values_by_its_true_range(tmp_path,
     elif mode == "L":
         path, expected = _save(tmp_path / "a.png", Image.fromarray(GREY)), GREY
     elif mode == "I;16":
-        path, expected = _save(tmp_path / "a.png", Image.fromarray(GREY.astype(np.uint16) * 257)), GREY
+        path, expected = (
+            _save(tmp_path / "a.png", Image.fromarray(GREY.astype(np.uint16) * 257)),
+            GREY,
+        )
     elif mode == "I;16B":
         image = Image.frombytes("I;16B", (5, 6), (GREY.astype(">u2") * 257).tobytes())
         path, expected = _save(tmp_path / "a.tif", image), GREY
@@ -60,11 +71,17 @@ def test_every_mode_that_occurs_maps_to_8_bit_values_by_its_true_range(tmp_path,
     elif mode == "P+transparency":
         path, expected = _palette_with_transparency(tmp_path / "a.png")
     elif mode == "LA":
-        path, expected = _save(tmp_path / "a.png", Image.fromarray(np.dstack([GREY, GREY[::-1]]), "LA")), GREY
+        path, expected = (
+            _save(tmp_path / "a.png", Image.fromarray(np.dstack([GREY, GREY[::-1]]), "LA")),
+            GREY,
+        )
     elif mode == "RGB":
         path, expected = _save(tmp_path / "a.png", Image.fromarray(RGB)), RGB
     elif mode == "RGBA":
-        path, expected = _save(tmp_path / "a.png", Image.fromarray(np.dstack([RGB, GREY]), "RGBA")), RGB
+        path, expected = (
+            _save(tmp_path / "a.png", Image.fromarray(np.dstack([RGB, GREY]), "RGBA")),
+            RGB,
+        )
     elif mode == "CMYK":
         image = Image.fromarray(RGB).convert("CMYK")
         path, expected = _save(tmp_path / "a.tif", image), np.asarray(image.convert("RGB"))
@@ -77,13 +94,18 @@ def test_every_mode_that_occurs_maps_to_8_bit_values_by_its_true_range(tmp_path,
     assert array.shape[2] == (1 if mode in ("1", "L", "I;16", "I;16B", "LA") else 3)
 
 
-@pytest.mark.parametrize("mode,make", [
-    ("F", lambda: Image.fromarray(GREY.astype(np.float32))),
-    ("I", lambda: Image.fromarray(GREY.astype(np.int32) * 70000)),
-])
+@pytest.mark.parametrize(
+    "mode,make",
+    [
+        ("F", lambda: Image.fromarray(GREY.astype(np.float32))),
+        ("I", lambda: Image.fromarray(GREY.astype(np.int32) * 70000)),
+    ],
+)
 def test_modes_without_a_known_8_bit_range_are_refused_by_name(tmp_path, mode, make):
     path = _save(tmp_path / "a.tif", make())
-    with pytest.raises(DataError, match=rf"a.tif: unsupported image mode {mode} \(TIFF\); accepted modes: 1, L, P"):
+    with pytest.raises(
+        DataError, match=rf"a.tif: unsupported image mode {mode} \(TIFF\); accepted modes: 1, L, P"
+    ):
         decode_image(path)
 
 
@@ -94,13 +116,20 @@ def test_16_bit_grey_folder_gives_the_arrays_and_fingerprint_of_its_8_bit_copy(t
             for i, (pixels, label) in enumerate(zip(images[part], labels[part])):
                 folder = tmp_path / depth / split / f"digit{label % 3}"
                 folder.mkdir(parents=True, exist_ok=True)
-                Image.fromarray(pixels.astype(np.uint16 if scale > 1 else np.uint8) * scale).save(folder / f"{i}.png")
+                Image.fromarray(pixels.astype(np.uint16 if scale > 1 else np.uint8) * scale).save(
+                    folder / f"{i}.png"
+                )
     eight, sixteen = load_dataset(str(tmp_path / "8")), load_dataset(str(tmp_path / "16"))
     assert Image.open(next((tmp_path / "16" / "train").rglob("*.png"))).mode == "I;16"
     np.testing.assert_array_equal(sixteen.x_train, eight.x_train)
     np.testing.assert_array_equal(sixteen.x_test, eight.x_test)
-    assert sixteen.fingerprint == eight.fingerprint and sixteen.x_train.mean() == pytest.approx(eight.x_train.mean())
-    assert sixteen.describe()["conversions"] == {"16-bit scaled to 8-bit": 18} and "conversions" not in eight.describe()
+    assert sixteen.fingerprint == eight.fingerprint and sixteen.x_train.mean() == pytest.approx(
+        eight.x_train.mean()
+    )
+    assert (
+        sixteen.describe()["conversions"] == {"16-bit scaled to 8-bit": 18}
+        and "conversions" not in eight.describe()
+    )
 
 
 def test_hidden_and_system_entries_are_never_classes_or_images(tmp_path):
@@ -111,19 +140,26 @@ def test_hidden_and_system_entries_are_never_classes_or_images(tmp_path):
         Image.fromarray(RGB).save(checkpoint / "0000-checkpoint.png")
         (folder / split / "__MACOSX" / "cat").mkdir(parents=True)
         Image.fromarray(RGB).save(folder / split / "__MACOSX" / "cat" / "._0000.png")
-        Image.fromarray(RGB).save(folder / split / "cat" / "._0000.png")  # an AppleDouble file beside the image
+        Image.fromarray(RGB).save(
+            folder / split / "cat" / "._0000.png"
+        )  # an AppleDouble file beside the image
         (folder / split / "dog" / "Thumbs.db").write_bytes(b"\0" * 64)
         (folder / split / "dog" / ".DS_Store").write_bytes(b"\0" * 64)
     data = load_dataset(str(folder))
     assert data.classes == ("cat", "dog", "ship")
-    assert np.bincount(data.y_train).tolist() == [2, 2, 2] and np.bincount(data.y_test).tolist() == [2, 2, 2]
+    assert np.bincount(data.y_train).tolist() == [2, 2, 2] and np.bincount(
+        data.y_test
+    ).tolist() == [2, 2, 2]
 
 
 def test_class_folders_must_agree_between_train_and_test(tmp_path):
     folder = write_image_folder(tmp_path / "pets")
     (folder / "test" / "frog").rename(folder / "test" / "frogs")
-    with pytest.raises(DataError, match=r"test: class folders .* differ from train's .* \(missing \['frog'\], extra "
-                                        r"\['frogs'\]\); train/ and test/ need the same class folders"):
+    with pytest.raises(
+        DataError,
+        match=r"test: class folders .* differ from train's .* \(missing \['frog'\], extra "
+        r"\['frogs'\]\); train/ and test/ need the same class folders",
+    ):
         load_dataset(str(folder))
 
 
@@ -138,11 +174,15 @@ def test_an_empty_class_folder_is_named(tmp_path):
 def test_grey_jpegs_in_an_rgb_folder_become_rgb_and_study_data_says_how_many(tmp_path):
     folder = write_image_folder(tmp_path / "cifar", classes=("cat", "dog"), suffix=".jpg")
     for split in ("train", "test"):
-        Image.fromarray(GREY[:1].repeat(32, 0)[:, :1].repeat(32, 1)).save(folder / split / "dog" / "0000.jpg")
+        Image.fromarray(GREY[:1].repeat(32, 0)[:, :1].repeat(32, 1)).save(
+            folder / split / "dog" / "0000.jpg"
+        )
     colour_only = load_dataset(str(folder), train_size=None)
     grey = np.asarray(Image.open(folder / "train" / "dog" / "0000.jpg"))
     index = 4  # train/dog/0000.jpg: after cat's four images
-    np.testing.assert_array_equal(colour_only.x_train[index], np.repeat(grey[..., None], 3, axis=2) / np.float32(255))
+    np.testing.assert_array_equal(
+        colour_only.x_train[index], np.repeat(grey[..., None], 3, axis=2) / np.float32(255)
+    )
     assert colour_only.x_train.shape == (8, 32, 32, 3)
     assert colour_only.describe()["conversions"] == {"grey to RGB": 2}
     result = CliRunner().invoke(cli, ["data", str(folder)])
@@ -153,7 +193,9 @@ def test_grey_jpegs_in_an_rgb_folder_become_rgb_and_study_data_says_how_many(tmp
 def test_only_grey_images_in_the_test_split_are_made_rgb_to_match_the_training_split(tmp_path):
     folder = write_image_folder(tmp_path / "pets", classes=("cat", "dog"), train=2, test=1)
     for name in ("cat", "dog"):
-        Image.fromarray(GREY[:1].repeat(32, 0)[:, :1].repeat(32, 1)).save(folder / "test" / name / "0000.png")
+        Image.fromarray(GREY[:1].repeat(32, 0)[:, :1].repeat(32, 1)).save(
+            folder / "test" / name / "0000.png"
+        )
     data = load_dataset(str(folder))
     assert data.x_test.shape == (2, 32, 32, 3) and data.conversions == (("grey to RGB", 2),)
 
@@ -161,5 +203,7 @@ def test_only_grey_images_in_the_test_split_are_made_rgb_to_match_the_training_s
 def test_an_image_of_another_size_names_the_sizes_not_the_channels(tmp_path):
     folder = write_image_folder(tmp_path / "pets")
     Image.fromarray(RGB).save(folder / "train" / "dog" / "0001.png")
-    with pytest.raises(DataError, match=r"dog/0001.png: image is 5x6 pixels, the others are 32x32; resize them"):
+    with pytest.raises(
+        DataError, match=r"dog/0001.png: image is 5x6 pixels, the others are 32x32; resize them"
+    ):
         load_dataset(str(folder))

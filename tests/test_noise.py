@@ -8,8 +8,15 @@ import pytest
 from scipy import stats
 
 from study.analyse.decide import Arm, compare_paired, decide_block, decide_dataset
-from study.analyse.noise import NO_PRIOR, Prior, compare_means, detectable_difference, fit_prior, moderate, \
-    seed_correlation
+from study.analyse.noise import (
+    NO_PRIOR,
+    Prior,
+    compare_means,
+    detectable_difference,
+    fit_prior,
+    moderate,
+    seed_correlation,
+)
 
 
 def test_without_a_prior_the_test_is_scipys_welch_t():
@@ -24,7 +31,7 @@ def test_without_a_prior_the_test_is_scipys_welch_t():
 
 
 def test_paired_t_is_scipys():
-    a, b = {1: .91, 2: .93, 3: .92, 4: .95}, {1: .90, 2: .90, 3: .91, 4: .92}
+    a, b = {1: 0.91, 2: 0.93, 3: 0.92, 4: 0.95}, {1: 0.90, 2: 0.90, 3: 0.91, 4: 0.92}
     ours = compare_paired(a, b)
     reference = stats.ttest_rel(list(a.values()), list(b.values()))
     assert ours.p == pytest.approx(reference.pvalue) and ours.dof == 3
@@ -32,11 +39,13 @@ def test_paired_t_is_scipys():
 
 def test_the_prior_is_recovered_from_chi_square_variances():
     rng = np.random.default_rng(3)
-    sigma2 = 0.006 ** 2
+    sigma2 = 0.006**2
     samples = [(float(np.var(rng.normal(0, 0.006, 4), ddof=1)), 3) for _ in range(400)]
     prior = fit_prior(samples)
     assert prior.variance == pytest.approx(sigma2, rel=0.15)
-    assert prior.dof > 30  # homoscedastic: the prior carries far more information than one configuration
+    assert (
+        prior.dof > 30
+    )  # homoscedastic: the prior carries far more information than one configuration
     # variances that truly differ (scaled inverse chi-square with 6 df) give a finite, smaller d0
     true = 6 * sigma2 / rng.chisquare(6, 400)
     mixed = [(float(np.var(rng.normal(0, math.sqrt(v), 4), ddof=1)), 3) for v in true]
@@ -46,8 +55,14 @@ def test_the_prior_is_recovered_from_chi_square_variances():
 def test_moderation_shrinks_toward_the_prior_but_never_below_a_configurations_own_variance():
     prior = Prior(dof=9.0, variance=1e-4, configurations=20)
     small = moderate(2.5e-5, 3, prior)
-    assert small.moderated and small.variance == pytest.approx((9 * 1e-4 + 3 * 2.5e-5) / 12) and small.dof == 12
-    large = moderate(9e-4, 3, prior)  # an unstable configuration keeps its own variance and degrees of freedom
+    assert (
+        small.moderated
+        and small.variance == pytest.approx((9 * 1e-4 + 3 * 2.5e-5) / 12)
+        and small.dof == 12
+    )
+    large = moderate(
+        9e-4, 3, prior
+    )  # an unstable configuration keeps its own variance and degrees of freedom
     assert not large.moderated and large.variance == 9e-4 and large.dof == 3
 
 
@@ -62,11 +77,21 @@ def test_detectable_difference_has_80_percent_power_by_the_noncentral_t():
 def test_seed_correlation_sees_shared_initial_weights_and_not_independent_seeds():
     rng = np.random.default_rng(5)
     shared = rng.normal(0, 0.01, 4)
-    informative = [({s: 0.9 + shared[s] + rng.normal(0, 0.002) for s in range(4)},
-                    {s: 0.91 + shared[s] + rng.normal(0, 0.002) for s in range(4)}) for _ in range(4)]
+    informative = [
+        (
+            {s: 0.9 + shared[s] + rng.normal(0, 0.002) for s in range(4)},
+            {s: 0.91 + shared[s] + rng.normal(0, 0.002) for s in range(4)},
+        )
+        for _ in range(4)
+    ]
     assert seed_correlation(informative).pairs_informative
-    independent = [({s: 0.9 + rng.normal(0, 0.01) for s in range(4)}, {s: 0.9 + rng.normal(0, 0.01) for s in range(4)})
-                   for _ in range(4)]
+    independent = [
+        (
+            {s: 0.9 + rng.normal(0, 0.01) for s in range(4)},
+            {s: 0.9 + rng.normal(0, 0.01) for s in range(4)},
+        )
+        for _ in range(4)
+    ]
     assert seed_correlation(independent).r < 0.9
 
 
@@ -75,7 +100,9 @@ def test_equivalent_never_rests_on_seeds_at_chance():
     base = Arm({3: 0.45, 4: 0.47, 5: 0.46, 6: 0.44}, failed=2, finished=6)
     value = Arm({3: 0.452, 4: 0.469}, failed=2, finished=4)
     decision = decide_block([value], base, NO_PRIOR, 0.02)[0]
-    assert decision.comparison.n_a == 2 and decision.comparison.n_b == 4  # only learned seeds entered
+    assert (
+        decision.comparison.n_a == 2 and decision.comparison.n_b == 4
+    )  # only learned seeds entered
 
 
 def test_an_equivalent_difference_that_excludes_zero_is_called_small_but_real():
@@ -85,19 +112,27 @@ def test_an_equivalent_difference_that_excludes_zero_is_called_small_but_real():
     from study.report.wording import verdict_text
 
     # +0.3 pp (95% CI +0.05 to +0.55): raw p = 0.02, but Holm over six values gives 0.12; inside a 1 pp margin
-    comparison = MeanComparison(4, 12, 0.003, 0.0005, 0.0055, 0.02, 0.0011, 10.0, "Welch t, moderated variances")
+    comparison = MeanComparison(
+        4, 12, 0.003, 0.0005, 0.0055, 0.02, 0.0011, 10.0, "Welch t, moderated variances"
+    )
     verdict = accuracy_verdict(comparison, 0.12, 0.01)
-    decision = Decision(comparison, 0.12, collapse_rates(0, 4, 0, 12), float("nan"), verdict, tests=6)
+    decision = Decision(
+        comparison, 0.12, collapse_rates(0, 4, 0, 12), float("nan"), verdict, tests=6
+    )
     assert verdict == "equivalent" and decision.small_but_real and decision.decisive
 
     from types import SimpleNamespace
 
-    value = SimpleNamespace(verdict=verdict, small_but_real=True, rate_differs=False)  # what the wording reads
+    value = SimpleNamespace(
+        verdict=verdict, small_but_real=True, rate_differs=False
+    )  # what the wording reads
     assert verdict_text(value) == "equivalent (small but real difference)"
 
 
 def test_no_detectable_difference_is_stated_without_learned_seeds_or_beyond_the_scale():
-    base = Arm({1: 0.5, 2: 0.9}, 0, 2)  # two learned seeds 40 pp apart: nothing on the accuracy scale is detectable
+    base = Arm(
+        {1: 0.5, 2: 0.9}, 0, 2
+    )  # two learned seeds 40 pp apart: nothing on the accuracy scale is detectable
     decisions = decide_block([Arm({1: 0.1, 2: 0.95}, 0, 2), Arm({}, 2, 2)], base, NO_PRIOR, 0.01)
     assert all(math.isnan(d.detectable) for d in decisions)
 
@@ -105,7 +140,15 @@ def test_no_detectable_difference_is_stated_without_learned_seeds_or_beyond_the_
 def test_a_shared_baseline_is_one_configuration_of_the_noise_model():
     rng = np.random.default_rng(9)
     base = Arm({s: 0.96 + rng.normal(0, 0.006) for s in range(12)}, 0, 12)
-    blocks = [([Arm({s: 0.96 + rng.normal(0, 0.006) for s in range(4)}, 0, 4) for _ in range(3)], base, False)
-              for _ in range(4)]
+    blocks = [
+        (
+            [Arm({s: 0.96 + rng.normal(0, 0.006) for s in range(4)}, 0, 4) for _ in range(3)],
+            base,
+            False,
+        )
+        for _ in range(4)
+    ]
     prior, decisions = decide_dataset(blocks, 0.01)
-    assert prior.configurations == 13 and len(decisions) == 4 and all(len(d) == 3 for d in decisions)
+    assert (
+        prior.configurations == 13 and len(decisions) == 4 and all(len(d) == 3 for d in decisions)
+    )

@@ -1,6 +1,5 @@
 """Seeds in stages: Pocock's levels, which comparisons get more seeds, and the driver's looks."""
 
-import json
 import math
 
 import numpy as np
@@ -17,7 +16,9 @@ def test_pocock_constants_keep_the_overall_level_at_five_percent(looks):
     idx = np.arange(1, looks + 1)
     cov = np.sqrt(np.minimum.outer(idx, idx) / np.maximum.outer(idx, idx))
     c = POCOCK_Z[looks]
-    inside = stats.multivariate_normal(np.zeros(looks), cov, seed=1).cdf(np.full(looks, c), lower_limit=np.full(looks, -c))
+    inside = stats.multivariate_normal(np.zeros(looks), cov, seed=1).cdf(
+        np.full(looks, c), lower_limit=np.full(looks, -c)
+    )
     assert abs((1 - inside) - 0.05) < 0.0015
     assert pocock_level(looks) < pocock_level(looks - 1) <= 0.05
 
@@ -41,7 +42,9 @@ def test_looks_add_seeds_only_where_undecided_and_a_rerun_replays_them(data_dir,
     from study.sequential.driver import run_in_stages
 
     study = load_study_file(TINY)
-    profile = Profile("staged", seeds=2, epochs=None, train_size=None, test_size=None, max_seeds=4, seed_step=1)
+    profile = Profile(
+        "staged", seeds=2, epochs=None, train_size=None, test_size=None, max_seeds=4, seed_step=1
+    )
     assert profile.looks == 3
     store_path = tmp_path / "s.sqlite"
     lines = []
@@ -52,10 +55,15 @@ def test_looks_add_seeds_only_where_undecided_and_a_rerun_replays_them(data_dir,
     looks = [line for line in lines if line.startswith("look ")]
     assert looks and looks[0].startswith("look 1 of 3:")
     added = {(s["experiment"], s["value"], s["dataset"]): s["seeds"] for s in stored.stages}
-    for (experiment, value, dataset), seeds in added.items():
-        assert 3 <= seeds <= 4 and value not in ("5", "0.1")  # the baseline (kernel 5, lr 0.1) keeps its own
+    for (_experiment, value, _dataset), seeds in added.items():
+        assert 3 <= seeds <= 4 and value not in (
+            "5",
+            "0.1",
+        )  # the baseline (kernel 5, lr 0.1) keeps its own
     assert first.trained == 6 + sum(seeds - 2 for seeds in added.values())
-    again = run_in_stages(study, profile, store_path, workers=0, progress=False, log=lambda line: None)
+    again = run_in_stages(
+        study, profile, store_path, workers=0, progress=False, log=lambda line: None
+    )
     assert again.trained == 0  # the same results choose the same seeds: nothing new to train
     with Store(store_path, create=False) as store:
         assert store.stored_study(study.name, profile.name).stages == stored.stages
@@ -69,13 +77,25 @@ def test_a_trial_cap_stops_the_additions_cheapest_first(data_dir, tmp_path):
     from study.sequential.driver import run_in_stages
 
     study = load_study_file(TINY)
-    capped = Profile("capped", seeds=2, epochs=None, train_size=None, test_size=None, max_seeds=6, seed_step=2,
-                     max_trials=6)
-    counts = run_in_stages(study, capped, tmp_path / "c.sqlite", workers=0, progress=False, log=lambda line: None)
+    capped = Profile(
+        "capped",
+        seeds=2,
+        epochs=None,
+        train_size=None,
+        test_size=None,
+        max_seeds=6,
+        seed_step=2,
+        max_trials=6,
+    )
+    counts = run_in_stages(
+        study, capped, tmp_path / "c.sqlite", workers=0, progress=False, log=lambda line: None
+    )
     assert counts.planned <= 6 and counts.trained == 6
 
 
-def _value(label, index, diff, se, n=3, learned=None, verdict="inconclusive", dof=10.0, test="Welch t"):
+def _value(
+    label, index, diff, se, n=3, learned=None, verdict="inconclusive", dof=10.0, test="Welch t"
+):
     from types import SimpleNamespace
 
     from study.analyse.decide import Decision
@@ -83,11 +103,20 @@ def _value(label, index, diff, se, n=3, learned=None, verdict="inconclusive", do
     from study.analyse.stats import Rates, Verdict
 
     learned = n if learned is None else learned
-    comparison = MeanComparison(learned, 9, diff, diff - 2.2 * se, diff + 2.2 * se, 0.2, se, dof, test)
-    decision = Decision(comparison, 0.2, Rates(n - learned, n, 0, 9, 1.0), 1.0,
-                        Verdict(verdict))
-    return SimpleNamespace(label=label, index=index, seeds=list(range(1, n + 1)), decision=decision,
-                           comparison=comparison, learned=learned, finished=n, all_diverged=False)
+    comparison = MeanComparison(
+        learned, 9, diff, diff - 2.2 * se, diff + 2.2 * se, 0.2, se, dof, test
+    )
+    decision = Decision(comparison, 0.2, Rates(n - learned, n, 0, 9, 1.0), 1.0, Verdict(verdict))
+    return SimpleNamespace(
+        label=label,
+        index=index,
+        seeds=list(range(1, n + 1)),
+        decision=decision,
+        comparison=comparison,
+        learned=learned,
+        finished=n,
+        all_diverged=False,
+    )
 
 
 def _analysis(values, margin=0.01, baseline_learned=9, looks_seeds=(3, 6)):
@@ -95,11 +124,19 @@ def _analysis(values, margin=0.01, baseline_learned=9, looks_seeds=(3, 6)):
 
     from study.declare.spec import Profile
 
-    profile = Profile("p", seeds=looks_seeds[0], epochs=1, train_size=1, test_size=1, max_seeds=looks_seeds[1])
-    block = SimpleNamespace(comparisons=values, baseline=SimpleNamespace(learned=baseline_learned, finished=9),
-                            margin=margin)
-    return SimpleNamespace(stored=SimpleNamespace(profile=profile, stages=()), blocks={("exp", "mnist"): block},
-                           alpha=pocock_level(profile.looks))
+    profile = Profile(
+        "p", seeds=looks_seeds[0], epochs=1, train_size=1, test_size=1, max_seeds=looks_seeds[1]
+    )
+    block = SimpleNamespace(
+        comparisons=values,
+        baseline=SimpleNamespace(learned=baseline_learned, finished=9),
+        margin=margin,
+    )
+    return SimpleNamespace(
+        stored=SimpleNamespace(profile=profile, stages=()),
+        blocks={("exp", "mnist"): block},
+        alpha=pocock_level(profile.looks),
+    )
 
 
 def test_more_seeds_go_only_where_they_can_still_decide_cheapest_first():
@@ -112,13 +149,25 @@ def test_more_seeds_go_only_where_they_can_still_decide_cheapest_first():
         _value("at the margin", 3, 0.0095, 0.02),  # neither: futile
         _value("cheap", 4, -0.02, 0.008),
     ]
-    costs = {("exp", "far", "mnist"): 5.0, ("exp", "near zero", "mnist"): 9.0, ("exp", "cheap", "mnist"): 1.0,
-             ("exp", "at the margin", "mnist"): 1.0, ("exp", "decided", "mnist"): 1.0}
+    costs = {
+        ("exp", "far", "mnist"): 5.0,
+        ("exp", "near zero", "mnist"): 9.0,
+        ("exp", "cheap", "mnist"): 1.0,
+        ("exp", "at the margin", "mnist"): 1.0,
+        ("exp", "decided", "mnist"): 1.0,
+    }
     additions = next_look(_analysis(values), costs)
     assert [(a.value, a.reason, a.seeds) for a in additions] == [
-        ("cheap", "difference", 6), ("far", "difference", 6), ("near zero", "equivalence", 6)]
-    assert next_look(_analysis(values, baseline_learned=1), costs) == []  # a baseline that does not learn
-    assert next_look(_analysis(values, looks_seeds=(3, 3)), costs) == []  # one look: nothing to add
+        ("cheap", "difference", 6),
+        ("far", "difference", 6),
+        ("near zero", "equivalence", 6),
+    ]
+    assert (
+        next_look(_analysis(values, baseline_learned=1), costs) == []
+    )  # a baseline that does not learn
+    assert (
+        next_look(_analysis(values, looks_seeds=(3, 3)), costs) == []
+    )  # one look: nothing to add
 
 
 def test_a_comparison_keeps_the_verdict_of_the_look_at_which_it_stopped(tmp_path):
@@ -134,13 +183,25 @@ def test_a_comparison_keeps_the_verdict_of_the_look_at_which_it_stopped(tmp_path
     from study.analyse.sequential import next_look
     from study.declare.spec import Profile
 
-    profile = Profile("staged", seeds=2, epochs=5, train_size=100, test_size=50, max_seeds=4, seed_step=2)
+    profile = Profile(
+        "staged", seeds=2, epochs=5, train_size=100, test_size=50, max_seeds=4, seed_step=2
+    )
     extended = ("kernel_size", "3", "mnist")
-    stages = ({"look": 2, "experiment": "kernel_size", "value": "3", "dataset": "mnist", "seeds": 4,
-               "reason": "equivalence"},)
+    stages = (
+        {
+            "look": 2,
+            "experiment": "kernel_size",
+            "value": "3",
+            "dataset": "mnist",
+            "seeds": 4,
+            "reason": "equivalence",
+        },
+    )
     with make_store(tmp_path / "look1.sqlite", profile=profile, missing=()) as store:
         first = analyse(store)
-    with make_store(tmp_path / "final.sqlite", profile=profile, missing=(), seeds={extended: 4}, stages=stages) as store:
+    with make_store(
+        tmp_path / "final.sqlite", profile=profile, missing=(), seeds={extended: 4}, stages=stages
+    ) as store:
         final = analyse(store)
     assert stopping_looks(final.stored) == {extended: 2} and last_look(final.stored) == 2
     assert final.alpha == pocock_level(2)
@@ -151,6 +212,14 @@ def test_a_comparison_keeps_the_verdict_of_the_look_at_which_it_stopped(tmp_path
             if (experiment, value.label, dataset) == extended:
                 continue
             then = first.blocks[(experiment, dataset)].value(value.label).decision
-            assert (value.decision.verdict, value.decision.p_holm) == (then.verdict, then.p_holm) or (
-                math.isnan(then.p_holm) and math.isnan(value.decision.p_holm)), (experiment, value.label, dataset)
-    assert all(a.value != "1" or a.experiment != "kernel_size" for a in next_look(final, {}))  # stopped at look 1
+            assert (value.decision.verdict, value.decision.p_holm) == (
+                then.verdict,
+                then.p_holm,
+            ) or (math.isnan(then.p_holm) and math.isnan(value.decision.p_holm)), (
+                experiment,
+                value.label,
+                dataset,
+            )
+    assert all(
+        a.value != "1" or a.experiment != "kernel_size" for a in next_look(final, {})
+    )  # stopped at look 1

@@ -21,7 +21,15 @@ def test_formula_floors_like_frameworks():
 
 def test_baseline_lenet_table():
     rows = layer_table(ModelConfig())
-    assert [r.output_shape for r in rows] == [(24, 24, 20), (12, 12, 20), (8, 8, 50), (4, 4, 50), (800,), (500,), (10,)]
+    assert [r.output_shape for r in rows] == [
+        (24, 24, 20),
+        (12, 12, 20),
+        (8, 8, 50),
+        (4, 4, 50),
+        (800,),
+        (500,),
+        (10,),
+    ]
     assert summarize(ModelConfig()).params == 431_080
     # MACs: conv1 24*24*20*25, conv2 8*8*50*5*5*20, dense 800*500, output 500*10
     assert summarize(ModelConfig()).macs == 288_000 + 1_600_000 + 400_000 + 5_000
@@ -29,8 +37,14 @@ def test_baseline_lenet_table():
 
 configs = st.builds(
     lambda layers, filters, kernel, stride, padding, pools, pool_size, shape, dense: ModelConfig(
-        input_shape=shape, conv_filters=tuple(filters[:layers]), kernel_size=kernel, stride=stride,
-        padding=padding, pooling=tuple(pools[:layers]), pool_size=pool_size, dense_units=dense,
+        input_shape=shape,
+        conv_filters=tuple(filters[:layers]),
+        kernel_size=kernel,
+        stride=stride,
+        padding=padding,
+        pooling=tuple(pools[:layers]),
+        pool_size=pool_size,
+        dense_units=dense,
     ),
     layers=st.integers(0, 3),
     filters=st.lists(st.integers(1, 12), min_size=3, max_size=3),
@@ -52,7 +66,11 @@ def _valid(config):
         return False
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
 @given(configs.filter(_valid))
 @pytest.mark.train  # imports Keras
 def test_every_layer_shape_and_param_count_match_keras(config):
@@ -94,21 +112,31 @@ def test_stride_3_twice_on_28x28_is_rejected_with_layer_input_and_formula():
 
 
 def test_pool_that_shrinks_below_1x1_names_the_pool_layer():
-    with pytest.raises(ConfigError, match=r"^pool2 \(max\): feature map shrinks below 1x1: input 1x1"):
+    with pytest.raises(
+        ConfigError, match=r"^pool2 \(max\): feature map shrinks below 1x1: input 1x1"
+    ):
         layer_table(ModelConfig(stride=2))
 
 
 def test_stride_larger_than_kernel_is_a_note_with_the_keras_shape():
     rows = layer_table(ModelConfig(kernel_size=1, stride=2, conv_filters=(8,), pooling=("none",)))
     assert rows[0].output_shape == (14, 14, 8)  # floor((28 - 1)/2) + 1, as Keras computes it
-    assert rows[0].note == "stride 2 > kernel 1: 1 of every 2 rows and columns of the input are never read"
+    assert (
+        rows[0].note
+        == "stride 2 > kernel 1: 1 of every 2 rows and columns of the input are never read"
+    )
     assert all(row.note == "" for row in layer_table(ModelConfig()))
 
 
-@pytest.mark.parametrize("field,value,accepted", [
-    ("activation", "sigmoidal", "relu"), ("initializer", "nope", "he_normal"),
-    ("padding", "full", "same"), ("pooling", ("max", "median"), "l2"),
-])
+@pytest.mark.parametrize(
+    "field,value,accepted",
+    [
+        ("activation", "sigmoidal", "relu"),
+        ("initializer", "nope", "he_normal"),
+        ("padding", "full", "same"),
+        ("pooling", ("max", "median"), "l2"),
+    ],
+)
 def test_unknown_names_list_the_accepted_ones(field, value, accepted):
     with pytest.raises(ConfigError) as err:
         ModelConfig(**{field: value})
@@ -121,5 +149,11 @@ def test_shapes_module_does_not_import_tensorflow():
     import subprocess
     import sys
 
-    code = "import sys, study.plan.shapes, study.declare.spec, study.declare.builtin, study.plan.trials; print('tensorflow' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    code = (
+        "import sys, study.plan.shapes, study.declare.spec, study.declare.builtin, study.plan.trials; "
+        "print('tensorflow' in sys.modules)"
+    )
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
+        == "False"
+    )

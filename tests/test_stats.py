@@ -10,8 +10,16 @@ from scipy import stats
 
 from study.analyse.decide import Arm, accuracy_verdict, compare_paired, decide_block
 from study.analyse.noise import NO_PRIOR, compare_means
-from study.analyse.stats import (ALPHA, clopper_pearson, collapse_rates, holm, mean_ci, minimum_detectable_effect,
-                                 paired_difference, power)
+from study.analyse.stats import (
+    ALPHA,
+    clopper_pearson,
+    collapse_rates,
+    holm,
+    mean_ci,
+    minimum_detectable_effect,
+    paired_difference,
+    power,
+)
 from study.results.outcomes import ConstantAnswer, outcome
 
 finite = st.floats(0, 1, allow_nan=False)
@@ -27,7 +35,9 @@ def test_mean_ci_matches_scipy_t_interval(values):
         return
     low, high = stats.t.interval(0.95, len(data) - 1, loc=data.mean(), scale=stats.sem(data))
     assert interval.mean == pytest.approx(data.mean())
-    assert interval.low == pytest.approx(low, abs=1e-9) and interval.high == pytest.approx(high, abs=1e-9)
+    assert interval.low == pytest.approx(low, abs=1e-9) and interval.high == pytest.approx(
+        high, abs=1e-9
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -53,7 +63,11 @@ def test_holm_matches_the_step_down_definition():
     adjusted = holm(p)
     # sorted: 0.01*4=0.04, 0.03*3=0.09, 0.04*2=0.08 -> monotone 0.09, 0.5*1 -> 0.5
     assert adjusted[0] == pytest.approx(0.04) and adjusted[2] == pytest.approx(0.09)
-    assert adjusted[1] == pytest.approx(0.09) and adjusted[4] == pytest.approx(0.5) and math.isnan(adjusted[3])
+    assert (
+        adjusted[1] == pytest.approx(0.09)
+        and adjusted[4] == pytest.approx(0.5)
+        and math.isnan(adjusted[3])
+    )
 
 
 def test_holm_agrees_with_scipy_false_discovery_control_where_available():
@@ -63,20 +77,28 @@ def test_holm_agrees_with_scipy_false_discovery_control_where_available():
 
 
 def test_verdict_rules():
-    tight_zero = compare_paired({1: .9, 2: .91, 3: .905}, {1: .9, 2: .909, 3: .906})
+    tight_zero = compare_paired({1: 0.9, 2: 0.91, 3: 0.905}, {1: 0.9, 2: 0.909, 3: 0.906})
     assert accuracy_verdict(tight_zero, 1.0, 0.01) == "equivalent"
-    assert accuracy_verdict(tight_zero, 1.0, 0.001) == "inconclusive"  # the same data under a tighter margin
-    big = compare_paired({1: .5, 2: .52, 3: .51}, {1: .9, 2: .91, 3: .905})
+    assert (
+        accuracy_verdict(tight_zero, 1.0, 0.001) == "inconclusive"
+    )  # the same data under a tighter margin
+    big = compare_paired({1: 0.5, 2: 0.52, 3: 0.51}, {1: 0.9, 2: 0.91, 3: 0.905})
     assert accuracy_verdict(big, 0.001, 0.01) == "worse"
     assert accuracy_verdict(big, 0.2, 0.01) == "inconclusive"
-    learned = {1: .9, 2: .91, 3: .905}
+    learned = {1: 0.9, 2: 0.91, 3: 0.905}
     base = Arm(learned, 0, 3)
-    decided = decide_block([Arm({}, 3, 3, all_diverged=True), Arm({1: .5}, 2, 3), Arm({}, 3, 3)], base, NO_PRIOR,
-                           0.01)
+    decided = decide_block(
+        [Arm({}, 3, 3, all_diverged=True), Arm({1: 0.5}, 2, 3), Arm({}, 3, 3)],
+        base,
+        NO_PRIOR,
+        0.01,
+    )
     assert [d.verdict for d in decided] == ["diverged", "too few seeds", "does not learn"]
     nobody = Arm({}, 3, 3)
     assert [d.verdict for d in decide_block([Arm({}, 3, 3), base], nobody, NO_PRIOR, 0.01)] == [
-        "neither learns", "learns where the baseline does not"]
+        "neither learns",
+        "learns where the baseline does not",
+    ]
 
 
 def test_tied_seeds_are_untestable_never_p_0_or_1():
@@ -87,7 +109,10 @@ def test_tied_seeds_are_untestable_never_p_0_or_1():
     shifted = compare_paired({s: v + 0.05 for s, v in level.items()}, level)  # constant difference
     assert math.isnan(shifted.p) and accuracy_verdict(shifted, math.nan, 0.01) == "untestable"
     both_constant = compare_means([0.9, 0.9], [0.8, 0.8, 0.8], NO_PRIOR)
-    assert math.isnan(both_constant.p) and accuracy_verdict(both_constant, math.nan, 0.01) == "untestable"
+    assert (
+        math.isnan(both_constant.p)
+        and accuracy_verdict(both_constant, math.nan, 0.01) == "untestable"
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -108,15 +133,21 @@ def test_clopper_pearson_matches_the_beta_quantiles():
         low, high = clopper_pearson(k, n)
         expected_low = 0.0 if k == 0 else stats.beta.ppf(0.025, k, n - k + 1)
         expected_high = 1.0 if k == n else stats.beta.ppf(0.975, k + 1, n - k)
-        assert low == pytest.approx(expected_low, abs=1e-9) and high == pytest.approx(expected_high, abs=1e-9)
+        assert low == pytest.approx(expected_low, abs=1e-9) and high == pytest.approx(
+            expected_high, abs=1e-9
+        )
 
 
 def test_collapse_rates_use_boschloo_and_skip_untestable_tables():
     rates = collapse_rates(4, 4, 0, 4)
     assert rates.p == pytest.approx(stats.boschloo_exact([[4, 0], [0, 4]]).pvalue)
-    assert rates.p < stats.fisher_exact([[4, 0], [0, 4]])[1]  # Boschloo is the more powerful exact test
+    assert (
+        rates.p < stats.fisher_exact([[4, 0], [0, 4]])[1]
+    )  # Boschloo is the more powerful exact test
     assert math.isnan(collapse_rates(0, 4, 0, 4).p) and math.isnan(collapse_rates(3, 3, 4, 4).p)
-    assert collapse_rates(2, 4, 0, 4).p > ALPHA  # half the seeds collapsing is not distinguishable with n = 4
+    assert (
+        collapse_rates(2, 4, 0, 4).p > ALPHA
+    )  # half the seeds collapsing is not distinguishable with n = 4
 
 
 def test_power_matches_scipy_noncentral_t_and_mde_inverts_it():
@@ -126,7 +157,9 @@ def test_power_matches_scipy_noncentral_t_and_mde_inverts_it():
         expected = stats.nct.sf(crit, n - 1, nc) + stats.nct.cdf(-crit, n - 1, nc)
         assert power(delta, sd, n) == pytest.approx(expected, abs=1e-6)
         assert power(minimum_detectable_effect(sd, n), sd, n) == pytest.approx(0.8, abs=1e-6)
-    assert minimum_detectable_effect(0.01, 2) > minimum_detectable_effect(0.01, 4)  # fewer seeds, coarser
+    assert minimum_detectable_effect(0.01, 2) > minimum_detectable_effect(
+        0.01, 4
+    )  # fewer seeds, coarser
     assert math.isfinite(minimum_detectable_effect(0.2, 2))  # n = 2 stays computable
 
 
@@ -135,7 +168,9 @@ def test_outcome_of_a_seed():
     assert outcome("diverged", None, uniform) == "diverged"
     assert outcome("ok", 0.12, uniform) == "collapsed"  # within 5 points of chance
     assert outcome("ok", 0.30, uniform) == "learned"
-    assert outcome("ok", 0.336, uniform) == "learned"  # near ln(10) after a short epoch, yet well above chance
+    assert (
+        outcome("ok", 0.336, uniform) == "learned"
+    )  # near ln(10) after a short epoch, yet well above chance
     assert outcome("failed", None, uniform) is None
 
 
@@ -158,7 +193,9 @@ def test_chance_is_the_best_constant_answer_on_an_unbalanced_test_set():
     assert answer.accuracy == pytest.approx(82 / 500)
     shares = np.array(counts) / 500
     assert answer.loss == pytest.approx(float(-(shares * np.log(shares)).sum()))
-    assert outcome("ok", 0.20, answer) == "collapsed"  # 20% is within 5 points of always answering "0"
+    assert (
+        outcome("ok", 0.20, answer) == "collapsed"
+    )  # 20% is within 5 points of always answering "0"
     assert outcome("ok", 0.20, ConstantAnswer.uniform(10)) == "learned"
 
 
@@ -172,8 +209,13 @@ def _family(rng, effects, sd, n, level=0.9, margin=0.01):
 def test_under_the_null_the_family_wise_false_positive_rate_stays_nominal():
     rng = np.random.default_rng(2026)
     families = 600
-    hits = sum(any(v in ("better", "worse") for v in _family(rng, [0, 0, 0, 0], sd=rng.uniform(0.01, 0.03), n=4))
-               for _ in range(families))
+    hits = sum(
+        any(
+            v in ("better", "worse")
+            for v in _family(rng, [0, 0, 0, 0], sd=rng.uniform(0.01, 0.03), n=4)
+        )
+        for _ in range(families)
+    )
     rate = hits / families
     assert rate <= ALPHA + 2.5 * math.sqrt(ALPHA * (1 - ALPHA) / families), rate
 
@@ -183,7 +225,9 @@ def test_detection_rate_under_a_real_effect_matches_the_stated_power():
     rng = np.random.default_rng(7)
     sd, n, sims = 0.01, 4, 600
     base = Arm({s: 0.9 + rng.normal(0, sd) for s in range(3 * n)}, 0, 3 * n)
-    probe = decide_block([Arm({s: 0.9 + rng.normal(0, sd) for s in range(n)}, 0, n)], base, NO_PRIOR, 0.01)[0]
+    probe = decide_block(
+        [Arm({s: 0.9 + rng.normal(0, sd) for s in range(n)}, 0, n)], base, NO_PRIOR, 0.01
+    )[0]
     assert 0 < probe.detectable < 0.1
     effect = 3 * sd
     found = 0
@@ -193,10 +237,15 @@ def test_detection_rate_under_a_real_effect_matches_the_stated_power():
     rate = found / sims
     # Welch t with 3 and 11 df: the power of this design at 3 SD, from the noncentral t with Satterthwaite's df
     se = sd * math.sqrt(1 / n + 1 / (3 * n))
-    dof = (sd ** 2 / n + sd ** 2 / (3 * n)) ** 2 / ((sd ** 2 / n) ** 2 / (n - 1) + (sd ** 2 / (3 * n)) ** 2 / (3 * n - 1))
+    dof = (sd**2 / n + sd**2 / (3 * n)) ** 2 / (
+        (sd**2 / n) ** 2 / (n - 1) + (sd**2 / (3 * n)) ** 2 / (3 * n - 1)
+    )
     crit = stats.t.ppf(0.975, dof)
     expected = float(stats.nct.sf(crit, dof, effect / se) + stats.nct.cdf(-crit, dof, effect / se))
-    assert abs(rate - expected) <= 0.08, (rate, expected)  # the estimated variance varies around the true one
+    assert abs(rate - expected) <= 0.08, (
+        rate,
+        expected,
+    )  # the estimated variance varies around the true one
 
 
 def test_a_paired_interval_is_labelled_at_its_own_level():
@@ -207,5 +256,8 @@ def test_a_paired_interval_is_labelled_at_its_own_level():
     a, b = {1: 0.90, 2: 0.92, 3: 0.95}, {1: 0.88, 2: 0.91, 3: 0.92}
     assert "95% CI" in diff_with_ci(paired_difference(a, b))
     wide = paired_difference(a, b, 1 - 0.0294)
-    assert "97.1% CI" in diff_with_ci(wide) and wide.diff.high - wide.diff.low > paired_difference(a, b).diff.high - \
-        paired_difference(a, b).diff.low
+    assert (
+        "97.1% CI" in diff_with_ci(wide)
+        and wide.diff.high - wide.diff.low
+        > paired_difference(a, b).diff.high - paired_difference(a, b).diff.low
+    )

@@ -41,9 +41,13 @@ def _old_store(path, version: int):
     with sqlite3.connect(path) as db:
         db.executescript(TRIALS_V1 + SCHEMA)  # SCHEMA creates only the tables not there yet
         db.execute("INSERT INTO planned VALUES ('old', ?)", (config,))
-        db.execute("INSERT INTO trials VALUES ('old', 'mnist', 1, ?, 'ok', NULL, NULL, 2, 3.5, 9.0, 10, 20, 'w', 't')",
-                   (config,))
-        db.executemany("INSERT INTO epochs VALUES ('old', ?, 0.5, 0.8, 0.4, 0.9, ?)", [(1, 2.5), (2, 1.0)])
+        db.execute(
+            "INSERT INTO trials VALUES ('old', 'mnist', 1, ?, 'ok', NULL, NULL, 2, 3.5, 9.0, 10, 20, 'w', 't')",
+            (config,),
+        )
+        db.executemany(
+            "INSERT INTO epochs VALUES ('old', ?, 0.5, 0.8, 0.4, 0.9, ?)", [(1, 2.5), (2, 1.0)]
+        )
         db.execute(f"PRAGMA user_version = {version}")
 
 
@@ -70,12 +74,21 @@ def test_old_store_gains_trace_and_load_columns_with_null_in_old_rows(tmp_path, 
     Store(fresh).close()
     with Store(path) as store:
         (old,) = store.stored_trials()
-        assert (old.key, old.train_seconds, old.trace_seconds, old.load_seconds) == ("old", 3.5, None, None)
-        store.save_trial(made_up_spec("new"), TrialResult("new", epochs=[], train_seconds=1.0, trace_seconds=0.0,
-                                                          load_seconds=0.25))
+        assert (old.key, old.train_seconds, old.trace_seconds, old.load_seconds) == (
+            "old",
+            3.5,
+            None,
+            None,
+        )
+        store.save_trial(
+            made_up_spec("new"),
+            TrialResult("new", epochs=[], train_seconds=1.0, trace_seconds=0.0, load_seconds=0.25),
+        )
         new = next(t for t in store.stored_trials() if t.key == "new")
         assert (new.trace_seconds, new.load_seconds) == (0.0, 0.25)
-    assert _table_columns(path) == _table_columns(fresh)  # the same columns in the same order as a new store
+    assert _table_columns(path) == _table_columns(
+        fresh
+    )  # the same columns in the same order as a new store
     assert _version(path) == SCHEMA_VERSION
     with Store(path) as store:  # opened again: nothing left to migrate, the rows kept
         assert {t.key for t in store.stored_trials()} == {"old", "new"}
@@ -87,7 +100,9 @@ def test_old_store_with_a_new_column_already_is_refused_untouched(tmp_path):
     with sqlite3.connect(path) as db:
         db.execute("ALTER TABLE trials ADD COLUMN trace_seconds REAL")
     before = path.read_bytes()
-    with pytest.raises(StudyError, match=r"schema version 1 and its table 'trials' has columns .*trace_seconds"):
+    with pytest.raises(
+        StudyError, match=r"schema version 1 and its table 'trials' has columns .*trace_seconds"
+    ):
         Store(path)
     assert path.read_bytes() == before
 
@@ -98,7 +113,9 @@ def test_store_from_a_newer_version_is_refused_untouched(tmp_path):
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
         db.execute("CREATE TABLE trials (trial_key TEXT, something_new TEXT)")
     before = path.read_bytes()
-    with pytest.raises(StudyError, match=rf"schema version {SCHEMA_VERSION + 1}, written by a newer version"):
+    with pytest.raises(
+        StudyError, match=rf"schema version {SCHEMA_VERSION + 1}, written by a newer version"
+    ):
         Store(path)
     assert path.read_bytes() == before
 
@@ -107,7 +124,9 @@ def test_store_with_another_layout_names_the_table_and_columns(tmp_path):
     path = tmp_path / "other.sqlite"
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE trials (trial_key TEXT PRIMARY KEY, val_acc REAL)")
-    with pytest.raises(StudyError, match=r"table 'trials' has columns trial_key, val_acc; .* expects trial_key, "):
+    with pytest.raises(
+        StudyError, match=r"table 'trials' has columns trial_key, val_acc; .* expects trial_key, "
+    ):
         Store(path, create=False)
     assert _version(path) == 0
 
@@ -121,4 +140,8 @@ def test_cli_reports_a_newer_store_in_one_line(tmp_path):
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
     result = CliRunner().invoke(cli, ["list", "--store", str(path)])
-    assert result.exit_code == 2 and result.stderr.startswith("error: ") and "newer version of study" in result.stderr
+    assert (
+        result.exit_code == 2
+        and result.stderr.startswith("error: ")
+        and "newer version of study" in result.stderr
+    )

@@ -3,12 +3,12 @@
 import math
 
 import pytest
-
 from conftest import made_up_spec
+
+from study.plan.trials import PlanRow
 from study.records import TrialResult
 from study.results.store import Store
 from study.results.tensorboard import export_tensorboard, hparam_value
-from study.plan.trials import PlanRow
 
 pytestmark = pytest.mark.train  # the export writes TensorFlow event files
 
@@ -16,18 +16,35 @@ pytestmark = pytest.mark.train  # the export writes TensorFlow event files
 def _store(path):
     """Two planned trials: one learned over 3 epochs, one that diverged in epoch 2 (NaN loss)."""
     store = Store(path)
-    rows = [PlanRow("lr", "lr", "0.1", 0, "mnist", 1, "k1", True, ""),
-            PlanRow("kernel", "kernel_size", "5", 1, "mnist", 1, "k1", True, ""),
-            PlanRow("lr", "lr", "5", 1, "mnist", 1, "k2", False, "")]
-    configs = {key: made_up_spec(key, train_size=256, learning_rate=lr, conv_filters=(20, 50), optimizer="sgd")
-               for key, lr in (("k1", 0.1), ("k2", 5.0))}
+    rows = [
+        PlanRow("lr", "lr", "0.1", 0, "mnist", 1, "k1", True, ""),
+        PlanRow("kernel", "kernel_size", "5", 1, "mnist", 1, "k1", True, ""),
+        PlanRow("lr", "lr", "5", 1, "mnist", 1, "k2", False, ""),
+    ]
+    configs = {
+        key: made_up_spec(
+            key, train_size=256, learning_rate=lr, conv_filters=(20, 50), optimizer="sgd"
+        )
+        for key, lr in (("k1", 0.1), ("k2", 5.0))
+    }
     store.save_plan("s", "smoke", {}, rows, configs)
-    ok = [{"epoch": e, "loss": 1.0 / e, "accuracy": 0.5 + e / 10, "val_loss": 1.1 / e, "val_accuracy": 0.4 + e / 10,
-           "epoch_seconds": 2.0} for e in (1, 2, 3)]
+    ok = [
+        {
+            "epoch": e,
+            "loss": 1.0 / e,
+            "accuracy": 0.5 + e / 10,
+            "val_loss": 1.1 / e,
+            "val_accuracy": 0.4 + e / 10,
+            "epoch_seconds": 2.0,
+        }
+        for e in (1, 2, 3)
+    ]
     store.save_trial(configs["k1"], TrialResult("k1", epochs=ok, train_seconds=6.0))
     bad = [ok[0], {**ok[1], "loss": math.nan, "val_loss": math.inf}]
-    store.save_trial(configs["k2"], TrialResult("k2", status="diverged", diverged_epoch=2,
-                                                                 epochs=bad, train_seconds=4.0))
+    store.save_trial(
+        configs["k2"],
+        TrialResult("k2", status="diverged", diverged_epoch=2, epochs=bad, train_seconds=4.0),
+    )
     return store
 
 
@@ -47,21 +64,43 @@ def test_export_writes_scalars_and_hparams_that_tensorboard_reads_back(tmp_path)
     with _store(tmp_path / "s.sqlite") as store:
         assert export_tensorboard(store, out) == 2
     learned = _read(out / "mnist" / "kernel=5" / "seed1-k1")
-    values = [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in learned.Tensors("val_accuracy")]
+    values = [
+        (e.step, float(tf.make_ndarray(e.tensor_proto))) for e in learned.Tensors("val_accuracy")
+    ]
     assert values == [(1, pytest.approx(0.5)), (2, pytest.approx(0.6)), (3, pytest.approx(0.7))]
     assert float(tf.make_ndarray(learned.Tensors("train_seconds")[0].tensor_proto)) == 6.0
-    start = plugin_data_pb2.HParamsPluginData.FromString(learned.PluginTagToContent("hparams")["_hparams_/session_start_info"])
+    start = plugin_data_pb2.HParamsPluginData.FromString(
+        learned.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+    )
     hparams = start.session_start_info.hparams
     assert hparams["learning_rate"].number_value == pytest.approx(0.1)
     assert hparams["conv_filters"].string_value == "[20, 50]"
-    assert hparams["uses"].string_value == "kernel=5; lr=0.1" and hparams["dataset"].string_value == "mnist"
-    assert hparams["outcome"].string_value == "learned"  # the trial summary list, export and report read
+    assert (
+        hparams["uses"].string_value == "kernel=5; lr=0.1"
+        and hparams["dataset"].string_value == "mnist"
+    )
+    assert (
+        hparams["outcome"].string_value == "learned"
+    )  # the trial summary list, export and report read
     diverged = _read(out / "mnist" / "lr=5" / "seed1-k2")
-    assert [e.step for e in diverged.Tensors("loss")] == [1]  # the NaN epoch is left out, not written as NaN
+    assert [e.step for e in diverged.Tensors("loss")] == [
+        1
+    ]  # the NaN epoch is left out, not written as NaN
     assert [e.step for e in diverged.Tensors("val_accuracy")] == [1, 2]
-    experiment = plugin_data_pb2.HParamsPluginData.FromString(_read(out).PluginTagToContent("hparams")["_hparams_/experiment"])
-    assert {m.name.tag for m in experiment.experiment.metric_infos} >= {"val_accuracy", "val_loss", "train_seconds"}
-    assert {h.name for h in experiment.experiment.hparam_infos} >= {"learning_rate", "dataset", "seed", "uses"}
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(
+        _read(out).PluginTagToContent("hparams")["_hparams_/experiment"]
+    )
+    assert {m.name.tag for m in experiment.experiment.metric_infos} >= {
+        "val_accuracy",
+        "val_loss",
+        "train_seconds",
+    }
+    assert {h.name for h in experiment.experiment.hparam_infos} >= {
+        "learning_rate",
+        "dataset",
+        "seed",
+        "uses",
+    }
 
 
 def test_export_replaces_its_own_folder_but_not_a_users(tmp_path):
@@ -69,7 +108,9 @@ def test_export_replaces_its_own_folder_but_not_a_users(tmp_path):
 
     with _store(tmp_path / "s.sqlite") as store:
         export_tensorboard(store, tmp_path / "tb")
-        assert export_tensorboard(store, tmp_path / "tb") == 2  # a rerun replaces the earlier export
+        assert (
+            export_tensorboard(store, tmp_path / "tb") == 2
+        )  # a rerun replaces the earlier export
         assert len(list((tmp_path / "tb").rglob("events.out.tfevents.*"))) == 3
         (tmp_path / "mine").mkdir()
         (tmp_path / "mine" / "notes.txt").write_text("keep")

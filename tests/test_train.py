@@ -4,10 +4,10 @@ import pytest
 
 from study.declare.config import Settings
 from study.declare.spec import Profile, Study, experiment
-from study.run.runner import dataset_infos
-from study.train.worker import train_trial
 from study.plan.trials import TrialSpec, graph_key, plan_study
+from study.run.runner import dataset_infos
 from study.train import fastfit
+from study.train.worker import train_trial
 
 pytestmark = pytest.mark.train  # every test here trains or imports TensorFlow
 
@@ -15,8 +15,13 @@ PROFILE = Profile("test", seeds=None, epochs=None, train_size=None, test_size=No
 
 
 def _specs(baseline: Settings, seeds=(1, 2)) -> list[TrialSpec]:
-    spec = Study("t", baseline, (experiment("lr", "learning_rate", [baseline.learning_rate], datasets=("mnist",)),),
-                 seeds=seeds, baseline_seeds=len(seeds))
+    spec = Study(
+        "t",
+        baseline,
+        (experiment("lr", "learning_rate", [baseline.learning_rate], datasets=("mnist",)),),
+        seeds=seeds,
+        baseline_seeds=len(seeds),
+    )
     infos, _ = dataset_infos(spec, PROFILE)
     trials, _ = plan_study(spec, PROFILE, infos)
     return [t.spec for t in trials.values()]
@@ -32,18 +37,27 @@ def _numbers(result):
 def test_same_trial_twice_gives_identical_per_epoch_numbers(data_dir):
     first, second = _specs(SMALL)
     a, b = train_trial(first, threads=1), train_trial(first, threads=1)
-    assert graph_key(first.settings, first.model) in fastfit._CACHE  # the key the estimate counts traces by
+    assert (
+        graph_key(first.settings, first.model) in fastfit._CACHE
+    )  # the key the estimate counts traces by
     assert a.status == "ok" and len(a.epochs) == 2
     assert _numbers(a) == _numbers(b)
     c = train_trial(second, threads=1)
     assert _numbers(c) != _numbers(a)  # another seed, other numbers
-    assert _numbers(train_trial(first, threads=1)) == _numbers(a)  # a reused graph after another seed
+    assert _numbers(train_trial(first, threads=1)) == _numbers(
+        a
+    )  # a reused graph after another seed
 
 
-@pytest.mark.parametrize("other", [
-    SMALL.with_values(learning_rate=0.01, batch_size=16),  # graph reused across learning rate and batch size
-    SMALL.with_values(initializer="he_normal"),  # and across initialisers
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        SMALL.with_values(
+            learning_rate=0.01, batch_size=16
+        ),  # graph reused across learning rate and batch size
+        SMALL.with_values(initializer="he_normal"),  # and across initialisers
+    ],
+)
 def test_reused_graph_gives_the_numbers_of_a_fresh_process(data_dir, other):
     import json
     import subprocess
@@ -51,13 +65,19 @@ def test_reused_graph_gives_the_numbers_of_a_fresh_process(data_dir, other):
 
     first = _specs(SMALL)[0]
     second = _specs(other)[1]
-    train_trial(second, threads=1)  # this process has now traced the graph with other settings and seed
+    train_trial(
+        second, threads=1
+    )  # this process has now traced the graph with other settings and seed
     here = _numbers(train_trial(first, threads=1))
-    code = ("import json, sys; from study.train.worker import train_trial; "
-            "from study.plan.trials import TrialSpec; "
-            "r = train_trial(TrialSpec.from_dict(json.loads(sys.argv[1])), threads=1); "
-            "print(json.dumps([(e['loss'], e['accuracy'], e['val_loss'], e['val_accuracy']) for e in r.epochs]))")
-    out = subprocess.run([sys.executable, "-c", code, json.dumps(first.to_dict())], capture_output=True, text=True)
+    code = (
+        "import json, sys; from study.train.worker import train_trial; "
+        "from study.plan.trials import TrialSpec; "
+        "r = train_trial(TrialSpec.from_dict(json.loads(sys.argv[1])), threads=1); "
+        "print(json.dumps([(e['loss'], e['accuracy'], e['val_loss'], e['val_accuracy']) for e in r.epochs]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(first.to_dict())], capture_output=True, text=True
+    )
     assert [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])] == here
 
 
@@ -78,13 +98,19 @@ def test_tracing_is_timed_apart_from_the_epochs_and_changes_no_number(data_dir):
     for result in (a, b):
         assert result.train_seconds == sum(e["epoch_seconds"] for e in result.epochs)
         assert result.load_seconds >= 0
-        assert result.wall_seconds >= result.train_seconds + result.trace_seconds + result.load_seconds
+        assert (
+            result.wall_seconds
+            >= result.train_seconds + result.trace_seconds + result.load_seconds
+        )
 
     fastfit._CACHE.clear()
     fresh = train_trial(second, threads=1)
     assert fresh.trace_seconds > 0
     assert _numbers(fresh) == _numbers(b) and fresh.params == b.params
-    assert all(np.array_equal(x, y) for x, y in zip(fastfit._CACHE[key].model.get_weights(), reused_weights))
+    assert all(
+        np.array_equal(x, y)
+        for x, y in zip(fastfit._CACHE[key].model.get_weights(), reused_weights)
+    )
     # traced once, before the first timed epoch: no epoch traced again
     assert fastfit._CACHE[key].train_epoch.experimental_get_tracing_count() == 1
     assert fastfit._CACHE[key].evaluate.experimental_get_tracing_count() == 1
@@ -98,7 +124,12 @@ def test_warming_up_a_new_graph_changes_no_number(data_dir, monkeypatch):
     fastfit._CACHE.clear()
     monkeypatch.setattr(fastfit, "_warm", lambda *args: None)
     cold = train_trial(spec, threads=1)
-    assert fastfit._CACHE[graph_key(spec.settings, spec.model)].train_epoch.experimental_get_tracing_count() == 1
+    assert (
+        fastfit._CACHE[
+            graph_key(spec.settings, spec.model)
+        ].train_epoch.experimental_get_tracing_count()
+        == 1
+    )
     assert _numbers(cold) == _numbers(warmed)
 
 
@@ -127,13 +158,27 @@ def test_record_has_every_metric_and_timing(data_dir):
     result = train_trial(_specs(SMALL)[0], threads=1)
     assert result.params > 0 and result.train_seconds > 0
     for row in result.epochs:
-        assert set(row) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds"}
+        assert set(row) == {
+            "epoch",
+            "loss",
+            "accuracy",
+            "val_loss",
+            "val_accuracy",
+            "epoch_seconds",
+        }
         assert 0 <= row["val_accuracy"] <= 1 and row["epoch_seconds"] > 0
 
 
 def test_nan_loss_is_a_diverged_result_with_its_epoch(data_dir):
-    exploding = Settings(epochs=3, conv_filters=(4,), pooling=("max",), dense_units=16, learning_rate=1e12,
-                         activation="linear", initializer="ones")
+    exploding = Settings(
+        epochs=3,
+        conv_filters=(4,),
+        pooling=("max",),
+        dense_units=16,
+        learning_rate=1e12,
+        activation="linear",
+        initializer="ones",
+    )
     result = train_trial(_specs(exploding, seeds=(1,))[0], threads=1)
     assert result.status == "diverged"
     assert result.diverged_epoch == 1 and len(result.epochs) == 1
@@ -167,7 +212,9 @@ def test_initial_weights_depend_on_the_seed_alone():
 
 
 @pytest.mark.parametrize("optimizer, rate", [("sgd", 0.05), ("adam", 0.001)])
-def test_one_epoch_of_the_trainer_matches_keras_fit_on_the_same_weights_and_batch_order(optimizer, rate):
+def test_one_epoch_of_the_trainer_matches_keras_fit_on_the_same_weights_and_batch_order(
+    optimizer, rate
+):
     """The project trainer is `model.fit` without the per-step Python: same numbers to float tolerance."""
     from types import SimpleNamespace
 
@@ -177,23 +224,38 @@ def test_one_epoch_of_the_trainer_matches_keras_fit_on_the_same_weights_and_batc
     from study.train import fastfit
     from study.train.model import build_model, make_optimizer
 
-    settings = SMALL.with_values(epochs=1, optimizer=optimizer, learning_rate=rate, batch_size=16, val_batch_size=8)
+    settings = SMALL.with_values(
+        epochs=1, optimizer=optimizer, learning_rate=rate, batch_size=16, val_batch_size=8
+    )
     config = settings.model_config((28, 28, 1), 10)
     rng = np.random.default_rng(0)
-    data = SimpleNamespace(x_train=rng.random((100, 28, 28, 1), dtype=np.float32),
-                           y_train=rng.integers(0, 10, 100).astype(np.int32),
-                           x_test=rng.random((40, 28, 28, 1), dtype=np.float32),
-                           y_test=rng.integers(0, 10, 40).astype(np.int32))
+    data = SimpleNamespace(
+        x_train=rng.random((100, 28, 28, 1), dtype=np.float32),
+        y_train=rng.integers(0, 10, 100).astype(np.int32),
+        x_test=rng.random((40, 28, 28, 1), dtype=np.float32),
+        y_test=rng.integers(0, 10, 40).astype(np.int32),
+    )
     seed, rows = 3, []
     fastfit.fit(config, settings, seed, data, lambda row: rows.append(row) or True)
 
     keras.utils.set_random_seed(seed)
     model = build_model(config, seed=seed)
-    model.compile(optimizer=make_optimizer(optimizer, rate), loss=keras.losses.SparseCategoricalCrossentropy(),
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=make_optimizer(optimizer, rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
     order = np.random.default_rng(seed).permutation(100)  # the trainer's first-epoch batch order
-    history = model.fit(data.x_train[order], data.y_train[order], batch_size=16, epochs=1, shuffle=False,
-                        validation_data=(data.x_test, data.y_test), validation_batch_size=8, verbose=0).history
+    history = model.fit(
+        data.x_train[order],
+        data.y_train[order],
+        batch_size=16,
+        epochs=1,
+        shuffle=False,
+        validation_data=(data.x_test, data.y_test),
+        validation_batch_size=8,
+        verbose=0,
+    ).history
     ours = rows[0]
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         assert ours[key] == pytest.approx(history[key][0], rel=1e-4, abs=1e-5), key

@@ -7,21 +7,34 @@ import pickle
 import pytest
 
 from study.declare.config import Settings
+from study.declare.spec import Profile, Study, experiment
 from study.errors import ConfigError
 from study.plan.trials import DatasetInfo, TrialSpec, graph_key, plan_study, trial_key
-from study.declare.spec import Profile, Study, experiment
 
 PROFILE = Profile("test", seeds=None, epochs=None, train_size=None, test_size=None)
 SMALL = Settings(epochs=2, conv_filters=(4, 6), dense_units=16, learning_rate=0.1)
 # The keys of the stored configuration JSON (trials.config, planned.config) since the first store.
-STORED_KEYS = {"key", "settings", "model", "dataset", "fingerprint", "train_size", "test_size", "data_seed", "seed",
-               "macs", "expected_params"}
+STORED_KEYS = {
+    "key",
+    "settings",
+    "model",
+    "dataset",
+    "fingerprint",
+    "train_size",
+    "test_size",
+    "data_seed",
+    "seed",
+    "macs",
+    "expected_params",
+}
 
 
 def _trials():
     study = Study("t", SMALL, (experiment("kernel", "kernel_size", [3, 5]),), seeds=(1, 2))
-    infos = {name: DatasetInfo(name, shape, 10, "f" * 16, 256, None, 0)
-             for name, shape in (("mnist", (28, 28, 1)), ("cifar10", (32, 32, 3)))}
+    infos = {
+        name: DatasetInfo(name, shape, 10, "f" * 16, 256, None, 0)
+        for name, shape in (("mnist", (28, 28, 1)), ("cifar10", (32, 32, 3)))
+    }
     return plan_study(study, PROFILE, infos)[0]
 
 
@@ -31,7 +44,11 @@ def test_a_spec_survives_json_and_pickle_and_keeps_the_stored_keys():
         stored = json.loads(json.dumps(spec.to_dict(), sort_keys=True))
         assert set(stored) == STORED_KEYS
         assert TrialSpec.from_dict(stored) == spec and pickle.loads(pickle.dumps(spec)) == spec
-        assert (stored["key"], stored["macs"], stored["expected_params"]) == (trial.key, trial.macs, trial.params)
+        assert (stored["key"], stored["macs"], stored["expected_params"]) == (
+            trial.key,
+            trial.macs,
+            trial.params,
+        )
 
 
 def test_the_key_of_a_spec_is_the_trial_key_of_its_fields():
@@ -41,9 +58,13 @@ def test_the_key_of_a_spec_is_the_trial_key_of_its_fields():
 
 def test_from_dict_ignores_keys_it_does_not_know_and_names_those_missing():
     stored = next(iter(_trials().values())).spec.to_dict()
-    assert TrialSpec.from_dict({**stored, "written_by": "a later version"}) == TrialSpec.from_dict(stored)
+    assert TrialSpec.from_dict({**stored, "written_by": "a later version"}) == TrialSpec.from_dict(
+        stored
+    )
     with pytest.raises(ConfigError, match=r"lacks fingerprint, expected_params$"):
-        TrialSpec.from_dict({k: v for k, v in stored.items() if k not in ("fingerprint", "expected_params")})
+        TrialSpec.from_dict(
+            {k: v for k, v in stored.items() if k not in ("fingerprint", "expected_params")}
+        )
 
 
 def test_graph_key_ignores_what_is_set_per_trial_and_sees_the_architecture_and_optimiser():

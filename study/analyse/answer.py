@@ -21,7 +21,9 @@ from study.analyse.comparisons import Analysis, Block, ValueSummary
 from study.analyse.costs import CostRatio, cost_ratio
 from study.analyse.stats import DECISIVE, Verdict
 
-COST_FACT_RATIO = 2.0  # a value whose every seed took at least this many times the baseline's time (or at most
+COST_FACT_RATIO = (
+    2.0  # a value whose every seed took at least this many times the baseline's time (or at most
+)
 #                        its inverse) is reported as a cost fact
 
 
@@ -78,7 +80,11 @@ class Effect:
     @property
     def standing(self) -> Standing:
         if math.isfinite(self.diff):
-            return Standing.INTERVAL if math.isfinite(self.low) and math.isfinite(self.high) else Standing.POINT
+            return (
+                Standing.INTERVAL
+                if math.isfinite(self.low) and math.isfinite(self.high)
+                else Standing.POINT
+            )
         if self.finished and self.failed == self.finished:
             return Standing.DID_NOT_LEARN
         if self.baseline_finished and self.baseline_failed == self.baseline_finished:
@@ -89,26 +95,49 @@ class Effect:
 def _effect(analysis: Analysis, block: Block, value: ValueSummary, group: str) -> Effect:
     c, base = value.comparison, block.baseline
     return Effect(
-        experiment=block.experiment, group=group, dataset=block.dataset, value=value.label,
-        diff=c.diff if c else math.nan, low=c.low if c else math.nan, high=c.high if c else math.nan,
-        verdict=value.verdict, decisive=value.decisive, test=c.test if c else None, dof=c.dof if c else math.nan,
-        seeds_value=c.n_a if c else value.learned, seeds_baseline=c.n_b if c else base.learned,
-        p_holm=value.p_holm, failed=value.finished - value.learned, finished=value.finished,
-        rate_differs=value.rate_differs, p_rate_holm=value.p_rate_holm,
-        baseline_failed=base.finished - base.learned, baseline_finished=base.finished,
-        cost=cost_of(analysis, block, value))
+        experiment=block.experiment,
+        group=group,
+        dataset=block.dataset,
+        value=value.label,
+        diff=c.diff if c else math.nan,
+        low=c.low if c else math.nan,
+        high=c.high if c else math.nan,
+        verdict=value.verdict,
+        decisive=value.decisive,
+        test=c.test if c else None,
+        dof=c.dof if c else math.nan,
+        seeds_value=c.n_a if c else value.learned,
+        seeds_baseline=c.n_b if c else base.learned,
+        p_holm=value.p_holm,
+        failed=value.finished - value.learned,
+        finished=value.finished,
+        rate_differs=value.rate_differs,
+        p_rate_holm=value.p_rate_holm,
+        baseline_failed=base.finished - base.learned,
+        baseline_finished=base.finished,
+        cost=cost_of(analysis, block, value),
+    )
 
 
 def _blocks(analysis: Analysis, dataset: str) -> list[tuple[Block, str]]:
     """The dataset's blocks in the study's order of experiments, each with its experiment's group."""
-    return [(analysis.blocks[(e.name, dataset)], e.group) for e in analysis.stored.study.experiments
-            if (e.name, dataset) in analysis.blocks]
+    return [
+        (analysis.blocks[(e.name, dataset)], e.group)
+        for e in analysis.stored.study.experiments
+        if (e.name, dataset) in analysis.blocks
+    ]
 
 
 def effects(analysis: Analysis) -> dict[str, list[Effect]]:
     """Per dataset: every non-baseline value's effect, knob by knob in the study's order (the forest plot's rows)."""
-    return {dataset: [_effect(analysis, block, v, group) for block, group in _blocks(analysis, dataset)
-                      for v in block.comparisons] for dataset in analysis.datasets}
+    return {
+        dataset: [
+            _effect(analysis, block, v, group)
+            for block, group in _blocks(analysis, dataset)
+            for v in block.comparisons
+        ]
+        for dataset in analysis.datasets
+    }
 
 
 @dataclass(frozen=True)
@@ -135,7 +164,11 @@ class KnobAnswer:
     @property
     def size(self) -> float:
         """The lead's absolute difference (NaN without one): what rows are sorted by."""
-        return abs(self.lead.diff) if self.lead is not None and math.isfinite(self.lead.diff) else math.nan
+        return (
+            abs(self.lead.diff)
+            if self.lead is not None and math.isfinite(self.lead.diff)
+            else math.nan
+        )
 
 
 def _lead(rows: list[Effect]) -> Effect | None:
@@ -167,10 +200,24 @@ def answer_rows(analysis: Analysis) -> dict[str, list[KnobAnswer]]:
         for block, group in _blocks(analysis, dataset):
             mine = by_knob.get(block.experiment, [])
             base = block.baseline
-            failing = sorted(((r.value, r.failed, r.finished) for r in mine if r.failed), key=lambda f: -f[1])
-            answers.append(KnobAnswer(block.experiment, group, dataset, base.label, base.finished - base.learned,
-                                      base.finished, _lead(mine), tuple(mine), sum(r.failed for r in mine),
-                                      sum(r.finished for r in mine), tuple(failing)))
+            failing = sorted(
+                ((r.value, r.failed, r.finished) for r in mine if r.failed), key=lambda f: -f[1]
+            )
+            answers.append(
+                KnobAnswer(
+                    block.experiment,
+                    group,
+                    dataset,
+                    base.label,
+                    base.finished - base.learned,
+                    base.finished,
+                    _lead(mine),
+                    tuple(mine),
+                    sum(r.failed for r in mine),
+                    sum(r.finished for r in mine),
+                    tuple(failing),
+                )
+            )
         groups = list(dict.fromkeys(a.group for a in answers))
         out[dataset] = sorted(answers, key=lambda a: (groups.index(a.group), _order(a)))
     return out
@@ -186,9 +233,15 @@ class Evidence(enum.StrEnum):
 
 class FactKind(enum.StrEnum):
     ACCURACY = "accuracy"  # better / worse / equivalent values of one knob
-    FAILURE_RATE = "failure rate"  # values of one knob that fail to learn significantly more or less often
-    BASELINE_FAILS = "baseline fails"  # a baseline that learned in no seed: its knobs cannot be compared
-    NEVER_LEARNED = "never learned"  # values that learned in no seed, without a decided failure rate
+    FAILURE_RATE = (
+        "failure rate"  # values of one knob that fail to learn significantly more or less often
+    )
+    BASELINE_FAILS = (
+        "baseline fails"  # a baseline that learned in no seed: its knobs cannot be compared
+    )
+    NEVER_LEARNED = (
+        "never learned"  # values that learned in no seed, without a decided failure rate
+    )
     LARGEST_UNDECIDED = "largest undecided"  # the largest difference no verdict decided
     COST = "cost"  # values whose every seed took >= COST_FACT_RATIO times the baseline's time (or <= 1/it)
 
@@ -207,8 +260,11 @@ class Fact:
 
 def _costly(cost: CostRatio) -> bool:
     """Every seed pairing costs at least COST_FACT_RATIO times the baseline (or at most its inverse)."""
-    return cost.defined and math.isfinite(cost.low) and (cost.low >= COST_FACT_RATIO
-                                                         or cost.high <= 1 / COST_FACT_RATIO)
+    return (
+        cost.defined
+        and math.isfinite(cost.low)
+        and (cost.low >= COST_FACT_RATIO or cost.high <= 1 / COST_FACT_RATIO)
+    )
 
 
 def facts(analysis: Analysis) -> dict[str, list[Fact]]:
@@ -227,32 +283,60 @@ def facts(analysis: Analysis) -> dict[str, list[Fact]]:
             for experiment, mine in by_knob.items():
                 decided = tuple(r for r in mine if r.verdict in DECISIVE)
                 if decided:
-                    found.append(Fact(FactKind.ACCURACY, Evidence.DECIDED, group, experiment, decided))
+                    found.append(
+                        Fact(FactKind.ACCURACY, Evidence.DECIDED, group, experiment, decided)
+                    )
             for experiment, mine in by_knob.items():
                 rates = tuple(r for r in mine if r.rate_differs)
                 if rates:
-                    found.append(Fact(FactKind.FAILURE_RATE, Evidence.DECIDED, group, experiment, rates))
+                    found.append(
+                        Fact(FactKind.FAILURE_RATE, Evidence.DECIDED, group, experiment, rates)
+                    )
             shared: dict[frozenset, list[Block]] = {}
             for block, _ in _blocks(analysis, dataset):
                 if block.experiment in by_knob:
                     shared.setdefault(frozenset(block.baseline.keys.values()), []).append(block)
-            for blocks in shared.values():  # one fact per baseline that never learned, with every knob around it
+            for blocks in (
+                shared.values()
+            ):  # one fact per baseline that never learned, with every knob around it
                 base = blocks[0].baseline
                 if base.finished and not base.learned:
                     names = {b.experiment for b in blocks}
-                    found.append(Fact(FactKind.BASELINE_FAILS, Evidence.OBSERVED, group, blocks[0].experiment,
-                                      tuple(r for r in rows if r.experiment in names)))
+                    found.append(
+                        Fact(
+                            FactKind.BASELINE_FAILS,
+                            Evidence.OBSERVED,
+                            group,
+                            blocks[0].experiment,
+                            tuple(r for r in rows if r.experiment in names),
+                        )
+                    )
             costly = tuple(r for r in rows if _costly(r.cost))
             if costly:
                 found.append(Fact(FactKind.COST, Evidence.OBSERVED, group, "", costly))
-            never = tuple(r for r in rows if r.standing == Standing.DID_NOT_LEARN and not r.rate_differs
-                          and r.baseline_failed < r.baseline_finished)
+            never = tuple(
+                r
+                for r in rows
+                if r.standing == Standing.DID_NOT_LEARN
+                and not r.rate_differs
+                and r.baseline_failed < r.baseline_finished
+            )
             if never:
                 found.append(Fact(FactKind.NEVER_LEARNED, Evidence.NOT_DECIDED, group, "", never))
-            undecided = [r for r in rows if r.standing == Standing.INTERVAL and r.verdict not in DECISIVE]
+            undecided = [
+                r for r in rows if r.standing == Standing.INTERVAL and r.verdict not in DECISIVE
+            ]
             if undecided:
                 top = max(undecided, key=lambda r: abs(r.diff))
-                found.append(Fact(FactKind.LARGEST_UNDECIDED, Evidence.NOT_DECIDED, group, top.experiment, (top,)))
+                found.append(
+                    Fact(
+                        FactKind.LARGEST_UNDECIDED,
+                        Evidence.NOT_DECIDED,
+                        group,
+                        top.experiment,
+                        (top,),
+                    )
+                )
         out[dataset] = found
     return out
 
@@ -271,9 +355,13 @@ class Budget:
     steps_per_epoch: int
     value_seeds: int  # the fewest seeds a value ran (the first look's)
     baseline_seeds: int
-    more_seeds: int = 0  # the most seeds a value ran (more than value_seeds when a later look added some)
+    more_seeds: int = (
+        0  # the most seeds a value ran (more than value_seeds when a later look added some)
+    )
     more_values: int = 0  # how many values ran more than value_seeds
-    batch_sizes: tuple[tuple[int, int], ...] = ()  # (batch size, SGD steps in all) of values with another batch
+    batch_sizes: tuple[
+        tuple[int, int], ...
+    ] = ()  # (batch size, SGD steps in all) of values with another batch
     learning_rate: float = math.nan  # the baseline's, and how it changes over the trial's steps
     schedule: str = "constant"
     input_scaling: str = "unit"
@@ -299,11 +387,30 @@ def budgets(analysis: Analysis) -> dict[str, Budget]:
         batch = spec.settings.batch_size
         values = [len(v.seeds) for b in blocks for v in b.comparisons]
         fewest, most = min(values, default=0), max(values, default=0)
-        batches = sorted({analysis.trials[k].settings.batch_size for b in blocks for v in b.comparisons
-                          for k in v.keys.values() if k in analysis.trials} - {batch})
-        out[dataset] = Budget(dataset, facts_.train_size, facts_.test_size, spec.settings.epochs, batch,
-                              -(-facts_.train_size // batch), fewest, len(base.seeds), most,
-                              sum(n > fewest for n in values),
-                              tuple((b, -(-facts_.train_size // b) * spec.settings.epochs) for b in batches),
-                              spec.settings.learning_rate, spec.settings.schedule, spec.settings.input_scaling)
+        batches = sorted(
+            {
+                analysis.trials[k].settings.batch_size
+                for b in blocks
+                for v in b.comparisons
+                for k in v.keys.values()
+                if k in analysis.trials
+            }
+            - {batch}
+        )
+        out[dataset] = Budget(
+            dataset,
+            facts_.train_size,
+            facts_.test_size,
+            spec.settings.epochs,
+            batch,
+            -(-facts_.train_size // batch),
+            fewest,
+            len(base.seeds),
+            most,
+            sum(n > fewest for n in values),
+            tuple((b, -(-facts_.train_size // b) * spec.settings.epochs) for b in batches),
+            spec.settings.learning_rate,
+            spec.settings.schedule,
+            spec.settings.input_scaling,
+        )
     return out

@@ -46,9 +46,20 @@ class BudgetCheck:
         margin passes too (more seeds must not make the check harder to pass); any seed of either run that did
         not learn, or no interval, fails it."""
         c = self.comparison
-        learned = self.verdict in (Verdict.EQUIVALENT, Verdict.BETTER, Verdict.WORSE, Verdict.INCONCLUSIVE)
-        return (learned and c is not None and c.defined and -self.margin <= c.low and c.high <= self.margin
-                and not self.failures)
+        learned = self.verdict in (
+            Verdict.EQUIVALENT,
+            Verdict.BETTER,
+            Verdict.WORSE,
+            Verdict.INCONCLUSIVE,
+        )
+        return (
+            learned
+            and c is not None
+            and c.defined
+            and -self.margin <= c.low
+            and c.high <= self.margin
+            and not self.failures
+        )
 
     @property
     def pairs(self) -> str:
@@ -70,9 +81,27 @@ def budget_checks(analysis: Analysis) -> dict[str, BudgetCheck]:
         if block is None or not block.comparisons:
             continue
         longer = block.comparisons[0]
-        epochs = {analysis.trials[k].settings.epochs for k in block.baseline.keys.values() if k in analysis.trials}
-        longer_epochs = {analysis.trials[k].settings.epochs for k in longer.keys.values() if k in analysis.trials}
-        out[dataset] = BudgetCheck(dataset, name, longer.label, min(epochs, default=0), min(longer_epochs, default=0),
-                                   longer.verdict, longer.comparison, block.margin, longer.finished,
-                                   block.baseline.finished, longer.finished - longer.learned)
+        epochs = {
+            analysis.trials[k].settings.epochs
+            for k in block.baseline.keys.values()
+            if k in analysis.trials
+        }
+        longer_epochs = {
+            analysis.trials[k].settings.epochs
+            for k in longer.keys.values()
+            if k in analysis.trials
+        }
+        out[dataset] = BudgetCheck(
+            dataset,
+            name,
+            longer.label,
+            min(epochs, default=0),
+            min(longer_epochs, default=0),
+            longer.verdict,
+            longer.comparison,
+            block.margin,
+            longer.finished,
+            block.baseline.finished,
+            longer.finished - longer.learned,
+        )
     return out

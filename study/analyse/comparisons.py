@@ -21,12 +21,27 @@ import pandas as pd
 from study.analyse.costs import Cost, epoch_cost
 from study.analyse.decide import Arm, Decision, decide_dataset
 from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
-from study.analyse.stats import ALPHA, Interval, Rates, Verdict, equivalence_reach, mean_ci, pocock_level
+from study.analyse.stats import (
+    ALPHA,
+    Interval,
+    Rates,
+    Verdict,
+    equivalence_reach,
+    mean_ci,
+    pocock_level,
+)
 from study.declare.spec import Profile
 from study.errors import StudyError
 from study.plan.shapes import summarize
 from study.plan.trials import TrialSpec
-from study.results.outcomes import COLLAPSED, DIVERGED, LEARNED, ConstantAnswer, Outcome, TrialSummary
+from study.results.outcomes import (
+    COLLAPSED,
+    DIVERGED,
+    LEARNED,
+    ConstantAnswer,
+    Outcome,
+    TrialSummary,
+)
 from study.results.store import Store
 from study.results.stored import StoredStudy
 from study.results.tables import epochs_frame, plan_frame, trial_summaries
@@ -46,14 +61,18 @@ class ValueSummary:
     status: dict[str, int]  # ok, diverged, failed, missing -> count of seeds
     keys: dict[int, str]  # seed -> trial key
     outcomes: dict[int, Outcome]  # seed -> learned / collapsed / diverged (finished seeds only)
-    final_by_seed: dict[int, float]  # every finished seed: collapsed at its accuracy, diverged at chance
+    final_by_seed: dict[
+        int, float
+    ]  # every finished seed: collapsed at its accuracy, diverged at chance
     final: Interval  # over every finished seed, inside [0, 1] (for the figures; no verdict rests on it)
     final_learned: Interval  # over learned seeds only
     train_seconds: Interval  # per trial (sum of its epochs), over finished seeds: what a run of this value took
     params: int | None
     macs: int | None
     cost: Cost  # median seconds per epoch over finished seeds, their range and the MACs: what the report compares
-    curves: dict[str, list[Interval]]  # val_accuracy / val_loss -> one interval per epoch (bounded)
+    curves: dict[
+        str, list[Interval]
+    ]  # val_accuracy / val_loss -> one interval per epoch (bounded)
     first_epoch: dict[int, float] = field(default_factory=dict)
     decision: Decision | None = None  # against the block's baseline; None for the baseline itself
 
@@ -82,7 +101,9 @@ class ValueSummary:
 
     def arm(self) -> Arm:
         """What the decision rule sees of this value."""
-        return Arm(self.learned_only(), self.finished - self.learned, self.finished, self.all_diverged)
+        return Arm(
+            self.learned_only(), self.finished - self.learned, self.finished, self.all_diverged
+        )
 
     @property
     def comparison(self) -> MeanComparison | None:
@@ -129,8 +150,12 @@ class Block:
     chance: float  # the best constant answer's accuracy on this test set
     margin: float = math.nan  # the dataset's equivalence margin (fraction), declared by the study
     prior: Prior | None = None  # the dataset's noise model
-    paired: tuple[bool, ...] = ()  # per comparison: same initial weights per seed as the baseline (by design)
-    correlation: SeedCorrelation | None = None  # measured across seeds, shown as a check of the design rule
+    paired: tuple[
+        bool, ...
+    ] = ()  # per comparison: same initial weights per seed as the baseline (by design)
+    correlation: SeedCorrelation | None = (
+        None  # measured across seeds, shown as a check of the design rule
+    )
 
     @property
     def missing(self) -> int:
@@ -152,14 +177,22 @@ class Block:
     @property
     def mde(self) -> float:
         """Median over the block's testable comparisons of the difference each detects with 80% power."""
-        found = [v.decision.detectable for v in self.comparisons if v.decision and math.isfinite(v.decision.detectable)]
+        found = [
+            v.decision.detectable
+            for v in self.comparisons
+            if v.decision and math.isfinite(v.decision.detectable)
+        ]
         return statistics.median(found) if found else math.nan
 
     @property
     def confirmable_margin(self) -> float:
         """Median over the testable comparisons of the finest margin each confirms with 80% power at a true
         difference of zero, (t_0.975 + t_0.90) x SE (NaN past 100 pp)."""
-        reach = [equivalence_reach(v.comparison.se, v.comparison.dof) for v in self.comparisons if v.comparison]
+        reach = [
+            equivalence_reach(v.comparison.se, v.comparison.dof)
+            for v in self.comparisons
+            if v.comparison
+        ]
         reach = [r for r in reach if r < 1]  # NaN compares False: undefined reaches drop out too
         return statistics.median(reach) if reach else math.nan
 
@@ -177,9 +210,13 @@ class Analysis:
     trials: dict[str, TrialSpec]  # every planned trial of the store, by key
     environment: dict
     run: dict
-    answers: dict[str, ConstantAnswer] = field(default_factory=dict)  # each dataset's best constant answer
+    answers: dict[str, ConstantAnswer] = field(
+        default_factory=dict
+    )  # each dataset's best constant answer
     alpha: float = ALPHA  # each Holm family's level: 0.05, or Pocock's per-look level when seeds come in stages
-    runs: list[dict] = field(default_factory=list)  # every run record of this study and budget, oldest first
+    runs: list[dict] = field(
+        default_factory=list
+    )  # every run record of this study and budget, oldest first
 
     @property
     def looks(self) -> int:
@@ -197,8 +234,9 @@ class Analysis:
         return sorted(int(s) for s in self.plan["seed"].unique())
 
 
-def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, summaries_of: dict[str, TrialSummary],
-               chance: float) -> list[ValueSummary]:
+def _summaries(
+    group: pd.DataFrame, epochs: pd.DataFrame, summaries_of: dict[str, TrialSummary], chance: float
+) -> list[ValueSummary]:
     summaries = []
     for (index, label), rows in group.groupby(["value_index", "value"], sort=True):
         seeds = sorted(int(s) for s in rows["seed"])
@@ -208,7 +246,9 @@ def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, summaries_of: dict[str
         finished = [k for k, s in status_of.items() if s in ("ok", "diverged")]
         mine = epochs[epochs["trial_key"].isin(finished)].sort_values("epoch")
         outcomes, final = {}, {}
-        for key in finished:  # the one outcome rule, read from the trial's summary (study.results.outcomes)
+        for key in (
+            finished
+        ):  # the one outcome rule, read from the trial's summary (study.results.outcomes)
             summary = summaries_of[key]
             outcomes[seed_of[key]] = summary.outcome
             acc = summary.val_accuracy
@@ -216,34 +256,60 @@ def _summaries(group: pd.DataFrame, epochs: pd.DataFrame, summaries_of: dict[str
         ok = mine[mine["trial_key"].map(status_of) == "ok"]
         first = ok[ok["epoch"] == 1]
         curves = {
-            "val_accuracy": [mean_ci(list(part["val_accuracy"]), bounds=UNIT)
-                             for _, part in ok.groupby("epoch", sort=True)],
-            "val_loss": [mean_ci(list(part["val_loss"]), bounds=(0.0, math.inf))
-                         for _, part in ok.groupby("epoch", sort=True)],
+            "val_accuracy": [
+                mean_ci(list(part["val_accuracy"]), bounds=UNIT)
+                for _, part in ok.groupby("epoch", sort=True)
+            ],
+            "val_loss": [
+                mean_ci(list(part["val_loss"]), bounds=(0.0, math.inf))
+                for _, part in ok.groupby("epoch", sort=True)
+            ],
         }
         trained = rows[rows["status"].isin(["ok", "diverged"])]
         params, macs = rows["params"].dropna(), rows["macs"].dropna()
         macs_per_image = int(macs.iloc[0]) if len(macs) else None
-        times = {seed_of[key]: list(part["epoch_seconds"]) for key, part in mine.groupby("trial_key", sort=False)}
-        apart = {seed_of[key]: bool(pd.notna(trace)) for key, trace in zip(rows["trial_key"], rows["trace_seconds"])}
-        summaries.append(ValueSummary(
-            label=str(label), index=int(index), is_baseline=bool(rows["is_baseline"].max()), note=rows["note"].iloc[0],
-            seeds=seeds, status={k: int(v) for k, v in status.items()},
-            keys={seed: key for key, seed in sorted(seed_of.items(), key=lambda kv: kv[1])}, outcomes=dict(sorted(outcomes.items())),
-            final_by_seed=dict(sorted(final.items())), final=mean_ci(list(final.values()), bounds=UNIT),
-            final_learned=mean_ci([a for s, a in final.items() if outcomes[s] == LEARNED], bounds=UNIT),
-            train_seconds=mean_ci(list(trained["train_seconds"].dropna())),
-            params=int(params.iloc[0]) if len(params) else None, macs=macs_per_image,
-            cost=epoch_cost(times, apart, macs_per_image),
-            curves=curves, first_epoch={seed_of[k]: float(a) for k, a in zip(first["trial_key"], first["val_accuracy"])},
-        ))
+        times = {
+            seed_of[key]: list(part["epoch_seconds"])
+            for key, part in mine.groupby("trial_key", sort=False)
+        }
+        apart = {
+            seed_of[key]: bool(pd.notna(trace))
+            for key, trace in zip(rows["trial_key"], rows["trace_seconds"])
+        }
+        summaries.append(
+            ValueSummary(
+                label=str(label),
+                index=int(index),
+                is_baseline=bool(rows["is_baseline"].max()),
+                note=rows["note"].iloc[0],
+                seeds=seeds,
+                status={k: int(v) for k, v in status.items()},
+                keys={seed: key for key, seed in sorted(seed_of.items(), key=lambda kv: kv[1])},
+                outcomes=dict(sorted(outcomes.items())),
+                final_by_seed=dict(sorted(final.items())),
+                final=mean_ci(list(final.values()), bounds=UNIT),
+                final_learned=mean_ci(
+                    [a for s, a in final.items() if outcomes[s] == LEARNED], bounds=UNIT
+                ),
+                train_seconds=mean_ci(list(trained["train_seconds"].dropna())),
+                params=int(params.iloc[0]) if len(params) else None,
+                macs=macs_per_image,
+                cost=epoch_cost(times, apart, macs_per_image),
+                curves=curves,
+                first_epoch={
+                    seed_of[k]: float(a) for k, a in zip(first["trial_key"], first["val_accuracy"])
+                },
+            )
+        )
     return summaries
 
 
 def constant_answer(stored: StoredStudy, dataset: str) -> ConstantAnswer:
     """The best constant answer on ``dataset``'s test subset (uniform when its class counts were not recorded)."""
     facts = stored.datasets.get(dataset)
-    return (facts.constant_answer() if facts else None) or ConstantAnswer.uniform(stored.classes(dataset))
+    return (facts.constant_answer() if facts else None) or ConstantAnswer.uniform(
+        stored.classes(dataset)
+    )
 
 
 def shares_initial_weights(a: TrialSpec | None, b: TrialSpec | None) -> bool:
@@ -253,13 +319,18 @@ def shares_initial_weights(a: TrialSpec | None, b: TrialSpec | None) -> bool:
     or layer change alters some shape and so the draw."""
     if a is None or b is None or a.model.initializer != b.model.initializer:
         return False
-    def weights(spec: TrialSpec) -> list[tuple[str, int]]:  # layers that hold weights, with their sizes
+
+    def weights(
+        spec: TrialSpec,
+    ) -> list[tuple[str, int]]:  # layers that hold weights, with their sizes
         return [(row.kind, row.params) for row in summarize(spec.model).rows if row.params]
 
     return weights(a) == weights(b)
 
 
-def _decide(blocks: list[Block], margin: float, trials: dict[str, TrialSpec], alpha: float) -> None:
+def _decide(
+    blocks: list[Block], margin: float, trials: dict[str, TrialSpec], alpha: float
+) -> None:
     """One dataset, through ``decide_dataset`` as the error-rate simulation calls it: one arm per distinct
     configuration (a baseline shared by several experiments is one), its noise model fitted once over
     them, then every block decided."""
@@ -273,13 +344,18 @@ def _decide(blocks: list[Block], margin: float, trials: dict[str, TrialSpec], al
 
     inputs = []
     for block in blocks:
-        block.paired = tuple(shares_initial_weights(spec(v), spec(block.baseline)) for v in block.comparisons)
-        inputs.append(([arm(v) for v in block.comparisons], arm(block.baseline), list(block.paired)))
+        block.paired = tuple(
+            shares_initial_weights(spec(v), spec(block.baseline)) for v in block.comparisons
+        )
+        inputs.append(
+            ([arm(v) for v in block.comparisons], arm(block.baseline), list(block.paired))
+        )
     prior, decided = decide_dataset(inputs, margin, alpha)
     for block, decisions in zip(blocks, decided):
         block.margin, block.prior = margin, prior
-        block.correlation = seed_correlation([(v.learned_only(), block.baseline.learned_only())
-                                              for v in block.comparisons])
+        block.correlation = seed_correlation(
+            [(v.learned_only(), block.baseline.learned_only()) for v in block.comparisons]
+        )
         for value, decision in zip(block.comparisons, decisions):
             value.decision = decision
 
@@ -316,9 +392,15 @@ def _as_of(plan: pd.DataFrame, stored: StoredStudy, look: int) -> pd.Series:
             counts[key] = max(counts.get(key, 0), int(row["seeds"]))
     first = len(study.seeds_for(profile.seeds, baseline=False))
     allowed = {n: set(study.seed_list(n)) for n in {first, *counts.values()}}
-    return pd.Series([bool(row.is_baseline) or int(row.seed) in allowed[counts.get((row.experiment, row.value,
-                                                                                     row.dataset), first)]
-                      for row in plan.itertuples()], index=plan.index)
+    return pd.Series(
+        [
+            bool(row.is_baseline)
+            or int(row.seed)
+            in allowed[counts.get((row.experiment, row.value, row.dataset), first)]
+            for row in plan.itertuples()
+        ],
+        index=plan.index,
+    )
 
 
 def analyse(store: Store, study: str | None = None, profile: str | None = None) -> Analysis:
@@ -333,13 +415,17 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
     if profile is not None and study is None:
         matches = [r for r in known if r["profile"] == profile]
         if not matches:
-            raise StudyError(f"no study with profile {profile!r} in {store.path}; stored profiles: "
-                             + ", ".join(sorted({r['profile'] for r in known})))
+            raise StudyError(
+                f"no study with profile {profile!r} in {store.path}; stored profiles: "
+                + ", ".join(sorted({r["profile"] for r in known}))
+            )
         study = matches[0]["study"]
     study = study or known[0]["study"]
     if study not in {r["study"] for r in known}:
-        raise StudyError(f"no study named {study!r} in {store.path} (--study takes the name a run stored, not a "
-                         f"file); stored studies: " + ", ".join(sorted({repr(r['study']) for r in known})))
+        raise StudyError(
+            f"no study named {study!r} in {store.path} (--study takes the name a run stored, not a "
+            f"file); stored studies: " + ", ".join(sorted({repr(r["study"]) for r in known}))
+        )
     profile = profile or next(r["profile"] for r in known if r["study"] == study)
     stored = store.stored_study(study, profile)
     plan = plan_frame(store, study, profile)
@@ -355,9 +441,16 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
             chance = answers.get(dataset, ConstantAnswer.uniform(stored.classes(dataset))).accuracy
             values = _summaries(group, epochs, summaries_of, chance)
             base = next((v for v in values if v.is_baseline), values[0])
-            blocks[(experiment, dataset)] = Block(experiment, group["parameter"].iloc[0], dataset, values, base, chance)
+            blocks[(experiment, dataset)] = Block(
+                experiment, group["parameter"].iloc[0], dataset, values, base, chance
+            )
         for dataset in dict.fromkeys(d for _, d in blocks):
-            _decide([b for (_, d), b in blocks.items() if d == dataset], stored.study.margin(dataset), specs, alpha)
+            _decide(
+                [b for (_, d), b in blocks.items() if d == dataset],
+                stored.study.margin(dataset),
+                specs,
+                alpha,
+            )
         return blocks
 
     blocks = decided(plan)
@@ -373,8 +466,19 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
     run = store.latest_run(study, profile)
     run_dict = dict(run) if run is not None else {}
     environment = json.loads(run_dict.pop("environment", "{}") or "{}")
-    return Analysis(study, profile, stored, plan, blocks, specs, environment, run_dict, answers, alpha,
-                    store.runs(study, profile))
+    return Analysis(
+        study,
+        profile,
+        stored,
+        plan,
+        blocks,
+        specs,
+        environment,
+        run_dict,
+        answers,
+        alpha,
+        store.runs(study, profile),
+    )
 
 
 def verdict_rows(analysis: Analysis) -> list[dict]:
@@ -387,25 +491,45 @@ def verdict_rows(analysis: Analysis) -> list[dict]:
     for (experiment, dataset), block in analysis.blocks.items():
         for v in block.values:
             c, d = v.comparison, v.decision
-            rows.append({
-                "study": analysis.study, "profile": analysis.profile, "experiment": experiment, "dataset": dataset,
-                "value": v.label, "is_baseline": v.is_baseline, "n_seeds": len(v.seeds), "learned": v.learned,
-                "collapsed": v.count(COLLAPSED), "diverged": v.count(DIVERGED),
-                "failed": v.status.get("failed", 0), "missing": v.status.get("missing", 0),
-                "mean_pct": _num(v.final_learned.mean, 100), "ci_low_pct": _num(v.final_learned.low, 100),
-                "ci_high_pct": _num(v.final_learned.high, 100),
-                "test": c.test if c else None, "df": _dof(c.dof) if c else None,
-                "seeds_value": c.n_a if c else (v.learned if not v.is_baseline else None),
-                "seeds_baseline": c.n_b if c else (block.baseline.learned if not v.is_baseline else None),
-                "pooled_sd_pp": _num(block.spread, 100),
-                "diff_pp": _num(c.diff, 100) if c else None, "diff_low_pp": _num(c.low, 100) if c else None,
-                "diff_high_pp": _num(c.high, 100) if c else None,
-                "p": _p(c.p) if c else None, "p_holm": _p(v.p_holm),
-                "mde_pp": _num(d.detectable, 100) if d else None, "margin_pp": _num(block.margin, 100),
-                "failure_rate_p_holm": _p(v.p_rate_holm),
-                "verdict": v.verdict, "small_but_real": v.small_but_real, "rate_differs": v.rate_differs,
-                "decisive": v.decisive, "alpha": _p(analysis.alpha),
-            })
+            rows.append(
+                {
+                    "study": analysis.study,
+                    "profile": analysis.profile,
+                    "experiment": experiment,
+                    "dataset": dataset,
+                    "value": v.label,
+                    "is_baseline": v.is_baseline,
+                    "n_seeds": len(v.seeds),
+                    "learned": v.learned,
+                    "collapsed": v.count(COLLAPSED),
+                    "diverged": v.count(DIVERGED),
+                    "failed": v.status.get("failed", 0),
+                    "missing": v.status.get("missing", 0),
+                    "mean_pct": _num(v.final_learned.mean, 100),
+                    "ci_low_pct": _num(v.final_learned.low, 100),
+                    "ci_high_pct": _num(v.final_learned.high, 100),
+                    "test": c.test if c else None,
+                    "df": _dof(c.dof) if c else None,
+                    "seeds_value": c.n_a if c else (v.learned if not v.is_baseline else None),
+                    "seeds_baseline": c.n_b
+                    if c
+                    else (block.baseline.learned if not v.is_baseline else None),
+                    "pooled_sd_pp": _num(block.spread, 100),
+                    "diff_pp": _num(c.diff, 100) if c else None,
+                    "diff_low_pp": _num(c.low, 100) if c else None,
+                    "diff_high_pp": _num(c.high, 100) if c else None,
+                    "p": _p(c.p) if c else None,
+                    "p_holm": _p(v.p_holm),
+                    "mde_pp": _num(d.detectable, 100) if d else None,
+                    "margin_pp": _num(block.margin, 100),
+                    "failure_rate_p_holm": _p(v.p_rate_holm),
+                    "verdict": v.verdict,
+                    "small_but_real": v.small_but_real,
+                    "rate_differs": v.rate_differs,
+                    "decisive": v.decisive,
+                    "alpha": _p(analysis.alpha),
+                }
+            )
     return rows
 
 

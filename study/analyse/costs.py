@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -32,21 +32,29 @@ class Cost:
     median_epoch_s: float  # median over seeds of each seed's mean epoch time
     low: float  # the fastest seed's mean epoch time
     high: float  # the slowest seed's mean epoch time
-    macs: int | None  # forward multiply-accumulates per image (study.plan.shapes), None when not stored
+    macs: (
+        int | None
+    )  # forward multiply-accumulates per image (study.plan.shapes), None when not stored
     seeds: int = 0  # seeds timed
-    first_epoch_dropped: int = 0  # seeds stored before tracing was timed apart, costed on epochs 2 and later
-    may_include_trace: int = 0  # such seeds with a single epoch, costed on it: it may include tracing
+    first_epoch_dropped: int = (
+        0  # seeds stored before tracing was timed apart, costed on epochs 2 and later
+    )
+    may_include_trace: int = (
+        0  # such seeds with a single epoch, costed on it: it may include tracing
+    )
 
     @property
     def defined(self) -> bool:
         return self.seeds > 0 and math.isfinite(self.median_epoch_s)
 
     @classmethod
-    def unknown(cls, macs: int | None = None) -> "Cost":
+    def unknown(cls, macs: int | None = None) -> Cost:
         return cls(math.nan, math.nan, math.nan, macs)
 
 
-def seed_epoch_seconds(epoch_seconds: Sequence[float | None], traced_apart: bool) -> tuple[float, bool] | None:
+def seed_epoch_seconds(
+    epoch_seconds: Sequence[float | None], traced_apart: bool
+) -> tuple[float, bool] | None:
     """One seed's mean epoch time (seconds) and whether its first epoch was left out.
 
     ``epoch_seconds``: its epochs' times in epoch order (None where not stored); ``traced_apart``: the trial
@@ -58,8 +66,11 @@ def seed_epoch_seconds(epoch_seconds: Sequence[float | None], traced_apart: bool
     return (statistics.fmean(counted), dropped) if counted else None
 
 
-def epoch_cost(epochs: Mapping[int, Sequence[float | None]], traced_apart: Mapping[int, bool],
-               macs: int | None) -> Cost:
+def epoch_cost(
+    epochs: Mapping[int, Sequence[float | None]],
+    traced_apart: Mapping[int, bool],
+    macs: int | None,
+) -> Cost:
     """The cost of one value from its seeds' epoch times.
 
     ``epochs``: seed -> that trial's ``epoch_seconds`` in epoch order; ``traced_apart``: seed -> whether the
@@ -76,7 +87,15 @@ def epoch_cost(epochs: Mapping[int, Sequence[float | None]], traced_apart: Mappi
         single += not apart and len(times) == 1
     if not per_seed:
         return Cost.unknown(macs)
-    return Cost(statistics.median(per_seed), min(per_seed), max(per_seed), macs, len(per_seed), dropped, single)
+    return Cost(
+        statistics.median(per_seed),
+        min(per_seed),
+        max(per_seed),
+        macs,
+        len(per_seed),
+        dropped,
+        single,
+    )
 
 
 @dataclass(frozen=True)
@@ -102,5 +121,8 @@ def cost_ratio(value: Cost, baseline: Cost) -> CostRatio:
     """``value`` over ``baseline`` (see ``CostRatio``); NaN throughout when either is undefined or zero."""
     if not (value.defined and baseline.defined) or baseline.low <= 0:
         return CostRatio(math.nan, math.nan, math.nan)
-    return CostRatio(value.median_epoch_s / baseline.median_epoch_s, value.low / baseline.high,
-                     value.high / baseline.low)
+    return CostRatio(
+        value.median_epoch_s / baseline.median_epoch_s,
+        value.low / baseline.high,
+        value.high / baseline.low,
+    )

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from study.analyse.noise import MeanComparison, Prior, compare_means, detectable_difference, fit_prior
+from study.analyse.noise import (
+    MeanComparison,
+    Prior,
+    compare_means,
+    detectable_difference,
+    fit_prior,
+)
 from study.analyse.stats import ALPHA, Rates, Verdict, collapse_rates, holm, paired_difference
 
 MIN_SEEDS = 2  # learned seeds a side needs before its accuracy is compared
@@ -76,25 +82,46 @@ class Decision:
     @property
     def small_but_real(self) -> bool:
         """Equivalent within the margin, yet the interval excludes zero: a real difference, smaller than M."""
-        return self.verdict == Verdict.EQUIVALENT and self.comparison is not None and self.comparison.excludes_zero
+        return (
+            self.verdict == Verdict.EQUIVALENT
+            and self.comparison is not None
+            and self.comparison.excludes_zero
+        )
 
     @property
     def decisive(self) -> bool:
-        return self.verdict in (Verdict.BETTER, Verdict.WORSE, Verdict.EQUIVALENT) or self.rate_differs
+        return (
+            self.verdict in (Verdict.BETTER, Verdict.WORSE, Verdict.EQUIVALENT)
+            or self.rate_differs
+        )
 
 
-def compare_paired(a: dict[int, float], b: dict[int, float], alpha: float = ALPHA) -> MeanComparison:
+def compare_paired(
+    a: dict[int, float], b: dict[int, float], alpha: float = ALPHA
+) -> MeanComparison:
     """Paired t over the seeds both sides have (each pair's own difference; no moderation): the project's
     ``stats.paired_difference``, as a ``MeanComparison`` with a (1 - ``alpha``) interval (NaN p and interval
     for ties or fewer than 2 pairs)."""
     paired = paired_difference(a, b, 1 - alpha)
     n = paired.n
     se = paired.sd / math.sqrt(n) if n >= 2 else math.nan
-    return MeanComparison(n, n, paired.diff.mean if n else math.nan, paired.diff.low, paired.diff.high, paired.p,
-                          se, n - 1 if n >= 2 else math.nan, "paired t", 1 - alpha)
+    return MeanComparison(
+        n,
+        n,
+        paired.diff.mean if n else math.nan,
+        paired.diff.low,
+        paired.diff.high,
+        paired.p,
+        se,
+        n - 1 if n >= 2 else math.nan,
+        "paired t",
+        1 - alpha,
+    )
 
 
-def accuracy_verdict(comparison: MeanComparison, p_holm: float, margin: float, alpha: float = ALPHA) -> Verdict:
+def accuracy_verdict(
+    comparison: MeanComparison, p_holm: float, margin: float, alpha: float = ALPHA
+) -> Verdict:
     """better / worse (Holm p < alpha), equivalent (the comparison's 1 - alpha interval inside +-margin),
     else inconclusive; untestable when the comparison has no spread (tied seeds)."""
     if not math.isfinite(comparison.p):
@@ -106,8 +133,14 @@ def accuracy_verdict(comparison: MeanComparison, p_holm: float, margin: float, a
     return Verdict.INCONCLUSIVE
 
 
-def decide_block(values: list[Arm], baseline: Arm, prior: Prior, margin: float,
-                 paired: bool | list[bool] = False, alpha: float = ALPHA) -> list[Decision]:
+def decide_block(
+    values: list[Arm],
+    baseline: Arm,
+    prior: Prior,
+    margin: float,
+    paired: bool | list[bool] = False,
+    alpha: float = ALPHA,
+) -> list[Decision]:
     """Judge every value of a block against ``baseline`` (see the module notes); one Decision per value.
 
     ``margin`` is the dataset's equivalence margin (fraction), declared before the run. ``paired`` (one
@@ -123,10 +156,16 @@ def decide_block(values: list[Arm], baseline: Arm, prior: Prior, margin: float,
         elif pair:
             comparisons.append(compare_paired(arm.learned, baseline.learned, alpha))
         else:
-            comparisons.append(compare_means(list(arm.learned.values()), list(baseline.learned.values()), prior,
-                                             1 - alpha))
+            comparisons.append(
+                compare_means(
+                    list(arm.learned.values()), list(baseline.learned.values()), prior, 1 - alpha
+                )
+            )
     p_holm = holm([c.p if c is not None else math.nan for c in comparisons])
-    rates = [collapse_rates(arm.failed, arm.finished, baseline.failed, baseline.finished) for arm in values]
+    rates = [
+        collapse_rates(arm.failed, arm.finished, baseline.failed, baseline.finished)
+        for arm in values
+    ]
     tested = [i for i, arm in enumerate(values) if arm.finished and baseline.finished]
     p_rate = [math.nan] * len(values)
     for i, p in zip(tested, holm([rates[i].p for i in tested], untested_count=True)):
@@ -139,7 +178,9 @@ def decide_block(values: list[Arm], baseline: Arm, prior: Prior, margin: float,
             verdict = Verdict.NEITHER_LEARNS if arm.n == 0 else Verdict.ONLY_VALUE_LEARNS
         elif arm.n == 0:
             verdict = Verdict.DOES_NOT_LEARN
-        elif comparison is None or min(comparison.n_a, comparison.n_b) < MIN_SEEDS:  # e.g. pairs both learned
+        elif (
+            comparison is None or min(comparison.n_a, comparison.n_b) < MIN_SEEDS
+        ):  # e.g. pairs both learned
             verdict = Verdict.TOO_FEW_SEEDS
         else:
             verdict = accuracy_verdict(comparison, p, margin, alpha)
@@ -152,11 +193,18 @@ def decide_block(values: list[Arm], baseline: Arm, prior: Prior, margin: float,
 def dataset_prior(arms: list[Arm]) -> Prior:
     """The dataset's noise model: the prior fitted on the learned seeds' variances of its distinct
     configurations (pass each configuration once; a baseline shared by several experiments is one)."""
-    return fit_prior([(float(np.var(list(arm.learned.values()), ddof=1)), arm.n - 1) for arm in arms if arm.n >= 2])
+    return fit_prior(
+        [
+            (float(np.var(list(arm.learned.values()), ddof=1)), arm.n - 1)
+            for arm in arms
+            if arm.n >= 2
+        ]
+    )
 
 
-def decide_dataset(blocks: list[tuple[list[Arm], Arm, bool | list[bool]]], margin: float, alpha: float = ALPHA
-                   ) -> tuple[Prior, list[list[Decision]]]:
+def decide_dataset(
+    blocks: list[tuple[list[Arm], Arm, bool | list[bool]]], margin: float, alpha: float = ALPHA
+) -> tuple[Prior, list[list[Decision]]]:
     """Every block of one dataset: (values, baseline, paired) each. The prior is fitted once over the
     distinct configurations (a baseline object shared by several blocks counts once)."""
     distinct: dict[int, Arm] = {}
@@ -164,4 +212,7 @@ def decide_dataset(blocks: list[tuple[list[Arm], Arm, bool | list[bool]]], margi
         for arm in (*values, baseline):
             distinct.setdefault(id(arm), arm)
     prior = dataset_prior(list(distinct.values()))
-    return prior, [decide_block(values, baseline, prior, margin, paired, alpha) for values, baseline, paired in blocks]
+    return prior, [
+        decide_block(values, baseline, prior, margin, paired, alpha)
+        for values, baseline, paired in blocks
+    ]

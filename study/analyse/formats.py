@@ -34,8 +34,13 @@ def diff_with_ci(comparison: Paired | MeanComparison | None) -> str:
     if comparison is None:
         return "no comparison"
     if isinstance(comparison, Paired):
-        mean, low, high, n, tied = (comparison.diff.mean, comparison.diff.low, comparison.diff.high, comparison.n,
-                                    comparison.tied)
+        mean, low, high, n, tied = (
+            comparison.diff.mean,
+            comparison.diff.low,
+            comparison.diff.high,
+            comparison.n,
+            comparison.tied,
+        )
     else:
         mean, low, high = comparison.diff, comparison.low, comparison.high
         n, tied = min(comparison.n_a, comparison.n_b), comparison.se == 0

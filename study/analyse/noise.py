@@ -55,7 +55,12 @@ class Prior:
 
     @property
     def usable(self) -> bool:
-        return self.configurations >= 3 and math.isfinite(self.variance) and self.variance > 0 and self.dof > 0
+        return (
+            self.configurations >= 3
+            and math.isfinite(self.variance)
+            and self.variance > 0
+            and self.dof > 0
+        )
 
 
 NO_PRIOR = Prior(0.0, math.nan, 0)
@@ -164,31 +169,53 @@ def _welch(a: Noise, n_a: int, b: Noise, n_b: int) -> tuple[float, float]:
     """Standard error of a difference of two means and its Welch-Satterthwaite degrees of freedom."""
     part_a, part_b = a.variance / n_a, b.variance / n_b
     se = math.sqrt(part_a + part_b)
-    denominator = sum(p * p / d for p, d in ((part_a, a.dof), (part_b, b.dof)) if math.isfinite(d) and d > 0)
+    denominator = sum(
+        p * p / d for p, d in ((part_a, a.dof), (part_b, b.dof)) if math.isfinite(d) and d > 0
+    )
     dof = (part_a + part_b) ** 2 / denominator if denominator > 0 else math.inf
     return se, dof
 
 
-def compare_means(a: list[float], b: list[float], prior: Prior, confidence: float = CONFIDENCE) -> MeanComparison:
+def compare_means(
+    a: list[float], b: list[float], prior: Prior, confidence: float = CONFIDENCE
+) -> MeanComparison:
     """Welch's t-test of mean(a) - mean(b), each side's variance moderated by ``prior``, intervals kept
     inside [-1, 1]. With fewer than 2 values on a side and no prior the test is undefined (NaN p)."""
     a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     n_a, n_b = len(a_arr), len(b_arr)
     test = "Welch t, moderated variances" if prior.usable else "Welch t"
     if n_a == 0 or n_b == 0:
-        return MeanComparison(n_a, n_b, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, test)
+        return MeanComparison(
+            n_a, n_b, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, test
+        )
     diff = float(a_arr.mean() - b_arr.mean())
     noise_a = moderate(float(a_arr.var(ddof=1)) if n_a > 1 else math.nan, n_a - 1, prior)
     noise_b = moderate(float(b_arr.var(ddof=1)) if n_b > 1 else math.nan, n_b - 1, prior)
-    if not (math.isfinite(noise_a.variance) and math.isfinite(noise_b.variance)) or noise_a.dof < 1 or noise_b.dof < 1:
-        return MeanComparison(n_a, n_b, diff, math.nan, math.nan, math.nan, math.nan, math.nan, test)
+    if (
+        not (math.isfinite(noise_a.variance) and math.isfinite(noise_b.variance))
+        or noise_a.dof < 1
+        or noise_b.dof < 1
+    ):
+        return MeanComparison(
+            n_a, n_b, diff, math.nan, math.nan, math.nan, math.nan, math.nan, test
+        )
     se, dof = _welch(noise_a, n_a, noise_b, n_b)
     if se <= 1e-9:  # no spread on either side (tied seeds): no test, never p = 0 or 1
         return MeanComparison(n_a, n_b, diff, math.nan, math.nan, math.nan, 0.0, dof, test)
     t_crit = float(stats.t.ppf((1 + confidence) / 2, dof))
     p = float(2 * stats.t.sf(abs(diff) / se, dof))
-    return MeanComparison(n_a, n_b, diff, max(-1.0, diff - t_crit * se), min(1.0, diff + t_crit * se), p, se, dof,
-                          test, confidence)
+    return MeanComparison(
+        n_a,
+        n_b,
+        diff,
+        max(-1.0, diff - t_crit * se),
+        min(1.0, diff + t_crit * se),
+        p,
+        se,
+        dof,
+        test,
+        confidence,
+    )
 
 
 def t_test_power(delta: float, se: float, dof: float, alpha: float = 0.05) -> float:
@@ -204,18 +231,24 @@ def t_test_power(delta: float, se: float, dof: float, alpha: float = 0.05) -> fl
     fast = float(stats.nct.sf(crit, dof, nc) + stats.nct.cdf(-crit, dof, nc))
     if math.isfinite(fast):
         return min(1.0, max(0.0, fast))
-    if nc > crit + 8:  # scipy's NaN lies far in the tail: power is 1 to three decimals even at 1 df
+    if (
+        nc > crit + 8
+    ):  # scipy's NaN lies far in the tail: power is 1 to three decimals even at 1 df
         return 1.0
 
     def given_variance(v: float) -> float:
         scale = crit * math.sqrt(v / dof)
-        return float((stats.norm.sf(scale - nc) + stats.norm.cdf(-scale - nc)) * stats.chi2.pdf(v, dof))
+        return float(
+            (stats.norm.sf(scale - nc) + stats.norm.cdf(-scale - nc)) * stats.chi2.pdf(v, dof)
+        )
 
     value, _ = integrate.quad(given_variance, 0, math.inf, limit=200)
     return float(min(1.0, max(0.0, value)))
 
 
-def detectable_difference(se: float, dof: float, alpha: float = 0.05, power: float = 0.80) -> float:
+def detectable_difference(
+    se: float, dof: float, alpha: float = 0.05, power: float = 0.80
+) -> float:
     """The smallest true difference a two-sided t-test at level ``alpha`` with standard error ``se`` and
     ``dof`` degrees of freedom detects with probability ``power`` (fractions). NaN when undefined."""
     if not (math.isfinite(se) and se > 0 and dof >= 1):
@@ -225,7 +258,9 @@ def detectable_difference(se: float, dof: float, alpha: float = 0.05, power: flo
         high *= 2
         if high > 10:
             return math.nan
-    return float(optimize.brentq(lambda d: t_test_power(d, se, dof, alpha) - power, 0.0, high, xtol=1e-9))
+    return float(
+        optimize.brentq(lambda d: t_test_power(d, se, dof, alpha) - power, 0.0, high, xtol=1e-9)
+    )
 
 
 @dataclass(frozen=True)
@@ -257,7 +292,9 @@ def seed_correlation(pairs: list[tuple[dict[int, float], dict[int, float]]]) -> 
         ys.extend(y - y.mean())
         centred += 1
     n = len(xs)
-    dof = n - centred - 1  # within-comparison correlation: one mean per comparison removed (as in ANCOVA)
+    dof = (
+        n - centred - 1
+    )  # within-comparison correlation: one mean per comparison removed (as in ANCOVA)
     if n < 3 or dof < 2 or np.std(xs) == 0 or np.std(ys) == 0:
         return SeedCorrelation(math.nan, n, math.nan)
     r = float(np.corrcoef(xs, ys)[0, 1])

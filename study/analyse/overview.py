@@ -30,7 +30,9 @@ class RankRow:
     value: str
     comparison: MeanComparison | None
     verdict: Verdict
-    significant: int  # values with a better/worse verdict or a significantly different failure rate
+    significant: (
+        int  # values with a better/worse verdict or a significantly different failure rate
+    )
     decisive: int
     compared: int
     cost: CostRatio
@@ -42,27 +44,55 @@ def ranking(analysis: Analysis) -> dict[str, list[RankRow]]:
     largest better/worse difference); undecided ones follow, ordered by their largest difference."""
     ranks: dict[str, list[tuple[tuple, RankRow]]] = {}
     for (experiment, dataset), block in analysis.blocks.items():
-        compared = [v for v in block.comparisons if v.comparison is not None and math.isfinite(v.comparison.diff)]
+        compared = [
+            v
+            for v in block.comparisons
+            if v.comparison is not None and math.isfinite(v.comparison.diff)
+        ]
         failing = [v for v in block.comparisons if v.rate_differs]
         if not compared and not failing:
             continue
         decided = [v for v in compared if v.verdict in DIRECTIONAL]
+
         def ratio(v) -> CostRatio:
-            return cost_ratio(v.cost, block.baseline.cost)
+            return cost_ratio(v.cost, block.baseline.cost)  # noqa: B023
 
         significant = len({v.label for v in decided + failing})
         if failing:
-            top = max(failing, key=lambda v: abs(v.rates.rate - (v.rates.base_rate if v.rates.base_n else 0.0)))
-            row = RankRow(experiment, top.label, None, top.verdict, significant, block.decisive,
-                          len(block.comparisons), ratio(top), top.rates)
+            top = max(
+                failing,
+                key=lambda v: abs(v.rates.rate - (v.rates.base_rate if v.rates.base_n else 0.0)),
+            )
+            row = RankRow(
+                experiment,
+                top.label,
+                None,
+                top.verdict,
+                significant,
+                block.decisive,
+                len(block.comparisons),
+                ratio(top),
+                top.rates,
+            )
             key = (0, -2.0)
         else:
             top = max(decided or compared, key=lambda v: abs(v.comparison.diff))
-            row = RankRow(experiment, top.label, top.comparison, top.verdict, significant, block.decisive,
-                          len(block.comparisons), ratio(top))
+            row = RankRow(
+                experiment,
+                top.label,
+                top.comparison,
+                top.verdict,
+                significant,
+                block.decisive,
+                len(block.comparisons),
+                ratio(top),
+            )
             key = (0 if decided else 1, -abs(top.comparison.diff))
         ranks.setdefault(dataset, []).append((key, row))
-    return {dataset: [row for _, row in sorted(rows, key=lambda r: r[0])] for dataset, rows in ranks.items()}
+    return {
+        dataset: [row for _, row in sorted(rows, key=lambda r: r[0])]
+        for dataset, rows in ranks.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -73,7 +103,9 @@ class PowerSummary:
     detectable differences and margins are fractions (medians over the dataset's experiments)."""
 
     dataset: str
-    group: str  # the part of the study an experiment belongs to (Experiment.group); "" without groups
+    group: (
+        str  # the part of the study an experiment belongs to (Experiment.group); "" without groups
+    )
     baselines: tuple[tuple[str, str, int, int], ...]
     spread: float
     mde: float
@@ -91,21 +123,38 @@ def power_summary(analysis: Analysis) -> list[PowerSummary]:
     group_of = {e.name: e.group for e in analysis.stored.study.experiments}
     rows = []
     for dataset in analysis.datasets:
-        for group in dict.fromkeys(group_of.get(e, "") for (e, d) in analysis.blocks if d == dataset):
-            blocks = [b for (e, d), b in analysis.blocks.items() if d == dataset and group_of.get(e, "") == group]
+        for group in dict.fromkeys(
+            group_of.get(e, "") for (e, d) in analysis.blocks if d == dataset
+        ):
+            blocks = [
+                b
+                for (e, d), b in analysis.blocks.items()
+                if d == dataset and group_of.get(e, "") == group
+            ]
             bases: dict[frozenset, Block] = {}
-            for b in blocks:  # one entry per baseline trial set, named by the first experiment that uses it
+            for b in (
+                blocks
+            ):  # one entry per baseline trial set, named by the first experiment that uses it
                 bases.setdefault(frozenset(b.baseline.keys.values()), b)
             mdes = [b.mde for b in blocks if math.isfinite(b.mde)]
-            rows.append(PowerSummary(
-                dataset=dataset, group=group,
-                baselines=tuple((b.experiment, b.baseline.label, b.baseline.learned, b.baseline.finished)
-                                for b in bases.values() if b.baseline.finished),
-                spread=blocks[0].spread, mde=statistics.median(mdes) if mdes else math.nan,
-                margins=tuple(b.margin for b in blocks if math.isfinite(b.margin)),
-                decisive=sum(b.decisive for b in blocks), compared=sum(len(b.comparisons) for b in blocks),
-                prior_dof=blocks[0].prior.dof if blocks[0].prior else math.nan,
-                configurations=blocks[0].prior.configurations if blocks[0].prior else 0))
+            rows.append(
+                PowerSummary(
+                    dataset=dataset,
+                    group=group,
+                    baselines=tuple(
+                        (b.experiment, b.baseline.label, b.baseline.learned, b.baseline.finished)
+                        for b in bases.values()
+                        if b.baseline.finished
+                    ),
+                    spread=blocks[0].spread,
+                    mde=statistics.median(mdes) if mdes else math.nan,
+                    margins=tuple(b.margin for b in blocks if math.isfinite(b.margin)),
+                    decisive=sum(b.decisive for b in blocks),
+                    compared=sum(len(b.comparisons) for b in blocks),
+                    prior_dof=blocks[0].prior.dof if blocks[0].prior else math.nan,
+                    configurations=blocks[0].prior.configurations if blocks[0].prior else 0,
+                )
+            )
     return rows
 
 
@@ -124,20 +173,41 @@ class Agreement:
 
 def profile_agreement(store: Store, analysis: Analysis) -> list[Agreement]:
     """When the store holds other profiles of the same study: do their verdicts agree with this one's?"""
-    others = [r["profile"] for r in store.studies() if r["study"] == analysis.study and r["profile"] != analysis.profile]
-    mine = {(r["experiment"], r["dataset"], r["value"]): r["verdict"] for r in verdict_rows(analysis)
-            if not r["is_baseline"]}
+    others = [
+        r["profile"]
+        for r in store.studies()
+        if r["study"] == analysis.study and r["profile"] != analysis.profile
+    ]
+    mine = {
+        (r["experiment"], r["dataset"], r["value"]): r["verdict"]
+        for r in verdict_rows(analysis)
+        if not r["is_baseline"]
+    }
     rows = []
     for profile in others:
-        theirs = {(r["experiment"], r["dataset"], r["value"]): r["verdict"]
-                  for r in verdict_rows(analyse(store, analysis.study, profile)) if not r["is_baseline"]}
+        theirs = {
+            (r["experiment"], r["dataset"], r["value"]): r["verdict"]
+            for r in verdict_rows(analyse(store, analysis.study, profile))
+            if not r["is_baseline"]
+        }
         shared = mine.keys() & theirs.keys()
         decided = [k for k in shared if mine[k] in DECISIVE and theirs[k] in DECISIVE]
-        rows.append(Agreement(profile, len(shared), sum(mine[k] == theirs[k] for k in shared), len(decided),
-                              tuple(sorted((e, v, d, mine[(e, d, v)], theirs[(e, d, v)]) for (e, d, v) in decided
-                                           if mine[(e, d, v)] != theirs[(e, d, v)]))))
+        rows.append(
+            Agreement(
+                profile,
+                len(shared),
+                sum(mine[k] == theirs[k] for k in shared),
+                len(decided),
+                tuple(
+                    sorted(
+                        (e, v, d, mine[(e, d, v)], theirs[(e, d, v)])
+                        for (e, d, v) in decided
+                        if mine[(e, d, v)] != theirs[(e, d, v)]
+                    )
+                ),
+            )
+        )
     return rows
-
 
 
 @dataclass(frozen=True)
@@ -158,7 +228,9 @@ class ReferenceRun:
 
     experiment: str
     epochs_factor: float
-    datasets: dict[str, tuple[ArmFacts, ArmFacts]]  # dataset -> (the reference value, the baseline)
+    datasets: dict[
+        str, tuple[ArmFacts, ArmFacts]
+    ]  # dataset -> (the reference value, the baseline)
 
 
 @dataclass(frozen=True)
@@ -170,13 +242,19 @@ class Deviation:
     reference: str  # its value there, as the study labels values (e.g. "0.5")
     used: str  # the study's baseline value
     runs: tuple[ReferenceRun, ...]
-    missing: tuple[str, ...]  # datasets of the study where no experiment trained the reference value
+    missing: tuple[
+        str, ...
+    ]  # datasets of the study where no experiment trained the reference value
 
 
 def _facts(value) -> ArmFacts:
     learned = value.learned_only()
-    return ArmFacts(len(learned), value.finished, statistics.fmean(learned.values()) if learned else math.nan,
-                    tuple(sorted(value.outcomes)))
+    return ArmFacts(
+        len(learned),
+        value.finished,
+        statistics.fmean(learned.values()) if learned else math.nan,
+        tuple(sorted(value.outcomes)),
+    )
 
 
 def deviations(analysis: Analysis) -> list[Deviation]:
@@ -191,8 +269,16 @@ def deviations(analysis: Analysis) -> list[Deviation]:
             continue
         runs, covered = [], set()
         for experiment in study.experiments:
-            value = next((v for v in experiment.values if v.params.get(key) is not None
-                          and _label(v.params[key]) == _label(original) and len(v.params) == 1), None)
+            value = next(
+                (
+                    v
+                    for v in experiment.values
+                    if v.params.get(key) is not None
+                    and _label(v.params[key]) == _label(original)
+                    and len(v.params) == 1
+                ),
+                None,
+            )
             if value is None:
                 continue
             per_dataset = {}
@@ -231,6 +317,12 @@ class LookSummary:
 
 def look_summary(analysis: Analysis) -> LookSummary:
     profile, study = analysis.stored.profile, analysis.stored.study
-    return LookSummary(profile.looks, analysis.alpha, profile.seeds,
-                       len(study.seeds_for(profile.seeds, baseline=True)), profile.max_seeds, profile.max_trials,
-                       tuple(analysis.stored.stages))
+    return LookSummary(
+        profile.looks,
+        analysis.alpha,
+        profile.seeds,
+        len(study.seeds_for(profile.seeds, baseline=True)),
+        profile.max_seeds,
+        profile.max_trials,
+        tuple(analysis.stored.stages),
+    )

@@ -36,7 +36,9 @@ class Addition:
     dataset: str
     seeds: int  # the value's seeds after the addition
     reason: str
-    trial_seconds: float  # estimated cost of one of its trials (the order of additions: cheapest first)
+    trial_seconds: (
+        float  # estimated cost of one of its trials (the order of additions: cheapest first)
+    )
 
 
 REASONS = {
@@ -52,8 +54,9 @@ def learned_at(seeds: int, learned: int, finished: int) -> int:
     return max(MIN_SEEDS, round(seeds * learned / finished))
 
 
-def projected_se_of(c: MeanComparison | None, learned: int, finished: int, baseline_learned: int,
-                    seeds: int) -> float:
+def projected_se_of(
+    c: MeanComparison | None, learned: int, finished: int, baseline_learned: int, seeds: int
+) -> float:
     """The standard error of a value's accuracy difference to the baseline if it had ``seeds`` seeds (fraction;
     NaN without a comparison), from the comparison ``c``, the value's learned and finished seeds and the
     baseline's learned seeds: each arm's variance as the comparison estimated it, the value's learned seeds
@@ -64,7 +67,9 @@ def projected_se_of(c: MeanComparison | None, learned: int, finished: int, basel
     if c.test == "paired t":
         pairs = min(learned_then, baseline_learned)
         return c.se * math.sqrt(c.n_a / max(1, pairs))
-    per_seed = c.se ** 2 / (1 / c.n_a + 1 / c.n_b)  # one variance for both arms, the comparison's own scale
+    per_seed = c.se**2 / (
+        1 / c.n_a + 1 / c.n_b
+    )  # one variance for both arms, the comparison's own scale
     return math.sqrt(per_seed * (1 / learned_then + 1 / c.n_b))
 
 
@@ -72,13 +77,32 @@ def reason_for_more(value: ValueSummary, block: Block, seeds: int, alpha: float)
     """Why ``seeds`` seeds could decide a comparison that is not decided yet (a key of ``REASONS``), or
     None: decided already, or futile (the baseline does not learn, every seed diverged, or even at
     ``seeds`` seeds neither significance nor equivalence is within reach of the observed difference)."""
-    return reason_from_counts(value.decision, len(value.seeds), value.learned, value.finished, value.all_diverged,
-                              block.baseline.learned, block.baseline.finished, block.margin, seeds, alpha)
+    return reason_from_counts(
+        value.decision,
+        len(value.seeds),
+        value.learned,
+        value.finished,
+        value.all_diverged,
+        block.baseline.learned,
+        block.baseline.finished,
+        block.margin,
+        seeds,
+        alpha,
+    )
 
 
-def reason_from_counts(decision: Decision | None, have: int, learned: int, finished: int, all_diverged: bool,
-                       baseline_learned: int, baseline_finished: int, margin: float, seeds: int,
-                       alpha: float) -> str | None:
+def reason_from_counts(
+    decision: Decision | None,
+    have: int,
+    learned: int,
+    finished: int,
+    all_diverged: bool,
+    baseline_learned: int,
+    baseline_finished: int,
+    margin: float,
+    seeds: int,
+    alpha: float,
+) -> str | None:
     """``reason_for_more`` on plain numbers, so that ``benchmarks/error_rates.py`` simulates this very rule:
     the value's decision, its seeds now (``have``), learned and finished seeds, whether every seed diverged,
     the baseline's learned and finished seeds, the dataset's margin, the seeds after the addition, the level."""
@@ -88,8 +112,9 @@ def reason_from_counts(decision: Decision | None, have: int, learned: int, finis
         return None
     if learned < finished and finished:  # failures: would the same share be significant?
         share = (finished - learned) / finished
-        projected = collapse_rates(round(share * seeds), seeds, baseline_finished - baseline_learned,
-                                   baseline_finished)
+        projected = collapse_rates(
+            round(share * seeds), seeds, baseline_finished - baseline_learned, baseline_finished
+        )
         if projected.p < alpha:
             return "failure_rate"
     if learned < MIN_SEEDS:
@@ -101,7 +126,11 @@ def reason_from_counts(decision: Decision | None, have: int, learned: int, finis
     # degrees of freedom at the cap: each added learned seed adds about one (a paired test has pairs - 1)
     learned_then = learned_at(seeds, learned, finished)
     dof = c.dof if math.isfinite(c.dof) else 1e6
-    dof += max(0, min(learned_then, baseline_learned) - c.n_a) if c.test == "paired t" else max(0, learned_then - c.n_a)
+    dof += (
+        max(0, min(learned_then, baseline_learned) - c.n_a)
+        if c.test == "paired t"
+        else max(0, learned_then - c.n_a)
+    )
     t = float(stats.t.ppf(1 - alpha / 2, max(1.0, dof)))
     if abs(c.diff) > t * se:
         return "difference"
@@ -110,7 +139,9 @@ def reason_from_counts(decision: Decision | None, have: int, learned: int, finis
     return None
 
 
-def next_look(analysis: Analysis, trial_seconds: dict[tuple[str, str, str], float]) -> list[Addition]:
+def next_look(
+    analysis: Analysis, trial_seconds: dict[tuple[str, str, str], float]
+) -> list[Addition]:
     """The values that get ``seed_step`` more seeds at the next look, cheapest trial first (ties in the
     study's order): only comparisons still running at this look (one that stopped earlier stays stopped).
     ``trial_seconds``: (experiment, value, dataset) -> estimated seconds of one trial. Empty when the design
@@ -129,6 +160,12 @@ def next_look(analysis: Analysis, trial_seconds: dict[tuple[str, str, str], floa
             reason = reason_for_more(value, block, seeds, analysis.alpha)
             if reason:
                 cost = trial_seconds.get((experiment, value.label, dataset), math.inf)
-                found.append((cost, order, value.index,
-                              Addition(experiment, value.label, dataset, seeds, reason, cost)))
+                found.append(
+                    (
+                        cost,
+                        order,
+                        value.index,
+                        Addition(experiment, value.label, dataset, seeds, reason, cost),
+                    )
+                )
     return [addition for *_, addition in sorted(found, key=lambda item: item[:3])]

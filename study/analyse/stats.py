@@ -1,7 +1,8 @@
 """Statistics of the report: outcomes per seed, bounded intervals, paired tests, power, Holm, verdicts.
 
 Every threshold the report states lives here (``study.report.wording`` and the template state them from
-these constants), so the text and the numbers cannot disagree. No words beyond the verdict names, no HTML. Accuracies are fractions in [0, 1]; differences are fractions in [-1, 1].
+these constants), so the text and the numbers cannot disagree. No words beyond the verdict names, no
+HTML. Accuracies are fractions in [0, 1]; differences are fractions in [-1, 1].
 
     mean_ci([0.97, 0.98, 0.975], bounds=(0, 1))   # mean with its 95% t-interval, kept inside [0, 1]
     paired_difference(a, b)                        # a - b over shared seeds: paired t-test, MDE at 80% power
@@ -13,16 +14,14 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from scipy import integrate, optimize, stats
 
-
 CONFIDENCE = 0.95
 ALPHA = 0.05  # family-wise error rate within one experiment and dataset (Holm)
 POWER = 0.80  # the power at which the minimum detectable effect is stated
-
 
 
 class Verdict(enum.StrEnum):
@@ -78,7 +77,9 @@ def t_half_width(sd: float, n: int, confidence: float = CONFIDENCE) -> float:
     return float(stats.t.ppf((1 + confidence) / 2, n - 1) * sd / math.sqrt(n))
 
 
-def mean_ci(values, confidence: float = CONFIDENCE, bounds: tuple[float, float] | None = None) -> Interval:
+def mean_ci(
+    values, confidence: float = CONFIDENCE, bounds: tuple[float, float] | None = None
+) -> Interval:
     """Mean and two-sided t-interval of the finite ``values``, intersected with ``bounds``.
 
     NaN bounds when n < 2 or when the values have no spread: a zero-width interval would claim a
@@ -163,7 +164,7 @@ def power(delta: float, sd: float, n: int, alpha: float = ALPHA) -> float:
     return float(min(1.0, max(0.0, value)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _standard_mde(n: int, alpha: float, target: float) -> float:
     high = 1.0
     while power(high, 1.0, n, alpha) < target:
@@ -177,10 +178,14 @@ def equivalence_reach(se: float, dof: float, target: float = POWER) -> float:
     of freedom: the finest equivalence a comparison can confirm (fractions; NaN when undefined)."""
     if not (dof >= 1 and math.isfinite(se) and se > 0):
         return math.nan
-    return float((stats.t.ppf((1 + CONFIDENCE) / 2, dof) + stats.t.ppf((1 + target) / 2, dof)) * se)
+    return float(
+        (stats.t.ppf((1 + CONFIDENCE) / 2, dof) + stats.t.ppf((1 + target) / 2, dof)) * se
+    )
 
 
-def minimum_detectable_effect(sd: float, n: int, alpha: float = ALPHA, target: float = POWER) -> float:
+def minimum_detectable_effect(
+    sd: float, n: int, alpha: float = ALPHA, target: float = POWER
+) -> float:
     """The smallest true difference a paired t-test over ``n`` seeds detects with ``target`` power."""
     if n < 2 or not (math.isfinite(sd) and sd > 0):
         return math.nan
@@ -194,7 +199,9 @@ class Paired:
     p: float  # two-sided paired t-test; NaN when n < 2 or the differences have no spread
     sd: float  # standard deviation of the paired differences
     mde: float  # minimum detectable effect at 80% power (fraction)
-    confidence: float = CONFIDENCE  # of the interval ``diff`` (what ``formats.diff_with_ci`` labels it with)
+    confidence: float = (
+        CONFIDENCE  # of the interval ``diff`` (what ``formats.diff_with_ci`` labels it with)
+    )
 
     @property
     def tied(self) -> bool:
@@ -206,21 +213,34 @@ class Paired:
         return max(abs(self.diff.low), abs(self.diff.high)) if self.diff.defined else math.nan
 
 
-def paired_difference(a: dict[int, float], b: dict[int, float], confidence: float = CONFIDENCE) -> Paired:
+def paired_difference(
+    a: dict[int, float], b: dict[int, float], confidence: float = CONFIDENCE
+) -> Paired:
     """Compare ``a`` and ``b`` (seed -> value) over the seeds where both are finite (``confidence``: of the
     interval of the mean difference)."""
-    seeds = sorted(s for s in a.keys() & b.keys()
-                   if a[s] is not None and b[s] is not None and math.isfinite(a[s]) and math.isfinite(b[s]))
+    seeds = sorted(
+        s
+        for s in a.keys() & b.keys()
+        if a[s] is not None and b[s] is not None and math.isfinite(a[s]) and math.isfinite(b[s])
+    )
     diffs = np.array([a[s] - b[s] for s in seeds], dtype=float)
     n = len(seeds)
     interval = mean_ci(diffs, confidence, bounds=(-1.0, 1.0))
     sd = float(diffs.std(ddof=1)) if n > 1 else math.nan
     if n < 2 or sd == 0 or np.ptp(diffs) <= 1e-12 * max(1.0, float(np.abs(diffs).max())):
         # no spread (ties or identical seeds): the t statistic is undefined, not 0 or infinite
-        return Paired(n, Interval(interval.mean, math.nan, math.nan, n), math.nan, 0.0 if n > 1 else math.nan,
-                      math.nan, confidence)
+        return Paired(
+            n,
+            Interval(interval.mean, math.nan, math.nan, n),
+            math.nan,
+            0.0 if n > 1 else math.nan,
+            math.nan,
+            confidence,
+        )
     result = stats.ttest_rel([a[s] for s in seeds], [b[s] for s in seeds])
-    return Paired(n, interval, float(result.pvalue), sd, minimum_detectable_effect(sd, n), confidence)
+    return Paired(
+        n, interval, float(result.pvalue), sd, minimum_detectable_effect(sd, n), confidence
+    )
 
 
 def holm(pvalues: list[float], untested_count: bool = False) -> list[float]:
@@ -237,12 +257,21 @@ def holm(pvalues: list[float], untested_count: bool = False) -> list[float]:
     return adjusted
 
 
-
-
 # Pocock's constant boundary for K equally spaced looks at a two-sided test with overall level 0.05: the
 # critical |z| of every look (Jennison and Turnbull, Group Sequential Methods, 2000, Table 2.1; checked
 # against scipy's multivariate normal in tests/test_sequential.py).
-POCOCK_Z = {1: 1.960, 2: 2.178, 3: 2.289, 4: 2.361, 5: 2.413, 6: 2.453, 7: 2.485, 8: 2.512, 9: 2.535, 10: 2.555}
+POCOCK_Z = {
+    1: 1.960,
+    2: 2.178,
+    3: 2.289,
+    4: 2.361,
+    5: 2.413,
+    6: 2.453,
+    7: 2.485,
+    8: 2.512,
+    9: 2.535,
+    10: 2.555,
+}
 
 
 def pocock_level(looks: int, alpha: float = ALPHA) -> float:
@@ -252,6 +281,8 @@ def pocock_level(looks: int, alpha: float = ALPHA) -> float:
     else raises ValueError. The looks of ``study.sequential`` are not exactly equally spaced and use t
     rather than z: ``benchmarks/error_rates.py`` measures the error rates the rule really has."""
     if alpha != ALPHA or looks not in POCOCK_Z:
-        raise ValueError(f"Pocock's level is tabled for alpha = {ALPHA} and 1 to {max(POCOCK_Z)} looks, "
-                         f"got alpha = {alpha}, {looks} looks")
+        raise ValueError(
+            f"Pocock's level is tabled for alpha = {ALPHA} and 1 to {max(POCOCK_Z)} looks, "
+            f"got alpha = {alpha}, {looks} looks"
+        )
     return alpha if looks == 1 else float(2 * stats.norm.sf(POCOCK_Z[looks]))

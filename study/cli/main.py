@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import click
@@ -16,35 +15,63 @@ if TYPE_CHECKING:
     from study.declare.spec import Profile, Study
 
 DEFAULT_STORE = "output/study.sqlite"
-store_option = click.option("--store", default=DEFAULT_STORE, show_default=True, type=click.Path(dir_okay=False),
-                            help="The SQLite results store.")
-profile_option = click.option("--profile", default="quick", show_default=True,
-                              help="Budget profile: smoke, quick, standard or paper.")
-study_option = click.option("--study", "study_file", default=None, type=click.Path(dir_okay=False),
-                            help="A built-in study (default, table1) or a TOML study file; default: the "
-                                 "built-in default study.")
+store_option = click.option(
+    "--store",
+    default=DEFAULT_STORE,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The SQLite results store.",
+)
+profile_option = click.option(
+    "--profile",
+    default="quick",
+    show_default=True,
+    help="Budget profile: smoke, quick, standard or paper.",
+)
+study_option = click.option(
+    "--study",
+    "study_file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="A built-in study (default, table1) or a TOML study file; default: the "
+    "built-in default study.",
+)
 
 
 def budget_options(command):
     """--epochs, --train-size, --test-size, --seeds, --max-seeds, --max-trials and --time: a custom budget on
     top of --profile (study.declare.budget)."""
-    for flag, what in reversed((("--epochs", "Epochs of the baseline (other epoch counts scale by the same ratio)."),
-                                ("--train-size", "Training images per dataset (a stratified subset)."),
-                                ("--test-size", "Validation images per dataset (a stratified subset)."),
-                                ("--seeds", "Seeds per value at the first look."),
-                                ("--max-seeds", "Seeds per value after the last look (later looks add seeds where "
-                                                "a comparison is undecided)."),
-                                ("--max-trials", "At most this many trials in all (later looks stop at the cap)."))):
-        command = click.option(flag, type=int, default=None, help=what + " Overrides the profile.")(command)
-    command = click.option("--time", "time_limit", default=None,
-                           help="A wall-time bound such as 30m or 2h: sets --max-trials so that the worst case of "
-                                "`study plan` fits on this machine's workers (the trials then depend on the "
-                                "machine's calibration).")(command)
+    for flag, what in reversed(
+        (
+            ("--epochs", "Epochs of the baseline (other epoch counts scale by the same ratio)."),
+            ("--train-size", "Training images per dataset (a stratified subset)."),
+            ("--test-size", "Validation images per dataset (a stratified subset)."),
+            ("--seeds", "Seeds per value at the first look."),
+            (
+                "--max-seeds",
+                "Seeds per value after the last look (later looks add seeds where "
+                "a comparison is undecided).",
+            ),
+            ("--max-trials", "At most this many trials in all (later looks stop at the cap)."),
+        )
+    ):
+        command = click.option(
+            flag, type=int, default=None, help=what + " Overrides the profile."
+        )(command)
+    command = click.option(
+        "--time",
+        "time_limit",
+        default=None,
+        help="A wall-time bound such as 30m or 2h: sets --max-trials so that the worst case of "
+        "`study plan` fits on this machine's workers (the trials then depend on the "
+        "machine's calibration).",
+    )(command)
     return command
 
 
-def study_and_budget(study_file: str | None, profile: str, time_limit: str | None, flags: dict[str, int | None]
-                     ) -> tuple["Study", "Profile", dict[str, str], float | None]:
+def study_and_budget(
+    study_file: str | None, profile: str, time_limit: str | None, flags: dict[str, int | None]
+) -> tuple[Study, Profile, dict[str, str], float | None]:
     """What `run` and `plan` share: the study, its budget with the flags applied, what set each field, and
     --time in seconds (None without it). One-line StudyErrors for a bad study, budget or time."""
     spec = load_study(study_file)
@@ -60,19 +87,21 @@ def parse_duration(text: str) -> float:
 
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh])\s*", text or "")
     if not match or float(match.group(1)) <= 0:
-        raise StudyError(f"--time {text!r} is not a duration; accepted: a positive number with s, m or h, e.g. 30m")
+        raise StudyError(
+            f"--time {text!r} is not a duration; accepted: a positive number with s, m or h, e.g. 30m"
+        )
     return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
 
 
-def resolve_profile(profile: str, study_file: str | None, flags: dict[str, int | None]
-                    ) -> tuple[Profile, dict[str, str]]:
+def resolve_profile(
+    profile: str, study_file: str | None, flags: dict[str, int | None]
+) -> tuple[Profile, dict[str, str]]:
     """The chosen profile with the study file's [profile] table and the budget ``flags`` applied (a custom
     budget gets a name of its own), and what set each budget field. Those fields are checked against the
     study's seeds and datasets by ``study.run.runner.plan_run``, which loads the datasets anyway."""
     from study.declare.budget import profile_table, resolve_budget
-    from study.declare.spec import get_profile
-
     from study.declare.builtin import BUILTIN_STUDIES
+    from study.declare.spec import get_profile
 
     if study_file in BUILTIN_STUDIES:  # a built-in study has no [profile] table
         study_file = None
@@ -98,8 +127,10 @@ def load_study(study_file: str | None) -> Study:
     if not study_file or study_file in BUILTIN_STUDIES:
         return builtin_study(study_file or "default")
     if not Path(study_file).exists():
-        raise StudyError(f"--study {study_file!r} is neither a built-in study nor a file; accepted: "
-                         f"{', '.join(BUILTIN_STUDIES)}, or the path of a TOML study file")
+        raise StudyError(
+            f"--study {study_file!r} is neither a built-in study nor a file; accepted: "
+            f"{', '.join(BUILTIN_STUDIES)}, or the path of a TOML study file"
+        )
     return load_study_file(study_file)
 
 
@@ -108,8 +139,10 @@ def require_tensorflow() -> None:
     import importlib.util
 
     if importlib.util.find_spec("tensorflow") is None:
-        raise StudyError("TensorFlow is not installed: pip install 'study[cpu]' (or 'study[gpu]' for NVIDIA GPUs), "
-                         "or `make install` / `make install GPU=1`; `study report` works without it")
+        raise StudyError(
+            "TensorFlow is not installed: pip install 'study[cpu]' (or 'study[gpu]' for NVIDIA GPUs), "
+            "or `make install` / `make install GPU=1`; `study report` works without it"
+        )
 
 
 class StudyCommandError(click.ClickException):
@@ -154,32 +187,56 @@ def data(names: tuple[str, ...]) -> None:
     """
     from study.plan.data import KNOWN, load_dataset, locate, search_roots
 
-    click.echo("search path: " + ":".join(str(r) for r in search_roots()) + " (then the Keras download)")
+    click.echo(
+        "search path: " + ":".join(str(r) for r in search_roots()) + " (then the Keras download)"
+    )
     for name in names or tuple(KNOWN):
         location = locate(name)
         if location.format == "keras-download":
-            click.echo(f"{name}: not on disk; would be downloaded by keras.datasets.{KNOWN[name].keras_loader}")
+            click.echo(
+                f"{name}: not on disk; would be downloaded by keras.datasets.{KNOWN[name].keras_loader}"
+            )
             continue
         info = load_dataset(name).describe()
         click.echo(f"{name}: {info['path']} ({info['format']})")
-        click.echo(f"  train {info['train_size']}, test {info['test_size']}, input {tuple(info['input_shape'])}, "
-                   f"fingerprint {info['fingerprint']}")
+        click.echo(
+            f"  train {info['train_size']}, test {info['test_size']}, input {tuple(info['input_shape'])}, "
+            f"fingerprint {info['fingerprint']}"
+        )
         counts = ", ".join(f"{c}={n}" for c, n in zip(info["classes"], info["train_class_counts"]))
         click.echo(f"  train per class: {counts}")
         counts = ", ".join(f"{c}={n}" for c, n in zip(info["classes"], info["test_class_counts"]))
         click.echo(f"  test per class: {counts}")
-        if info.get("conversions"):  # study.plan.data.decode_image and unify_channels: what was converted
-            click.echo("  converted: " + ", ".join(f"{what} ({n} images)" for what, n in info["conversions"].items()))
+        if info.get(
+            "conversions"
+        ):  # study.plan.data.decode_image and unify_channels: what was converted
+            click.echo(
+                "  converted: "
+                + ", ".join(f"{what} ({n} images)" for what, n in info["conversions"].items())
+            )
 
 
 @cli.command()
-@click.option("--input-shape", default=None, help="H,W,C of the input (default: the dataset's, else 28,28,1).")
-@click.option("--dataset", default=None,
-              help="Apply this dataset's adaptations, as `study run` does (default: the study's dataset "
-                   "with this input shape).")
+@click.option(
+    "--input-shape",
+    default=None,
+    help="H,W,C of the input (default: the dataset's, else 28,28,1).",
+)
+@click.option(
+    "--dataset",
+    default=None,
+    help="Apply this dataset's adaptations, as `study run` does (default: the study's dataset "
+    "with this input shape).",
+)
 @study_option
-@click.option("--experiment", default=None, help="Show every value of this experiment instead of the baseline.")
-def shapes(input_shape: str | None, dataset: str | None, study_file: str | None, experiment: str | None) -> None:
+@click.option(
+    "--experiment",
+    default=None,
+    help="Show every value of this experiment instead of the baseline.",
+)
+def shapes(
+    input_shape: str | None, dataset: str | None, study_file: str | None, experiment: str | None
+) -> None:
     """Print the layer-by-layer shape table (Equation 4), parameters and MACs, without TensorFlow.
 
     \b
@@ -187,8 +244,8 @@ def shapes(input_shape: str | None, dataset: str | None, study_file: str | None,
               study shapes --dataset mnist --experiment kernel_size
     Each value gets the adaptations `study run` trains it with on that dataset (e.g. 'same' padding).
     """
-    from study.plan.shapes import summarize
     from study.cli.shapes import choose_dataset, parse_input_shape
+    from study.plan.shapes import summarize
 
     study = load_study(study_file)
     exp = study.experiment(experiment) if experiment else None
@@ -198,8 +255,13 @@ def shapes(input_shape: str | None, dataset: str | None, study_file: str | None,
     click.echo(f"input {'x'.join(map(str, shape))}: {how}")
     points = [("baseline", study.baseline)]
     if exp:
-        points = [(v.label, study.baseline.with_values(**(v.params_for(dataset) if dataset else v.params)))
-                  for v in exp.values]
+        points = [
+            (
+                v.label,
+                study.baseline.with_values(**(v.params_for(dataset) if dataset else v.params)),
+            )
+            for v in exp.values
+        ]
     for label, settings in points:
         click.echo(f"{label}:")
         try:
@@ -208,8 +270,11 @@ def shapes(input_shape: str | None, dataset: str | None, study_file: str | None,
             click.echo(f"  impossible: {err}")
             continue
         for row in summary.rows:
-            click.echo(f"  {row.name:8} {row.kind:8} {str(row.output_shape):16} {row.params:>10,} params "
-                       f"{row.macs:>12,} MACs   {row.formula}" + (f"   note: {row.note}" if row.note else ""))
+            click.echo(
+                f"  {row.name:8} {row.kind:8} {row.output_shape!s:16} {row.params:>10,} params "
+                f"{row.macs:>12,} MACs   {row.formula}"
+                + (f"   note: {row.note}" if row.note else "")
+            )
         click.echo(f"  total {summary.params:,} params, {summary.macs:,} MACs per image")
 
 
@@ -218,16 +283,36 @@ def shapes(input_shape: str | None, dataset: str | None, study_file: str | None,
 @study_option
 @store_option
 @click.option("--scheduler", default=None, help="tcp://HOST:PORT of a running Dask scheduler.")
-@click.option("--workers", type=int, default=None,
-              help="Local worker processes (default: one per core); 0 trains in this process.")
-@click.option("--threads", type=int, default=None,
-              help="TensorFlow threads per trial (default: cores / workers locally, all cores on a cluster).")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Local worker processes (default: one per core); 0 trains in this process.",
+)
+@click.option(
+    "--threads",
+    type=int,
+    default=None,
+    help="TensorFlow threads per trial (default: cores / workers locally, all cores on a cluster).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar, one log line per trial only.")
 @budget_options
-def run(profile: str, study_file: str | None, store: str, scheduler: str | None, workers: int | None,
-        threads: int | None, no_progress: bool, epochs: int | None, train_size: int | None,
-        test_size: int | None, seeds: int | None, max_seeds: int | None, max_trials: int | None,
-        time_limit: str | None) -> None:
+def run(
+    profile: str,
+    study_file: str | None,
+    store: str,
+    scheduler: str | None,
+    workers: int | None,
+    threads: int | None,
+    no_progress: bool,
+    epochs: int | None,
+    train_size: int | None,
+    test_size: int | None,
+    seeds: int | None,
+    max_seeds: int | None,
+    max_trials: int | None,
+    time_limit: str | None,
+) -> None:
     """Train every trial of the study that the store does not have yet.
 
     \b
@@ -241,9 +326,19 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
     from study.run.console import summary_line
     from study.sequential.driver import fit_time, run_in_stages
 
-    spec, chosen, origins, limit = study_and_budget(study_file, profile, time_limit, {
-        "epochs": epochs, "train_size": train_size, "test_size": test_size, "seeds": seeds, "max_seeds": max_seeds,
-        "max_trials": max_trials})
+    spec, chosen, origins, limit = study_and_budget(
+        study_file,
+        profile,
+        time_limit,
+        {
+            "epochs": epochs,
+            "train_size": train_size,
+            "test_size": test_size,
+            "seeds": seeds,
+            "max_seeds": max_seeds,
+            "max_trials": max_trials,
+        },
+    )
     if workers is not None and workers < 0:
         raise StudyError(f"--workers must be >= 0, got {workers}")
     if threads is not None and threads < 1:
@@ -256,12 +351,23 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
 
         here = workers or default_workers()
         chosen = fit_time(spec, chosen, limit, here, calibrate(store), load_datasets(spec, chosen))
-        click.echo(f"--time {time_limit}: at most {chosen.max_trials or 'all'} trials (budget {chosen.name})",
-                   err=True)
-    counts = run_in_stages(spec, chosen, store, scheduler=scheduler, workers=workers, threads=threads,
-                       progress=not no_progress,  # a cluster's size is unknown here: an estimate needs --workers
-                       calibration=(lambda: _calibration_or_none(store)) if workers is not None or not scheduler
-                       else None, origins=origins)
+        click.echo(
+            f"--time {time_limit}: at most {chosen.max_trials or 'all'} trials (budget {chosen.name})",
+            err=True,
+        )
+    counts = run_in_stages(
+        spec,
+        chosen,
+        store,
+        scheduler=scheduler,
+        workers=workers,
+        threads=threads,
+        progress=not no_progress,  # a cluster's size is unknown here: an estimate needs --workers
+        calibration=(lambda: _calibration_or_none(store))
+        if workers is not None or not scheduler
+        else None,
+        origins=origins,
+    )
     click.echo(summary_line(counts, store))
     if counts.failed:
         sys.exit(1)
@@ -271,14 +377,36 @@ def run(profile: str, study_file: str | None, store: str, scheduler: str | None,
 @profile_option
 @study_option
 @store_option
-@click.option("--workers", type=int, default=None,
-              help="Estimate for this many workers (default: this machine's, one per core).")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan and estimate as one JSON object.")
-@click.option("--recalibrate", is_flag=True, help="Measure this machine again instead of using the cached calibration.")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Estimate for this many workers (default: this machine's, one per core).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the plan and estimate as one JSON object."
+)
+@click.option(
+    "--recalibrate",
+    is_flag=True,
+    help="Measure this machine again instead of using the cached calibration.",
+)
 @budget_options
-def plan(profile: str, study_file: str | None, store: str, workers: int | None, as_json: bool, recalibrate: bool,
-         epochs: int | None, train_size: int | None, test_size: int | None, seeds: int | None,
-         max_seeds: int | None, max_trials: int | None, time_limit: str | None) -> None:
+def plan(
+    profile: str,
+    study_file: str | None,
+    store: str,
+    workers: int | None,
+    as_json: bool,
+    recalibrate: bool,
+    epochs: int | None,
+    train_size: int | None,
+    test_size: int | None,
+    seeds: int | None,
+    max_seeds: int | None,
+    max_trials: int | None,
+    time_limit: str | None,
+) -> None:
     """Show what a run would train and cost, before running it: trials, images, MACs and wall time.
 
     \b
@@ -293,9 +421,19 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
     from study.run.runner import default_workers, load_datasets, plan_run, stored_keys
     from study.sequential.driver import experiment_costs, fit_time, worst_case
 
-    spec, chosen, origins, limit = study_and_budget(study_file, profile, time_limit, {
-        "epochs": epochs, "train_size": train_size, "test_size": test_size, "seeds": seeds, "max_seeds": max_seeds,
-        "max_trials": max_trials})
+    spec, chosen, origins, limit = study_and_budget(
+        study_file,
+        profile,
+        time_limit,
+        {
+            "epochs": epochs,
+            "train_size": train_size,
+            "test_size": test_size,
+            "seeds": seeds,
+            "max_seeds": max_seeds,
+            "max_trials": max_trials,
+        },
+    )
     if workers is not None and workers < 1:
         raise StudyError(f"--workers must be >= 1, got {workers}")
     here = default_workers()
@@ -303,62 +441,103 @@ def plan(profile: str, study_file: str | None, store: str, workers: int | None, 
     loaded = load_datasets(spec, chosen)
     done = stored_keys(store)
     if limit is not None:
-        chosen = fit_time(spec, chosen, limit, workers or here, calibrate(store, refresh=recalibrate), loaded)
+        chosen = fit_time(
+            spec, chosen, limit, workers or here, calibrate(store, refresh=recalibrate), loaded
+        )
     planned = plan_run(spec, chosen, done, workers or here, measure, origins, loaded=loaded)
     calibration = planned.calibration or measure()  # shown even when nothing is to train
-    estimate, on_this_machine = planned.estimate_for(workers or here, calibration), planned.estimate_for(here, calibration)
+    estimate, on_this_machine = (
+        planned.estimate_for(workers or here, calibration),
+        planned.estimate_for(here, calibration),
+    )
     trials, pending = len(planned.trials), len(planned.pending)
     worst = worst_case(spec, chosen, loaded, done) if chosen.looks > 1 else planned
     worst_estimate = worst.estimate_for(workers or here, calibration)
     worst_here = worst.estimate_for(here, calibration)
     recipes = baseline_recipes(spec, chosen, loaded)
     if as_json:
-        click.echo(json.dumps({
-            "study": spec.name, "profile": chosen.name, "trials": trials, "stored": planned.stored,
-            "baselines": recipes,
-            "to_train": pending, "workers": estimate.workers, "images": estimate.images,
-            "macs": estimate.macs, "estimated_seconds": round(estimate.seconds, 1),
-            "this_machine": {"workers": here, "estimated_seconds": round(on_this_machine.seconds, 1)},
-            "looks": chosen.looks,
-            "worst_case": {"trials": len(worst.trials), "to_train": len(worst.pending), "images": worst_estimate.images,
-                           "estimated_seconds": round(worst_estimate.seconds, 1),
-                           "this_machine_seconds": round(worst_here.seconds, 1)},
-            "experiments": [{"experiment": e, "dataset": d, "trials": n, "worker_seconds": round(t, 1)}
-                            for (e, d), (n, t) in experiment_costs(planned, calibration).items()],
-            "calibration": calibration.to_dict(),
-        }, sort_keys=True))
+        click.echo(
+            json.dumps(
+                {
+                    "study": spec.name,
+                    "profile": chosen.name,
+                    "trials": trials,
+                    "stored": planned.stored,
+                    "baselines": recipes,
+                    "to_train": pending,
+                    "workers": estimate.workers,
+                    "images": estimate.images,
+                    "macs": estimate.macs,
+                    "estimated_seconds": round(estimate.seconds, 1),
+                    "this_machine": {
+                        "workers": here,
+                        "estimated_seconds": round(on_this_machine.seconds, 1),
+                    },
+                    "looks": chosen.looks,
+                    "worst_case": {
+                        "trials": len(worst.trials),
+                        "to_train": len(worst.pending),
+                        "images": worst_estimate.images,
+                        "estimated_seconds": round(worst_estimate.seconds, 1),
+                        "this_machine_seconds": round(worst_here.seconds, 1),
+                    },
+                    "experiments": [
+                        {"experiment": e, "dataset": d, "trials": n, "worker_seconds": round(t, 1)}
+                        for (e, d), (n, t) in experiment_costs(planned, calibration).items()
+                    ],
+                    "calibration": calibration.to_dict(),
+                },
+                sort_keys=True,
+            )
+        )
         return
-    click.echo(f"{spec.name} [{chosen.name}]: {trials} trials, {planned.stored} stored, {pending} to train")
+    click.echo(
+        f"{spec.name} [{chosen.name}]: {trials} trials, {planned.stored} stored, {pending} to train"
+    )
     for dataset, r in recipes.items():
         epochs = f"{r['epochs']} epoch{'s' * (r['epochs'] != 1)}"
-        click.echo(f"baseline on {dataset}: {r['train_images']:,} images x {epochs} at batch "
-                   f"{r['batch_size']} = {r['steps']:,} SGD steps; learning rate {r['learning_rate']:g}, "
-                   f"{r['schedule']} schedule over those steps; {r['input_scaling']} inputs")
-    click.echo(f"to train: {estimate.images:,} images (training and validation, all epochs), "
-               f"{quantity(estimate.macs)} multiply-accumulates")
+        click.echo(
+            f"baseline on {dataset}: {r['train_images']:,} images x {epochs} at batch "
+            f"{r['batch_size']} = {r['steps']:,} SGD steps; learning rate {r['learning_rate']:g}, "
+            f"{r['schedule']} schedule over those steps; {r['input_scaling']} inputs"
+        )
+    click.echo(
+        f"to train: {estimate.images:,} images (training and validation, all epochs), "
+        f"{quantity(estimate.macs)} multiply-accumulates"
+    )
     line = f"estimated wall time: {duration(on_this_machine.seconds)} on this machine ({here} workers)"
     if workers and workers != here:
         line += f", {duration(estimate.seconds)} on {workers} workers as fast as one core here"
     click.echo(line)
     if chosen.looks > 1 and chosen.max_trials is not None and trials >= chosen.max_trials:
-        click.echo(f"that is the first of {chosen.looks} looks, and already at or above the cap of {chosen.max_trials} "
-                   "trials: no later look adds seeds (raise --max-trials to allow them)")
+        click.echo(
+            f"that is the first of {chosen.looks} looks, and already at or above the cap of {chosen.max_trials} "
+            "trials: no later look adds seeds (raise --max-trials to allow them)"
+        )
     elif chosen.looks > 1:
-        click.echo(f"that is the first of {chosen.looks} looks; the later looks add {chosen.seed_step or chosen.seeds} "
-                   f"seeds to each comparison still undecided, up to {chosen.max_seeds} per value"
-                   + (f" and {chosen.max_trials} trials in all" if chosen.max_trials else ""))
-        line = (f"worst case (every comparison undecided): {len(worst.trials)} trials, {len(worst.pending)} to train, "
-                f"{duration(worst_here.seconds)} on this machine")
+        click.echo(
+            f"that is the first of {chosen.looks} looks; the later looks add {chosen.seed_step or chosen.seeds} "
+            f"seeds to each comparison still undecided, up to {chosen.max_seeds} per value"
+            + (f" and {chosen.max_trials} trials in all" if chosen.max_trials else "")
+        )
+        line = (
+            f"worst case (every comparison undecided): {len(worst.trials)} trials, {len(worst.pending)} to train, "
+            f"{duration(worst_here.seconds)} on this machine"
+        )
         if workers and workers != here:
             line += f", {duration(worst_estimate.seconds)} on {workers} workers"
         click.echo(line)
-    click.echo("first look's cost by experiment (worker time; a trial shared by experiments counts once, first):")
+    click.echo(
+        "first look's cost by experiment (worker time; a trial shared by experiments counts once, first):"
+    )
     for (experiment, dataset), (count, seconds) in experiment_costs(planned, calibration).items():
         click.echo(f"  {experiment:22} {dataset:14} {count:4} trials  {duration(seconds):>9}")
     c = calibration
-    click.echo(f"calibration: {c.macs_per_second / 1e9:.1f} G MACs/s per worker, {c.step_seconds * 1e3:.1f} ms per "
-               f"step, {c.trial_seconds:.2f} s per trial, {c.trace_seconds:.2f} s per graph trace, "
-               f"{c.startup_seconds:.1f} s startup ({c.source})")
+    click.echo(
+        f"calibration: {c.macs_per_second / 1e9:.1f} G MACs/s per worker, {c.step_seconds * 1e3:.1f} ms per "
+        f"step, {c.trial_seconds:.2f} s per trial, {c.trace_seconds:.2f} s per graph trace, "
+        f"{c.startup_seconds:.1f} s startup ({c.source})"
+    )
 
 
 def baseline_recipes(spec, profile, loaded) -> dict[str, dict]:
@@ -367,30 +546,40 @@ def baseline_recipes(spec, profile, loaded) -> dict[str, dict]:
 
     out = {}
     for dataset, data in loaded.items():
-        epochs = profile.for_dataset(dataset).epochs or spec.baseline.epochs  # as scaled_epochs gives the baseline
+        epochs = (
+            profile.for_dataset(dataset).epochs or spec.baseline.epochs
+        )  # as scaled_epochs gives the baseline
         images = len(data.y_train)
         base = spec.baseline
-        out[dataset] = {"train_images": images, "epochs": epochs, "batch_size": base.batch_size,
-                        "steps": epochs * steps_per_epoch(images, base.batch_size),
-                        "learning_rate": base.learning_rate, "schedule": base.schedule,
-                        "input_scaling": base.input_scaling}
+        out[dataset] = {
+            "train_images": images,
+            "epochs": epochs,
+            "batch_size": base.batch_size,
+            "steps": epochs * steps_per_epoch(images, base.batch_size),
+            "learning_rate": base.learning_rate,
+            "schedule": base.schedule,
+            "input_scaling": base.input_scaling,
+        }
     return out
 
 
 @cli.command(name="list")
 @store_option
-@click.option("--status", default=None,
-              type=click.Choice(["learned", "collapsed", "diverged", "failed", "missing", "ok"]),
-              help="Show only trials with this outcome or status (ok = learned or collapsed).")
+@click.option(
+    "--status",
+    default=None,
+    type=click.Choice(["learned", "collapsed", "diverged", "failed", "missing", "ok"]),
+    help="Show only trials with this outcome or status (ok = learned or collapsed).",
+)
 def list_trials(store: str, status: str | None) -> None:
     """List every planned trial of every study in the store and its status.
 
     \b
     Example:  study list --status failed
     """
-    from study.run.console import short_uses
-    from study.results.tables import trial_listing
     from study.results.store import Store
+    from study.results.tables import trial_listing
+    from study.run.console import short_uses
 
     with Store(store, create=False) as db:
         rows = trial_listing(db)
@@ -401,8 +590,10 @@ def list_trials(store: str, status: str | None) -> None:
         accuracy = r.summary.val_accuracy if r.summary is not None else None
         epochs_run = r.summary.epochs_run if r.summary is not None else 0
         acc = "" if accuracy is None else f"accuracy {accuracy:.4f}"
-        click.echo(f"{uses[r.key]:{width}}  {r.dataset:8} seed {r.seed:<3} {r.shown:9} "
-                   f"{epochs_run:>3} ep  {acc:15} {r.key}")
+        click.echo(
+            f"{uses[r.key]:{width}}  {r.dataset:8} seed {r.seed:<3} {r.shown:9} "
+            f"{epochs_run:>3} ep  {acc:15} {r.key}"
+        )
     counts = {}
     for r in rows:
         counts[r.shown] = counts.get(r.shown, 0) + 1
@@ -411,11 +602,19 @@ def list_trials(store: str, status: str | None) -> None:
 
 @cli.command()
 @store_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "tensorboard"]), default="csv",
-              show_default=True)
-@click.option("--out", default=None,
-              help="Output file (default: output/results.csv or .parquet), or folder for tensorboard "
-                   "(default: output/tensorboard).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet", "tensorboard"]),
+    default="csv",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    default=None,
+    help="Output file (default: output/results.csv or .parquet), or folder for tensorboard "
+    "(default: output/tensorboard).",
+)
 def export(store: str, fmt: str, out: str | None) -> None:
     """Write the tidy per-epoch table (one row per study, experiment, value, dataset, seed, epoch),
     or TensorBoard event files: per-epoch scalars of every trial and the HParams summary.
@@ -424,8 +623,8 @@ def export(store: str, fmt: str, out: str | None) -> None:
     Example:  study export --format parquet --out results.parquet
               study export --format tensorboard && tensorboard --logdir output/tensorboard
     """
-    from study.results.tables import export_table
     from study.results.store import Store
+    from study.results.tables import export_table
 
     if fmt == "tensorboard":
         from study.results.tensorboard import export_tensorboard
@@ -448,13 +647,26 @@ def export(store: str, fmt: str, out: str | None) -> None:
 
 @cli.command()
 @store_option
-@click.option("--profile", default=None, help="Which profile's results to report (default: the latest run).")
-@click.option("--study", "study_name", default=None,
-              help="Which study of the store, by its name or a built-in key (default: the latest).")
-@click.option("--out", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for report.html, report.pdf, figures/ and results.csv.")
+@click.option(
+    "--profile", default=None, help="Which profile's results to report (default: the latest run)."
+)
+@click.option(
+    "--study",
+    "study_name",
+    default=None,
+    help="Which study of the store, by its name or a built-in key (default: the latest).",
+)
+@click.option(
+    "--out",
+    default="output",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for report.html, report.pdf, figures/ and results.csv.",
+)
 @click.option("--no-pdf", is_flag=True, help="Write the HTML report only.")
-def report(store: str, profile: str | None, study_name: str | None, out: str, no_pdf: bool) -> None:
+def report(
+    store: str, profile: str | None, study_name: str | None, out: str, no_pdf: bool
+) -> None:
     """Render the HTML and PDF report from the results store alone (no training, no TensorFlow).
 
     \b
@@ -467,17 +679,26 @@ def report(store: str, profile: str | None, study_name: str | None, out: str, no
 
     if study_name in BUILTIN_STUDIES:
         study_name = builtin_study(study_name).name
-    elif study_name and study_name.endswith(".toml") and Path(study_name).is_file():  # as `make report STUDY=...`
+    elif (
+        study_name and study_name.endswith(".toml") and Path(study_name).is_file()
+    ):  # as `make report STUDY=...`
         study_name = load_study(study_name).name
     paths = build_report(store, out, study=study_name, profile=profile, pdf=not no_pdf)
-    written = ", ".join(str(paths[k]) for k in ("html", "pdf", "csv", "verdicts", "findings", "figures") if k in paths)
+    written = ", ".join(
+        str(paths[k])
+        for k in ("html", "pdf", "csv", "verdicts", "findings", "figures")
+        if k in paths
+    )
     click.echo(f"report written in {paths['seconds']:.1f}s: {written}")
 
 
 def main() -> None:
     from study.run.console import QUIET_ENV
 
-    for key, value in QUIET_ENV.items():  # before anything imports TensorFlow (a Keras download does)
+    for (
+        key,
+        value,
+    ) in QUIET_ENV.items():  # before anything imports TensorFlow (a Keras download does)
         os.environ.setdefault(key, value)
     try:
         cli.main(standalone_mode=False)

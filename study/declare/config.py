@@ -20,13 +20,33 @@ from study.errors import ConfigError
 POOLINGS = ("max", "average", "l2", "none")
 PADDINGS = ("valid", "same")
 ACTIVATIONS = (
-    "relu", "softsign", "tanh", "linear", "sigmoid", "elu", "selu", "softplus", "gelu", "swish",
-    "leaky_relu", "hard_sigmoid",
+    "relu",
+    "softsign",
+    "tanh",
+    "linear",
+    "sigmoid",
+    "elu",
+    "selu",
+    "softplus",
+    "gelu",
+    "swish",
+    "leaky_relu",
+    "hard_sigmoid",
 )
 # Keras initialisers by name, plus the two of the original study that do not learn.
 KERAS_INITIALIZERS = (
-    "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform",
-    "random_normal", "random_uniform", "truncated_normal", "orthogonal", "zeros", "ones",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+    "orthogonal",
+    "zeros",
+    "ones",
 )
 STUDY_INITIALIZERS = ("normal_around_1", "all_negative")
 INITIALIZERS = KERAS_INITIALIZERS + STUDY_INITIALIZERS
@@ -38,7 +58,17 @@ SCHEDULES = ("constant", "linear", "cosine", "step")
 # Input scaling, with statistics of the training subset only: unit is pixels / 255 (Table 1 as written);
 # center subtracts the per-channel mean (DIGITS' "Subtract Mean"); standardize also divides by the SD.
 INPUT_SCALINGS = ("unit", "center", "standardize")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamax", "nadam", "adagrad", "adadelta")
+OPTIMIZERS = (
+    "sgd",
+    "momentum",
+    "nesterov",
+    "rmsprop",
+    "adam",
+    "adamax",
+    "nadam",
+    "adagrad",
+    "adadelta",
+)
 
 
 def check_choice(what: str, value: Any, accepted: tuple[str, ...]) -> str:
@@ -58,7 +88,9 @@ def check_int(what: str, value: Any, minimum: int, maximum: int = INT32_MAX) -> 
     if value < minimum:
         raise ConfigError(f"{what} must be an integer >= {minimum}, got {value}")
     if value > maximum:
-        raise ConfigError(f"{what} must be an integer from {minimum} to {maximum:,}, got {value:,}")
+        raise ConfigError(
+            f"{what} must be an integer from {minimum} to {maximum:,}, got {value:,}"
+        )
     return value
 
 
@@ -90,19 +122,30 @@ class Parameter:
         if self.kind == "choice":
             return check_choice(where, value, self.accepted)
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where} must be a list with one entry per conv layer, got {value!r}")
-        single = Parameter(self.name, "int" if self.kind == "ints" else "choice", self.help, self.minimum,
-                           self.accepted)
+            raise ConfigError(
+                f"{where} must be a list with one entry per conv layer, got {value!r}"
+            )
+        single = Parameter(
+            self.name,
+            "int" if self.kind == "ints" else "choice",
+            self.help,
+            self.minimum,
+            self.accepted,
+        )
         return tuple(single.check(item, f"{where}[{i}]") for i, item in enumerate(value))
 
     @property
     def accepts(self) -> str:
         """What is accepted, in words."""
         if self.kind in ("choice", "choices"):
-            return ("one per conv layer of: " if self.kind == "choices" else "") + ", ".join(self.accepted)
+            return ("one per conv layer of: " if self.kind == "choices" else "") + ", ".join(
+                self.accepted
+            )
         if self.kind == "float":
             return f"a number > {self.minimum:g}"
-        return ("one per conv layer, each " if self.kind == "ints" else "") + f"an integer >= {self.minimum:g}"
+        return (
+            "one per conv layer, each " if self.kind == "ints" else ""
+        ) + f"an integer >= {self.minimum:g}"
 
 
 # The study's vocabulary, stated once: Settings, ModelConfig, apply_values, study files and the README use it.
@@ -112,22 +155,50 @@ PARAMETER_TABLE = (
     Parameter("val_batch_size", "int", "validation batch size (Table 1: 16)"),
     Parameter("learning_rate", "float", "solver learning rate (Table 1: 0.5)", minimum=0.0),
     Parameter("optimizer", "choice", "solver (Table 1: sgd)", accepted=OPTIMIZERS),
-    Parameter("schedule", "choice", "learning-rate schedule over the trial's steps (Table 1: constant)",
-              accepted=SCHEDULES),
-    Parameter("input_scaling", "choice", "pixel scaling, statistics from the training subset (Table 1: unit, "
-              "pixels / 255)", accepted=INPUT_SCALINGS),
-    Parameter("activation", "choice", "activation of every conv and hidden dense layer (Table 1: relu)",
-              accepted=ACTIVATIONS),
+    Parameter(
+        "schedule",
+        "choice",
+        "learning-rate schedule over the trial's steps (Table 1: constant)",
+        accepted=SCHEDULES,
+    ),
+    Parameter(
+        "input_scaling",
+        "choice",
+        "pixel scaling, statistics from the training subset (Table 1: unit, " "pixels / 255)",
+        accepted=INPUT_SCALINGS,
+    ),
+    Parameter(
+        "activation",
+        "choice",
+        "activation of every conv and hidden dense layer (Table 1: relu)",
+        accepted=ACTIVATIONS,
+    ),
     Parameter("conv_filters", "ints", "filters per conv layer (Table 1: 20, 50)"),
     Parameter("kernel_size", "int", "square kernel of every conv layer (Table 1: 5)"),
     Parameter("stride", "int", "stride of every conv layer (Table 1: 1)"),
     Parameter("pool_size", "int", "pooling window and stride (Table 1: 2)"),
-    Parameter("pooling", "choices", "pooling after each conv layer (LeNet: max, max)", accepted=POOLINGS),
-    Parameter("padding", "choice", "conv padding (Equation 4 with zero padding: valid)", accepted=PADDINGS),
-    Parameter("initializer", "choice", "initialiser of every conv and dense kernel (Keras default: glorot_uniform)",
-              accepted=INITIALIZERS),
+    Parameter(
+        "pooling", "choices", "pooling after each conv layer (LeNet: max, max)", accepted=POOLINGS
+    ),
+    Parameter(
+        "padding",
+        "choice",
+        "conv padding (Equation 4 with zero padding: valid)",
+        accepted=PADDINGS,
+    ),
+    Parameter(
+        "initializer",
+        "choice",
+        "initialiser of every conv and dense kernel (Keras default: glorot_uniform)",
+        accepted=INITIALIZERS,
+    ),
     Parameter("dense_units", "int", "units of the hidden dense layer (LeNet: 500)"),
-    Parameter("conv_layers", "int", "number of conv layers, each with its pooling (Table 1: 2)", minimum=0),
+    Parameter(
+        "conv_layers",
+        "int",
+        "number of conv layers, each with its pooling (Table 1: 2)",
+        minimum=0,
+    ),
 )
 PARAMETER = {p.name: p for p in PARAMETER_TABLE}
 
@@ -150,12 +221,23 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if len(self.input_shape) != 3:
-            raise ConfigError(f"input_shape must be (height, width, channels), got {self.input_shape!r}")
+            raise ConfigError(
+                f"input_shape must be (height, width, channels), got {self.input_shape!r}"
+            )
         for i, size in enumerate(self.input_shape):
             check_int(f"input_shape[{i}]", size, 1)
         check_int("num_classes", self.num_classes, 2)
-        for name in ("conv_filters", "kernel_size", "stride", "padding", "pooling", "pool_size", "activation",
-                     "initializer", "dense_units"):
+        for name in (
+            "conv_filters",
+            "kernel_size",
+            "stride",
+            "padding",
+            "pooling",
+            "pool_size",
+            "activation",
+            "initializer",
+            "dense_units",
+        ):
             PARAMETER[name].check(getattr(self, name))
         if len(self.pooling) != len(self.conv_filters):
             raise ConfigError(
@@ -167,7 +249,7 @@ class ModelConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         data = dict(data)
         for key in ("input_shape", "conv_filters", "pooling"):
             if key in data:
@@ -197,15 +279,24 @@ class Settings:
     dense_units: int = 500  # LeNet
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "val_batch_size", "learning_rate", "optimizer", "schedule",
-                     "input_scaling"):
+        for name in (
+            "epochs",
+            "batch_size",
+            "val_batch_size",
+            "learning_rate",
+            "optimizer",
+            "schedule",
+            "input_scaling",
+        ):
             PARAMETER[name].check(getattr(self, name))
         if not isinstance(self.conv_filters, tuple) or not isinstance(self.pooling, tuple):
             raise ConfigError("conv_filters and pooling must be tuples")
         # The model fields are validated by ModelConfig itself.
         self.model_config((32, 32, 3))
 
-    def model_config(self, input_shape: tuple[int, int, int], num_classes: int = 10) -> ModelConfig:
+    def model_config(
+        self, input_shape: tuple[int, int, int], num_classes: int = 10
+    ) -> ModelConfig:
         return ModelConfig(
             input_shape=tuple(input_shape),
             num_classes=num_classes,
@@ -220,7 +311,7 @@ class Settings:
             dense_units=self.dense_units,
         )
 
-    def with_values(self, **values: Any) -> "Settings":
+    def with_values(self, **values: Any) -> Settings:
         """A copy with study parameters replaced (see ``PARAMETERS`` for the vocabulary)."""
         return apply_values(self, values)
 
@@ -228,14 +319,16 @@ class Settings:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
         return apply_values(cls(), data)
 
 
 SETTING_FIELDS = tuple(f.name for f in dataclasses.fields(Settings))
 # The study vocabulary: every Settings field plus "conv_layers" (the number of conv layers).
 PARAMETERS = tuple(p.name for p in PARAMETER_TABLE)
-assert set(PARAMETERS) == set(SETTING_FIELDS) | {"conv_layers"}, "PARAMETER_TABLE and Settings disagree"
+assert set(PARAMETERS) == set(SETTING_FIELDS) | {
+    "conv_layers"
+}, "PARAMETER_TABLE and Settings disagree"
 
 
 def _as_tuple(value: Any, length: int) -> Any:
@@ -258,8 +351,12 @@ def apply_values(settings: Settings, values: dict[str, Any]) -> Settings:
             base_filters = (base_filters,)
         if isinstance(base_pooling, str):
             base_pooling = (base_pooling,)
-        changes["conv_filters"] = tuple(base_filters[min(i, len(base_filters) - 1)] for i in range(layers))
-        changes["pooling"] = tuple(base_pooling[min(i, len(base_pooling) - 1)] for i in range(layers))
+        changes["conv_filters"] = tuple(
+            base_filters[min(i, len(base_filters) - 1)] for i in range(layers)
+        )
+        changes["pooling"] = tuple(
+            base_pooling[min(i, len(base_pooling) - 1)] for i in range(layers)
+        )
         values.pop("conv_filters", None)
         values.pop("pooling", None)
     for name, value in values.items():
@@ -268,7 +365,9 @@ def apply_values(settings: Settings, values: dict[str, Any]) -> Settings:
         if name == "conv_filters":
             value = PARAMETER[name].check(_as_tuple(value, len(settings.conv_filters)))
         elif name == "pooling":
-            value = PARAMETER[name].check(_as_tuple(value, len(changes.get("conv_filters", settings.conv_filters))))
+            value = PARAMETER[name].check(
+                _as_tuple(value, len(changes.get("conv_filters", settings.conv_filters)))
+            )
         else:
             value = PARAMETER[name].check(value)
             value = float(value) if name == "learning_rate" else value

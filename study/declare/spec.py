@@ -14,7 +14,11 @@ from typing import Any
 from study.declare.config import PARAMETERS, Settings
 from study.errors import ConfigError
 
-BUILTIN_DATASETS = ("mnist", "fashion_mnist", "cifar10")  # found by name (study.plan.data.KNOWN); else a folder
+BUILTIN_DATASETS = (
+    "mnist",
+    "fashion_mnist",
+    "cifar10",
+)  # found by name (study.plan.data.KNOWN); else a folder
 DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 
 
@@ -22,9 +26,14 @@ def dataset_title(name: str) -> str:
     """A dataset's name as prose writes it ("CIFAR-10"); an image folder's name as it is."""
     return DATASET_TITLES.get(name, name)
 
+
 DEFAULT_SEEDS = (1, 2, 3, 4)  # the original used four fixed seeds, the same for every value
-BASELINE_SEED_FACTOR = 3  # default: the baseline gets three times the value seeds (it serves every comparison)
-DEFAULT_MARGIN_PP = 1.0  # default equivalence margin per dataset, percentage points: fixed before any run
+BASELINE_SEED_FACTOR = (
+    3  # default: the baseline gets three times the value seeds (it serves every comparison)
+)
+DEFAULT_MARGIN_PP = (
+    1.0  # default equivalence margin per dataset, percentage points: fixed before any run
+)
 
 
 def label_of(value: Any) -> str:
@@ -54,9 +63,13 @@ class Experiment:
     parameter: str  # the parameter it varies (see study.declare.config.PARAMETERS)
     values: tuple[Value, ...]
     datasets: tuple[str, ...] = ("mnist", "cifar10")
-    epochs_factor: float = 1.0  # >1 for a longer run (e.g. the report's second learning-rate figure)
+    epochs_factor: float = (
+        1.0  # >1 for a longer run (e.g. the report's second learning-rate figure)
+    )
     description: str = ""
-    base: dict[str, Any] = field(default_factory=dict)  # changes to the study baseline this experiment varies around
+    base: dict[str, Any] = field(
+        default_factory=dict
+    )  # changes to the study baseline this experiment varies around
     group: str = ""  # the part of the study it belongs to (e.g. "Table 1 as written"); the report groups by it
 
     def __post_init__(self) -> None:
@@ -70,13 +83,17 @@ class Experiment:
         if len(set(labels)) != len(labels):
             raise ConfigError(f"experiment {self.name!r}: duplicate value labels {labels}")
         if not (isinstance(self.epochs_factor, (int, float)) and 0 < self.epochs_factor <= 100):
-            raise ConfigError(f"experiment {self.name!r}: epochs_factor must be a number in (0, 100], "
-                              f"got {self.epochs_factor!r}")
+            raise ConfigError(
+                f"experiment {self.name!r}: epochs_factor must be a number in (0, 100], "
+                f"got {self.epochs_factor!r}"
+            )
 
 
 def experiment(name: str, parameter: str, values: list, **kwargs) -> Experiment:
     """An experiment whose plain values set ``parameter``; ``Value`` objects are kept as they are."""
-    resolved = tuple(v if isinstance(v, Value) else Value(label_of(v), {parameter: v}) for v in values)
+    resolved = tuple(
+        v if isinstance(v, Value) else Value(label_of(v), {parameter: v}) for v in values
+    )
     return Experiment(name=name, parameter=parameter, values=resolved, **kwargs)
 
 
@@ -95,17 +112,23 @@ class Profile:
     """
 
     name: str
-    seeds: int | None  # how many of the study's seeds each value trains at the first look; None = all
+    seeds: (
+        int | None
+    )  # how many of the study's seeds each value trains at the first look; None = all
     epochs: int | None  # None = the study's baseline epochs (Table 1: 100)
     train_size: int | None  # stratified subset of the training split; None = all
     test_size: int | None
     description: str = ""
-    datasets: dict[str, dict[str, int | None]] = field(default_factory=dict)  # dataset -> epochs/train/test_size
-    max_seeds: int | None = None  # seeds per value after the last look; None = one look (no stages)
+    datasets: dict[str, dict[str, int | None]] = field(
+        default_factory=dict
+    )  # dataset -> epochs/train/test_size
+    max_seeds: int | None = (
+        None  # seeds per value after the last look; None = one look (no stages)
+    )
     seed_step: int | None = None  # seeds a look adds to an undecided comparison; None = ``seeds``
     max_trials: int | None = None  # at most this many trials in the run (None = no cap)
 
-    def for_dataset(self, dataset: str) -> "Profile":
+    def for_dataset(self, dataset: str) -> Profile:
         """This budget as it applies to ``dataset``: its per-dataset epochs and sizes, if any, in place."""
         return replace(self, **self.datasets.get(dataset, {}), datasets={})
 
@@ -119,19 +142,45 @@ class Profile:
 
 
 PROFILES = {
-    "smoke": Profile("smoke", seeds=2, epochs=1, train_size=256, test_size=128,
-                     description="CI check of the whole pipeline: 2 seeds, 1 epoch, tiny subsets"),
-    "quick": Profile("quick", seeds=3, epochs=3, train_size=4000, test_size=1000,
-                     datasets={"cifar10": {"train_size": 10000}},
-                     max_seeds=6, seed_step=3, max_trials=250,
-                     description="the default of make report: 3 epochs on 4,000 MNIST and 10,000 CIFAR-10 training "
-                                 "images (1,000 test images each); 3 seeds per value, 3 more where a comparison is "
-                                 "still undecided (at most 250 trials)"),
-    "standard": Profile("standard", seeds=4, epochs=10, train_size=None, test_size=None,
-                        description="between quick and paper: 4 seeds, 10 epochs (30 for the long run), full "
-                                    "data; overnight on a workstation, short on a GPU or a cluster"),
-    "paper": Profile("paper", seeds=4, epochs=None, train_size=None, test_size=None,
-                     description="Table 1 as written: 4 seeds, 100 epochs, full data (GPU or cluster)"),
+    "smoke": Profile(
+        "smoke",
+        seeds=2,
+        epochs=1,
+        train_size=256,
+        test_size=128,
+        description="CI check of the whole pipeline: 2 seeds, 1 epoch, tiny subsets",
+    ),
+    "quick": Profile(
+        "quick",
+        seeds=3,
+        epochs=3,
+        train_size=4000,
+        test_size=1000,
+        datasets={"cifar10": {"train_size": 10000}},
+        max_seeds=6,
+        seed_step=3,
+        max_trials=250,
+        description="the default of make report: 3 epochs on 4,000 MNIST and 10,000 CIFAR-10 training "
+        "images (1,000 test images each); 3 seeds per value, 3 more where a comparison is "
+        "still undecided (at most 250 trials)",
+    ),
+    "standard": Profile(
+        "standard",
+        seeds=4,
+        epochs=10,
+        train_size=None,
+        test_size=None,
+        description="between quick and paper: 4 seeds, 10 epochs (30 for the long run), full "
+        "data; overnight on a workstation, short on a GPU or a cluster",
+    ),
+    "paper": Profile(
+        "paper",
+        seeds=4,
+        epochs=None,
+        train_size=None,
+        test_size=None,
+        description="Table 1 as written: 4 seeds, 100 epochs, full data (GPU or cluster)",
+    ),
 }
 
 
@@ -144,25 +193,33 @@ def get_profile(name: str) -> Profile:
 CLAIM_TESTS = {  # the vocabulary of tests a study may declare its claims with (study.analyse.claims evaluates them)
     "no_effect": "every listed value (default: all) is equivalent to the baseline",
     "differs": "the first listed value differs from the baseline in `direction` (worse/better); "
-               "the values in `equal` are equivalent to it",
+    "the values in `equal` are equivalent to it",
     "any_differs": "some value differs significantly from the baseline",
     "trend": "accuracy follows the listed order of values (`direction` increasing/decreasing; Page's trend test)",
     "does_not_learn": "the listed values fail to learn (collapse rate above the baseline's, Boschloo)",
     "faster_early": "after epoch 1, the first listed value is ahead of the second (paired t-test); with more "
-                    "values, accuracy after epoch 1 falls along the listed order (Page's trend test)",
+    "values, accuracy after epoch 1 falls along the listed order (Page's trend test)",
     "catch_up": "the gap first minus second listed value shrinks from `experiment` to the longer run `other`",
     "interaction": "the spread of accuracy over the experiment's values is larger on the second dataset",
     "largest_stable": "the listed value is the largest of the experiment's values that learned in every seed "
-                      "on every listed dataset (checks a rule that chose an adaptation)",
+    "on every listed dataset (checks a rule that chose an adaptation)",
 }
 
 
 # What each claim test is about: "final" tests speak of the accuracy a network reaches (the original report's
 # 100 epochs), so a short budget tests them only where its budget check passed; "speed" tests are judged at
 # their own epoch; "budgets" tests compare the runs they name at their own budgets.
-CLAIM_JUDGED_AT = {"no_effect": "final", "differs": "final", "any_differs": "final", "trend": "final",
-                   "does_not_learn": "final", "interaction": "final", "faster_early": "speed",
-                   "catch_up": "budgets", "largest_stable": "budgets"}
+CLAIM_JUDGED_AT = {
+    "no_effect": "final",
+    "differs": "final",
+    "any_differs": "final",
+    "trend": "final",
+    "does_not_learn": "final",
+    "interaction": "final",
+    "faster_early": "speed",
+    "catch_up": "budgets",
+    "largest_stable": "budgets",
+}
 assert set(CLAIM_JUDGED_AT) == set(CLAIM_TESTS)
 
 
@@ -182,7 +239,9 @@ class Claim:
 
     def __post_init__(self) -> None:
         if self.test not in CLAIM_TESTS:
-            raise ConfigError(f"claim {self.text!r}: unknown test {self.test!r}; accepted: {', '.join(CLAIM_TESTS)}")
+            raise ConfigError(
+                f"claim {self.text!r}: unknown test {self.test!r}; accepted: {', '.join(CLAIM_TESTS)}"
+            )
         if not self.datasets:
             raise ConfigError(f"claim {self.text!r}: needs at least one dataset")
 
@@ -190,7 +249,7 @@ class Claim:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Claim":
+    def from_dict(cls, data: dict[str, Any]) -> Claim:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
@@ -202,12 +261,20 @@ class Study:
     seeds: tuple[int, ...] = DEFAULT_SEEDS
     data_seed: int = 0  # draws the stratified subsets
     description: str = ""
-    claims: tuple[Claim, ...] = ()  # what the study checks; the report has a findings section only if any
-    reference: tuple[tuple[str, str, Any], ...] = ()  # (label, Settings field, value) of a reference table
+    claims: tuple[
+        Claim, ...
+    ] = ()  # what the study checks; the report has a findings section only if any
+    reference: tuple[
+        tuple[str, str, Any], ...
+    ] = ()  # (label, Settings field, value) of a reference table
     reference_title: str = ""  # e.g. "Table 1 of the original report"
     notes: tuple[str, ...] = ()  # study-level notes and adaptations, shown in the report's setup
-    baseline_seeds: int | None = None  # seeds of each baseline; None: BASELINE_SEED_FACTOR x the value seeds
-    margins: dict[str, float] = field(default_factory=dict)  # dataset -> equivalence margin, pp (default 1 pp)
+    baseline_seeds: int | None = (
+        None  # seeds of each baseline; None: BASELINE_SEED_FACTOR x the value seeds
+    )
+    margins: dict[str, float] = field(
+        default_factory=dict
+    )  # dataset -> equivalence margin, pp (default 1 pp)
     # The experiment that trains the baseline longer (it varies "epochs"; its one other value is the longer run):
     # where the longer run's interval is not inside the margin, claims about final accuracy are not testable.
     budget_check: str = ""
@@ -217,44 +284,69 @@ class Study:
         if len(set(names)) != len(names):
             raise ConfigError(f"study {self.name!r}: duplicate experiment names {names}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise ConfigError(f"study {self.name!r}: seeds must be distinct integers, got {list(self.seeds)}")
-        if self.baseline_seeds is not None and (isinstance(self.baseline_seeds, bool)
-                                                or not isinstance(self.baseline_seeds, int) or self.baseline_seeds < 1):
-            raise ConfigError(f"study {self.name!r}: baseline_seeds must be a positive integer, got "
-                              f"{self.baseline_seeds!r}")
+            raise ConfigError(
+                f"study {self.name!r}: seeds must be distinct integers, got {list(self.seeds)}"
+            )
+        if self.baseline_seeds is not None and (
+            isinstance(self.baseline_seeds, bool)
+            or not isinstance(self.baseline_seeds, int)
+            or self.baseline_seeds < 1
+        ):
+            raise ConfigError(
+                f"study {self.name!r}: baseline_seeds must be a positive integer, got "
+                f"{self.baseline_seeds!r}"
+            )
         for dataset, margin in self.margins.items():
-            if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 < margin < 100:
-                raise ConfigError(f"study {self.name!r}: the margin of {dataset!r} must be a number of percentage "
-                                  f"points in (0, 100), got {margin!r}")
+            if (
+                isinstance(margin, bool)
+                or not isinstance(margin, (int, float))
+                or not 0 < margin < 100
+            ):
+                raise ConfigError(
+                    f"study {self.name!r}: the margin of {dataset!r} must be a number of percentage "
+                    f"points in (0, 100), got {margin!r}"
+                )
         by_name = {e.name: e for e in self.experiments}
         if self.budget_check:
             check = by_name.get(self.budget_check)
             if check is None:
-                raise ConfigError(f"study {self.name!r}: budget_check names no experiment: {self.budget_check!r}; "
-                                  f"accepted: {', '.join(names)}")
+                raise ConfigError(
+                    f"study {self.name!r}: budget_check names no experiment: {self.budget_check!r}; "
+                    f"accepted: {', '.join(names)}"
+                )
             if check.parameter != "epochs" or len(check.values) != 2:
-                raise ConfigError(f"study {self.name!r}: budget_check {self.budget_check!r} must vary 'epochs' over "
-                                  f"two values (the baseline's and the longer run's), got {check.parameter!r} with "
-                                  f"{len(check.values)} values")
+                raise ConfigError(
+                    f"study {self.name!r}: budget_check {self.budget_check!r} must vary 'epochs' over "
+                    f"two values (the baseline's and the longer run's), got {check.parameter!r} with "
+                    f"{len(check.values)} values"
+                )
             base = check.base.get("epochs", self.baseline.epochs)
             epochs = [v.params.get("epochs", base) for v in check.values]
             if epochs[0] != base or not (isinstance(epochs[1], int) and epochs[1] > base):
-                raise ConfigError(f"study {self.name!r}: budget_check {self.budget_check!r} must have the baseline's "
-                                  f"{base} epochs as its first value and more as its second, got {epochs}")
+                raise ConfigError(
+                    f"study {self.name!r}: budget_check {self.budget_check!r} must have the baseline's "
+                    f"{base} epochs as its first value and more as its second, got {epochs}"
+                )
         for claim in self.claims:
             for name in (claim.experiment, claim.other):
                 if name and name not in by_name:
-                    raise ConfigError(f"claim {claim.text!r}: unknown experiment {name!r}; accepted: {', '.join(names)}")
+                    raise ConfigError(
+                        f"claim {claim.text!r}: unknown experiment {name!r}; accepted: {', '.join(names)}"
+                    )
             exp = by_name[claim.experiment]
             labels = [v.label for v in exp.values]
             for label in claim.values + claim.equal:
                 if label not in labels:
-                    raise ConfigError(f"claim {claim.text!r}: experiment {exp.name!r} has no value {label!r}; "
-                                      f"accepted: {', '.join(labels)}")
+                    raise ConfigError(
+                        f"claim {claim.text!r}: experiment {exp.name!r} has no value {label!r}; "
+                        f"accepted: {', '.join(labels)}"
+                    )
             for dataset in claim.datasets:
                 if dataset not in exp.datasets:
-                    raise ConfigError(f"claim {claim.text!r}: experiment {exp.name!r} does not run on {dataset!r}; "
-                                      f"accepted: {', '.join(exp.datasets)}")
+                    raise ConfigError(
+                        f"claim {claim.text!r}: experiment {exp.name!r} does not run on {dataset!r}; "
+                        f"accepted: {', '.join(exp.datasets)}"
+                    )
 
     def margin(self, dataset: str) -> float:
         """The equivalence margin of ``dataset`` as a fraction (the study's, else DEFAULT_MARGIN_PP)."""
@@ -290,43 +382,76 @@ class Study:
     def to_dict(self) -> dict[str, Any]:
         """The study as plain JSON-able data (stored with each run; read back by ``from_dict``)."""
         return {
-            "name": self.name, "description": self.description, "baseline": self.baseline.to_dict(),
-            "seeds": list(self.seeds), "data_seed": self.data_seed,
+            "name": self.name,
+            "description": self.description,
+            "baseline": self.baseline.to_dict(),
+            "seeds": list(self.seeds),
+            "data_seed": self.data_seed,
             "experiments": [
-                {"name": e.name, "parameter": e.parameter, "datasets": list(e.datasets),
-                 "epochs_factor": e.epochs_factor, "description": e.description, "base": dict(e.base),
-                 "group": e.group,
-                 "values": [{"label": v.label, "params": v.params, "adapt": v.adapt, "note": v.note}
-                            for v in e.values]}
+                {
+                    "name": e.name,
+                    "parameter": e.parameter,
+                    "datasets": list(e.datasets),
+                    "epochs_factor": e.epochs_factor,
+                    "description": e.description,
+                    "base": dict(e.base),
+                    "group": e.group,
+                    "values": [
+                        {"label": v.label, "params": v.params, "adapt": v.adapt, "note": v.note}
+                        for v in e.values
+                    ],
+                }
                 for e in self.experiments
             ],
             "claims": [c.to_dict() for c in self.claims],
             "reference": [[label, key, value] for label, key, value in self.reference],
-            "reference_title": self.reference_title, "notes": list(self.notes),
-            "baseline_seeds": self.baseline_seeds, "margins": dict(self.margins),
+            "reference_title": self.reference_title,
+            "notes": list(self.notes),
+            "baseline_seeds": self.baseline_seeds,
+            "margins": dict(self.margins),
             **({"budget_check": self.budget_check} if self.budget_check else {}),
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Study":
+    def from_dict(cls, data: dict[str, Any]) -> Study:
         experiments = tuple(
-            Experiment(name=e["name"], parameter=e["parameter"], datasets=tuple(e["datasets"]),
-                       epochs_factor=e.get("epochs_factor", 1.0), description=e.get("description", ""),
-                       base=dict(e.get("base", {})), group=e.get("group", ""),
-                       values=tuple(Value(v["label"], v["params"], v.get("adapt", {}), v.get("note", ""))
-                                    for v in e["values"]))
-            for e in data["experiments"])
-        return cls(name=data["name"], baseline=Settings.from_dict(data["baseline"]), experiments=experiments,
-                   seeds=tuple(data["seeds"]), data_seed=data.get("data_seed", 0),
-                   description=data.get("description", ""),
-                   claims=tuple(Claim.from_dict(c) for c in data.get("claims", [])),
-                   reference=tuple((label, key, value) for label, key, value in data.get("reference", [])),
-                   reference_title=data.get("reference_title", ""), notes=tuple(data.get("notes", [])),
-                   baseline_seeds=data.get("baseline_seeds"), margins=dict(data.get("margins") or {}),
-                   budget_check=data.get("budget_check", ""))
+            Experiment(
+                name=e["name"],
+                parameter=e["parameter"],
+                datasets=tuple(e["datasets"]),
+                epochs_factor=e.get("epochs_factor", 1.0),
+                description=e.get("description", ""),
+                base=dict(e.get("base", {})),
+                group=e.get("group", ""),
+                values=tuple(
+                    Value(v["label"], v["params"], v.get("adapt", {}), v.get("note", ""))
+                    for v in e["values"]
+                ),
+            )
+            for e in data["experiments"]
+        )
+        return cls(
+            name=data["name"],
+            baseline=Settings.from_dict(data["baseline"]),
+            experiments=experiments,
+            seeds=tuple(data["seeds"]),
+            data_seed=data.get("data_seed", 0),
+            description=data.get("description", ""),
+            claims=tuple(Claim.from_dict(c) for c in data.get("claims", [])),
+            reference=tuple(
+                (label, key, value) for label, key, value in data.get("reference", [])
+            ),
+            reference_title=data.get("reference_title", ""),
+            notes=tuple(data.get("notes", [])),
+            baseline_seeds=data.get("baseline_seeds"),
+            margins=dict(data.get("margins") or {}),
+            budget_check=data.get("budget_check", ""),
+        )
 
     def experiment(self, name: str) -> Experiment:
         for exp in self.experiments:
             if exp.name == name:
                 return exp
-        raise ConfigError(f"unknown experiment {name!r}; accepted: {', '.join(e.name for e in self.experiments)}")
+        raise ConfigError(
+            f"unknown experiment {name!r}; accepted: {', '.join(e.name for e in self.experiments)}"
+        )

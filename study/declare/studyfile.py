@@ -48,22 +48,60 @@ from pathlib import Path
 from typing import Any
 
 from study.declare.config import PARAMETERS, Settings, check_int
+from study.declare.spec import (
+    BUILTIN_DATASETS as KNOWN,
+)
+from study.declare.spec import (
+    CLAIM_TESTS,
+    DEFAULT_SEEDS,
+    Claim,
+    Experiment,
+    Study,
+    Value,
+    label_of,
+)
 from study.errors import ConfigError
-from study.declare.spec import BUILTIN_DATASETS as KNOWN, CLAIM_TESTS, DEFAULT_SEEDS, Claim, Experiment, Study, Value, label_of
 
-STUDY_KEYS = ("name", "description", "datasets", "seeds", "baseline_seeds", "data_seed", "baseline", "experiments",
-              "profile", "claims", "notes", "margins", "budget_check")
-CLAIM_KEYS = ("text", "test", "experiment", "datasets", "values", "direction", "equal", "other", "scope")
+STUDY_KEYS = (
+    "name",
+    "description",
+    "datasets",
+    "seeds",
+    "baseline_seeds",
+    "data_seed",
+    "baseline",
+    "experiments",
+    "profile",
+    "claims",
+    "notes",
+    "margins",
+    "budget_check",
+)
+CLAIM_KEYS = (
+    "text",
+    "test",
+    "experiment",
+    "datasets",
+    "values",
+    "direction",
+    "equal",
+    "other",
+    "scope",
+)
 EXPERIMENT_KEYS = ("name", "parameter", "values", "datasets", "epochs_factor", "description")
 VALUE_KEYS = ("label", "note", "adapt")
-SEED_MAX = 2**32 - 1  # numpy.random.seed and keras.utils.set_random_seed reject anything larger, or negative
+SEED_MAX = (
+    2**32 - 1
+)  # numpy.random.seed and keras.utils.set_random_seed reject anything larger, or negative
 
 
 def check_seed(where: str, value: Any) -> int:
     """``value`` if it is an integer seed NumPy and TensorFlow accept (0 to 2**32 - 1); else one ConfigError line."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
-        raise ConfigError(f"{where} must be an integer from 0 to {SEED_MAX} (2**32 - 1, what NumPy and TensorFlow "
-                          f"accept as a seed), got {value!r}")
+        raise ConfigError(
+            f"{where} must be an integer from 0 to {SEED_MAX} (2**32 - 1, what NumPy and TensorFlow "
+            f"accept as a seed), got {value!r}"
+        )
     return value
 
 
@@ -88,8 +126,10 @@ def _datasets(where: str, value: Any) -> tuple[str, ...]:
         raise ConfigError(f"{where}: datasets must be a non-empty list of names, got {value!r}")
     for name in value:
         if name not in KNOWN and not Path(name).expanduser().is_dir():
-            raise ConfigError(f"{where}: unknown dataset {name!r}; accepted: {', '.join(KNOWN)} "
-                              "or the path of an image folder with train/<class>/ and test/<class>/")
+            raise ConfigError(
+                f"{where}: unknown dataset {name!r}; accepted: {', '.join(KNOWN)} "
+                "or the path of an image folder with train/<class>/ and test/<class>/"
+            )
     return tuple(value)
 
 
@@ -98,11 +138,17 @@ def _value(where: str, parameter: str, raw: Any, baseline: Settings) -> Value:
         _unknown(where, raw, VALUE_KEYS + PARAMETERS)
         params = {k: v for k, v in raw.items() if k not in VALUE_KEYS}
         if not params:
-            raise ConfigError(f"{where}: a value table must set at least one parameter ({', '.join(PARAMETERS)})")
+            raise ConfigError(
+                f"{where}: a value table must set at least one parameter ({', '.join(PARAMETERS)})"
+            )
         adapt = raw.get("adapt", {})
-        if not isinstance(adapt, dict) or not all(isinstance(extra, dict) for extra in adapt.values()):
-            raise ConfigError(f"{where}: adapt must be a table of dataset = {{parameter = value}}, got {adapt!r}")
-        label = raw.get("label", label_of(params.get(parameter, list(params.values())[0])))
+        if not isinstance(adapt, dict) or not all(
+            isinstance(extra, dict) for extra in adapt.values()
+        ):
+            raise ConfigError(
+                f"{where}: adapt must be a table of dataset = {{parameter = value}}, got {adapt!r}"
+            )
+        label = raw.get("label", label_of(params.get(parameter, next(iter(params.values())))))
         value = Value(str(label), params, adapt=adapt, note=str(raw.get("note", "")))
     else:
         value = Value(label_of(raw), {parameter: raw})
@@ -120,13 +166,17 @@ def _check_adapt(where: str, values: tuple[Value, ...], datasets: tuple[str, ...
     for index, value in enumerate(values):
         for name in value.adapt:
             if name not in datasets:
-                raise ConfigError(f"{where} value {index}: adapt names dataset {name!r}, which this experiment "
-                                  f"does not use; accepted: {', '.join(datasets)}")
+                raise ConfigError(
+                    f"{where} value {index}: adapt names dataset {name!r}, which this experiment "
+                    f"does not use; accepted: {', '.join(datasets)}"
+                )
 
 
 def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
     _unknown(source, data, STUDY_KEYS)
-    if "profile" in data:  # a budget: read by study.declare.budget.profile_table, checked here before anything runs
+    if (
+        "profile" in data
+    ):  # a budget: read by study.declare.budget.profile_table, checked here before anything runs
         from study.declare.budget import check_profile_table
 
         check_profile_table(data["profile"], source)
@@ -134,58 +184,97 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
         baseline = Settings.from_dict(data.get("baseline", {}))
     except ConfigError as err:
         raise ConfigError(f"{source} [baseline]: {err}") from None
-    default_datasets = _datasets(source, data["datasets"]) if "datasets" in data else ("mnist", "cifar10")
+    default_datasets = (
+        _datasets(source, data["datasets"]) if "datasets" in data else ("mnist", "cifar10")
+    )
     seeds = data.get("seeds", list(DEFAULT_SEEDS))
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+    ):
         raise ConfigError(f"{source}: seeds must be a non-empty list of integers, got {seeds!r}")
     for index, seed in enumerate(seeds):
         check_seed(f"{source}: seeds[{index}]", seed)
     raw_experiments = data.get("experiments")
     if not isinstance(raw_experiments, list) or not raw_experiments:
-        raise ConfigError(f"{source}: needs at least one [[experiments]] table with name, parameter and values")
+        raise ConfigError(
+            f"{source}: needs at least one [[experiments]] table with name, parameter and values"
+        )
     experiments = []
     for index, raw in enumerate(raw_experiments):
-        _table(f"{source} experiments[{index}]", raw, EXPERIMENT_KEYS, ("name", "parameter", "values"))
+        _table(
+            f"{source} experiments[{index}]", raw, EXPERIMENT_KEYS, ("name", "parameter", "values")
+        )
         where = f"{source} experiment {raw['name']!r}"
         parameter = raw["parameter"]
         if parameter not in PARAMETERS:
-            raise ConfigError(f"{where}: unknown parameter {parameter!r}; accepted: {', '.join(PARAMETERS)}")
+            raise ConfigError(
+                f"{where}: unknown parameter {parameter!r}; accepted: {', '.join(PARAMETERS)}"
+            )
         if not isinstance(raw["values"], list) or not raw["values"]:
             raise ConfigError(f"{where}: values must be a non-empty list")
-        values = tuple(_value(f"{where} value {i}", parameter, v, baseline) for i, v in enumerate(raw["values"]))
+        values = tuple(
+            _value(f"{where} value {i}", parameter, v, baseline)
+            for i, v in enumerate(raw["values"])
+        )
         datasets = _datasets(where, raw["datasets"]) if "datasets" in raw else default_datasets
         _check_adapt(where, values, datasets)
-        experiments.append(Experiment(
-            name=str(raw["name"]), parameter=parameter, values=values, datasets=datasets,
-            epochs_factor=raw.get("epochs_factor", 1.0), description=str(raw.get("description", "")),
-        ))
+        experiments.append(
+            Experiment(
+                name=str(raw["name"]),
+                parameter=parameter,
+                values=values,
+                datasets=datasets,
+                epochs_factor=raw.get("epochs_factor", 1.0),
+                description=str(raw.get("description", "")),
+            )
+        )
     data_seed = check_seed(f"{source}: data_seed", data.get("data_seed", 0))
     baseline_seeds = data.get("baseline_seeds")
     if baseline_seeds is not None:
         check_int(f"{source}: baseline_seeds", baseline_seeds, 1, 10_000)
         if max(seeds) + baseline_seeds > SEED_MAX:
-            raise ConfigError(f"{source}: baseline_seeds = {baseline_seeds} continues the seeds past {SEED_MAX}; "
-                              "use smaller seeds")
-    margins = _margins(source, data.get("margins", {}), {d for e in experiments for d in e.datasets})
-    return Study(name=str(data.get("name", Path(source).stem)), baseline=baseline,
-                 experiments=tuple(experiments), seeds=tuple(seeds), data_seed=data_seed,
-                 description=str(data.get("description", "")), claims=_claims(source, data.get("claims", [])),
-                 notes=tuple(str(n) for n in data.get("notes", [])), baseline_seeds=baseline_seeds, margins=margins,
-                 budget_check=str(data.get("budget_check", "")))
+            raise ConfigError(
+                f"{source}: baseline_seeds = {baseline_seeds} continues the seeds past {SEED_MAX}; "
+                "use smaller seeds"
+            )
+    margins = _margins(
+        source, data.get("margins", {}), {d for e in experiments for d in e.datasets}
+    )
+    return Study(
+        name=str(data.get("name", Path(source).stem)),
+        baseline=baseline,
+        experiments=tuple(experiments),
+        seeds=tuple(seeds),
+        data_seed=data_seed,
+        description=str(data.get("description", "")),
+        claims=_claims(source, data.get("claims", [])),
+        notes=tuple(str(n) for n in data.get("notes", [])),
+        baseline_seeds=baseline_seeds,
+        margins=margins,
+        budget_check=str(data.get("budget_check", "")),
+    )
 
 
 def _margins(source: str, raw: Any, datasets: set[str]) -> dict[str, float]:
     """``[margins]``: dataset = equivalence margin in percentage points, fixed before the run (default 1)."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: [margins] must be a table of dataset = percentage points, got {raw!r}")
+        raise ConfigError(
+            f"{source}: [margins] must be a table of dataset = percentage points, got {raw!r}"
+        )
     margins = {}
     for dataset, value in raw.items():
         if dataset not in datasets:
-            raise ConfigError(f"{source} [margins]: {dataset!r} is not a dataset of this study; accepted: "
-                              f"{', '.join(sorted(datasets))}")
+            raise ConfigError(
+                f"{source} [margins]: {dataset!r} is not a dataset of this study; accepted: "
+                f"{', '.join(sorted(datasets))}"
+            )
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 100:
-            raise ConfigError(f"{source} [margins]: {dataset} must be a number of percentage points between 0 and "
-                              f"100 (exclusive), got {value!r}")
+            raise ConfigError(
+                f"{source} [margins]: {dataset} must be a number of percentage points between 0 and "
+                f"100 (exclusive), got {value!r}"
+            )
         margins[dataset] = float(value)
     return margins
 
@@ -194,18 +283,25 @@ def _claims(source: str, raw_claims: Any) -> tuple[Claim, ...]:
     """``[[claims]]`` tables: a claim in words and one test of ``CLAIM_TESTS`` (checked against the
     experiments by ``Study`` itself)."""
     if not isinstance(raw_claims, list):
-        raise ConfigError(f"{source}: claims must be [[claims]] tables with keys {', '.join(CLAIM_KEYS)}")
+        raise ConfigError(
+            f"{source}: claims must be [[claims]] tables with keys {', '.join(CLAIM_KEYS)}"
+        )
     claims = []
     for index, raw in enumerate(raw_claims):
         where = f"{source} claims[{index}]"
         _table(where, raw, CLAIM_KEYS, ("text", "test", "experiment", "datasets"))
-        fields = {k: (tuple(str(x) for x in v) if isinstance(v, list) else str(v)) for k, v in raw.items()}
+        fields = {
+            k: (tuple(str(x) for x in v) if isinstance(v, list) else str(v))
+            for k, v in raw.items()
+        }
         if isinstance(fields["datasets"], str):
             fields["datasets"] = (fields["datasets"],)
         try:
             claims.append(Claim(**fields))
         except (ConfigError, TypeError) as err:
-            raise ConfigError(f"{where}: {err}; tests accepted: {', '.join(CLAIM_TESTS)}") from None
+            raise ConfigError(
+                f"{where}: {err}; tests accepted: {', '.join(CLAIM_TESTS)}"
+            ) from None
     return tuple(claims)
 
 
@@ -218,8 +314,10 @@ def load_study_file(path: str | Path) -> Study:
     except IsADirectoryError:
         raise ConfigError(f"study file {path} is a folder; expected a TOML file") from None
     except UnicodeDecodeError as err:
-        raise ConfigError(f"study file {path} is not text: byte 0x{err.object[err.start]:02x} at offset "
-                          f"{err.start} is not UTF-8; expected a TOML file (see README, 'Your own study')") from None
+        raise ConfigError(
+            f"study file {path} is not text: byte 0x{err.object[err.start]:02x} at offset "
+            f"{err.start} is not UTF-8; expected a TOML file (see README, 'Your own study')"
+        ) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
     return parse_study(data, str(path))

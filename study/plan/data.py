@@ -43,15 +43,28 @@ IDX_FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 IDX_LAYOUT = "a folder with " + ", ".join(f"{name}.gz" for name in IDX_FILES.values())
-CIFAR_LAYOUT = ("cifar-10-batches-py/ (data_batch_1..5, test_batch) or an image folder "
-                "cifar10/train/<class>/*.jpg and cifar10/test/<class>/*.jpg")
-CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
+CIFAR_LAYOUT = (
+    "cifar-10-batches-py/ (data_batch_1..5, test_batch) or an image folder "
+    "cifar10/train/<class>/*.jpg and cifar10/test/<class>/*.jpg"
+)
+CIFAR_FILES = (*tuple(f"data_batch_{i}" for i in range(1, 6)), "test_batch")
 IMAGE_FOLDER_LAYOUT = "train/<class>/*.jpg|png and test/<class>/*.jpg|png"
 # Entries of an image folder that are never a class or an image: names starting with "." (.DS_Store,
 # .ipynb_checkpoints, AppleDouble ._files) and the folders and files operating systems leave behind.
-HIDDEN = ("__MACOSX", "Thumbs.db", "desktop.ini", "Desktop.ini", "$RECYCLE.BIN", "System Volume Information",
-          "__pycache__", "@eaDir")
-IDX_MAGIC = {"images": 2051, "labels": 2049}  # uint8 data (0x08), then rank 3 (count, rows, cols) or 1 (count)
+HIDDEN = (
+    "__MACOSX",
+    "Thumbs.db",
+    "desktop.ini",
+    "Desktop.ini",
+    "$RECYCLE.BIN",
+    "System Volume Information",
+    "__pycache__",
+    "@eaDir",
+)
+IDX_MAGIC = {
+    "images": 2051,
+    "labels": 2049,
+}  # uint8 data (0x08), then rank 3 (count, rows, cols) or 1 (count)
 IDX_ROLE = {key: key.split("_")[1] for key in IDX_FILES}  # train_images -> images
 
 
@@ -66,14 +79,32 @@ class KnownDataset:
 
 DIGITS = tuple(str(i) for i in range(10))
 KNOWN = {
-    "mnist": KnownDataset("mnist", ("mnist", "MNIST", "mnist.npz"), IDX_LAYOUT + " (or mnist.npz)", "mnist", DIGITS),
+    "mnist": KnownDataset(
+        "mnist", ("mnist", "MNIST", "mnist.npz"), IDX_LAYOUT + " (or mnist.npz)", "mnist", DIGITS
+    ),
     "fashion_mnist": KnownDataset(
-        "fashion_mnist", ("fashion-mnist", "fashion_mnist", "FashionMNIST"), IDX_LAYOUT, "fashion_mnist",
-        ("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"),
+        "fashion_mnist",
+        ("fashion-mnist", "fashion_mnist", "FashionMNIST"),
+        IDX_LAYOUT,
+        "fashion_mnist",
+        (
+            "t-shirt/top",
+            "trouser",
+            "pullover",
+            "dress",
+            "coat",
+            "sandal",
+            "shirt",
+            "sneaker",
+            "bag",
+            "ankle boot",
+        ),
     ),
     "cifar10": KnownDataset(
-        "cifar10", ("cifar-10-batches-py", "cifar10/cifar-10-batches-py", "cifar10", "cifar-10", "CIFAR10"),
-        CIFAR_LAYOUT, "cifar10",
+        "cifar10",
+        ("cifar-10-batches-py", "cifar10/cifar-10-batches-py", "cifar10", "cifar-10", "CIFAR10"),
+        CIFAR_LAYOUT,
+        "cifar10",
         ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
     ),
 }
@@ -97,7 +128,9 @@ class Dataset:
     classes: tuple[str, ...]
     full_sizes: tuple[int, int]  # train/test sizes before subsetting
     fingerprint: str  # sha256 (16 hex) of the arrays actually used
-    conversions: tuple[tuple[str, int], ...] = ()  # image folders: (what was converted, how many images)
+    conversions: tuple[
+        tuple[str, int], ...
+    ] = ()  # image folders: (what was converted, how many images)
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -107,10 +140,15 @@ class Dataset:
         """The facts the results store and ``study data`` record."""
         mean, std = input_statistics(self.x_train)
         return {
-            "name": self.name, "path": self.location.path, "format": self.location.format,
-            "train_size": int(len(self.y_train)), "test_size": int(len(self.y_test)),
-            "full_train_size": self.full_sizes[0], "full_test_size": self.full_sizes[1],
-            "input_shape": list(self.input_shape), "classes": list(self.classes),
+            "name": self.name,
+            "path": self.location.path,
+            "format": self.location.format,
+            "train_size": int(len(self.y_train)),
+            "test_size": int(len(self.y_test)),
+            "full_train_size": self.full_sizes[0],
+            "full_test_size": self.full_sizes[1],
+            "input_shape": list(self.input_shape),
+            "classes": list(self.classes),
             "train_class_counts": np.bincount(self.y_train, minlength=len(self.classes)).tolist(),
             "test_class_counts": np.bincount(self.y_test, minlength=len(self.classes)).tolist(),
             "fingerprint": self.fingerprint,
@@ -123,7 +161,9 @@ class Dataset:
 def search_roots() -> list[Path]:
     """``STUDY_DATA_DIR`` folders in order, then the Keras cache."""
     roots = [Path(p).expanduser() for p in os.environ.get("STUDY_DATA_DIR", "").split(":") if p]
-    roots.append(Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "datasets")
+    roots.append(
+        Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "datasets"
+    )
     return roots
 
 
@@ -161,7 +201,10 @@ def _missing_files(folder: Path) -> list[str]:
     """The files a folder lacks when it holds part of a known layout ([] if none or all of it)."""
     if not folder.is_dir():
         return []
-    idx = {stem: (folder / f"{stem}.gz").is_file() or (folder / stem).is_file() for stem in IDX_FILES.values()}
+    idx = {
+        stem: (folder / f"{stem}.gz").is_file() or (folder / stem).is_file()
+        for stem in IDX_FILES.values()
+    }
     if any(idx.values()):
         return [f"{stem}.gz" for stem, found in idx.items() if not found]
     cifar = {name: (folder / name).is_file() for name in CIFAR_FILES}
@@ -208,6 +251,7 @@ def locate(name: str, allow_download: bool = True) -> Location:
 
 # ---------------------------------------------------------------- readers of the official formats
 
+
 def read_idx(path: Path, role: str | None = None) -> np.ndarray:
     """An IDX file (gzipped or not) as a uint8 array: (count, rows, cols) images or (count,) labels.
 
@@ -225,15 +269,23 @@ def read_idx(path: Path, role: str | None = None) -> np.ndarray:
     magic = int.from_bytes(raw[:4], "big")
     if role is not None and magic != IDX_MAGIC[role]:
         other = {2051: "images", 2049: "labels"}.get(magic)
-        found, hint = (f" (IDX {other})", f"; is it a renamed copy of an {other} file?") if other else ("", "")
-        raise DataError(f"{path}: bad magic number {magic}{found}, expected {IDX_MAGIC[role]} (IDX {role}){hint}")
+        found, hint = (
+            (f" (IDX {other})", f"; is it a renamed copy of an {other} file?")
+            if other
+            else ("", "")
+        )
+        raise DataError(
+            f"{path}: bad magic number {magic}{found}, expected {IDX_MAGIC[role]} (IDX {role}){hint}"
+        )
     if magic not in (2049, 2051):
-        raise DataError(f"{path}: bad magic number {magic}, expected 2051 (images) or 2049 (labels)")
+        raise DataError(
+            f"{path}: bad magic number {magic}, expected 2051 (images) or 2049 (labels)"
+        )
     ndim = 1 if magic == 2049 else 3
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise DataError(f"{path}: truncated IDX header ({len(raw)} bytes, expected {header})")
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     expected = int(np.prod(dims))
     actual = len(raw) - header
     if actual != expected:
@@ -242,8 +294,10 @@ def read_idx(path: Path, role: str | None = None) -> np.ndarray:
             f"file has {actual}"
         )
     if ndim == 3 and 0 in dims:
-        raise DataError(f"{path}: empty IDX images file ({' x '.join(map(str, dims))}); expected at least one "
-                        "image of at least 1 x 1 pixels")
+        raise DataError(
+            f"{path}: empty IDX images file ({' x '.join(map(str, dims))}); expected at least one "
+            "image of at least 1 x 1 pixels"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -253,20 +307,28 @@ def check_labels(path: Path | str, labels: np.ndarray, classes: int) -> np.ndarr
     if labels.ndim == 2 and labels.shape[1] == 1:  # Keras' CIFAR-10 keeps labels as (N, 1)
         labels = labels[:, 0]
     if labels.ndim != 1 or not (np.issubdtype(labels.dtype, np.integer) or labels.size == 0):
-        raise DataError(f"{path}: labels have shape {labels.shape} and dtype {labels.dtype}, expected one integer "
-                        "class index per image")
+        raise DataError(
+            f"{path}: labels have shape {labels.shape} and dtype {labels.dtype}, expected one integer "
+            "class index per image"
+        )
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         bad = int(np.flatnonzero((labels < 0) | (labels >= classes))[0])
-        raise DataError(f"{path}: label {int(labels[bad])} at index {bad} is outside 0..{classes - 1} "
-                        f"(the dataset has {classes} classes)")
+        raise DataError(
+            f"{path}: label {int(labels[bad])} at index {bad} is outside 0..{classes - 1} "
+            f"(the dataset has {classes} classes)"
+        )
     return labels.astype(np.int64)
 
 
-def _check_splits(where: Path | str, x_train: np.ndarray, x_test: np.ndarray, what: str = "images") -> None:
+def _check_splits(
+    where: Path | str, x_train: np.ndarray, x_test: np.ndarray, what: str = "images"
+) -> None:
     """Train and test images must have one shape (height, width, channels) between them."""
     if x_train.shape[1:] != x_test.shape[1:]:
-        raise DataError(f"{where}: test {what} are {'x'.join(map(str, x_test.shape[1:]))}, training {what} are "
-                        f"{'x'.join(map(str, x_train.shape[1:]))}; expected one size for both splits")
+        raise DataError(
+            f"{where}: test {what} are {'x'.join(map(str, x_test.shape[1:]))}, training {what} are "
+            f"{'x'.join(map(str, x_train.shape[1:]))}; expected one size for both splits"
+        )
 
 
 def _read_idx_folder(folder: Path, classes: int = 10):
@@ -281,8 +343,12 @@ def _read_idx_folder(folder: Path, classes: int = 10):
             )
         check_labels(paths[f"{split}_labels"], labels, classes)
     _check_splits(paths["test_images"], arrays["train_images"], arrays["test_images"])
-    return (arrays["train_images"][..., None], arrays["train_labels"],
-            arrays["test_images"][..., None], arrays["test_labels"])
+    return (
+        arrays["train_images"][..., None],
+        arrays["train_labels"],
+        arrays["test_images"][..., None],
+        arrays["test_labels"],
+    )
 
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -294,11 +360,15 @@ def _read_npz(path: Path, classes: int = 10):
         with np.load(path, allow_pickle=False) as data:
             missing = [k for k in NPZ_KEYS if k not in data.files]
             if missing:
-                raise DataError(f"{path}: .npz lacks {', '.join(missing)} (it has {', '.join(data.files) or 'nothing'})"
-                                f"; expected a Keras dataset .npz with {', '.join(NPZ_KEYS)}")
+                raise DataError(
+                    f"{path}: .npz lacks {', '.join(missing)} (it has {', '.join(data.files) or 'nothing'})"
+                    f"; expected a Keras dataset .npz with {', '.join(NPZ_KEYS)}"
+                )
             x_train, y_train, x_test, y_test = (data[k] for k in NPZ_KEYS)
     except (OSError, ValueError, EOFError) as err:
-        raise DataError(f"{path}: not a Keras dataset .npz with {', '.join(NPZ_KEYS)} ({err})") from None
+        raise DataError(
+            f"{path}: not a Keras dataset .npz with {', '.join(NPZ_KEYS)} ({err})"
+        ) from None
     images = []
     for key, x, y in (("x_train", x_train, y_train), ("x_test", x_test, y_test)):
         where = f"{path} {key}"
@@ -307,11 +377,15 @@ def _read_npz(path: Path, classes: int = 10):
         if x.ndim == 3:
             x = x[..., None]
         if x.ndim != 4 or x.shape[3] not in (1, 3) or 0 in x.shape:
-            raise DataError(f"{where}: shape {x.shape}, expected (count, height, width) or (count, height, width, "
-                            "1 or 3) with at least one image")
+            raise DataError(
+                f"{where}: shape {x.shape}, expected (count, height, width) or (count, height, width, "
+                "1 or 3) with at least one image"
+            )
         if len(check_labels(f"{path} y_{key[2:]}", y, classes)) != len(x):
             count = len(np.asarray(y).reshape(-1))
-            raise DataError(f"{where}: wrong count: {len(x)} images but y_{key[2:]} has {count} labels")
+            raise DataError(
+                f"{where}: wrong count: {len(x)} images but y_{key[2:]} has {count} labels"
+            )
         images.append(x)
     _check_splits(path, *images)
     return images[0], y_train, images[1], y_test
@@ -323,16 +397,28 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         with open(path, "rb") as handle:
             batch = pickle.load(handle, encoding="bytes")
     except Exception as err:  # a truncated pickle raises EOFError, UnpicklingError, ...
-        raise DataError(f"{path}: cannot read CIFAR-10 batch ({type(err).__name__}: {err})") from None
+        raise DataError(
+            f"{path}: cannot read CIFAR-10 batch ({type(err).__name__}: {err})"
+        ) from None
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
-        raise DataError(f"{path}: not a CIFAR-10 batch: expected a dict with b'data' and b'labels'")
+        raise DataError(
+            f"{path}: not a CIFAR-10 batch: expected a dict with b'data' and b'labels'"
+        )
     data = np.asarray(batch[b"data"])
     if data.ndim != 2 or data.shape[1] != 3072 or not len(data):
-        raise DataError(f"{path}: b'data' has shape {data.shape}, expected (N, 3072) uint8 rows (R, G, B planes)")
+        raise DataError(
+            f"{path}: b'data' has shape {data.shape}, expected (N, 3072) uint8 rows (R, G, B planes)"
+        )
     if data.dtype != np.uint8:
         if not np.issubdtype(data.dtype, np.integer) or data.min() < 0 or data.max() > 255:
-            found = f"values {data.min()}..{data.max()}" if np.issubdtype(data.dtype, np.number) else "non-numbers"
-            raise DataError(f"{path}: b'data' has dtype {data.dtype} ({found}), expected uint8 pixels 0..255")
+            found = (
+                f"values {data.min()}..{data.max()}"
+                if np.issubdtype(data.dtype, np.number)
+                else "non-numbers"
+            )
+            raise DataError(
+                f"{path}: b'data' has dtype {data.dtype} ({found}), expected uint8 pixels 0..255"
+            )
         data = data.astype(np.uint8)  # integers within 0..255: exact
     labels = np.asarray(batch[b"labels"])
     if labels.ndim != 1 or len(labels) != len(data):
@@ -342,9 +428,18 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_cifar_folder(folder: Path):
-    train = [read_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6) if (folder / f"data_batch_{i}").is_file()]
+    train = [
+        read_cifar_batch(folder / f"data_batch_{i}")
+        for i in range(1, 6)
+        if (folder / f"data_batch_{i}").is_file()
+    ]
     x_test, y_test = read_cifar_batch(folder / "test_batch")
-    return (np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]), x_test, y_test)
+    return (
+        np.concatenate([x for x, _ in train]),
+        np.concatenate([y for _, y in train]),
+        x_test,
+        y_test,
+    )
 
 
 def is_hidden(name: str) -> bool:
@@ -360,15 +455,22 @@ def _list_image_folder(folder: Path, split: str, classes: tuple[str, ...] | None
         raise DataError(f"{root}: no class folders; expected {IMAGE_FOLDER_LAYOUT}")
     if classes is not None and found != classes:
         missing, extra = sorted(set(classes) - set(found)), sorted(set(found) - set(classes))
-        raise DataError(f"{root}: class folders {list(found)} differ from train's {list(classes)} (missing "
-                        f"{missing or 'none'}, extra {extra or 'none'}); train/ and test/ need the same class folders")
+        raise DataError(
+            f"{root}: class folders {list(found)} differ from train's {list(classes)} (missing "
+            f"{missing or 'none'}, extra {extra or 'none'}); train/ and test/ need the same class folders"
+        )
     files, labels = [], []
     for index, name in enumerate(found):
-        names = sorted(p for p in (root / name).iterdir()
-                       if p.suffix.lower() in IMAGE_EXTENSIONS and not is_hidden(p.name) and p.is_file())
+        names = sorted(
+            p
+            for p in (root / name).iterdir()
+            if p.suffix.lower() in IMAGE_EXTENSIONS and not is_hidden(p.name) and p.is_file()
+        )
         if not names:
-            raise DataError(f"{root / name}: no images ({', '.join(IMAGE_EXTENSIONS)}) in this class folder; "
-                            "expected at least one (or remove the folder)")
+            raise DataError(
+                f"{root / name}: no images ({', '.join(IMAGE_EXTENSIONS)}) in this class folder; "
+                "expected at least one (or remove the folder)"
+            )
         files += names
         labels += [index] * len(names)
     return files, np.asarray(labels, dtype=np.int64), found
@@ -376,10 +478,19 @@ def _list_image_folder(folder: Path, split: str, classes: tuple[str, ...] | None
 
 # How each PIL mode becomes 8-bit values: (conversion to a mode numpy reads, range of its values, what
 # to report). Grey stays one channel, colour becomes three; an alpha channel is dropped, not blended.
-EIGHT_BIT = {"1": ("L", None), "L": ("L", None), "P": ("RGB", None), "RGB": ("RGB", None),
-             "RGBX": ("RGB", None), "YCbCr": ("RGB", None), "CMYK": ("RGB", "CMYK converted to RGB"),
-             "LA": ("L", "alpha dropped"), "PA": ("RGB", "alpha dropped"),
-             "RGBA": ("RGB", "alpha dropped"), "RGBa": ("RGB", "alpha dropped")}
+EIGHT_BIT = {
+    "1": ("L", None),
+    "L": ("L", None),
+    "P": ("RGB", None),
+    "RGB": ("RGB", None),
+    "RGBX": ("RGB", None),
+    "YCbCr": ("RGB", None),
+    "CMYK": ("RGB", "CMYK converted to RGB"),
+    "LA": ("L", "alpha dropped"),
+    "PA": ("RGB", "alpha dropped"),
+    "RGBA": ("RGB", "alpha dropped"),
+    "RGBa": ("RGB", "alpha dropped"),
+}
 SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")  # 0..65535 grey
 ACCEPTED_MODES = tuple(EIGHT_BIT) + SIXTEEN_BIT + ("I (16-bit PNG or PGM)",)
 
@@ -400,20 +511,35 @@ def decode_image(path: Path) -> tuple[np.ndarray, str | None]:
             if mode in EIGHT_BIT:
                 target, note = EIGHT_BIT[mode]
                 if mode == "P" and "transparency" in image.info:
-                    note = "alpha dropped"  # the palette's colours are kept, its transparency is not
-                array = np.asarray(image.convert(target) if mode != target else image, dtype=np.uint8)
+                    note = (
+                        "alpha dropped"  # the palette's colours are kept, its transparency is not
+                    )
+                array = np.asarray(
+                    image.convert(target) if mode != target else image, dtype=np.uint8
+                )
             elif mode in SIXTEEN_BIT or (mode == "I" and image.format in ("PNG", "PPM")):
                 wide = np.asarray(image).astype(np.int64)
                 if wide.min(initial=0) < 0 or wide.max(initial=0) > 65535:
-                    raise DataError(f"{path}: mode {mode} pixels {wide.min()}..{wide.max()} are not 16-bit; "
-                                    f"accepted modes: {', '.join(ACCEPTED_MODES)}")
-                array, note = ((wide * 255 + 32767) // 65535).astype(np.uint8), "16-bit scaled to 8-bit"
+                    raise DataError(
+                        f"{path}: mode {mode} pixels {wide.min()}..{wide.max()} are not 16-bit; "
+                        f"accepted modes: {', '.join(ACCEPTED_MODES)}"
+                    )
+                array, note = (
+                    ((wide * 255 + 32767) // 65535).astype(np.uint8),
+                    "16-bit scaled to 8-bit",
+                )
             else:
-                raise DataError(f"{path}: unsupported image mode {mode} ({image.format}); accepted modes: "
-                                f"{', '.join(ACCEPTED_MODES)}; save it as 8-bit grey or RGB")
+                raise DataError(
+                    f"{path}: unsupported image mode {mode} ({image.format}); accepted modes: "
+                    f"{', '.join(ACCEPTED_MODES)}; save it as 8-bit grey or RGB"
+                )
     except DataError:
         raise
-    except (OSError, UnidentifiedImageError, ValueError) as err:  # PIL: truncated, unknown, undecodable
+    except (
+        OSError,
+        UnidentifiedImageError,
+        ValueError,
+    ) as err:  # PIL: truncated, unknown, undecodable
         raise DataError(f"{path}: cannot decode image ({err})") from None
     return (array[..., None] if array.ndim == 2 else array), note
 
@@ -429,8 +555,10 @@ def unify_channels(decoded: Decoded, channels: int) -> Decoded:
     dataset is colour (``channels`` 3); colour images are never made grey."""
     if decoded.pixels.shape[3] == channels:
         return decoded
-    return Decoded(np.repeat(decoded.pixels, channels, axis=3),
-                   {**decoded.conversions, "grey to RGB": len(decoded.pixels)})
+    return Decoded(
+        np.repeat(decoded.pixels, channels, axis=3),
+        {**decoded.conversions, "grey to RGB": len(decoded.pixels)},
+    )
 
 
 def decode_images(files: list[Path]) -> Decoded:
@@ -442,8 +570,10 @@ def decode_images(files: list[Path]) -> Decoded:
         if note:
             conversions[note] = conversions.get(note, 0) + 1
         if arrays and array.shape[:2] != arrays[0].shape[:2]:
-            raise DataError(f"{path}: image is {array.shape[1]}x{array.shape[0]} pixels, the others are "
-                            f"{arrays[0].shape[1]}x{arrays[0].shape[0]}; resize them to one size")
+            raise DataError(
+                f"{path}: image is {array.shape[1]}x{array.shape[0]} pixels, the others are "
+                f"{arrays[0].shape[1]}x{arrays[0].shape[0]}; resize them to one size"
+            )
         arrays.append(array)
     channels = max(a.shape[2] for a in arrays)
     grey = sum(a.shape[2] < channels for a in arrays)
@@ -453,7 +583,9 @@ def decode_images(files: list[Path]) -> Decoded:
     return Decoded(np.stack(arrays), conversions)
 
 
-def stratified_indices(labels: np.ndarray, size: int | None, rng: np.random.Generator) -> np.ndarray:
+def stratified_indices(
+    labels: np.ndarray, size: int | None, rng: np.random.Generator
+) -> np.ndarray:
     """Indices of a stratified subset of ``size`` (all when None or too large), in file order."""
     if size is None or size >= len(labels):
         return np.arange(len(labels))
@@ -478,7 +610,9 @@ def _keras_download(name: str):
     import keras  # only on the download path
 
     try:
-        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, KNOWN[name].keras_loader).load_data()
+        (x_train, y_train), (x_test, y_test) = getattr(
+            keras.datasets, KNOWN[name].keras_loader
+        ).load_data()
     except Exception as err:
         searched = ", ".join(str(r) for r in search_roots())
         raise DataError(
@@ -491,8 +625,9 @@ def _keras_download(name: str):
 
 
 @functools.lru_cache(maxsize=8)
-def load_dataset(name: str, train_size: int | None = None, test_size: int | None = None,
-                 data_seed: int = 0) -> Dataset:
+def load_dataset(
+    name: str, train_size: int | None = None, test_size: int | None = None, data_seed: int = 0
+) -> Dataset:
     """Load ``name``, draw stratified subsets with ``data_seed`` before decoding, scale to [0, 1]."""
     location = locate(name)
     rng = np.random.default_rng(data_seed)
@@ -511,12 +646,18 @@ def load_dataset(name: str, train_size: int | None = None, test_size: int | None
         if train.pixels.shape[1:3] != test.pixels.shape[1:3]:
             _check_splits(path / "test", train.pixels, test.pixels)
         x_train, x_test = train.pixels, test.pixels
-        conversions = {k: train.conversions.get(k, 0) + test.conversions.get(k, 0)
-                       for k in {**train.conversions, **test.conversions}}
+        conversions = {
+            k: train.conversions.get(k, 0) + test.conversions.get(k, 0)
+            for k in {**train.conversions, **test.conversions}
+        }
         y_train, y_test = y_train[train_idx], y_test[test_idx]
     else:
-        reader = {"idx": _read_idx_folder, "keras-npz": _read_npz, "cifar-pickle": _read_cifar_folder,
-                  "keras-download": lambda _: _keras_download(name)}[location.format]
+        reader = {
+            "idx": _read_idx_folder,
+            "keras-npz": _read_npz,
+            "cifar-pickle": _read_cifar_folder,
+            "keras-download": lambda _: _keras_download(name),
+        }[location.format]
         x_train, y_train, x_test, y_test = reader(path)
         y_train, y_test = np.asarray(y_train).reshape(-1), np.asarray(y_test).reshape(-1)
         full = (len(y_train), len(y_test))
@@ -527,14 +668,21 @@ def load_dataset(name: str, train_size: int | None = None, test_size: int | None
         classes = KNOWN[name].classes
     y_train, y_test = y_train.astype(np.int32), y_test.astype(np.int32)
     if len(classes) and max(y_train.max(initial=0), y_test.max(initial=0)) >= len(classes):
-        raise DataError(f"{location.path}: label {max(y_train.max(), y_test.max())} outside 0..{len(classes) - 1}")
+        raise DataError(
+            f"{location.path}: label {max(y_train.max(), y_test.max())} outside 0..{len(classes) - 1}"
+        )
     print_ = fingerprint(x_train, y_train, x_test, y_test)
     scale = np.float32(1 / 255)
     return Dataset(
-        name=name, location=location,
-        x_train=x_train.astype(np.float32) * scale, y_train=y_train,
-        x_test=x_test.astype(np.float32) * scale, y_test=y_test,
-        classes=tuple(classes), full_sizes=full, fingerprint=print_,
+        name=name,
+        location=location,
+        x_train=x_train.astype(np.float32) * scale,
+        y_train=y_train,
+        x_test=x_test.astype(np.float32) * scale,
+        y_test=y_test,
+        classes=tuple(classes),
+        full_sizes=full,
+        fingerprint=print_,
         conversions=tuple(sorted(conversions.items())),
     )
 
@@ -558,10 +706,14 @@ def scale_inputs(data: Dataset, scaling: str) -> Dataset:
     mean, std = input_statistics(data.x_train)
     divide = std if scaling == "standardize" else np.ones_like(std)
     shift, factor = mean.astype(np.float32), (1 / divide).astype(np.float32)
-    return replace(data, x_train=(data.x_train - shift) * factor, x_test=(data.x_test - shift) * factor)
+    return replace(
+        data, x_train=(data.x_train - shift) * factor, x_test=(data.x_test - shift) * factor
+    )
 
 
 @functools.lru_cache(maxsize=4)
-def load_scaled(name: str, train_size: int | None, test_size: int | None, data_seed: int, scaling: str) -> Dataset:
+def load_scaled(
+    name: str, train_size: int | None, test_size: int | None, data_seed: int, scaling: str
+) -> Dataset:
     """``load_dataset`` then ``scale_inputs``, kept for the next trial of this worker that scales the same way."""
     return scale_inputs(load_dataset(name, train_size, test_size, data_seed), scaling)

@@ -31,16 +31,17 @@ import math
 import os
 import subprocess
 import sys
-import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from study.plan.trials import TRAINER_VERSION, Trial, graph_key
 
 GRAPH_CACHE = 24  # traced graphs kept per worker process (study.train.fastfit keeps this many)
-CLUSTER_SECONDS = 3.0  # LocalCluster start (0.9 s) and close (2.0 s), measured on 2 cores (docs/PERFORMANCE.md)
+CLUSTER_SECONDS = (
+    3.0  # LocalCluster start (0.9 s) and close (2.0 s), measured on 2 cores (docs/PERFORMANCE.md)
+)
 CALIBRATION_FILE = "calibration.json"
 
 
@@ -50,9 +51,13 @@ class Calibration:
 
     macs_per_second: float  # multiply-accumulates per second of one single-threaded worker
     step_seconds: float  # fixed cost of one batch step, training or validation
-    trial_seconds: float  # per trial: fresh seeded weights, optimiser reset, Dask task, store write
+    trial_seconds: (
+        float  # per trial: fresh seeded weights, optimiser reset, Dask task, store write
+    )
     trace_seconds: float  # build and trace a graph the worker has not traced yet
-    startup_seconds: float  # per run: Dask cluster start and close, TensorFlow import in the workers
+    startup_seconds: (
+        float  # per run: Dask cluster start and close, TensorFlow import in the workers
+    )
     machine: str = ""  # what it was measured on (CPU, cores, TensorFlow, trainer version)
     source: str = ""  # where it came from: measured now, or the cache file
 
@@ -62,8 +67,15 @@ class Calibration:
 
 # Order-of-magnitude constants of the development machine (2 cores of an AMD EPYC): used to order trials
 # longest first when no calibration is at hand; only their ratios matter there.
-DEFAULT = Calibration(macs_per_second=1.4e10, step_seconds=6e-4, trial_seconds=0.15, trace_seconds=1.2,
-                      startup_seconds=8.0, machine="default", source="built-in constants")
+DEFAULT = Calibration(
+    macs_per_second=1.4e10,
+    step_seconds=6e-4,
+    trial_seconds=0.15,
+    trace_seconds=1.2,
+    startup_seconds=8.0,
+    machine="default",
+    source="built-in constants",
+)
 
 
 def machine_key() -> str:
@@ -83,6 +95,7 @@ def machine_key() -> str:
 
 
 # ------------------------------------------------------------------ calibration
+
 
 def calibration_path(store_path: str | Path) -> Path:
     return Path(store_path).parent / CALIBRATION_FILE
@@ -127,16 +140,22 @@ def calibrate(store_path: str | Path, refresh: bool = False) -> Calibration:
             return dataclasses.replace(shared, source=f"{machine_cache()}, copied to {path}")
     from study.errors import StudyError
 
-    out = subprocess.run([sys.executable, "-m", "study.train.calibration"], capture_output=True, text=True,
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    out = subprocess.run(
+        [sys.executable, "-m", "study.train.calibration"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     if out.returncode != 0:
-        raise StudyError(f"calibration failed: {(out.stderr.strip().splitlines() or ['no output'])[-1]}")
+        raise StudyError(
+            f"calibration failed: {(out.stderr.strip().splitlines() or ['no output'])[-1]}"
+        )
     try:
         calibration = Calibration(**json.loads(out.stdout.strip().splitlines()[-1]))
     except (ValueError, TypeError, IndexError) as err:
         raise StudyError(f"calibration failed: unreadable result ({err})") from None
     save_calibration(path, calibration)
-    try:
+    try:  # noqa: SIM105
         save_calibration(machine_cache(), calibration)
     except OSError:  # a read-only home: the copy beside the store is enough
         pass
@@ -145,13 +164,16 @@ def calibrate(store_path: str | Path, refresh: bool = False) -> Calibration:
 
 # ------------------------------------------------------------------ the model
 
+
 @dataclass(frozen=True)
 class TrialCost:
     """One trial as the time model sees it."""
 
     key: str
     dataset: str
-    graph: str  # study.plan.trials.graph_key: trials with the same graph share one trace on a worker
+    graph: (
+        str  # study.plan.trials.graph_key: trials with the same graph share one trace on a worker
+    )
     epochs: int
     train_images: int
     test_images: int
@@ -169,27 +191,47 @@ class TrialCost:
 
     def seconds(self, calibration: Calibration) -> float:
         """Time on a worker that has traced this graph and loaded this dataset already."""
-        steps = math.ceil(self.train_images / self.batch_size) + math.ceil(self.test_images / self.val_batch_size)
+        steps = math.ceil(self.train_images / self.batch_size) + math.ceil(
+            self.test_images / self.val_batch_size
+        )
         return calibration.trial_seconds + self.epochs * (
             (3 * self.train_images + self.test_images) * self.macs / calibration.macs_per_second
-            + steps * calibration.step_seconds)
+            + steps * calibration.step_seconds
+        )
 
 
 def trial_cost(trial: Trial, sizes: dict[str, tuple[int, int]]) -> TrialCost:
     """``trial`` with the real image counts of its dataset (``sizes``: dataset -> (train, test) images)."""
     settings = trial.settings
     train, test = sizes[trial.dataset.name]
-    return TrialCost(trial.key, trial.dataset.name, graph_key(settings, trial.model), settings.epochs, train, test,
-                     trial.macs, settings.batch_size, settings.val_batch_size)
+    return TrialCost(
+        trial.key,
+        trial.dataset.name,
+        graph_key(settings, trial.model),
+        settings.epochs,
+        train,
+        test,
+        trial.macs,
+        settings.batch_size,
+        settings.val_batch_size,
+    )
 
 
-def longest_first(trials: Iterable, sizes: dict[str, tuple[int, int]], calibration: Calibration = DEFAULT) -> list:
+def longest_first(
+    trials: Iterable, sizes: dict[str, tuple[int, int]], calibration: Calibration = DEFAULT
+) -> list:
     """The runner's submission order of ``trials``: most expensive first (stable for equal costs)."""
-    return sorted(trials, key=lambda trial: trial_cost(trial, sizes).seconds(calibration), reverse=True)
+    return sorted(
+        trials, key=lambda trial: trial_cost(trial, sizes).seconds(calibration), reverse=True
+    )
 
 
-def makespan(costs: list[TrialCost], workers: int, calibration: Calibration,
-             data_seconds: dict[str, float] | None = None) -> float:
+def makespan(
+    costs: list[TrialCost],
+    workers: int,
+    calibration: Calibration,
+    data_seconds: dict[str, float] | None = None,
+) -> float:
     """List scheduling: each trial, in the given order, goes to the worker that is free first; a worker
     pays ``trace_seconds`` for a graph it does not hold (FIFO cache of ``GRAPH_CACHE``) and
     ``data_seconds[dataset]`` the first time it uses a dataset. Returns when the last worker is done."""
@@ -226,16 +268,25 @@ class Estimate:
         return dataclasses.asdict(self)
 
 
-def estimate_run(costs: list[TrialCost], workers: int, calibration: Calibration,
-                 data_seconds: dict[str, float] | None = None) -> Estimate:
+def estimate_run(
+    costs: list[TrialCost],
+    workers: int,
+    calibration: Calibration,
+    data_seconds: dict[str, float] | None = None,
+) -> Estimate:
     """The estimate for training ``costs`` (already in submission order) on ``workers`` workers
     (0 = in this process: no cluster, one at a time)."""
     seconds = 0.0
     if costs:
         startup = calibration.startup_seconds - (CLUSTER_SECONDS if workers == 0 else 0.0)
         seconds = startup + makespan(costs, workers, calibration, data_seconds)
-    return Estimate(len(costs), sum(c.images for c in costs), sum(c.total_macs for c in costs), max(1, workers),
-                    seconds)
+    return Estimate(
+        len(costs),
+        sum(c.images for c in costs),
+        sum(c.total_macs for c in costs),
+        max(1, workers),
+        seconds,
+    )
 
 
 def quantity(count: float) -> str:

@@ -16,7 +16,10 @@ import numpy as np
 
 from study.declare.config import SCHEDULES, check_choice
 
-STEP_BOUNDARIES = (0.5, 0.75)  # "step": the rate is divided by STEP_FACTOR after each of these fractions
+STEP_BOUNDARIES = (
+    0.5,
+    0.75,
+)  # "step": the rate is divided by STEP_FACTOR after each of these fractions
 STEP_FACTOR = 10.0
 
 
@@ -37,10 +40,13 @@ def rate_at(schedule: str, base: float, step: np.ndarray | int, total_steps: int
     if schedule == "cosine":
         return base * 0.5 * (1.0 + np.cos(math.pi * fraction))
     drops = sum((fraction >= b).astype(np.float64) for b in STEP_BOUNDARIES)
-    return base / STEP_FACTOR ** drops
+    return base / STEP_FACTOR**drops
 
 
-def epoch_rates(schedule: str, base: float, total_steps: int, first_step: int, steps: int) -> np.ndarray:
+def epoch_rates(
+    schedule: str, base: float, total_steps: int, first_step: int, steps: int
+) -> np.ndarray:
     """The float32 rates of the ``steps`` steps that start at global step ``first_step``."""
-    return rate_at(schedule, base, np.arange(first_step, first_step + steps), total_steps).astype(np.float32)
-
+    return rate_at(schedule, base, np.arange(first_step, first_step + steps), total_steps).astype(
+        np.float32
+    )

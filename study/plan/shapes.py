@@ -42,7 +42,9 @@ class LayerRow:
     params: int
     macs: int  # multiply-accumulates per image in the forward pass
     formula: str  # how output_shape was computed, for the report
-    note: str = ""  # something a reader should know that is not an error (e.g. skipped input pixels)
+    note: str = (
+        ""  # something a reader should know that is not an error (e.g. skipped input pixels)
+    )
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,14 @@ def layer_table(config: ModelConfig) -> tuple[LayerRow, ...]:
         name = f"conv{index}"
         kernel, stride = config.kernel_size, config.stride
         # Legal in Keras and common (1x1 convolutions with stride 2 in residual shortcuts): a note, not an error.
-        note = (f"stride {stride} > kernel {kernel}: {stride - kernel} of every {stride} rows and columns "
-                "of the input are never read") if stride > kernel else ""
+        note = (
+            (
+                f"stride {stride} > kernel {kernel}: {stride - kernel} of every {stride} rows and columns "
+                "of the input are never read"
+            )
+            if stride > kernel
+            else ""
+        )
         if config.padding == "valid" and (kernel > height or kernel > width):
             raise ConfigError(
                 f"{name}: feature map shrinks below 1x1: input {height}x{width}, "
@@ -100,16 +108,39 @@ def layer_table(config: ModelConfig) -> tuple[LayerRow, ...]:
                     f"out = floor(({min(height, width)} - {pool} + 2*0)/{pool}) + 1 = 0 ({in_desc}); "
                     "use a smaller pooling window, fewer pooling layers or padding 'same'"
                 )
-            rows.append(LayerRow(pool_name, kind, (out_h, out_w, channels), 0, 0,
-                                 f"floor(({height}-{pool})/{pool})+1"))
+            rows.append(
+                LayerRow(
+                    pool_name,
+                    kind,
+                    (out_h, out_w, channels),
+                    0,
+                    0,
+                    f"floor(({height}-{pool})/{pool})+1",
+                )
+            )
             height, width = out_h, out_w
     flat = height * width * channels
     rows.append(LayerRow("flatten", "flatten", (flat,), 0, 0, f"{height}*{width}*{channels}"))
-    rows.append(LayerRow("dense", "dense", (config.dense_units,), flat * config.dense_units + config.dense_units,
-                         flat * config.dense_units, f"{flat}->{config.dense_units}"))
-    rows.append(LayerRow("output", "dense", (config.num_classes,),
-                         config.dense_units * config.num_classes + config.num_classes,
-                         config.dense_units * config.num_classes, f"{config.dense_units}->{config.num_classes}"))
+    rows.append(
+        LayerRow(
+            "dense",
+            "dense",
+            (config.dense_units,),
+            flat * config.dense_units + config.dense_units,
+            flat * config.dense_units,
+            f"{flat}->{config.dense_units}",
+        )
+    )
+    rows.append(
+        LayerRow(
+            "output",
+            "dense",
+            (config.num_classes,),
+            config.dense_units * config.num_classes + config.num_classes,
+            config.dense_units * config.num_classes,
+            f"{config.dense_units}->{config.num_classes}",
+        )
+    )
     return tuple(rows)
 
 

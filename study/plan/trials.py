@@ -14,13 +14,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from study.declare.config import ModelConfig, Settings
+from study.declare.spec import Experiment, Profile, Study
 from study.errors import ConfigError
 from study.plan.shapes import summarize
-from study.declare.spec import Experiment, Profile, Study
 
 TRAINER_VERSION = 3  # bump when training semantics change: old results then no longer match (3: seeded initialisers)
 
@@ -70,14 +71,18 @@ class TrialSpec:
         return {_STORED_AS.get(name, name): value for name, value in data.items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrialSpec":
+    def from_dict(cls, data: dict[str, Any]) -> TrialSpec:
         """The spec ``to_dict`` wrote (keys it does not know, like older stores' extras, are ignored).
 
         Raises ConfigError naming the missing keys when ``data`` lacks a field."""
         names = [field.name for field in dataclasses.fields(cls)]
-        missing = [_STORED_AS.get(name, name) for name in names if _STORED_AS.get(name, name) not in data]
+        missing = [
+            _STORED_AS.get(name, name) for name in names if _STORED_AS.get(name, name) not in data
+        ]
         if missing:
-            raise ConfigError(f"trial configuration {data.get('key', '?')!r} lacks {', '.join(missing)}")
+            raise ConfigError(
+                f"trial configuration {data.get('key', '?')!r} lacks {', '.join(missing)}"
+            )
         values = {name: data[_STORED_AS.get(name, name)] for name in names}
         values["settings"] = Settings.from_dict(values["settings"])
         values["model"] = ModelConfig.from_dict(values["model"])
@@ -99,9 +104,19 @@ class Trial:
     @property
     def spec(self) -> TrialSpec:
         """What a worker trains from and the store writes."""
-        return TrialSpec(self.key, self.settings, self.model, self.dataset.name, self.dataset.fingerprint,
-                         self.dataset.train_size, self.dataset.test_size, self.dataset.data_seed, self.seed,
-                         self.macs, self.params)
+        return TrialSpec(
+            self.key,
+            self.settings,
+            self.model,
+            self.dataset.name,
+            self.dataset.fingerprint,
+            self.dataset.train_size,
+            self.dataset.test_size,
+            self.dataset.data_seed,
+            self.seed,
+            self.macs,
+            self.params,
+        )
 
 
 @dataclass(frozen=True)
@@ -133,16 +148,29 @@ KEYED_ONLY_WHEN_SET = {"schedule": "constant", "input_scaling": "unit"}
 
 def keyed_settings(settings: Settings) -> dict[str, Any]:
     """``settings`` as its trial key hashes them (``KEYED_ONLY_WHEN_SET`` left out at their old values)."""
-    return {name: value for name, value in settings.to_dict().items()
-            if KEYED_ONLY_WHEN_SET.get(name, object()) != value}
+    return {
+        name: value
+        for name, value in settings.to_dict().items()
+        if KEYED_ONLY_WHEN_SET.get(name, object()) != value
+    }
 
 
 def trial_key(settings: Settings, model: ModelConfig, dataset: DatasetInfo, seed: int) -> str:
-    blob = json.dumps({
-        "settings": keyed_settings(settings), "model": model.to_dict(), "dataset": dataset.name,
-        "fingerprint": dataset.fingerprint, "train_size": dataset.train_size, "test_size": dataset.test_size,
-        "data_seed": dataset.data_seed, "seed": seed, "trainer": TRAINER_VERSION,
-    }, sort_keys=True, default=list)
+    blob = json.dumps(
+        {
+            "settings": keyed_settings(settings),
+            "model": model.to_dict(),
+            "dataset": dataset.name,
+            "fingerprint": dataset.fingerprint,
+            "train_size": dataset.train_size,
+            "test_size": dataset.test_size,
+            "data_seed": dataset.data_seed,
+            "seed": seed,
+            "trainer": TRAINER_VERSION,
+        },
+        sort_keys=True,
+        default=list,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -152,15 +180,20 @@ def scaled_epochs(epochs: int, study: Study, profile: Profile, experiment: Exper
     return max(1, round(epochs * scale * experiment.epochs_factor))
 
 
-def resolve(study: Study, profile: Profile, experiment: Experiment, value_index: int,
-            dataset: DatasetInfo) -> tuple[Settings, ModelConfig]:
+def resolve(
+    study: Study, profile: Profile, experiment: Experiment, value_index: int, dataset: DatasetInfo
+) -> tuple[Settings, ModelConfig]:
     """The settings and model of one value on one dataset, checked by the shapes module."""
     value = experiment.values[value_index]
     where = f"experiment {experiment.name!r}, value {value.label!r}, dataset {dataset.name!r}"
     profile = profile.for_dataset(dataset.name)
     try:
-        settings = study.baseline.with_values(**experiment.base).with_values(**value.params_for(dataset.name))
-        settings = settings.with_values(epochs=scaled_epochs(settings.epochs, study, profile, experiment))
+        settings = study.baseline.with_values(**experiment.base).with_values(
+            **value.params_for(dataset.name)
+        )
+        settings = settings.with_values(
+            epochs=scaled_epochs(settings.epochs, study, profile, experiment)
+        )
         model = settings.model_config(dataset.input_shape, dataset.num_classes)
         summarize(model)
     except ConfigError as err:
@@ -168,11 +201,17 @@ def resolve(study: Study, profile: Profile, experiment: Experiment, value_index:
     return settings, model
 
 
-SeedCounts = Mapping[tuple[str, str, str], int]  # (experiment, value label, dataset) -> seeds of that value
+SeedCounts = Mapping[
+    tuple[str, str, str], int
+]  # (experiment, value label, dataset) -> seeds of that value
 
 
-def plan_study(study: Study, profile: Profile, datasets: dict[str, DatasetInfo], seeds: SeedCounts | None = None
-               ) -> tuple[dict[str, Trial], list[PlanRow]]:
+def plan_study(
+    study: Study,
+    profile: Profile,
+    datasets: dict[str, DatasetInfo],
+    seeds: SeedCounts | None = None,
+) -> tuple[dict[str, Trial], list[PlanRow]]:
     """Every trial of ``study`` under ``profile`` (deduplicated by key) and the plan rows using them.
 
     ``seeds`` gives a value more seeds than the profile's first look (``study.sequential`` adds them where a
@@ -185,7 +224,10 @@ def plan_study(study: Study, profile: Profile, datasets: dict[str, DatasetInfo],
             dataset = datasets[dataset_name]
             base_settings = study.baseline.with_values(**experiment.base)
             base_settings = base_settings.with_values(
-                epochs=scaled_epochs(base_settings.epochs, study, profile.for_dataset(dataset_name), experiment))
+                epochs=scaled_epochs(
+                    base_settings.epochs, study, profile.for_dataset(dataset_name), experiment
+                )
+            )
             for index, value in enumerate(experiment.values):
                 settings, model = resolve(study, profile, experiment, index, dataset)
                 summary = summarize(model)
@@ -197,7 +239,21 @@ def plan_study(study: Study, profile: Profile, datasets: dict[str, DatasetInfo],
                     chosen = study.seed_list(count)
                 for seed in chosen:
                     key = trial_key(settings, model, dataset, seed)
-                    trials.setdefault(key, Trial(key, settings, model, dataset, seed, summary.params, summary.macs))
-                    rows.append(PlanRow(experiment.name, experiment.parameter, value.label, index,
-                                        dataset.name, seed, key, is_baseline, value.note))
+                    trials.setdefault(
+                        key,
+                        Trial(key, settings, model, dataset, seed, summary.params, summary.macs),
+                    )
+                    rows.append(
+                        PlanRow(
+                            experiment.name,
+                            experiment.parameter,
+                            value.label,
+                            index,
+                            dataset.name,
+                            seed,
+                            key,
+                            is_baseline,
+                            value.note,
+                        )
+                    )
     return trials, rows

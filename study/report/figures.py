@@ -27,23 +27,46 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.transforms import blended_transform_factory  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import blended_transform_factory
 
-from study.analyse.answer import Effect, Standing  # noqa: E402
-from study.analyse.comparisons import Analysis, Block  # noqa: E402
-from study.analyse.costs import Cost  # noqa: E402
-from study.analyse.stats import Verdict  # noqa: E402
-from study.names import path_name  # noqa: E402
+from study.analyse.answer import Effect, Standing
+from study.analyse.comparisons import Analysis, Block
+from study.analyse.costs import Cost
+from study.analyse.stats import Verdict
+from study.names import path_name
 
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+OKABE_ITO = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-DATASET_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")  # by the dataset's position in the study
+DATASET_COLOURS = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+)  # by the dataset's position in the study
 
-plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 9, "axes.grid": True,
-                     "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False})
+plt.rcParams.update(
+    {
+        "figure.dpi": 100,
+        "savefig.dpi": 110,
+        "font.size": 9,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -80,8 +103,12 @@ def _finite(x: float) -> bool:
 CHANCE_STYLE = {"linewidth": 0.9, "linestyle": ":"}
 DIVERGED_MARKER = {"marker": "x", "s": 30, "linewidths": 1.4, "zorder": 5, "clip_on": False}
 MIN_SPAN_PP = 20.0  # an accuracy axis spans at least this much: a panel at chance is not blown up to 9.6-10.4%
-PAD_PP = 5.0  # above and below the plotted means (never the bands: at n = 3 a t-band can span 0-100%)
-LOSS_CEILING = 4.0  # a loss axis stops at this many times the loss of a uniform guess, ln(classes), when some
+PAD_PP = (
+    5.0  # above and below the plotted means (never the bands: at n = 3 a t-band can span 0-100%)
+)
+LOSS_CEILING = (
+    4.0  # a loss axis stops at this many times the loss of a uniform guess, ln(classes), when some
+)
 # curves stay below it: unstable runs at 100-300 nats would flatten every other curve to a line at zero
 
 
@@ -111,7 +138,11 @@ def loss_ceiling(means: list[float], classes: int) -> float | None:
 def diverged_epochs(analysis: Analysis, experiment: str, dataset: str) -> dict[str, list[int]]:
     """value label -> the epoch at which each diverged seed's loss became NaN/inf (from the plan)."""
     plan = analysis.plan
-    rows = plan[(plan["experiment"] == experiment) & (plan["dataset"] == dataset) & (plan["status"] == "diverged")]
+    rows = plan[
+        (plan["experiment"] == experiment)
+        & (plan["dataset"] == dataset)
+        & (plan["status"] == "diverged")
+    ]
     out: dict[str, list[int]] = {}
     for value, epoch in zip(rows["value"], rows["diverged_epoch"]):
         out.setdefault(str(value), []).append(int(epoch) if _finite(epoch) else 1)
@@ -122,14 +153,22 @@ def _curve(ax, block: Block, metric: str, scale: float) -> list[float]:
     """Mean over the seeds that did not diverge, with its 95% band; returns the plotted means."""
     plotted = []
     for value in block.values:
-        points = [(e + 1, iv) for e, iv in enumerate(value.curves.get(metric, [])) if _finite(iv.mean)]
+        points = [
+            (e + 1, iv) for e, iv in enumerate(value.curves.get(metric, [])) if _finite(iv.mean)
+        ]
         if not points:
             continue
         epochs = [e for e, _ in points]
         means = [iv.mean * scale for _, iv in points]
         plotted += means
-        ax.plot(epochs, means, color=colour(value.index), marker=MARKERS[value.index % len(MARKERS)],
-                markersize=3, linewidth=1.4)
+        ax.plot(
+            epochs,
+            means,
+            color=colour(value.index),
+            marker=MARKERS[value.index % len(MARKERS)],
+            markersize=3,
+            linewidth=1.4,
+        )
         lows = [iv.low * scale if _finite(iv.low) else iv.mean * scale for _, iv in points]
         highs = [iv.high * scale if _finite(iv.high) else iv.mean * scale for _, iv in points]
         ax.fill_between(epochs, lows, highs, color=colour(value.index), alpha=0.15, linewidth=0)
@@ -141,17 +180,30 @@ def _mark_off_scale(ax, block: Block, metric: str, top: float) -> dict[str, floa
     off = {}
     edge = ax.get_xaxis_transform()
     for value in block.values:
-        points = [(e + 1, iv.mean) for e, iv in enumerate(value.curves.get(metric, [])) if _finite(iv.mean)]
+        points = [
+            (e + 1, iv.mean)
+            for e, iv in enumerate(value.curves.get(metric, []))
+            if _finite(iv.mean)
+        ]
         above = [(e, m) for e, m in points if m > top]
         if above:
             off[value.label] = max(m for _, m in above)
-            ax.scatter([e for e, _ in above], [0.98] * len(above), transform=edge, marker="^", s=22,
-                       color=colour(value.index), clip_on=False, zorder=5)
+            ax.scatter(
+                [e for e, _ in above],
+                [0.98] * len(above),
+                transform=edge,
+                marker="^",
+                s=22,
+                color=colour(value.index),
+                clip_on=False,
+                zorder=5,
+            )
     return off
 
 
-def _value_labels(blocks: list[Block], diverged: dict[str, dict[str, list[int]]],
-                  off_scale: dict[str, float]) -> list[tuple[int, str]]:
+def _value_labels(
+    blocks: list[Block], diverged: dict[str, dict[str, list[int]]], off_scale: dict[str, float]
+) -> list[tuple[int, str]]:
     """(index, legend text) of every value of the experiment, whether or not it has a curve: a value whose
     seeds diverged says so, one whose loss runs above the axis says how high."""
     seen: dict[str, tuple[int, str]] = {}
@@ -178,7 +230,9 @@ def _epoch_figure(analysis: Analysis, experiment: str, out: Path, metric: str, k
     value stays in the legend, below the axes."""
     datasets = [d for d in analysis.datasets if (experiment, d) in analysis.blocks]
     blocks = [analysis.blocks[(experiment, d)] for d in datasets]
-    fig, axes = plt.subplots(1, len(datasets), figsize=(2.15 * len(datasets) + 0.25, 2.3), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(datasets), figsize=(2.15 * len(datasets) + 0.25, 2.3), squeeze=False
+    )
     diverged = {d: diverged_epochs(analysis, experiment, d) for d in datasets}
     off_scale: dict[str, float] = {}
     accuracy = metric == "val_accuracy"
@@ -198,16 +252,35 @@ def _epoch_figure(analysis: Analysis, experiment: str, out: Path, metric: str, k
         for value in block.values:
             epochs = diverged[dataset].get(value.label, [])
             if epochs and accuracy:
-                ax.scatter(epochs, [chance] * len(epochs), color=colour(value.index), **DIVERGED_MARKER)
+                ax.scatter(
+                    epochs, [chance] * len(epochs), color=colour(value.index), **DIVERGED_MARKER
+                )
             elif epochs:
-                ax.scatter(epochs, [0.98] * len(epochs), transform=ax.get_xaxis_transform(),
-                           color=colour(value.index), **DIVERGED_MARKER)
-        ax.set_title(literal(f"{dataset}, chance {block.chance * 100:.1f}%" if accuracy else dataset), fontsize=9)
+                ax.scatter(
+                    epochs,
+                    [0.98] * len(epochs),
+                    transform=ax.get_xaxis_transform(),
+                    color=colour(value.index),
+                    **DIVERGED_MARKER,
+                )
+        ax.set_title(
+            literal(f"{dataset}, chance {block.chance * 100:.1f}%" if accuracy else dataset),
+            fontsize=9,
+        )
         ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)
     values = _value_labels(blocks, diverged, off_scale)
-    handles = [Line2D([], [], color=colour(index), marker=MARKERS[index % len(MARKERS)], markersize=3, linewidth=1.4)
-               for index, _ in values]
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=colour(index),
+            marker=MARKERS[index % len(MARKERS)],
+            markersize=3,
+            linewidth=1.4,
+        )
+        for index, _ in values
+    ]
     labels = [literal(text) for _, text in values]
     if accuracy:
         handles.append(Line2D([], [], color="#666", **CHANCE_STYLE))
@@ -229,8 +302,19 @@ def _legend_below(fig, handles, labels, columns: int, title: str | None = None) 
     """The legend under the axes, never over the data: hung below the laid-out figure, which is saved with a
     tight bounding box that takes it in."""
     fig.tight_layout(w_pad=0.8)
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=columns, frameon=False,
-               fontsize=7.5, title=title, title_fontsize=7.5, handlelength=1.8, columnspacing=1.0)
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=columns,
+        frameon=False,
+        fontsize=7.5,
+        title=title,
+        title_fontsize=7.5,
+        handlelength=1.8,
+        columnspacing=1.0,
+    )
 
 
 def experiment_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
@@ -243,8 +327,11 @@ def loss_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     return _epoch_figure(analysis, experiment, out, "val_loss", "loss")
 
 
-OUTCOME_STYLE = {"learned": {"fill": True, "marker": "o"}, "collapsed": {"fill": False, "marker": "o"},
-                 "diverged": {"fill": True, "marker": "x"}}
+OUTCOME_STYLE = {
+    "learned": {"fill": True, "marker": "o"},
+    "collapsed": {"fill": False, "marker": "o"},
+    "diverged": {"fill": True, "marker": "x"},
+}
 
 
 @dataclass(frozen=True)
@@ -260,8 +347,11 @@ class TimeBars:
 def time_bars(block: Block) -> TimeBars:
     """What the time panel of ``final_figure`` draws for ``block`` (``ValueSummary.cost``)."""
     costs = [v.cost if v.cost.defined else Cost(0.0, 0.0, 0.0, None) for v in block.values]
-    return TimeBars(tuple(c.median_epoch_s for c in costs), tuple(c.median_epoch_s - c.low for c in costs),
-                    tuple(c.high - c.median_epoch_s for c in costs))
+    return TimeBars(
+        tuple(c.median_epoch_s for c in costs),
+        tuple(c.median_epoch_s - c.low for c in costs),
+        tuple(c.high - c.median_epoch_s for c in costs),
+    )
 
 
 def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
@@ -281,29 +371,70 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
             for j, (seed, kind) in enumerate(seeds):
                 jitter = (j - (len(seeds) - 1) / 2) * width * 0.12
                 style = OUTCOME_STYLE[kind]
-                paint = ({"color": colour_} if style["marker"] == "x"
-                         else {"facecolors": colour_ if style["fill"] else "none", "edgecolors": colour_})
-                axes[0].scatter(x - width * 0.18 + jitter, value.final_by_seed[seed] * 100, s=12,
-                                marker=style["marker"], linewidths=1, **paint)
+                paint = (
+                    {"color": colour_}
+                    if style["marker"] == "x"
+                    else {
+                        "facecolors": colour_ if style["fill"] else "none",
+                        "edgecolors": colour_,
+                    }
+                )
+                axes[0].scatter(
+                    x - width * 0.18 + jitter,
+                    value.final_by_seed[seed] * 100,
+                    s=12,
+                    marker=style["marker"],
+                    linewidths=1,
+                    **paint,
+                )
             if _finite(value.final.mean):
                 low = value.final.mean - value.final.low if value.final.defined else 0
                 high = value.final.high - value.final.mean if value.final.defined else 0
-                axes[0].errorbar([x + width * 0.18], [value.final.mean * 100], yerr=[[low * 100], [high * 100]],
-                                 fmt="_", color=colour_, capsize=3, markersize=9)
+                axes[0].errorbar(
+                    [x + width * 0.18],
+                    [value.final.mean * 100],
+                    yerr=[[low * 100], [high * 100]],
+                    fmt="_",
+                    color=colour_,
+                    capsize=3,
+                    markersize=9,
+                )
         axes[0].axhline(block.chance * 100, color=colour_, alpha=0.8, **CHANCE_STYLE)
         bars = time_bars(block)
-        axes[1].bar([v.index + shift for v in block.values], bars.heights, width=width, color=colour_,
-                    label=literal(dataset), yerr=[bars.below, bars.above], capsize=2, ecolor="#333",
-                    error_kw={"linewidth": 0.8})
+        axes[1].bar(
+            [v.index + shift for v in block.values],
+            bars.heights,
+            width=width,
+            color=colour_,
+            label=literal(dataset),
+            yerr=[bars.below, bars.above],
+            capsize=2,
+            ecolor="#333",
+            error_kw={"linewidth": 0.8},
+        )
     handles = [Patch(color=dataset_colour(analysis, d)) for d in datasets]
     labels = [literal(d) for d in datasets]
-    handles += [Line2D([], [], color="#444", marker="o", linestyle="none", markersize=4),
-                Line2D([], [], color="#444", marker="o", markerfacecolor="none", linestyle="none", markersize=4),
-                Line2D([], [], color="#444", marker="x", linestyle="none", markersize=4)]
+    handles += [
+        Line2D([], [], color="#444", marker="o", linestyle="none", markersize=4),
+        Line2D(
+            [],
+            [],
+            color="#444",
+            marker="o",
+            markerfacecolor="none",
+            linestyle="none",
+            markersize=4,
+        ),
+        Line2D([], [], color="#444", marker="x", linestyle="none", markersize=4),
+    ]
     labels += ["learned", "collapsed", "diverged (at chance)"]
-    for dataset in datasets:  # chance = the best constant answer (the legend of the accuracy curves says so)
+    for (
+        dataset
+    ) in datasets:  # chance = the best constant answer (the legend of the accuracy curves says so)
         handles.append(Line2D([], [], color=dataset_colour(analysis, dataset), **CHANCE_STYLE))
-        labels.append(literal(f"chance {dataset} {analysis.blocks[(experiment, dataset)].chance * 100:.1f}%"))
+        labels.append(
+            literal(f"chance {dataset} {analysis.blocks[(experiment, dataset)].chance * 100:.1f}%")
+        )
     labels_x = [literal(v.label) for v in analysis.blocks[(experiment, datasets[0])].values]
     for ax in axes:
         ax.set_xticks(range(len(labels_x)))
@@ -321,7 +452,11 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     return path
 
 
-VERDICT_COLOURS = {Verdict.BETTER: "#009E73", Verdict.WORSE: "#D55E00", Verdict.EQUIVALENT: "#0072B2"}
+VERDICT_COLOURS = {
+    Verdict.BETTER: "#009E73",
+    Verdict.WORSE: "#D55E00",
+    Verdict.EQUIVALENT: "#0072B2",
+}
 FOREST_LINE = 0.15  # inches per row (a value or a knob's header)
 FOREST_SPLIT = 40  # a single part of the study with more rows than this is drawn in two columns
 
@@ -342,7 +477,7 @@ def _forest_columns(rows: list[Effect]) -> list[list[list[Effect]]]:
         for cut, knob in enumerate(knobs):
             running += 1 + len(knob)
             if running >= total / 2:
-                columns = [knobs[:cut + 1], knobs[cut + 1:]]
+                columns = [knobs[: cut + 1], knobs[cut + 1 :]]
                 break
     return [c for c in columns if c]
 
@@ -355,8 +490,15 @@ def _forest_limits(rows: list[Effect], margin: float) -> tuple[float, float]:
     return max(-100.0, low - pad), min(100.0, high + pad)
 
 
-def forest_figure(rows: list[Effect], margin: float, headers: dict[str, str], side_labels: dict[Standing, str],
-                  title: str, path: Path, confidence: float = 0.95) -> Path:
+def forest_figure(
+    rows: list[Effect],
+    margin: float,
+    headers: dict[str, str],
+    side_labels: dict[Standing, str],
+    title: str,
+    path: Path,
+    confidence: float = 0.95,
+) -> Path:
     """Every value's difference to its baseline with the CI its verdict uses (``confidence``: its level), one row
     per value, grouped by
     knob (``headers``: a header line per experiment), one column per part of the study; the equivalence band
@@ -366,16 +508,30 @@ def forest_figure(rows: list[Effect], margin: float, headers: dict[str, str], si
     symmetric-logarithmic (linear within twice the margin), so that small effects stay visible beside large ones."""
     columns = _forest_columns(rows)
     lines = max((sum(1 + len(k) for k in column) for column in columns), default=1)
-    fig, axes = plt.subplots(1, max(1, len(columns)), figsize=(3.9 * max(1, len(columns)), 1.2 + FOREST_LINE * lines),
-                             squeeze=False, sharex=True)
+    fig, axes = plt.subplots(
+        1,
+        max(1, len(columns)),
+        figsize=(3.9 * max(1, len(columns)), 1.2 + FOREST_LINE * lines),
+        squeeze=False,
+        sharex=True,
+    )
     left, right = _forest_limits(rows, margin)
     for ax, column in zip(axes[0], columns or [[]]):
         side = blended_transform_factory(ax.transAxes, ax.transData)
         ticks, labels, y = [], [], 0
         for knob in column:
-            ax.text(0.01, y, literal(headers.get(knob[0].experiment, knob[0].experiment)), transform=side,
-                    fontsize=7, fontweight="bold", va="center", ha="left", zorder=4,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4, "alpha": 0.85})
+            ax.text(
+                0.01,
+                y,
+                literal(headers.get(knob[0].experiment, knob[0].experiment)),
+                transform=side,
+                fontsize=7,
+                fontweight="bold",
+                va="center",
+                ha="left",
+                zorder=4,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4, "alpha": 0.85},
+            )
             for row in knob:
                 y += 1
                 ticks.append(y)
@@ -383,26 +539,74 @@ def forest_figure(rows: list[Effect], margin: float, headers: dict[str, str], si
                 colour_ = VERDICT_COLOURS.get(row.verdict, "#555555")
                 face = colour_ if row.decisive else "white"
                 if row.standing == Standing.INTERVAL:
-                    ax.errorbar([row.diff * 100], [y], xerr=[[(row.diff - row.low) * 100], [(row.high - row.diff) * 100]],
-                                fmt="o", color=colour_, markerfacecolor=face, markersize=3.5, capsize=1.5,
-                                linewidth=1, zorder=3)
+                    ax.errorbar(
+                        [row.diff * 100],
+                        [y],
+                        xerr=[[(row.diff - row.low) * 100], [(row.high - row.diff) * 100]],
+                        fmt="o",
+                        color=colour_,
+                        markerfacecolor=face,
+                        markersize=3.5,
+                        capsize=1.5,
+                        linewidth=1,
+                        zorder=3,
+                    )
                 elif row.standing == Standing.POINT:
-                    ax.plot([row.diff * 100], [y], marker="D", color=colour_, markerfacecolor=face, markersize=3,
-                            linestyle="none", zorder=3)
-                    ax.annotate(side_labels.get(row.standing, ""), (row.diff * 100, y), xytext=(4, 0),
-                                textcoords="offset points", fontsize=6, color="#555555", va="center")
+                    ax.plot(
+                        [row.diff * 100],
+                        [y],
+                        marker="D",
+                        color=colour_,
+                        markerfacecolor=face,
+                        markersize=3,
+                        linestyle="none",
+                        zorder=3,
+                    )
+                    ax.annotate(
+                        side_labels.get(row.standing, ""),
+                        (row.diff * 100, y),
+                        xytext=(4, 0),
+                        textcoords="offset points",
+                        fontsize=6,
+                        color="#555555",
+                        va="center",
+                    )
                 else:
-                    ax.plot([left], [y], marker="x" if row.standing == Standing.DID_NOT_LEARN else "|",
-                            color=VERDICT_COLOURS[Verdict.WORSE] if row.rate_differs else "#555555",
-                            markersize=4, linestyle="none", clip_on=False, zorder=3)
-                    ax.text(left, y, "  " + side_labels.get(row.standing, str(row.standing)), fontsize=6,
-                            color="#555555", va="center", ha="left", style="italic")
-                ax.text(1.02, y, f"{row.failed}/{row.finished} failed" if row.finished else "not run",
-                        transform=side, fontsize=6, va="center", ha="left",
-                        color="#b34700" if row.failed else "#999999")
+                    ax.plot(
+                        [left],
+                        [y],
+                        marker="x" if row.standing == Standing.DID_NOT_LEARN else "|",
+                        color=VERDICT_COLOURS[Verdict.WORSE] if row.rate_differs else "#555555",
+                        markersize=4,
+                        linestyle="none",
+                        clip_on=False,
+                        zorder=3,
+                    )
+                    ax.text(
+                        left,
+                        y,
+                        "  " + side_labels.get(row.standing, str(row.standing)),
+                        fontsize=6,
+                        color="#555555",
+                        va="center",
+                        ha="left",
+                        style="italic",
+                    )
+                ax.text(
+                    1.02,
+                    y,
+                    f"{row.failed}/{row.finished} failed" if row.finished else "not run",
+                    transform=side,
+                    fontsize=6,
+                    va="center",
+                    ha="left",
+                    color="#b34700" if row.failed else "#999999",
+                )
             y += 1
         if _finite(margin):
-            ax.axvspan(-margin * 100, margin * 100, color="#0072B2", alpha=0.13, linewidth=0, zorder=1)
+            ax.axvspan(
+                -margin * 100, margin * 100, color="#0072B2", alpha=0.13, linewidth=0, zorder=1
+            )
         ax.axvline(0, color="#444444", linewidth=0.8, zorder=2)
         ax.set_yticks(ticks)
         ax.set_yticklabels(labels, fontsize=6.5)
@@ -411,8 +615,11 @@ def forest_figure(rows: list[Effect], margin: float, headers: dict[str, str], si
             ax.set_xscale("symlog", linthresh=2 * margin * 100, linscale=0.8)
         ax.set_xlim(left, right)  # after the scale: setting a scale resets the limits
         if ax.get_xscale() == "symlog":  # plain numbers, not powers of ten
-            ticks = [t for t in (-100, -50, -20, -10, -5, -2, 0, 2, 5, 10, 20, 50, 100) if left <= t <= right
-                     and (abs(t) <= 2 * margin * 100 or abs(t) in (10, 50, 100))]
+            ticks = [
+                t
+                for t in (-100, -50, -20, -10, -5, -2, 0, 2, 5, 10, 20, 50, 100)
+                if left <= t <= right and (abs(t) <= 2 * margin * 100 or abs(t) in (10, 50, 100))
+            ]
             ax.set_xticks(ticks)
             ax.set_xticklabels([f"{t:g}" for t in ticks])
         ax.grid(axis="y", visible=False)
@@ -420,23 +627,76 @@ def forest_figure(rows: list[Effect], margin: float, headers: dict[str, str], si
         scale = f"; log beyond ±{2 * margin * 100:g}" if ax.get_xscale() == "symlog" else ""
         ax.set_xlabel(f"Δ to baseline, pp ({confidence * 100:.3g}% CI{scale})", fontsize=7)
         if column and column[0][0].group:
-            ax.set_title("\n".join(literal(line) for line in textwrap.wrap(column[0][0].group, 52)), fontsize=7)
-    handles = [Line2D([], [], marker="o", color="#555555", markerfacecolor="#555555", linestyle="none", markersize=4,
-                      label="decisive (Holm)"),
-               Line2D([], [], marker="o", color="#555555", markerfacecolor="white", linestyle="none", markersize=4,
-                      label="not decided"),
-               Line2D([], [], marker="o", color=VERDICT_COLOURS[Verdict.BETTER], linestyle="none", markersize=4,
-                      label="better"),
-               Line2D([], [], marker="o", color=VERDICT_COLOURS[Verdict.WORSE], linestyle="none", markersize=4,
-                      label="worse"),
-               Line2D([], [], marker="o", color=VERDICT_COLOURS[Verdict.EQUIVALENT], linestyle="none", markersize=4,
-                      label="equivalent")]
+            ax.set_title(
+                "\n".join(literal(line) for line in textwrap.wrap(column[0][0].group, 52)),
+                fontsize=7,
+            )
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color="#555555",
+            markerfacecolor="#555555",
+            linestyle="none",
+            markersize=4,
+            label="decisive (Holm)",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color="#555555",
+            markerfacecolor="white",
+            linestyle="none",
+            markersize=4,
+            label="not decided",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color=VERDICT_COLOURS[Verdict.BETTER],
+            linestyle="none",
+            markersize=4,
+            label="better",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color=VERDICT_COLOURS[Verdict.WORSE],
+            linestyle="none",
+            markersize=4,
+            label="worse",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color=VERDICT_COLOURS[Verdict.EQUIVALENT],
+            linestyle="none",
+            markersize=4,
+            label="equivalent",
+        ),
+    ]
     if _finite(margin):
-        handles.append(Patch(facecolor="#0072B2", alpha=0.13, label=f"equivalence margin ±{margin * 100:g} pp"))
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles) if len(columns) > 1 else 3, frameon=False,
-               fontsize=6.5)
+        handles.append(
+            Patch(
+                facecolor="#0072B2", alpha=0.13, label=f"equivalence margin ±{margin * 100:g} pp"
+            )
+        )
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=len(handles) if len(columns) > 1 else 3,
+        frameon=False,
+        fontsize=6.5,
+    )
     fig.suptitle(literal(title), fontsize=8.5)
-    fig.tight_layout(rect=(0, (0.5 if len(columns) > 1 else 0.9) / (1.2 + FOREST_LINE * lines), 1, 1))
+    fig.tight_layout(
+        rect=(0, (0.5 if len(columns) > 1 else 0.9) / (1.2 + FOREST_LINE * lines), 1, 1)
+    )
     fig.savefig(path)
     plt.close(fig)
     return path

@@ -17,10 +17,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-import logging
 import functools
 import hashlib
 import json
+import logging
 import math
 import re
 import time
@@ -35,22 +35,30 @@ from study.analyse.budget_check import budget_checks
 from study.analyse.claims import Finding, budget_text, check_claims
 from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
 from study.analyse.formats import diff_with_ci, epoch_time, macs_text, mde_text, pp, times
-from study.analyse.overview import deviations, look_summary, power_summary, profile_agreement, ranking
+from study.analyse.overview import (
+    deviations,
+    look_summary,
+    power_summary,
+    profile_agreement,
+    ranking,
+)
 from study.analyse.stats import POWER
 from study.declare.budget import FLAGS
 from study.declare.builtin import BUILTIN_STUDIES
 from study.declare.config import Settings
-from study.declare.spec import PROFILES
+from study.declare.spec import DEFAULT_MARGIN_PP, PROFILES
 from study.plan.shapes import conv_output_size, summarize
 from study.report import wording
 from study.results.benchmarks import parameter_costs
-from study.declare.spec import DEFAULT_MARGIN_PP
 from study.results.outcomes import CHANCE_MARGIN
 from study.results.store import Store
 from study.results.tables import export_table
 
-TEMPLATES = Path(__file__).parent / "templates"  # package data: found in a wheel install as in a checkout
+TEMPLATES = (
+    Path(__file__).parent / "templates"
+)  # package data: found in a wheel install as in a checkout
 TEMPLATE = "report.html.j2"
+
 
 def _show(value) -> str:
     if isinstance(value, (list, tuple)):
@@ -101,17 +109,31 @@ def baseline_rows(analysis: Analysis) -> list[dict]:
         used = getattr(baseline, key)
         if key == "epochs" and profile.epochs:
             used = profile.epochs
-        rows.append({"label": label[0].upper() + label[1:], "original": _show(original),
-                     "study": _show(getattr(baseline, key)), "used": _show(used),
-                     "deviates": _show(used) != _show(original),
-                     "by_profile": _show(used) != _show(getattr(baseline, key))})
+        rows.append(
+            {
+                "label": label[0].upper() + label[1:],
+                "original": _show(original),
+                "study": _show(getattr(baseline, key)),
+                "used": _show(used),
+                "deviates": _show(used) != _show(original),
+                "by_profile": _show(used) != _show(getattr(baseline, key)),
+            }
+        )
     for dataset in analysis.datasets:
         budget = profile.for_dataset(dataset)
         sizes = f"{budget.train_size or 'all'} / {budget.test_size or 'all'}"
         if budget.epochs and budget.epochs != profile.epochs:
             sizes += f", {budget.epochs} epochs"
-        rows.append({"label": f"Train / test images, {wording.dataset_name(dataset)}", "original": "all",
-                     "study": "all", "used": sizes, "deviates": sizes != "all / all", "by_profile": sizes != "all / all"})
+        rows.append(
+            {
+                "label": f"Train / test images, {wording.dataset_name(dataset)}",
+                "original": "all",
+                "study": "all",
+                "used": sizes,
+                "deviates": sizes != "all / all",
+                "by_profile": sizes != "all / all",
+            }
+        )
     return rows
 
 
@@ -122,12 +144,19 @@ def regenerate_commands(analysis: Analysis, store_path: str | Path, out: str | P
     if profile.name in PROFILES and PROFILES[profile.name] == profile:
         budget = f"--profile {profile.name}"
     else:
-        budget = " ".join(f"{flag} {getattr(profile, key)}" for key, flag in FLAGS.items()
-                          if getattr(profile, key) is not None)
-    builtin = next((key for key, make in BUILTIN_STUDIES.items() if make().name == analysis.study), None)
+        budget = " ".join(
+            f"{flag} {getattr(profile, key)}"
+            for key, flag in FLAGS.items()
+            if getattr(profile, key) is not None
+        )
+    builtin = next(
+        (key for key, make in BUILTIN_STUDIES.items() if make().name == analysis.study), None
+    )
     study = f"--study {builtin}" if builtin else "--study FILE"
-    return [f"study run {study} {budget} --store {store_path}",
-            f"study report --study '{analysis.study}' --profile {profile.name} --store {store_path} --out {out}"]
+    return [
+        f"study run {study} {budget} --store {store_path}",
+        f"study report --study '{analysis.study}' --profile {profile.name} --store {store_path} --out {out}",
+    ]
 
 
 def theory_rows(analysis: Analysis) -> list[dict]:
@@ -144,9 +173,18 @@ def theory_rows(analysis: Analysis) -> list[dict]:
         seen.add((model, r.dataset))
         summary = summarize(model)
         shapes = " → ".join("x".join(str(d) for d in row.output_shape) for row in summary.rows)
-        rows.append({"experiment": wording.display_name(r.experiment), "value": r.value, "dataset": r.dataset,
-                     "input": "x".join(map(str, model.input_shape)), "shapes": shapes,
-                     "params": summary.params, "macs": summary.macs, "epochs": spec.settings.epochs})
+        rows.append(
+            {
+                "experiment": wording.display_name(r.experiment),
+                "value": r.value,
+                "dataset": r.dataset,
+                "input": "x".join(map(str, model.input_shape)),
+                "shapes": shapes,
+                "params": summary.params,
+                "macs": summary.macs,
+                "epochs": spec.settings.epochs,
+            }
+        )
     return rows
 
 
@@ -174,7 +212,9 @@ def _diff_cell(comparison) -> str:
     says pp, 95% CI), from the one formatter so that cell and sentence never disagree."""
     if comparison is None:
         return ""
-    return re.sub(r"[0-9.]+% CI ", "", diff_with_ci(comparison).replace(" pp", "")).replace("no interval: ", "")
+    return re.sub(r"[0-9.]+% CI ", "", diff_with_ci(comparison).replace(" pp", "")).replace(
+        "no interval: ", ""
+    )
 
 
 def _time_cell(cost) -> str:
@@ -190,49 +230,84 @@ def _value_rows(block: Block) -> list[dict]:
     for v in block.values:
         c, d, rate = v.comparison, v.decision, v.rates
         diverged = v.count("diverged")
-        rows.append({
-            "label": v.label, "baseline": v is block.baseline, "seeds": len(v.seeds),
-            "learned": f"{v.learned}/{v.finished}", "diverged": diverged,
-            "outcomes": wording.outcome_text(v), "points": ", ".join(
-                f"{v.final_by_seed[s] * 100:.1f}{'' if o == 'learned' else ' (' + o + ')'}"
-                for s, o in v.outcomes.items()),
-            "mean": _pct(v.final_learned.mean, 1),
-            "ci": "–" if not v.final_learned.defined else (f"{v.final_learned.low * 100:.1f}–"
-                                                           f"{v.final_learned.high * 100:.1f}"),
-            "diff_cell": _diff_cell(c),
-            "p": _p(c.p) if c else "", "p_holm": _p(v.p_holm) if c else "",
-            "test": wording.test_text(c) if c else "",
-            "mde_cell": mde_text(d.detectable).replace(" pp", "") if d and c else "",
-            "collapse": ("" if rate is None else f"{rate.k}/{rate.n} ({rate.ci[0] * 100:.0f}–{rate.ci[1] * 100:.0f}%)"
-                         f" vs {rate.base_k}/{rate.base_n}"
-                         + (f", p_Holm {_p(v.p_rate_holm)}" if math.isfinite(v.p_rate_holm) else "")),
-            "rate_p_holm": _p(v.p_rate_holm) if rate is not None and math.isfinite(v.p_rate_holm) else "",
-            "verdict": wording.verdict_text(v) if d else v.verdict, "verdict_class": str(v.verdict),
-            "decisive": v.decisive,
-            "seconds": _time_cell(v.cost), "macs": macs_text(v.cost.macs),
-            "params": f"{v.params:,}" if v.params else "–",
-            "failed": v.status.get("failed", 0), "missing": v.status.get("missing", 0),
-        })
+        rows.append(
+            {
+                "label": v.label,
+                "baseline": v is block.baseline,
+                "seeds": len(v.seeds),
+                "learned": f"{v.learned}/{v.finished}",
+                "diverged": diverged,
+                "outcomes": wording.outcome_text(v),
+                "points": ", ".join(
+                    f"{v.final_by_seed[s] * 100:.1f}{'' if o == 'learned' else ' (' + o + ')'}"
+                    for s, o in v.outcomes.items()
+                ),
+                "mean": _pct(v.final_learned.mean, 1),
+                "ci": "–"
+                if not v.final_learned.defined
+                else (f"{v.final_learned.low * 100:.1f}–" f"{v.final_learned.high * 100:.1f}"),
+                "diff_cell": _diff_cell(c),
+                "p": _p(c.p) if c else "",
+                "p_holm": _p(v.p_holm) if c else "",
+                "test": wording.test_text(c) if c else "",
+                "mde_cell": mde_text(d.detectable).replace(" pp", "") if d and c else "",
+                "collapse": (
+                    ""
+                    if rate is None
+                    else f"{rate.k}/{rate.n} ({rate.ci[0] * 100:.0f}–{rate.ci[1] * 100:.0f}%)"
+                    f" vs {rate.base_k}/{rate.base_n}"
+                    + (f", p_Holm {_p(v.p_rate_holm)}" if math.isfinite(v.p_rate_holm) else "")
+                ),
+                "rate_p_holm": _p(v.p_rate_holm)
+                if rate is not None and math.isfinite(v.p_rate_holm)
+                else "",
+                "verdict": wording.verdict_text(v) if d else v.verdict,
+                "verdict_class": str(v.verdict),
+                "decisive": v.decisive,
+                "seconds": _time_cell(v.cost),
+                "macs": macs_text(v.cost.macs),
+                "params": f"{v.params:,}" if v.params else "–",
+                "failed": v.status.get("failed", 0),
+                "missing": v.status.get("missing", 0),
+            }
+        )
     return rows
 
 
 def ranking_rows(analysis: Analysis) -> dict[str, list[dict]]:
-    return {dataset: [{"experiment": wording.display_name(r.experiment), "value": r.value,
-                       "effect": diff_with_ci(r.comparison) if r.comparison else wording.rates_text(r.rates),
-                       "verdict": r.verdict if r.comparison else wording.failure_text(r.rates),
-                       "significant": r.significant,
-                       "compared": r.compared, "decisive": r.decisive, "cost": times(r.cost)} for r in rows]
-            for dataset, rows in ranking(analysis).items()}
+    return {
+        dataset: [
+            {
+                "experiment": wording.display_name(r.experiment),
+                "value": r.value,
+                "effect": diff_with_ci(r.comparison)
+                if r.comparison
+                else wording.rates_text(r.rates),
+                "verdict": r.verdict if r.comparison else wording.failure_text(r.rates),
+                "significant": r.significant,
+                "compared": r.compared,
+                "decisive": r.decisive,
+                "cost": times(r.cost),
+            }
+            for r in rows
+        ]
+        for dataset, rows in ranking(analysis).items()
+    }
 
 
-def answer_sections(analysis: Analysis, cache: "RenderCache", figure_dir: Path) -> list[dict]:
+def answer_sections(analysis: Analysis, cache: RenderCache, figure_dir: Path) -> list[dict]:
     """Section 1, one entry per dataset: the budget sentence, the answer table (one row per knob, by part of the
     study), the facts with their evidence, and the forest plot."""
     from study.report import figures
 
     study = analysis.stored.study
     names = wording.knob_names(study)
-    rows, found, plan_budgets, forest = answer_rows(analysis), facts(analysis), budgets(analysis), effects(analysis)
+    rows, found, plan_budgets, forest = (
+        answer_rows(analysis),
+        facts(analysis),
+        budgets(analysis),
+        effects(analysis),
+    )
     checks = budget_checks(analysis)
     sections = []
     for dataset in analysis.datasets:
@@ -242,68 +317,136 @@ def answer_sections(analysis: Analysis, cache: "RenderCache", figure_dir: Path) 
             if not table or table[-1]["title"] != knob.group:
                 table.append({"title": knob.group, "rows": []})
             lead = knob.lead
-            table[-1]["rows"].append({
-                "knob": names.get(knob.experiment, wording.display_name(knob.experiment)),
-                "effect": wording.lead_text(knob), "verdict": wording.answer_verdict_text(knob),
-                "verdict_class": str(lead.verdict) if lead else "", "decisive": bool(lead and lead.decisive),
-                "trace": wording.knob_trace_text(knob), "tested": bool(lead and (lead.test or lead.rate_differs)),
-                "failed": wording.failed_text(knob), "cost": wording.ratio_text(lead.cost) if lead else "–"})
+            table[-1]["rows"].append(
+                {
+                    "knob": names.get(knob.experiment, wording.display_name(knob.experiment)),
+                    "effect": wording.lead_text(knob),
+                    "verdict": wording.answer_verdict_text(knob),
+                    "verdict_class": str(lead.verdict) if lead else "",
+                    "decisive": bool(lead and lead.decisive),
+                    "trace": wording.knob_trace_text(knob),
+                    "tested": bool(lead and (lead.test or lead.rate_differs)),
+                    "failed": wording.failed_text(knob),
+                    "cost": wording.ratio_text(lead.cost) if lead else "–",
+                }
+            )
         fact_groups: list[dict] = []
         for fact in found.get(dataset, []):
             if not fact_groups or fact_groups[-1]["title"] != fact.group:
                 fact_groups.append({"title": fact.group, "facts": []})
-            fact_groups[-1]["facts"].append({"evidence": str(fact.evidence), "class": fact.evidence.name.lower(),
-                                             "text": wording.fact_text(fact, names)})
+            fact_groups[-1]["facts"].append(
+                {
+                    "evidence": str(fact.evidence),
+                    "class": fact.evidence.name.lower(),
+                    "text": wording.fact_text(fact, names),
+                }
+            )
         margin = study.margin(dataset)
         headers = wording.forest_headers(knobs, names)
         title = f"{wording.dataset_name(dataset)}: each value against its baseline"
         path = figures.forest_path(figure_dir, dataset)
-        sections.append({
-            "dataset": dataset, "title": wording.dataset_name(dataset), "margin": pp(margin, signed=False),
-            "budget": (wording.budget_sentence(plan_budgets[dataset], wording.dataset_name(dataset))
-                       if dataset in plan_budgets else ""),
-            "budget_check": (wording.budget_check_sentence(checks[dataset], wording.dataset_name(dataset))
-                             if dataset in checks else ""),
-            "groups": table,
-            "facts": fact_groups,
-            "forest": _figure(cache, figures.forest_figure, path,
-                              (forest[dataset], margin, headers, title, analysis.alpha),
-                              forest[dataset], margin, headers, wording.STANDING_LABELS, title, path,
-                              1 - analysis.alpha).src})
+        sections.append(
+            {
+                "dataset": dataset,
+                "title": wording.dataset_name(dataset),
+                "margin": pp(margin, signed=False),
+                "budget": (
+                    wording.budget_sentence(plan_budgets[dataset], wording.dataset_name(dataset))
+                    if dataset in plan_budgets
+                    else ""
+                ),
+                "budget_check": (
+                    wording.budget_check_sentence(checks[dataset], wording.dataset_name(dataset))
+                    if dataset in checks
+                    else ""
+                ),
+                "groups": table,
+                "facts": fact_groups,
+                "forest": _figure(
+                    cache,
+                    figures.forest_figure,
+                    path,
+                    (forest[dataset], margin, headers, title, analysis.alpha),
+                    forest[dataset],
+                    margin,
+                    headers,
+                    wording.STANDING_LABELS,
+                    title,
+                    path,
+                    1 - analysis.alpha,
+                ).src,
+            }
+        )
     return sections
 
 
 def power_rows(analysis: Analysis) -> list[dict]:
-    return [{"dataset": s.dataset, "group": s.group,
-             "baselines": "; ".join(f"{wording.display_name(e)} = {label}: learned {learned} of {finished}"
-                                    for e, label, learned, finished in s.baselines) or "none finished",
-             "spread": (f"{pp(s.spread, False)} (d0 = {_dof(s.prior_dof)}, {s.configurations} configurations)"
-                        if math.isfinite(s.spread) else "–"),
-             "mde": mde_text(s.mde) if math.isfinite(s.mde) else "–",
-             "margin": ", ".join(sorted({pp(m, False) for m in s.margins})) or "–",
-             "decisive": f"{s.decisive} of {s.compared}"} for s in power_summary(analysis)]
+    return [
+        {
+            "dataset": s.dataset,
+            "group": s.group,
+            "baselines": "; ".join(
+                f"{wording.display_name(e)} = {label}: learned {learned} of {finished}"
+                for e, label, learned, finished in s.baselines
+            )
+            or "none finished",
+            "spread": (
+                f"{pp(s.spread, False)} (d0 = {_dof(s.prior_dof)}, {s.configurations} configurations)"
+                if math.isfinite(s.spread)
+                else "–"
+            ),
+            "mde": mde_text(s.mde) if math.isfinite(s.mde) else "–",
+            "margin": ", ".join(sorted({pp(m, False) for m in s.margins})) or "–",
+            "decisive": f"{s.decisive} of {s.compared}",
+        }
+        for s in power_summary(analysis)
+    ]
 
 
 def agreement_rows(store: Store, analysis: Analysis) -> list[dict]:
-    return [{"profile": a.profile, "shared": a.shared, "same": a.same, "both_decisive": a.both_decisive,
-             "conflicting": [f"{e} = {v} on {d}: {mine} here, {theirs} there" for e, v, d, mine, theirs in a.conflicting]}
-            for a in profile_agreement(store, analysis)]
+    return [
+        {
+            "profile": a.profile,
+            "shared": a.shared,
+            "same": a.same,
+            "both_decisive": a.both_decisive,
+            "conflicting": [
+                f"{e} = {v} on {d}: {mine} here, {theirs} there"
+                for e, v, d, mine, theirs in a.conflicting
+            ],
+        }
+        for a in profile_agreement(store, analysis)
+    ]
 
 
 def claim_rows(analysis: Analysis, findings: list[Finding], sections: list[Section]) -> list[dict]:
     """Each finding with the section that shows its experiment ('3.12'), so that the PDF can give a claim one
     line and point to its numbers; the findings come in the order of the study's claims."""
     number = {s.name: f"3.{i}" for i, s in enumerate(sections, start=1)}
-    return [{**asdict(f), "section": number.get(claim.experiment, ""),
-             "experiment": wording.display_name(claim.experiment),
-             "judged_text": wording.judged_text(f.judged_at, f.measured, f.testable, f.at_budget)}
-            for claim, f in zip(analysis.stored.study.claims, findings)]
+    return [
+        {
+            **asdict(f),
+            "section": number.get(claim.experiment, ""),
+            "experiment": wording.display_name(claim.experiment),
+            "judged_text": wording.judged_text(f.judged_at, f.measured, f.testable, f.at_budget),
+        }
+        for claim, f in zip(analysis.stored.study.claims, findings)
+    ]
 
 
 def missing_rows(analysis: Analysis) -> list[dict]:
     missing = analysis.plan[analysis.plan["status"].isin(["missing", "failed"])]
-    return [{"experiment": wording.display_name(r.experiment), "value": r.value, "dataset": r.dataset, "seed": r.seed,
-             "status": r.status, "key": r.trial_key} for r in missing.itertuples()]
+    return [
+        {
+            "experiment": wording.display_name(r.experiment),
+            "value": r.value,
+            "dataset": r.dataset,
+            "seed": r.seed,
+            "status": r.status,
+            "key": r.trial_key,
+        }
+        for r in missing.itertuples()
+    ]
 
 
 def cost_rows(bench_path: Path) -> list[dict] | None:
@@ -311,9 +454,18 @@ def cost_rows(bench_path: Path) -> list[dict] | None:
     costs = parameter_costs(bench_path)
     if costs is None:
         return None
-    return [{"experiment": c.experiment, "value": c.value, "input": c.input, "baseline": c.baseline,
-             "step": f"{c.step_ms:.2f}" if math.isfinite(c.step_ms) else "–", "relative": _ratio(c.relative),
-             "validation": f"{c.validation_ms:.1f}" if math.isfinite(c.validation_ms) else "–"} for c in costs]
+    return [
+        {
+            "experiment": c.experiment,
+            "value": c.value,
+            "input": c.input,
+            "baseline": c.baseline,
+            "step": f"{c.step_ms:.2f}" if math.isfinite(c.step_ms) else "–",
+            "relative": _ratio(c.relative),
+            "validation": f"{c.validation_ms:.1f}" if math.isfinite(c.validation_ms) else "–",
+        }
+        for c in costs
+    ]
 
 
 class RenderCache:
@@ -373,8 +525,14 @@ def _quiet_typesetting():
             logger.setLevel(level)
 
 
-def build_report(store_path: str | Path, out_dir: str | Path, study: str | None = None, profile: str | None = None,
-                 pdf: bool = True, commands: list[str] | None = None) -> dict[str, Path]:
+def build_report(
+    store_path: str | Path,
+    out_dir: str | Path,
+    study: str | None = None,
+    profile: str | None = None,
+    pdf: bool = True,
+    commands: list[str] | None = None,
+) -> dict[str, Path]:
     """Write report.html, report.pdf, figures/, results.csv, verdicts.csv and findings.csv under ``out_dir``;
     return their paths (and ``seconds``, the time it took). A StudyError when the store holds no such study."""
     from study.report import figures
@@ -393,54 +551,117 @@ def build_report(store_path: str | Path, out_dir: str | Path, study: str | None 
     pd.DataFrame(verdict_rows(analysis)).to_csv(out / "verdicts.csv", index=False)
     findings = check_claims(analysis)
     pd.DataFrame([asdict(f) for f in findings], columns=[f.name for f in fields(Finding)]).to_csv(
-        out / "findings.csv", index=False)
+        out / "findings.csv", index=False
+    )
 
     stored = analysis.stored
     sections = []
     for experiment in stored.study.experiments:
         name = experiment.name
-        blocks = [analysis.blocks[(name, d)] for d in analysis.datasets if (name, d) in analysis.blocks]
+        blocks = [
+            analysis.blocks[(name, d)] for d in analysis.datasets if (name, d) in analysis.blocks
+        ]
         if not blocks:
             continue
         notes = [f"{v.label}: {v.note}" for v in experiment.values if v.note]
-        tables = [{"dataset": wording.dataset_name(b.dataset), "rows": _value_rows(b),
-                   "margin": pp(b.margin, signed=False),
-                   "conclusion": wording.conclude(b)} for b in blocks]
-        sections.append(Section(
-            name=name, title=wording.display_name(name), group=experiment.group, description=experiment.description,
-            notes=notes,
-            curves=_figure(cache, figures.experiment_figure, figures.figure_path(figure_dir, name, "curves"), blocks,
-                           analysis, name, figure_dir),
-            final=_figure(cache, figures.final_figure, figures.figure_path(figure_dir, name, "final"), blocks,
-                          analysis, name, figure_dir),
-            loss=_figure(cache, figures.loss_figure, figures.figure_path(figure_dir, name, "loss"), blocks,
-                         analysis, name, figure_dir),
-            tables=tables,
-        ))
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+        tables = [
+            {
+                "dataset": wording.dataset_name(b.dataset),
+                "rows": _value_rows(b),
+                "margin": pp(b.margin, signed=False),
+                "conclusion": wording.conclude(b),
+            }
+            for b in blocks
+        ]
+        sections.append(
+            Section(
+                name=name,
+                title=wording.display_name(name),
+                group=experiment.group,
+                description=experiment.description,
+                notes=notes,
+                curves=_figure(
+                    cache,
+                    figures.experiment_figure,
+                    figures.figure_path(figure_dir, name, "curves"),
+                    blocks,
+                    analysis,
+                    name,
+                    figure_dir,
+                ),
+                final=_figure(
+                    cache,
+                    figures.final_figure,
+                    figures.figure_path(figure_dir, name, "final"),
+                    blocks,
+                    analysis,
+                    name,
+                    figure_dir,
+                ),
+                loss=_figure(
+                    cache,
+                    figures.loss_figure,
+                    figures.figure_path(figure_dir, name, "loss"),
+                    blocks,
+                    analysis,
+                    name,
+                    figure_dir,
+                ),
+                tables=tables,
+            )
+        )
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"])
+    )
     html = env.get_template(TEMPLATE).render(
-        analysis=analysis, study=stored.study, profile=stored.profile, datasets=stored.datasets,
-        thresholds={"alpha": f"{analysis.alpha:.3g}", "confidence": f"{(1 - analysis.alpha) * 100:.3g}", "power": POWER, "chance_margin": CHANCE_MARGIN,
-                    "default_margin_pp": DEFAULT_MARGIN_PP},
+        analysis=analysis,
+        study=stored.study,
+        profile=stored.profile,
+        datasets=stored.datasets,
+        thresholds={
+            "alpha": f"{analysis.alpha:.3g}",
+            "confidence": f"{(1 - analysis.alpha) * 100:.3g}",
+            "power": POWER,
+            "chance_margin": CHANCE_MARGIN,
+            "default_margin_pp": DEFAULT_MARGIN_PP,
+        },
         verdict_words=wording.verdict_meanings(analysis.alpha),
-        adaptations=[wording.adaptation_text(d, stored.study.reference_title or "the reference")
-                     for d in deviations(analysis)],
+        adaptations=[
+            wording.adaptation_text(d, stored.study.reference_title or "the reference")
+            for d in deviations(analysis)
+        ],
         looks=wording.looks_text(look_summary(analysis)),
-        answers=answer_sections(analysis, cache, figure_dir), can_tell=power_rows(analysis), agreement=agreement,
-        budget=budget_text(analysis), baseline_rows=baseline_rows(analysis), theory_rows=theory_rows(analysis),
-        worked=conv_output_size(28, kernel=5, stride=1, padding=0), sections=sections,
+        answers=answer_sections(analysis, cache, figure_dir),
+        can_tell=power_rows(analysis),
+        agreement=agreement,
+        budget=budget_text(analysis),
+        baseline_rows=baseline_rows(analysis),
+        theory_rows=theory_rows(analysis),
+        worked=conv_output_size(28, kernel=5, stride=1, padding=0),
+        sections=sections,
         findings=claim_rows(analysis, findings, sections),
-        budget_checks=[wording.budget_check_short(c, wording.dataset_name(d))
-                       for d, c in budget_checks(analysis).items()],
+        budget_checks=[
+            wording.budget_check_short(c, wording.dataset_name(d))
+            for d, c in budget_checks(analysis).items()
+        ],
         ranking=ranking_rows(analysis),
-        missing=missing_rows(analysis), costs=cost_rows(out / "benchmarks.json"),
-        environment=analysis.environment, run=analysis.run,
+        missing=missing_rows(analysis),
+        costs=cost_rows(out / "benchmarks.json"),
+        environment=analysis.environment,
+        run=analysis.run,
         trials=int(analysis.plan["trial_key"].nunique()),
-        status_counts=analysis.plan.drop_duplicates("trial_key")["status"].value_counts().to_dict(),
+        status_counts=analysis.plan.drop_duplicates("trial_key")["status"]
+        .value_counts()
+        .to_dict(),
         commands=commands or regenerate_commands(analysis, store_path, out),
     )
-    paths = {"html": out / "report.html", "csv": out / "results.csv", "verdicts": out / "verdicts.csv",
-             "findings": out / "findings.csv", "figures": figure_dir}
+    paths = {
+        "html": out / "report.html",
+        "csv": out / "results.csv",
+        "verdicts": out / "verdicts.csv",
+        "findings": out / "findings.csv",
+        "figures": figure_dir,
+    }
     paths["html"].write_text(html)
     if pdf:
         paths["pdf"] = out / "report.pdf"

@@ -1,7 +1,7 @@
 """The timing benchmarks' results (``make bench``: pytest-benchmark JSON), read back for the report.
 
-    costs = parameter_costs(Path("output/benchmarks.json"))   # None when make bench has not run
-    costs[0].step_ms, costs[0].relative
+costs = parameter_costs(Path("output/benchmarks.json"))   # None when make bench has not run
+costs[0].step_ms, costs[0].relative
 """
 
 from __future__ import annotations
@@ -46,6 +46,15 @@ def parameter_costs(bench_path: Path) -> list[ParameterCost] | None:
     out = []
     for (experiment, value, shape), r in sorted(rows.items()):
         reference, step = base.get((experiment, shape)), r.get("step")
-        out.append(ParameterCost(experiment, value, shape, r["baseline"], step or math.nan,
-                                 r.get("validation") or math.nan, step / reference if reference and step else math.nan))
+        out.append(
+            ParameterCost(
+                experiment,
+                value,
+                shape,
+                r["baseline"],
+                step or math.nan,
+                r.get("validation") or math.nan,
+                step / reference if reference and step else math.nan,
+            )
+        )
     return sorted(out, key=lambda c: (c.experiment, c.input, c.value))

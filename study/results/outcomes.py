@@ -39,7 +39,7 @@ class ConstantAnswer:
     loss: float
 
     @classmethod
-    def from_counts(cls, counts) -> "ConstantAnswer":
+    def from_counts(cls, counts) -> ConstantAnswer:
         """From the test set's images per class; raises ValueError when there are none."""
         total = float(sum(counts))
         if total <= 0:
@@ -48,7 +48,7 @@ class ConstantAnswer:
         return cls(max(shares), -sum(s * math.log(s) for s in shares))
 
     @classmethod
-    def uniform(cls, classes: int) -> "ConstantAnswer":
+    def uniform(cls, classes: int) -> ConstantAnswer:
         """A balanced test set of ``classes`` classes (when the class counts were not recorded)."""
         return cls(1 / classes, math.log(classes))
 
@@ -67,8 +67,11 @@ def outcome(status: str, final_accuracy: float | None, answer: ConstantAnswer) -
         return DIVERGED
     if status != "ok":
         return None
-    if (final_accuracy is None or not math.isfinite(final_accuracy)
-            or final_accuracy <= answer.accuracy + CHANCE_MARGIN + FLOAT_TOLERANCE):
+    if (
+        final_accuracy is None
+        or not math.isfinite(final_accuracy)
+        or final_accuracy <= answer.accuracy + CHANCE_MARGIN + FLOAT_TOLERANCE
+    ):
         return COLLAPSED
     return LEARNED
 
@@ -93,13 +96,25 @@ class TrialSummary:
     loss: float | None
     accuracy: float | None
     train_seconds: float | None  # the sum of its epochs' times (training and validation)
-    trace_seconds: float | None = None  # graph building and tracing, apart (None: stored before it was kept)
+    trace_seconds: float | None = (
+        None  # graph building and tracing, apart (None: stored before it was kept)
+    )
     load_seconds: float | None = None  # data loading, apart (None: stored before it was kept)
 
 
-def summarise(key: str, dataset: str, seed: int, status: str, answer: ConstantAnswer, classes: int,
-              epochs_run: int, last: dict | None, train_seconds: float | None,
-              trace_seconds: float | None = None, load_seconds: float | None = None) -> TrialSummary:
+def summarise(
+    key: str,
+    dataset: str,
+    seed: int,
+    status: str,
+    answer: ConstantAnswer,
+    classes: int,
+    epochs_run: int,
+    last: dict | None,
+    train_seconds: float | None,
+    trace_seconds: float | None = None,
+    load_seconds: float | None = None,
+) -> TrialSummary:
     """A ``TrialSummary`` from a stored trial row and its last epoch (``last``: epoch fields, or None);
     times in seconds."""
     last = last or {}
@@ -108,6 +123,19 @@ def summarise(key: str, dataset: str, seed: int, status: str, answer: ConstantAn
         value = last.get(name)
         return None if value is None or not math.isfinite(value) else float(value)
 
-    return TrialSummary(key, dataset, int(seed), status, outcome(status, number("val_accuracy"), answer),
-                        classes, int(epochs_run or 0), number("val_accuracy"), number("val_loss"), number("loss"),
-                        number("accuracy"), train_seconds, trace_seconds, load_seconds)
+    return TrialSummary(
+        key,
+        dataset,
+        int(seed),
+        status,
+        outcome(status, number("val_accuracy"), answer),
+        classes,
+        int(epochs_run or 0),
+        number("val_accuracy"),
+        number("val_loss"),
+        number("loss"),
+        number("accuracy"),
+        train_seconds,
+        trace_seconds,
+        load_seconds,
+    )

@@ -13,8 +13,9 @@ import json
 import math
 import sqlite3
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from study.errors import StudyError
 from study.plan.trials import TrialSpec
@@ -83,7 +84,11 @@ CREATE TABLE IF NOT EXISTS runs (
 
 def _columns(db: sqlite3.Connection) -> dict[str, list[str]]:
     tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    return {t: [row[1] for row in db.execute(f"PRAGMA table_info({t})")] for t in tables if t != "sqlite_sequence"}
+    return {
+        t: [row[1] for row in db.execute(f"PRAGMA table_info({t})")]
+        for t in tables
+        if t != "sqlite_sequence"
+    }
 
 
 def _expected_columns(version: int = SCHEMA_VERSION) -> dict[str, list[str]]:
@@ -101,8 +106,11 @@ def _create_statements() -> dict[str, str]:
     """Each table's CREATE TABLE statement as SCHEMA writes it, by table name."""
     db = sqlite3.connect(":memory:")
     db.executescript(SCHEMA)
-    return {name: sql for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")
-            if name != "sqlite_sequence"}
+    return {
+        name: sql
+        for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")
+        if name != "sqlite_sequence"
+    }
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
@@ -116,8 +124,10 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
     """
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise StudyError(f"results store {path} has schema version {version}, written by a newer version of study; "
-                         f"this one reads version {SCHEMA_VERSION}: upgrade study, or use another --store")
+        raise StudyError(
+            f"results store {path} has schema version {version}, written by a newer version of study; "
+            f"this one reads version {SCHEMA_VERSION}: upgrade study, or use another --store"
+        )
     if version == SCHEMA_VERSION:
         return
     found = _columns(db)
@@ -131,7 +141,8 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
             raise StudyError(
                 f"results store {path} has schema version {version} and its table {table!r} has columns "
                 f"{', '.join(found[table])}; this version of study (schema {SCHEMA_VERSION}) expects "
-                f"{', '.join(columns)}: move the store aside (its results cannot be read) or use another --store")
+                f"{', '.join(columns)}: move the store aside (its results cannot be read) or use another --store"
+            )
     db.execute("BEGIN IMMEDIATE")
     try:
         for later in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
@@ -164,7 +175,9 @@ class Store:
     def __init__(self, path: str | Path, create: bool = True):
         self.path = Path(path)
         if not create and not self.path.is_file():
-            raise StudyError(f"results store {self.path} does not exist; run `study run --store {self.path}` first")
+            raise StudyError(
+                f"results store {self.path} does not exist; run `study run --store {self.path}` first"
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
@@ -173,7 +186,9 @@ class Store:
             self.db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as err:
             self.db.close()
-            raise StudyError(f"results store {self.path} is not a usable SQLite file ({err})") from None
+            raise StudyError(
+                f"results store {self.path} is not a usable SQLite file ({err})"
+            ) from None
         except StudyError:
             self.db.close()
             raise
@@ -182,7 +197,7 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -192,19 +207,46 @@ class Store:
         return _Transaction(self.db)
 
     # ------------------------------------------------------------------ writing
-    def save_plan(self, study: str, profile: str, spec: dict[str, Any], rows: Iterable,
-                  configs: dict[str, TrialSpec]) -> None:
+    def save_plan(
+        self,
+        study: str,
+        profile: str,
+        spec: dict[str, Any],
+        rows: Iterable,
+        configs: dict[str, TrialSpec],
+    ) -> None:
         with self.transaction():
-            self.db.executemany("INSERT OR REPLACE INTO planned VALUES (?, ?)",
-                                [(key, json.dumps(trial.to_dict(), sort_keys=True)) for key, trial in configs.items()])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO planned VALUES (?, ?)",
+                [
+                    (key, json.dumps(trial.to_dict(), sort_keys=True))
+                    for key, trial in configs.items()
+                ],
+            )
             self.db.execute("DELETE FROM plan WHERE study = ? AND profile = ?", (study, profile))
             self.db.executemany(
                 "INSERT INTO plan VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [(study, profile, r.experiment, r.parameter, r.value, r.value_index, r.dataset, r.seed,
-                  r.trial_key, int(r.is_baseline), r.note) for r in rows],
+                [
+                    (
+                        study,
+                        profile,
+                        r.experiment,
+                        r.parameter,
+                        r.value,
+                        r.value_index,
+                        r.dataset,
+                        r.seed,
+                        r.trial_key,
+                        int(r.is_baseline),
+                        r.note,
+                    )
+                    for r in rows
+                ],
             )
-            self.db.execute("INSERT OR REPLACE INTO studies VALUES (?,?,?,?)",
-                            (study, profile, json.dumps(spec, sort_keys=True), _now()))
+            self.db.execute(
+                "INSERT OR REPLACE INTO studies VALUES (?,?,?,?)",
+                (study, profile, json.dumps(spec, sort_keys=True), _now()),
+            )
 
     def save_trial(self, spec: TrialSpec, result: TrialResult) -> None:
         """Write one finished trial of ``spec`` and its epochs atomically (replacing an earlier failed try)."""
@@ -214,45 +256,93 @@ class Store:
                 "INSERT INTO trials (trial_key, dataset, seed, config, status, diverged_epoch, error, epochs_run, "
                 "train_seconds, wall_seconds, params, macs, worker, finished_at, trace_seconds, load_seconds) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (result.key, spec.dataset, spec.seed,
-                 json.dumps(spec.to_dict(), sort_keys=True), result.status, result.diverged_epoch,
-                 result.error, len(result.epochs), result.train_seconds,
-                 result.wall_seconds, result.params, spec.macs, result.worker, _now(),
-                 result.trace_seconds, result.load_seconds),
+                (
+                    result.key,
+                    spec.dataset,
+                    spec.seed,
+                    json.dumps(spec.to_dict(), sort_keys=True),
+                    result.status,
+                    result.diverged_epoch,
+                    result.error,
+                    len(result.epochs),
+                    result.train_seconds,
+                    result.wall_seconds,
+                    result.params,
+                    spec.macs,
+                    result.worker,
+                    _now(),
+                    result.trace_seconds,
+                    result.load_seconds,
+                ),
             )
             self.db.executemany(
                 "INSERT INTO epochs VALUES (?,?,?,?,?,?,?)",
-                [(result.key, e["epoch"], _real(e["loss"]), _real(e["accuracy"]), _real(e["val_loss"]),
-                  _real(e["val_accuracy"]), e["epoch_seconds"]) for e in result.epochs],
+                [
+                    (
+                        result.key,
+                        e["epoch"],
+                        _real(e["loss"]),
+                        _real(e["accuracy"]),
+                        _real(e["val_loss"]),
+                        _real(e["val_accuracy"]),
+                        e["epoch_seconds"],
+                    )
+                    for e in result.epochs
+                ],
             )
 
-    def start_run(self, study: str, profile: str, environment: dict[str, Any], planned: int) -> int:
+    def start_run(
+        self, study: str, profile: str, environment: dict[str, Any], planned: int
+    ) -> int:
         cursor = self.db.execute(
             "INSERT INTO runs (study, profile, started_at, environment, planned) VALUES (?,?,?,?,?)",
-            (study, profile, _now(), json.dumps(environment, sort_keys=True), planned))
+            (study, profile, _now(), json.dumps(environment, sort_keys=True), planned),
+        )
         return int(cursor.lastrowid)
 
-    def finish_run(self, run_id: int, trained: int, failed: int, wall_seconds: float,
-                   environment: dict[str, Any] | None = None) -> None:
+    def finish_run(
+        self,
+        run_id: int,
+        trained: int,
+        failed: int,
+        wall_seconds: float,
+        environment: dict[str, Any] | None = None,
+    ) -> None:
         """Close a run; ``environment`` adds what only the workers knew (devices, thread settings)."""
         if environment:
-            row = self.db.execute("SELECT environment FROM runs WHERE run_id=?", (run_id,)).fetchone()
+            row = self.db.execute(
+                "SELECT environment FROM runs WHERE run_id=?", (run_id,)
+            ).fetchone()
             merged = {**json.loads(row[0]), **environment}
-            self.db.execute("UPDATE runs SET environment=? WHERE run_id=?", (json.dumps(merged, sort_keys=True), run_id))
-        self.db.execute("UPDATE runs SET finished_at=?, trained=?, failed=?, wall_seconds=? WHERE run_id=?",
-                        (_now(), trained, failed, wall_seconds, run_id))
+            self.db.execute(
+                "UPDATE runs SET environment=? WHERE run_id=?",
+                (json.dumps(merged, sort_keys=True), run_id),
+            )
+        self.db.execute(
+            "UPDATE runs SET finished_at=?, trained=?, failed=?, wall_seconds=? WHERE run_id=?",
+            (_now(), trained, failed, wall_seconds, run_id),
+        )
 
     # ------------------------------------------------------------------ reading
     def done_keys(self) -> set[str]:
         """Trials that need no training: ok or diverged (a failed trial is tried again)."""
-        return {row[0] for row in self.db.execute("SELECT trial_key FROM trials WHERE status != 'failed'")}
+        return {
+            row[0]
+            for row in self.db.execute("SELECT trial_key FROM trials WHERE status != 'failed'")
+        }
 
     def studies(self) -> list[sqlite3.Row]:
-        return list(self.db.execute("SELECT study, profile, updated_at FROM studies ORDER BY updated_at DESC"))
+        return list(
+            self.db.execute(
+                "SELECT study, profile, updated_at FROM studies ORDER BY updated_at DESC"
+            )
+        )
 
     def stored_study(self, study: str, profile: str) -> StoredStudy:
         """The study as its run stored it (declaration, budget, dataset facts); a StudyError if absent."""
-        row = self.db.execute("SELECT spec FROM studies WHERE study=? AND profile=?", (study, profile)).fetchone()
+        row = self.db.execute(
+            "SELECT spec FROM studies WHERE study=? AND profile=?", (study, profile)
+        ).fetchone()
         if row is None:
             raise StudyError(f"no study {study!r} with profile {profile!r} in {self.path}")
         return StoredStudy.from_dict(json.loads(row[0]))
@@ -260,16 +350,21 @@ class Store:
     def latest_run(self, study: str, profile: str) -> sqlite3.Row | None:
         """The latest run record, with ``estimated_seconds`` (kept in its environment JSON; None if the run
         had no estimate): the wall time estimated at its start, comparable with ``wall_seconds``."""
-        return self.db.execute("SELECT *, json_extract(environment, '$.estimated_seconds') AS estimated_seconds "
-                               "FROM runs WHERE study=? AND profile=? ORDER BY run_id DESC LIMIT 1",
-                               (study, profile)).fetchone()
+        return self.db.execute(
+            "SELECT *, json_extract(environment, '$.estimated_seconds') AS estimated_seconds "
+            "FROM runs WHERE study=? AND profile=? ORDER BY run_id DESC LIMIT 1",
+            (study, profile),
+        ).fetchone()
 
     def runs(self, study: str, profile: str) -> list[dict[str, Any]]:
         """Every run record of (study, profile), oldest first, as ``latest_run`` gives each (a sequential
         design records one run per look that trained something)."""
-        rows = self.db.execute("SELECT run_id, started_at, planned, trained, failed, wall_seconds, "
-                               "json_extract(environment, '$.estimated_seconds') AS estimated_seconds "
-                               "FROM runs WHERE study=? AND profile=? ORDER BY run_id", (study, profile))
+        rows = self.db.execute(
+            "SELECT run_id, started_at, planned, trained, failed, wall_seconds, "
+            "json_extract(environment, '$.estimated_seconds') AS estimated_seconds "
+            "FROM runs WHERE study=? AND profile=? ORDER BY run_id",
+            (study, profile),
+        )
         return [dict(row) for row in rows]
 
     def dataset_facts(self) -> list[DatasetFacts]:
@@ -282,31 +377,48 @@ class Store:
 
     def planned_trials(self) -> dict[str, TrialSpec]:
         """Every planned trial's spec (settings, model, dataset, subset, seed), by trial key."""
-        return {key: TrialSpec.from_dict(json.loads(config))
-                for key, config in self.db.execute("SELECT trial_key, config FROM planned")}
+        return {
+            key: TrialSpec.from_dict(json.loads(config))
+            for key, config in self.db.execute("SELECT trial_key, config FROM planned")
+        }
 
     def stored_trials(self) -> list[StoredTrial]:
         """Every stored trial, by dataset then key, with its plan (None where the store has no plan entry)."""
         planned = self.planned_trials()
-        return [StoredTrial(key, dataset, int(seed), status, int(epochs_run or 0), train_seconds, planned.get(key),
-                            trace_seconds, load_seconds)
-                for key, dataset, seed, status, epochs_run, train_seconds, trace_seconds, load_seconds
-                in self.db.execute("SELECT trial_key, dataset, seed, status, epochs_run, train_seconds, trace_seconds, "
-                                   "load_seconds FROM trials ORDER BY dataset, trial_key")]
+        return [
+            StoredTrial(
+                key,
+                dataset,
+                int(seed),
+                status,
+                int(epochs_run or 0),
+                train_seconds,
+                planned.get(key),
+                trace_seconds,
+                load_seconds,
+            )
+            for key, dataset, seed, status, epochs_run, train_seconds, trace_seconds, load_seconds in self.db.execute(
+                "SELECT trial_key, dataset, seed, status, epochs_run, train_seconds, trace_seconds, "
+                "load_seconds FROM trials ORDER BY dataset, trial_key"
+            )
+        ]
 
     def uses(self) -> dict[str, list[tuple[str, str]]]:
         """Every planned trial's (experiment, value) uses over all studies and profiles, by trial key."""
         uses: dict[str, list[tuple[str, str]]] = {}
         for key, experiment, value in self.db.execute(
-                "SELECT DISTINCT trial_key, experiment, value FROM plan ORDER BY experiment, value_index"):
+            "SELECT DISTINCT trial_key, experiment, value FROM plan ORDER BY experiment, value_index"
+        ):
             uses.setdefault(key, []).append((experiment, value))
         return uses
 
     def epochs_by_trial(self) -> dict[str, list[EpochRow]]:
         """Every stored epoch, grouped by trial key, in epoch order."""
         epochs: dict[str, list[EpochRow]] = {}
-        for key, *row in self.db.execute("SELECT trial_key, epoch, loss, accuracy, val_loss, val_accuracy, "
-                                         "epoch_seconds FROM epochs ORDER BY trial_key, epoch"):
+        for key, *row in self.db.execute(
+            "SELECT trial_key, epoch, loss, accuracy, val_loss, val_accuracy, "
+            "epoch_seconds FROM epochs ORDER BY trial_key, epoch"
+        ):
             epochs.setdefault(key, []).append(EpochRow(*row))
         return epochs
 
@@ -321,10 +433,13 @@ class Store:
             if value is not None:
                 where.append(f"p.{column} = ?")
                 params.append(value)
-        sql = ("SELECT p.*, COALESCE(t.status, 'missing') AS status, t.diverged_epoch, t.error, t.epochs_run, "
-               "t.train_seconds, t.trace_seconds, t.load_seconds, t.params, t.macs FROM plan p LEFT JOIN trials t ON t.trial_key = p.trial_key"
-               + (" WHERE " + " AND ".join(where) if where else "")
-               + " ORDER BY p.study, p.profile, p.experiment, p.value_index, p.dataset, p.seed")
+        sql = (
+            "SELECT p.*, COALESCE(t.status, 'missing') AS status, t.diverged_epoch, t.error, t.epochs_run, "
+            "t.train_seconds, t.trace_seconds, t.load_seconds, t.params, t.macs "
+            "FROM plan p LEFT JOIN trials t ON t.trial_key = p.trial_key"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY p.study, p.profile, p.experiment, p.value_index, p.dataset, p.seed"
+        )
         return pd.read_sql_query(sql, self.db, params=params)
 
     def epochs_frame(self, keys: list[str] | None = None):

@@ -36,24 +36,33 @@ class DatasetFacts:
     fingerprint: str
     train_class_counts: tuple[int, ...] = ()
     test_class_counts: tuple[int, ...] = ()
-    conversions: tuple[tuple[str, int], ...] = ()  # (what was converted while decoding, images), e.g. grey to RGB
+    conversions: tuple[
+        tuple[str, int], ...
+    ] = ()  # (what was converted while decoding, images), e.g. grey to RGB
     # per-channel mean and SD of the training subset (pixels / 255): what center and standardize use; () in stores
     # written before input scaling existed
     channel_mean: tuple[float, ...] = ()
     channel_std: tuple[float, ...] = ()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DatasetFacts":
-        return cls(name=data["name"], path=data.get("path"), format=data.get("format", ""),
-                   train_size=int(data["train_size"]), test_size=int(data["test_size"]),
-                   full_train_size=int(data.get("full_train_size", data["train_size"])),
-                   full_test_size=int(data.get("full_test_size", data["test_size"])),
-                   input_shape=tuple(data.get("input_shape", ())), classes=tuple(data.get("classes", ())),
-                   fingerprint=data.get("fingerprint", ""),
-                   train_class_counts=tuple(data.get("train_class_counts", ())),
-                   test_class_counts=tuple(data.get("test_class_counts", ())),
-                   conversions=tuple(sorted((data.get("conversions") or {}).items())),
-                   channel_mean=tuple(data.get("channel_mean", ())), channel_std=tuple(data.get("channel_std", ())))
+    def from_dict(cls, data: dict[str, Any]) -> DatasetFacts:
+        return cls(
+            name=data["name"],
+            path=data.get("path"),
+            format=data.get("format", ""),
+            train_size=int(data["train_size"]),
+            test_size=int(data["test_size"]),
+            full_train_size=int(data.get("full_train_size", data["train_size"])),
+            full_test_size=int(data.get("full_test_size", data["test_size"])),
+            input_shape=tuple(data.get("input_shape", ())),
+            classes=tuple(data.get("classes", ())),
+            fingerprint=data.get("fingerprint", ""),
+            train_class_counts=tuple(data.get("train_class_counts", ())),
+            test_class_counts=tuple(data.get("test_class_counts", ())),
+            conversions=tuple(sorted((data.get("conversions") or {}).items())),
+            channel_mean=tuple(data.get("channel_mean", ())),
+            channel_std=tuple(data.get("channel_std", ())),
+        )
 
     def constant_answer(self) -> ConstantAnswer | None:
         """The best constant answer on this test subset, or None when its class counts were not recorded."""
@@ -73,7 +82,9 @@ class StoredStudy:
     study: Study
     profile: Profile
     datasets: dict[str, DatasetFacts]
-    stages: tuple[dict[str, Any], ...] = ()  # seeds added after the first look: look, experiment, value,
+    stages: tuple[
+        dict[str, Any], ...
+    ] = ()  # seeds added after the first look: look, experiment, value,
     # dataset, seeds (the value's count after it), reason (a key of study.analyse.sequential.REASONS)
 
     def classes(self, dataset: str) -> int:
@@ -82,15 +93,24 @@ class StoredStudy:
         return len(facts.classes) if facts is not None and facts.classes else 10
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.study.to_dict(), "profile": asdict(self.profile),
-                "datasets": {name: facts.to_dict() for name, facts in self.datasets.items()},
-                "stages": [dict(s) for s in self.stages]}
+        return {
+            **self.study.to_dict(),
+            "profile": asdict(self.profile),
+            "datasets": {name: facts.to_dict() for name, facts in self.datasets.items()},
+            "stages": [dict(s) for s in self.stages],
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "StoredStudy":
-        return cls(study=Study.from_dict(data), profile=Profile(**data["profile"]),
-                   datasets={name: DatasetFacts.from_dict(facts) for name, facts in data.get("datasets", {}).items()},
-                   stages=tuple(dict(s) for s in data.get("stages", [])))
+    def from_dict(cls, data: dict[str, Any]) -> StoredStudy:
+        return cls(
+            study=Study.from_dict(data),
+            profile=Profile(**data["profile"]),
+            datasets={
+                name: DatasetFacts.from_dict(facts)
+                for name, facts in data.get("datasets", {}).items()
+            },
+            stages=tuple(dict(s) for s in data.get("stages", [])),
+        )
 
 
 @dataclass(frozen=True)

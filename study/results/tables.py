@@ -10,8 +10,24 @@ from study.results.outcomes import ConstantAnswer, TrialSummary, summarise
 from study.results.store import Store
 
 # The tidy table of the issue, then the profile (one store can hold several profiles of a study).
-EXPORT_COLUMNS = ["study", "experiment", "parameter", "value", "dataset", "seed", "epoch", "loss", "accuracy",
-                  "val_loss", "val_accuracy", "epoch_seconds", "trial_key", "status", "profile", "outcome"]
+EXPORT_COLUMNS = [
+    "study",
+    "experiment",
+    "parameter",
+    "value",
+    "dataset",
+    "seed",
+    "epoch",
+    "loss",
+    "accuracy",
+    "val_loss",
+    "val_accuracy",
+    "epoch_seconds",
+    "trial_key",
+    "status",
+    "profile",
+    "outcome",
+]
 
 
 def plan_frame(store: Store, study: str | None = None, profile: str | None = None) -> pd.DataFrame:
@@ -26,7 +42,11 @@ def epochs_frame(store: Store, keys: list[str] | None = None) -> pd.DataFrame:
 def constant_answers(store: Store) -> dict[str, ConstantAnswer]:
     """The best constant answer of every dataset subset the store's studies recorded, by fingerprint
     (each trial's spec carries the fingerprint of the data it was trained and validated on)."""
-    return {facts.fingerprint: answer for facts in store.dataset_facts() if (answer := facts.constant_answer())}
+    return {
+        facts.fingerprint: answer
+        for facts in store.dataset_facts()
+        if (answer := facts.constant_answer())
+    }
 
 
 def trial_summaries(store: Store) -> dict[str, TrialSummary]:
@@ -40,10 +60,19 @@ def trial_summaries(store: Store) -> dict[str, TrialSummary]:
         spec = trial.planned
         classes = spec.model.num_classes if spec is not None else 10
         answer = answers.get(spec.fingerprint) if spec is not None else None
-        summaries[trial.key] = summarise(trial.key, trial.dataset, trial.seed, trial.status,
-                                         answer or ConstantAnswer.uniform(classes), classes, trial.epochs_run,
-                                         vars(last[-1]) if last else None, trial.train_seconds,
-                                         trial.trace_seconds, trial.load_seconds)
+        summaries[trial.key] = summarise(
+            trial.key,
+            trial.dataset,
+            trial.seed,
+            trial.status,
+            answer or ConstantAnswer.uniform(classes),
+            classes,
+            trial.epochs_run,
+            vars(last[-1]) if last else None,
+            trial.train_seconds,
+            trial.trace_seconds,
+            trial.load_seconds,
+        )
     return summaries
 
 
@@ -52,10 +81,15 @@ def export_table(store: Store) -> pd.DataFrame:
     plan = plan_frame(store)
     epochs = epochs_frame(store)
     table = plan.merge(epochs, on="trial_key", how="inner")
-    outcomes = {key: s.outcome for key, s in trial_summaries(store).items() if s.outcome is not None}
+    outcomes = {
+        key: s.outcome for key, s in trial_summaries(store).items() if s.outcome is not None
+    }
     table["outcome"] = table["trial_key"].map(outcomes)
-    return table[EXPORT_COLUMNS].sort_values(
-        ["study", "profile", "experiment", "value", "dataset", "seed", "epoch"]).reset_index(drop=True)
+    return (
+        table[EXPORT_COLUMNS]
+        .sort_values(["study", "profile", "experiment", "value", "dataset", "seed", "epoch"])
+        .reset_index(drop=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -72,7 +106,11 @@ class ListedTrial:
     @property
     def shown(self) -> str:
         """What became of it (learned, collapsed, diverged), else its status."""
-        return str(self.summary.outcome) if self.summary is not None and self.summary.outcome else self.status
+        return (
+            str(self.summary.outcome)
+            if self.summary is not None and self.summary.outcome
+            else self.status
+        )
 
 
 def trial_listing(store: Store) -> list[ListedTrial]:
@@ -84,6 +122,14 @@ def trial_listing(store: Store) -> list[ListedTrial]:
     rows = []
     for key, group in plan.groupby("trial_key", sort=False):
         first = group.iloc[0]
-        rows.append(ListedTrial(key, first["dataset"], int(first["seed"]), first["status"], summaries.get(key),
-                                tuple(sorted({f"{r.experiment}={r.value}" for r in group.itertuples()}))))
+        rows.append(
+            ListedTrial(
+                key,
+                first["dataset"],
+                int(first["seed"]),
+                first["status"],
+                summaries.get(key),
+                tuple(sorted({f"{r.experiment}={r.value}" for r in group.itertuples()})),
+            )
+        )
     return rows

@@ -20,15 +20,20 @@ from typing import Any
 
 from study.errors import StudyError
 from study.names import path_name
-from study.results.store import Store
 from study.results.outcomes import TrialSummary
+from study.results.store import Store
 from study.results.stored import StoredTrial
 from study.results.tables import trial_summaries
 
 MARKER = ".study-tensorboard"  # a folder with this file was written here and may be replaced
 SCALARS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
-METRICS = {"val_accuracy": "final validation accuracy", "val_loss": "final validation loss",
-           "accuracy": "final training accuracy", "loss": "final training loss", "train_seconds": "training seconds"}
+METRICS = {
+    "val_accuracy": "final validation accuracy",
+    "val_loss": "final validation loss",
+    "accuracy": "final training accuracy",
+    "loss": "final training loss",
+    "train_seconds": "training seconds",
+}
 
 
 def hparam_value(value: Any) -> bool | int | float | str:
@@ -42,14 +47,24 @@ def hparam_value(value: Any) -> bool | int | float | str:
     return "none" if value is None else json.dumps(value)
 
 
-def trial_hparams(trial: StoredTrial, uses: list[str], summary: TrialSummary | None = None) -> dict[str, Any]:
+def trial_hparams(
+    trial: StoredTrial, uses: list[str], summary: TrialSummary | None = None
+) -> dict[str, Any]:
     """The flat hyperparameters of one stored trial (its settings, dataset, seed, where it is used) and, from
     its summary, its outcome (learned, collapsed, diverged; "none" for a failed trial)."""
     planned = trial.planned
-    values = {name: hparam_value(value) for name, value in (planned.settings.to_dict() if planned else {}).items()}
-    values.update(dataset=trial.dataset, seed=trial.seed, uses="; ".join(uses), status=trial.status,
-                  outcome=hparam_value(str(summary.outcome) if summary and summary.outcome else None),
-                  train_size=hparam_value(planned.train_size if planned else None))
+    values = {
+        name: hparam_value(value)
+        for name, value in (planned.settings.to_dict() if planned else {}).items()
+    }
+    values.update(
+        dataset=trial.dataset,
+        seed=trial.seed,
+        uses="; ".join(uses),
+        status=trial.status,
+        outcome=hparam_value(str(summary.outcome) if summary and summary.outcome else None),
+        train_size=hparam_value(planned.train_size if planned else None),
+    )
     return values
 
 
@@ -60,20 +75,29 @@ def _folder_name(text: str) -> str:
 def _prepare(out: Path) -> None:
     if out.exists() and any(out.iterdir()):
         if not (out / MARKER).exists():
-            raise StudyError(f"--out {out} is a folder with other files; give a new or empty folder "
-                             "(a folder written by an earlier tensorboard export is replaced)")
+            raise StudyError(
+                f"--out {out} is a folder with other files; give a new or empty folder "
+                "(a folder written by an earlier tensorboard export is replaced)"
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("written by `study export --format tensorboard`; replaced by the next export\n")
+    (out / MARKER).write_text(
+        "written by `study export --format tensorboard`; replaced by the next export\n"
+    )
 
 
 def export_tensorboard(store: Store, out: str | Path) -> int:
     """Write every stored trial of ``store`` under ``out``; returns the number of runs written."""
     out = Path(out)
     trials = store.stored_trials()
-    uses = {key: [f"{experiment}={value}" for experiment, value in found] for key, found in store.uses().items()}
+    uses = {
+        key: [f"{experiment}={value}" for experiment, value in found]
+        for key, found in store.uses().items()
+    }
     epochs = store.epochs_by_trial()
-    summaries = trial_summaries(store)  # the one outcome per trial that list, export and the report read
+    summaries = trial_summaries(
+        store
+    )  # the one outcome per trial that list, export and the report read
     _prepare(out)
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
@@ -84,13 +108,20 @@ def export_tensorboard(store: Store, out: str | Path) -> int:
         used = uses.get(key, ["unplanned"])
         values = trial_hparams(trial, used, summaries.get(key))
         runs.append(values)
-        folder = out / _folder_name(trial.dataset) / _folder_name(used[0]) / f"seed{trial.seed}-{key[:8]}"
+        folder = (
+            out
+            / _folder_name(trial.dataset)
+            / _folder_name(used[0])
+            / f"seed{trial.seed}-{key[:8]}"
+        )
         writer = tf.summary.create_file_writer(str(folder))
         with writer.as_default():
             hp.hparams(values, trial_id=key)
             for epoch in epochs.get(key, []):
                 for name in SCALARS:
-                    if getattr(epoch, name) is not None:  # a diverged epoch's NaN loss is stored as NULL
+                    if (
+                        getattr(epoch, name) is not None
+                    ):  # a diverged epoch's NaN loss is stored as NULL
                         tf.summary.scalar(name, getattr(epoch, name), step=epoch.epoch)
             if trial.train_seconds is not None and epochs.get(key):
                 tf.summary.scalar("train_seconds", trial.train_seconds, step=epochs[key][-1].epoch)
@@ -98,7 +129,9 @@ def export_tensorboard(store: Store, out: str | Path) -> int:
     names = sorted({name for values in runs for name in values})
     writer = tf.summary.create_file_writer(str(out))
     with writer.as_default():
-        hp.hparams_config(hparams=[hp.HParam(name) for name in names],
-                          metrics=[hp.Metric(tag, display_name=text) for tag, text in METRICS.items()])
+        hp.hparams_config(
+            hparams=[hp.HParam(name) for name in names],
+            metrics=[hp.Metric(tag, display_name=text) for tag, text in METRICS.items()],
+        )
     writer.close()
     return len(runs)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from study.records import RunCounts, TrialResult
 from study.results.outcomes import ConstantAnswer, outcome
@@ -23,7 +23,9 @@ LOGGERS = ("distributed", "tornado", "tensorflow", "absl", "h5py", "py.warnings"
 # Read by TensorFlow's C++ runtime, gRPC and absl at start-up, so they must be in a worker's environment
 # before it imports TensorFlow. Level 3 also hides TF 2.21's spurious NodeDef errors.
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR", "GLOG_minloglevel": "3"}
-LOG_ENV = "STUDY_WORKER_LOG"  # a local worker sends its stdout/stderr to this file (see redirect_output)
+LOG_ENV = (
+    "STUDY_WORKER_LOG"  # a local worker sends its stdout/stderr to this file (see redirect_output)
+)
 
 
 def log_path(store_path: str | Path) -> Path:
@@ -59,11 +61,21 @@ def short_uses(uses: str, shown: int = 2) -> str:
     'kernel=5, lr=0.1 +2 more'
     """
     parts = [part for part in uses.split(", ") if part]
-    return ", ".join(parts[:shown]) + (f" +{len(parts) - shown} more" if len(parts) > shown else "")
+    return ", ".join(parts[:shown]) + (
+        f" +{len(parts) - shown} more" if len(parts) > shown else ""
+    )
 
 
-def trial_line(label: str, dataset: str, seed: int, result: TrialResult, outcome: str | None,
-               done: int, total: int, eta_seconds: float) -> str:
+def trial_line(
+    label: str,
+    dataset: str,
+    seed: int,
+    result: TrialResult,
+    outcome: str | None,
+    done: int,
+    total: int,
+    eta_seconds: float,
+) -> str:
     accuracy = result.last.get("val_accuracy")
     if result.status == "failed":
         detail = f"FAILED: {result.error}"
@@ -79,7 +91,9 @@ def trial_line(label: str, dataset: str, seed: int, result: TrialResult, outcome
 
 def summary_line(counts: RunCounts, store: str | Path) -> str:
     """The closing line of a run: what was trained, what became of it, how fast, where the logs are."""
-    outcomes = ", ".join(f"{getattr(counts, k)} {k}" for k in ("learned", "collapsed", "diverged", "failed"))
+    outcomes = ", ".join(
+        f"{getattr(counts, k)} {k}" for k in ("learned", "collapsed", "diverged", "failed")
+    )
     line = f"{counts.planned} trials: {counts.stored} already stored, {counts.trained} trained ({outcomes})"
     if counts.trained and counts.seconds:
         line += f" in {_duration(counts.seconds)}, {counts.images / counts.seconds:,.0f} images/s"
@@ -96,8 +110,8 @@ def _duration(seconds: float) -> str:
 class RunLog:
     """Route the driver's library loggers to the run's log file while it trains (restored afterwards).
 
-        with RunLog("output/study-run.log"):
-            ...  # Dask and TensorFlow log here, not on the console
+    with RunLog("output/study-run.log"):
+        ...  # Dask and TensorFlow log here, not on the console
     """
 
     def __init__(self, path: str | Path):
@@ -105,20 +119,26 @@ class RunLog:
         self.saved: list[tuple[logging.Logger, list, bool]] = []
         self.env: dict[str, str | None] = {}
 
-    def __enter__(self) -> "RunLog":
+    def __enter__(self) -> RunLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.handler = logging.FileHandler(self.path, mode="w")
-        self.handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        self.handler.setFormatter(
+            logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
+        )
         for name in LOGGERS:
             logger = logging.getLogger(name)
             self.saved.append((logger, list(logger.handlers), logger.propagate))
             for handler in list(logger.handlers):
-                if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                if isinstance(handler, logging.StreamHandler) and not isinstance(
+                    handler, logging.FileHandler
+                ):
                     logger.removeHandler(handler)
             logger.addHandler(self.handler)
             logger.propagate = False
         self.handler.setLevel(logging.INFO)
-        logging.captureWarnings(True)  # e.g. Dask's "Port 8787 is already in use" -> py.warnings -> the file
+        logging.captureWarnings(
+            True
+        )  # e.g. Dask's "Port 8787 is already in use" -> py.warnings -> the file
         for key, value in QUIET_ENV.items():  # for TensorFlow in this process (``--workers 0``)
             self.env[key] = os.environ.get(key)
             os.environ.setdefault(key, value)

@@ -33,9 +33,9 @@ class StoreLock:
         except (OSError, ValueError):
             return {}
 
-    def acquire(self) -> "StoreLock":
+    def acquire(self) -> StoreLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")
+        handle = open(self.path, "a+")  # noqa: SIM115
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -44,11 +44,20 @@ class StoreLock:
             raise StudyError(
                 f"store {str(self.path)[:-5]} is in use by another `study run` (pid {who.get('pid', '?')} on "
                 f"{who.get('host', '?')}, started {who.get('started', '?')}); wait for it to finish, "
-                "or give this run another --store") from None
+                "or give this run another --store"
+            ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "started": time.strftime("%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv)}))
+        handle.write(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                    "command": " ".join(sys.argv),
+                }
+            )
+        )
         handle.flush()
         self.handle = handle
         return self
@@ -60,7 +69,7 @@ class StoreLock:
             self.handle.close()
             self.handle = None
 
-    def __enter__(self) -> "StoreLock":
+    def __enter__(self) -> StoreLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:

@@ -14,21 +14,37 @@ import dataclasses
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from study.declare.budget import check_budget
 from study.declare.spec import Profile, Study
 from study.environment import environment
 from study.errors import StudyError
 from study.plan.data import Dataset, load_dataset
-from study.plan.estimate import DEFAULT, Calibration, Estimate, duration, estimate_run, longest_first, trial_cost
+from study.plan.estimate import (
+    DEFAULT,
+    Calibration,
+    Estimate,
+    duration,
+    estimate_run,
+    longest_first,
+    trial_cost,
+)
 from study.plan.trials import DatasetInfo, PlanRow, SeedCounts, Trial, plan_study
 from study.records import RunCounts, TrialResult
-from study.results.store import Store
 from study.results.outcomes import ConstantAnswer
-from study.run.console import LOG_ENV, QUIET_ENV, RunLog, describe_uses, final_outcome, log_path, trial_line
+from study.results.store import Store
+from study.run.console import (
+    LOG_ENV,
+    QUIET_ENV,
+    RunLog,
+    describe_uses,
+    final_outcome,
+    log_path,
+    trial_line,
+)
 from study.run.lock import StoreLock
 from study.train.devices import gpu_count, local_workers
 
@@ -38,26 +54,45 @@ def dataset_info(data: Dataset, profile: Profile, data_seed: int) -> DatasetInfo
     # A subset as large as the dataset is all of it: keyed as "all", so budgets that give the same data
     # give the same trial keys (study.declare.budget).
     profile = profile.for_dataset(data.name)
-    train_size, test_size = (None if size is None or size >= full else size
-                             for size, full in zip((profile.train_size, profile.test_size), data.full_sizes))
-    return DatasetInfo(data.name, data.input_shape, len(data.classes), data.fingerprint, train_size, test_size,
-                       data_seed)
+    train_size, test_size = (
+        None if size is None or size >= full else size
+        for size, full in zip((profile.train_size, profile.test_size), data.full_sizes)
+    )
+    return DatasetInfo(
+        data.name,
+        data.input_shape,
+        len(data.classes),
+        data.fingerprint,
+        train_size,
+        test_size,
+        data_seed,
+    )
 
 
 def load_datasets(study: Study, profile: Profile) -> dict[str, Dataset]:
     """Every dataset of the study with the profile's subsets (per dataset), by name. Raises DataError for
     one not found."""
-    return {name: load_dataset(name, profile.for_dataset(name).train_size, profile.for_dataset(name).test_size,
-                               study.data_seed)
-            for name in study.datasets}
+    return {
+        name: load_dataset(
+            name,
+            profile.for_dataset(name).train_size,
+            profile.for_dataset(name).test_size,
+            study.data_seed,
+        )
+        for name in study.datasets
+    }
 
 
-def dataset_infos(study: Study, profile: Profile) -> tuple[dict[str, DatasetInfo], dict[str, dict]]:
+def dataset_infos(
+    study: Study, profile: Profile
+) -> tuple[dict[str, DatasetInfo], dict[str, dict]]:
     """Load every dataset of the study (the profile's subsets) once: what planning needs of each
     (``DatasetInfo``) and its description (``Dataset.describe()``), both by dataset name."""
     loaded = load_datasets(study, profile)
-    return ({name: dataset_info(data, profile, study.data_seed) for name, data in loaded.items()},
-            {name: data.describe() for name, data in loaded.items()})
+    return (
+        {name: dataset_info(data, profile, study.data_seed) for name, data in loaded.items()},
+        {name: data.describe() for name, data in loaded.items()},
+    )
 
 
 def study_spec(study: Study, profile: Profile, datasets: dict[str, dict]) -> dict:
@@ -76,14 +111,20 @@ class RunPlan:
 
     study: Study
     profile: Profile
-    trials: dict[str, Trial]  # every trial, by key (a trial shared by several plan rows is here once)
+    trials: dict[
+        str, Trial
+    ]  # every trial, by key (a trial shared by several plan rows is here once)
     rows: tuple[PlanRow, ...]  # one per (experiment, value, dataset, seed)
     datasets: dict[str, DatasetInfo]  # by dataset name
     described: dict[str, dict]  # Dataset.describe() of each, as stored in the study spec
-    sizes: dict[str, tuple[int, int]]  # (training, validation) images per epoch of each, after subsetting
+    sizes: dict[
+        str, tuple[int, int]
+    ]  # (training, validation) images per epoch of each, after subsetting
     load_seconds: float  # loading every dataset once, in this process
     pending: tuple[Trial, ...]  # the trials not done yet, longest first (the submission order)
-    calibration: Calibration | None  # None: no estimate (pending is then ordered by the built-in constants)
+    calibration: (
+        Calibration | None
+    )  # None: no estimate (pending is then ordered by the built-in constants)
     estimate: Estimate | None  # the cost of ``pending`` on ``estimate.workers`` workers
 
     @property
@@ -103,13 +144,21 @@ class RunPlan:
         if calibration is None:
             raise ValueError("no calibration: pass one, or plan_run(..., calibration=...)")
         data_seconds = {name: self.load_seconds / len(self.sizes) for name in self.sizes}
-        return estimate_run([trial_cost(t, self.sizes) for t in self.pending], workers, calibration, data_seconds)
+        return estimate_run(
+            [trial_cost(t, self.sizes) for t in self.pending], workers, calibration, data_seconds
+        )
 
 
-def plan_run(study: Study, profile: Profile, done: Iterable[str] = (), workers: int = 1,
-             calibration: Calibration | Callable[[], Calibration | None] | None = None,
-             origins: dict[str, str] | None = None, seeds: SeedCounts | None = None,
-             loaded: dict[str, Dataset] | None = None) -> RunPlan:
+def plan_run(
+    study: Study,
+    profile: Profile,
+    done: Iterable[str] = (),
+    workers: int = 1,
+    calibration: Calibration | Callable[[], Calibration | None] | None = None,
+    origins: dict[str, str] | None = None,
+    seeds: SeedCounts | None = None,
+    loaded: dict[str, Dataset] | None = None,
+) -> RunPlan:
     """Load the datasets once, plan every trial, and order and cost those not in ``done`` (trial keys).
 
     ``calibration``: a callable is called only when something is to train (None: no estimate).
@@ -122,16 +171,34 @@ def plan_run(study: Study, profile: Profile, done: Iterable[str] = (), workers: 
     loaded = loaded if loaded is not None else load_datasets(study, profile)
     load_seconds = time.perf_counter() - started
     if origins:
-        check_budget(profile, origins, {name: data.full_sizes for name, data in loaded.items()}, len(study.seeds))
+        check_budget(
+            profile,
+            origins,
+            {name: data.full_sizes for name, data in loaded.items()},
+            len(study.seeds),
+        )
     infos = {name: dataset_info(data, profile, study.data_seed) for name, data in loaded.items()}
     sizes = {name: (len(data.y_train), len(data.y_test)) for name, data in loaded.items()}
     trials, rows = plan_study(study, profile, infos, seeds)  # validates every configuration
     done = set(done)
     pending = [trial for key, trial in trials.items() if key not in done]
-    if callable(calibration):  # measured (or read from its cache) only when there is something to train
+    if callable(
+        calibration
+    ):  # measured (or read from its cache) only when there is something to train
         calibration = calibration() if pending else None
-    plan = RunPlan(study, profile, trials, tuple(rows), infos, {name: data.describe() for name, data in loaded.items()},
-                   sizes, load_seconds, tuple(longest_first(pending, sizes, calibration or DEFAULT)), calibration, None)
+    plan = RunPlan(
+        study,
+        profile,
+        trials,
+        tuple(rows),
+        infos,
+        {name: data.describe() for name, data in loaded.items()},
+        sizes,
+        load_seconds,
+        tuple(longest_first(pending, sizes, calibration or DEFAULT)),
+        calibration,
+        None,
+    )
     if calibration is None:
         return plan
     return dataclasses.replace(plan, estimate=plan.estimate_for(workers))
@@ -146,12 +213,21 @@ def stored_keys(store_path: str | Path) -> frozenset[str]:
         return frozenset(store.done_keys())
 
 
-def run_study(study: Study, profile: Profile, store_path: str | Path, scheduler: str | None = None,
-              workers: int | None = None, threads: int | None = None, progress: bool = True,
-              log: Callable[[str], None] | None = None,
-              calibration: Calibration | Callable[[], Calibration | None] | None = None,
-              origins: dict[str, str] | None = None, seeds: SeedCounts | None = None,
-              loaded: dict[str, Dataset] | None = None, stages: list[dict] | None = None) -> RunCounts:
+def run_study(
+    study: Study,
+    profile: Profile,
+    store_path: str | Path,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    threads: int | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+    calibration: Calibration | Callable[[], Calibration | None] | None = None,
+    origins: dict[str, str] | None = None,
+    seeds: SeedCounts | None = None,
+    loaded: dict[str, Dataset] | None = None,
+    stages: list[dict] | None = None,
+) -> RunCounts:
     """Train every missing trial of ``study`` under ``profile``; returns what it did (``RunCounts``).
 
     With a ``calibration`` (study.plan.estimate; a callable is called only if something is to train) the
@@ -161,31 +237,63 @@ def run_study(study: Study, profile: Profile, store_path: str | Path, scheduler:
     Raises StudyError (ConfigError, DataError) before anything is written."""
     started = time.perf_counter()
     workers = default_workers() if workers is None else workers
-    lock = StoreLock(store_path).acquire()  # a second run on this store refuses here, before reading or writing
+    lock = StoreLock(
+        store_path
+    ).acquire()  # a second run on this store refuses here, before reading or writing
     try:
-        plan = plan_run(study, profile, stored_keys(store_path), workers, calibration, origins, seeds, loaded)
+        plan = plan_run(
+            study, profile, stored_keys(store_path), workers, calibration, origins, seeds, loaded
+        )
         store = Store(store_path)
     except BaseException:
         lock.release()
         raise
     try:
-        store.save_plan(study.name, profile.name, {**plan.spec, "stages": list(stages or [])}, plan.rows,
-                        {key: trial.spec for key, trial in plan.trials.items()})
+        store.save_plan(
+            study.name,
+            profile.name,
+            {**plan.spec, "stages": list(stages or [])},
+            plan.rows,
+            {key: trial.spec for key, trial in plan.trials.items()},
+        )
         missing, estimate = list(plan.pending), plan.estimate
         if threads is None and not scheduler:  # split this machine's cores between the workers
             threads = max(1, (os.cpu_count() or 1) // max(1, workers))
-        env = environment(profile=profile.name, scheduler=scheduler or ("in-process" if workers == 0 else "local"),
-                          workers=workers, threads_per_worker=threads,
-                          **({} if estimate is None else {"estimated_seconds": round(time.perf_counter() - started
-                                                                                     + estimate.seconds, 1)}))
+        env = environment(
+            profile=profile.name,
+            scheduler=scheduler or ("in-process" if workers == 0 else "local"),
+            workers=workers,
+            threads_per_worker=threads,
+            **(
+                {}
+                if estimate is None
+                else {
+                    "estimated_seconds": round(time.perf_counter() - started + estimate.seconds, 1)
+                }
+            ),
+        )
         say = log or (lambda line: print(line, file=sys.stderr))
-        say(f"{study.name} [{profile.name}]: {len(plan.trials)} trials, {plan.stored} stored, "
-            f"{len(missing)} to train" + (f", estimated {duration(estimate.seconds)} on {estimate.workers} "
-                                          f"worker{'s' * (estimate.workers > 1)}" if estimate and missing else ""))
-        state = _RunState(RunCounts(len(plan.trials), plan.stored), time.perf_counter(), set(),
-                          _labels(plan.rows), {name: train for name, (train, _) in plan.sizes.items()},
-                          {name: ConstantAnswer.from_counts(facts["test_class_counts"])
-                           for name, facts in plan.described.items()})
+        say(
+            f"{study.name} [{profile.name}]: {len(plan.trials)} trials, {plan.stored} stored, "
+            f"{len(missing)} to train"
+            + (
+                f", estimated {duration(estimate.seconds)} on {estimate.workers} "
+                f"worker{'s' * (estimate.workers > 1)}"
+                if estimate and missing
+                else ""
+            )
+        )
+        state = _RunState(
+            RunCounts(len(plan.trials), plan.stored),
+            time.perf_counter(),
+            set(),
+            _labels(plan.rows),
+            {name: train for name, (train, _) in plan.sizes.items()},
+            {
+                name: ConstantAnswer.from_counts(facts["test_class_counts"])
+                for name, facts in plan.described.items()
+            },
+        )
         counts = state.counts
         if missing:  # a run record describes where and how trials were trained
             run_id = store.start_run(study.name, profile.name, env, len(plan.trials))
@@ -194,8 +302,13 @@ def run_study(study: Study, profile: Profile, store_path: str | Path, scheduler:
                     counts.log = str(run_log.path)
                     _execute(missing, store, state, scheduler, workers, threads, progress, say)
             finally:
-                store.finish_run(run_id, counts.trained, counts.failed, time.perf_counter() - started,
-                                 {"worker_tensorflow": sorted(state.devices)})
+                store.finish_run(
+                    run_id,
+                    counts.trained,
+                    counts.failed,
+                    time.perf_counter() - started,
+                    {"worker_tensorflow": sorted(state.devices)},
+                )
         counts.seconds = time.perf_counter() - state.started
         return counts
     finally:
@@ -220,7 +333,9 @@ class _RunState:
     devices: set[str]  # the workers' TensorFlow devices and threads, as recorded with the run
     labels: dict[str, str]  # trial key -> "experiment = value" for the progress lines
     train_images: dict[str, int]  # dataset -> training images per epoch
-    answers: dict[str, ConstantAnswer]  # dataset -> the best constant answer on its test subset (the outcome rule)
+    answers: dict[
+        str, ConstantAnswer
+    ]  # dataset -> the best constant answer on its test subset (the outcome rule)
 
 
 def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, bar, say) -> None:
@@ -230,14 +345,26 @@ def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, b
     counts.add(result.status, outcome, len(result.epochs) * state.train_images[trial.dataset.name])
     device = result.device
     if device:  # e.g. "CPU, 1 intra-op / 1 inter-op threads"
-        kinds = "+".join(sorted(set(device["devices"]))) + "".join(f" ({g})" for g in sorted(set(device.get("gpus", []))))
-        state.devices.add(f"{kinds}, {device['intra_op_threads']} intra-op / "
-                              f"{device['inter_op_threads']} inter-op threads")
+        kinds = "+".join(sorted(set(device["devices"]))) + "".join(
+            f" ({g})" for g in sorted(set(device.get("gpus", [])))
+        )
+        state.devices.add(
+            f"{kinds}, {device['intra_op_threads']} intra-op / "
+            f"{device['inter_op_threads']} inter-op threads"
+        )
     done, total = counts.stored + counts.trained, counts.planned
     elapsed = time.perf_counter() - state.started
     eta = elapsed / counts.trained * (total - done)
-    line = trial_line(state.labels.get(trial.key, trial.key), trial.dataset.name, trial.seed, result, outcome,
-                      done, total, eta)
+    line = trial_line(
+        state.labels.get(trial.key, trial.key),
+        trial.dataset.name,
+        trial.seed,
+        result,
+        outcome,
+        done,
+        total,
+        eta,
+    )
     if bar is not None:
         bar.set_postfix(failed=counts.failed, diverged=counts.diverged)
         bar.update(1)
@@ -246,8 +373,16 @@ def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, b
         say(line)
 
 
-def _execute(missing: list[Trial], store: Store, state: _RunState, scheduler: str | None, workers: int,
-             threads: int | None, progress: bool, say) -> None:
+def _execute(
+    missing: list[Trial],
+    store: Store,
+    state: _RunState,
+    scheduler: str | None,
+    workers: int,
+    threads: int | None,
+    progress: bool,
+    say,
+) -> None:
     from study.train.worker import train_trial
 
     bar = None
@@ -255,8 +390,14 @@ def _execute(missing: list[Trial], store: Store, state: _RunState, scheduler: st
         from tqdm import tqdm
 
         # A bar on a terminal; elsewhere (CI logs) the per-trial lines carry done/total and ETA.
-        bar = tqdm(total=len(missing), unit="trial", desc="trials", file=sys.stderr, dynamic_ncols=True,
-                   disable=None)
+        bar = tqdm(
+            total=len(missing),
+            unit="trial",
+            desc="trials",
+            file=sys.stderr,
+            dynamic_ncols=True,
+            disable=None,
+        )
     try:
         if workers == 0 and not scheduler:
             for trial in missing:
@@ -272,7 +413,10 @@ def _execute(missing: list[Trial], store: Store, state: _RunState, scheduler: st
 # glibc's dynamic mmap threshold, so every large TensorFlow buffer is mmap'ed and unmapped again: the
 # baseline LeNet then trains at half speed (866 vs 1,853 images/s measured, docs/PERFORMANCE.md).
 # Large thresholds for both restore the default behaviour.
-MALLOC_ENV = {"MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024), "MALLOC_MMAP_THRESHOLD_": str(256 * 1024 * 1024)}
+MALLOC_ENV = {
+    "MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024),
+    "MALLOC_MMAP_THRESHOLD_": str(256 * 1024 * 1024),
+}
 
 
 def _log_of(store: Store) -> str:
@@ -288,27 +432,48 @@ def _execute_dask(missing, store, state, scheduler, workers, threads, bar, say) 
     cluster = None
     # Local workers: quiet TensorFlow start-up, and their stdout/stderr (C++ lines, retracing warnings,
     # heartbeat tracebacks at shutdown) to the run's log file via the study.run.console preload.
-    local = {} if scheduler else {**QUIET_ENV, LOG_ENV: os.environ.get(LOG_ENV) or _log_of(store),
-                                  "STUDY_ONE_GPU_PER_WORKER": "1"}
+    local = (
+        {}
+        if scheduler
+        else {
+            **QUIET_ENV,
+            LOG_ENV: os.environ.get(LOG_ENV) or _log_of(store),
+            "STUDY_ONE_GPU_PER_WORKER": "1",
+        }
+    )
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **MALLOC_ENV, **local}
-    dask.config.set({"distributed.scheduler.allowed-failures": 3, "logging.distributed": "error",
-                     "distributed.nanny.pre-spawn-environ": environ,
-                     "distributed.worker.preload": [] if scheduler else ["study.run.console"]})
+    dask.config.set(
+        {
+            "distributed.scheduler.allowed-failures": 3,
+            "logging.distributed": "error",
+            "distributed.nanny.pre-spawn-environ": environ,
+            "distributed.worker.preload": [] if scheduler else ["study.run.console"],
+        }
+    )
     try:
         if scheduler:
             try:
                 client = Client(scheduler, timeout="20s")
             except (OSError, TimeoutError) as err:
-                raise StudyError(f"cannot reach Dask scheduler {scheduler!r} ({err}); "
-                                 "expected tcp://HOST:PORT of a running `dask scheduler`") from None
+                raise StudyError(
+                    f"cannot reach Dask scheduler {scheduler!r} ({err}); "
+                    "expected tcp://HOST:PORT of a running `dask scheduler`"
+                ) from None
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=40,
+            )
             client = Client(cluster)
         by_key = {}
         futures = []
         for trial in missing:
-            future = client.submit(train_trial, trial.spec, threads, key=f"trial-{trial.key}", pure=False)
+            future = client.submit(
+                train_trial, trial.spec, threads, key=f"trial-{trial.key}", pure=False
+            )
             by_key[future.key] = trial
             futures.append(future)
         for future in as_completed(futures):

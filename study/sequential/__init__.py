@@ -1,4 +1,5 @@
-"""Seeds in stages (a sequential design): run the first look, analyse it, give more seeds only where a comparison is undecided.
+"""Seeds in stages (a sequential design): run the first look, analyse it, give more seeds only where a
+comparison is undecided.
 
 This stage sits above the runner and the analysis (it is the one place that uses both): each look is a
 ``study.run.runner.run_study`` of the study with the seeds chosen so far, followed by

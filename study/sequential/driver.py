@@ -1,18 +1,18 @@
 """The sequential driver: one ``run_study`` per look, the next look's seeds from the analysis of the last.
 
-    counts = run_in_stages(study, profile, "output/study.sqlite")   # RunCounts over every look
+counts = run_in_stages(study, profile, "output/study.sqlite")   # RunCounts over every look
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from study.analyse.comparisons import analyse
 from study.analyse.sequential import REASONS, Addition, next_look
-from study.declare.spec import Profile, Study
 from study.declare.budget import budget_name
+from study.declare.spec import Profile, Study
 from study.errors import StudyError
 from study.plan.estimate import DEFAULT, duration, trial_cost
 from study.records import RunCounts
@@ -23,8 +23,12 @@ from study.run.runner import RunPlan, load_datasets, plan_run, run_study
 def _trial_seconds(plan: RunPlan) -> dict[tuple[str, str, str], float]:
     """(experiment, value, dataset) -> one trial's cost at the built-in calibration (the same on any machine,
     so that the order of additions never depends on the machine)."""
-    return {(row.experiment, row.value, row.dataset): trial_cost(plan.trials[row.trial_key], plan.sizes).seconds(DEFAULT)
-            for row in plan.rows}
+    return {
+        (row.experiment, row.value, row.dataset): trial_cost(
+            plan.trials[row.trial_key], plan.sizes
+        ).seconds(DEFAULT)
+        for row in plan.rows
+    }
 
 
 def experiment_costs(plan: RunPlan, calibration) -> dict[tuple[str, str], tuple[int, float]]:
@@ -42,8 +46,14 @@ def experiment_costs(plan: RunPlan, calibration) -> dict[tuple[str, str], tuple[
     return out
 
 
-def choose(study: Study, profile: Profile, seeds: dict, additions: list[Addition], loaded: dict,
-           skip: bool = False) -> tuple[dict, list[Addition], int]:
+def choose(
+    study: Study,
+    profile: Profile,
+    seeds: dict,
+    additions: list[Addition],
+    loaded: dict,
+    skip: bool = False,
+) -> tuple[dict, list[Addition], int]:
     """The additions, in their order, that fit ``profile.max_trials``, the seed counts with them, and the
     plan's trials. The first that would pass the cap ends the list (with ``skip``, it is passed over and
     the next ones are still tried)."""
@@ -51,7 +61,10 @@ def choose(study: Study, profile: Profile, seeds: dict, additions: list[Addition
     current = dict(seeds)
     trials = len(plan_run(study, profile, seeds=current, loaded=loaded).trials)
     for addition in additions:
-        trial = {**current, (addition.experiment, addition.value, addition.dataset): addition.seeds}
+        trial = {
+            **current,
+            (addition.experiment, addition.value, addition.dataset): addition.seeds,
+        }
         count = len(plan_run(study, profile, seeds=trial, loaded=loaded).trials)
         if profile.max_trials is not None and count > profile.max_trials:
             if skip:
@@ -71,24 +84,36 @@ def worst_case(study: Study, profile: Profile, loaded: dict, done=()) -> RunPlan
         return first
     costs = _trial_seconds(first)
     baseline = {(row.experiment, row.value, row.dataset) for row in first.rows if row.is_baseline}
-    everything = sorted((-cost, index, Addition(*key, profile.max_seeds, "worst case", cost))
-                        for index, (key, cost) in enumerate(costs.items()) if key not in baseline)
-    seeds, _, _ = choose(study, profile, {}, [addition for *_, addition in everything], loaded, skip=True)
-    return plan_run(study, profile, done, seeds=seeds, loaded=loaded, calibration=first.calibration)
+    everything = sorted(
+        (-cost, index, Addition(*key, profile.max_seeds, "worst case", cost))
+        for index, (key, cost) in enumerate(costs.items())
+        if key not in baseline
+    )
+    seeds, _, _ = choose(
+        study, profile, {}, [addition for *_, addition in everything], loaded, skip=True
+    )
+    return plan_run(
+        study, profile, done, seeds=seeds, loaded=loaded, calibration=first.calibration
+    )
 
 
-def fit_time(study: Study, profile: Profile, seconds: float, workers: int, calibration, loaded: dict) -> Profile:
+def fit_time(
+    study: Study, profile: Profile, seconds: float, workers: int, calibration, loaded: dict
+) -> Profile:
     """``profile`` with the largest ``max_trials`` whose worst case (``worst_case``) fits in ``seconds`` on
     ``workers`` workers at ``calibration`` (``study run --time``), renamed as a custom budget when that changes
     it. Raises StudyError when not even the first look fits."""
+
     def worst(cap: int | None) -> RunPlan:
         return worst_case(study, dataclasses.replace(profile, max_trials=cap), loaded)
 
     first_look = plan_run(study, profile, loaded=loaded)
     first = first_look.estimate_for(workers, calibration).seconds
     if first > seconds:
-        raise StudyError(f"--time {duration(seconds)} is shorter than the first look alone ({duration(first)} on "
-                         f"{workers} workers); accepted: a longer time, or a smaller budget")
+        raise StudyError(
+            f"--time {duration(seconds)} is shorter than the first look alone ({duration(first)} on "
+            f"{workers} workers); accepted: a longer time, or a smaller budget"
+        )
     uncapped = worst(None)
     if uncapped.estimate_for(workers, calibration).seconds <= seconds:
         cap = None
@@ -103,8 +128,13 @@ def fit_time(study: Study, profile: Profile, seconds: float, workers: int, calib
     return dataclasses.replace(fitted, name=budget_name(fitted)) if fitted != profile else profile
 
 
-def run_in_stages(study: Study, profile: Profile, store_path, log: Callable[[str], None] | None = None,
-                  **run_options) -> RunCounts:
+def run_in_stages(
+    study: Study,
+    profile: Profile,
+    store_path,
+    log: Callable[[str], None] | None = None,
+    **run_options,
+) -> RunCounts:
     """Train ``study`` under ``profile`` look by look (one look when the profile has no stages); returns the
     counts over every look. ``run_options`` go to ``run_study`` (scheduler, workers, threads, progress,
     calibration, origins). Raises what ``run_study`` raises, before anything is written."""
@@ -114,8 +144,16 @@ def run_in_stages(study: Study, profile: Profile, store_path, log: Callable[[str
     history: list[dict] = []
     total: RunCounts | None = None
     for look in range(1, profile.looks + 1):
-        counts = run_study(study, profile, store_path, log=log, seeds=seeds, loaded=loaded,
-                           stages=history, **run_options)
+        counts = run_study(
+            study,
+            profile,
+            store_path,
+            log=log,
+            seeds=seeds,
+            loaded=loaded,
+            stages=history,
+            **run_options,
+        )
         total = counts if total is None else _add(total, counts)
         if look == profile.looks:
             break
@@ -124,14 +162,29 @@ def run_in_stages(study: Study, profile: Profile, store_path, log: Callable[[str
         plan = plan_run(study, profile, seeds=seeds, loaded=loaded)
         undecided = next_look(analysis, _trial_seconds(plan))
         seeds, chosen, trials = choose(study, profile, seeds, undecided, loaded)
-        history.extend({"look": look + 1, "experiment": a.experiment, "value": a.value, "dataset": a.dataset,
-                        "seeds": a.seeds, "reason": a.reason} for a in chosen)
+        history.extend(
+            {
+                "look": look + 1,
+                "experiment": a.experiment,
+                "value": a.value,
+                "dataset": a.dataset,
+                "seeds": a.seeds,
+                "reason": a.reason,
+            }
+            for a in chosen
+        )
         left = len(undecided) - len(chosen)
-        say(f"look {look} of {profile.looks}: {len(chosen)} undecided comparisons get more seeds ("
-            + ", ".join(f"{sum(a.reason == r for a in chosen)} {REASONS[r]}" for r in REASONS
-                        if any(a.reason == r for a in chosen)) + ")"
+        say(
+            f"look {look} of {profile.looks}: {len(chosen)} undecided comparisons get more seeds ("
+            + ", ".join(
+                f"{sum(a.reason == r for a in chosen)} {REASONS[r]}"
+                for r in REASONS
+                if any(a.reason == r for a in chosen)
+            )
+            + ")"
             + (f"; {left} more would pass the cap of {profile.max_trials} trials" if left else "")
-            + f"; {trials} trials in all")
+            + f"; {trials} trials in all"
+        )
         if not chosen:
             break
     return total

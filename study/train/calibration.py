@@ -38,9 +38,12 @@ def measure_calibration(images: int = 512, validation: int = 256, epochs: int = 
     rng = np.random.default_rng(0)
     rows, traces, overheads = [], [], []
     for shape in ((28, 28, 1), (32, 32, 3)):
-        data = _RandomData(rng.random((images, *shape), dtype=np.float32), rng.integers(0, 10, images, dtype=np.int32),
-                           rng.random((validation, *shape), dtype=np.float32),
-                           rng.integers(0, 10, validation, dtype=np.int32))
+        data = _RandomData(
+            rng.random((images, *shape), dtype=np.float32),
+            rng.integers(0, 10, images, dtype=np.int32),
+            rng.random((validation, *shape), dtype=np.float32),
+            rng.integers(0, 10, validation, dtype=np.int32),
+        )
         base = Settings(epochs=epochs, learning_rate=0.01)
         config = base.model_config(shape)
         macs = summarize(config).macs
@@ -49,11 +52,14 @@ def measure_calibration(images: int = 512, validation: int = 256, epochs: int = 
             settings = base.with_values(batch_size=batch)
             epochs_seen: list[dict] = []
             begin = time.perf_counter()
-            fit(config, settings, seed, data, lambda row: epochs_seen.append(row) or True)
+            fit(config, settings, seed, data, lambda row: epochs_seen.append(row) or True)  # noqa: B023
             walls.append(time.perf_counter() - begin)
             if seed > 1:
                 steps = math.ceil(images / batch) + math.ceil(validation / settings.val_batch_size)
-                rows += [((3 * images + validation) * macs, steps, e["epoch_seconds"]) for e in epochs_seen]
+                rows += [
+                    ((3 * images + validation) * macs, steps, e["epoch_seconds"])
+                    for e in epochs_seen
+                ]
             if seed == 2:
                 overheads.append(walls[-1] - sum(e["epoch_seconds"] for e in epochs_seen))
         traces.append(walls[0] - walls[1])
@@ -61,10 +67,15 @@ def measure_calibration(images: int = 512, validation: int = 256, epochs: int = 
     (per_mac, per_step), *_ = np.linalg.lstsq(np.column_stack([work, steps]), seconds, rcond=None)
     if per_step < 0:  # noise: all of it is compute
         per_mac, per_step = float(work @ seconds / (work @ work)), 0.0
-    return Calibration(macs_per_second=1 / per_mac, step_seconds=float(per_step),
-                       trial_seconds=max(0.0, float(np.mean(overheads))),
-                       trace_seconds=max(0.0, float(np.mean(traces))),
-                       startup_seconds=CLUSTER_SECONDS + import_seconds, machine=machine_key(), source="measured")
+    return Calibration(
+        macs_per_second=1 / per_mac,
+        step_seconds=float(per_step),
+        trial_seconds=max(0.0, float(np.mean(overheads))),
+        trace_seconds=max(0.0, float(np.mean(traces))),
+        startup_seconds=CLUSTER_SECONDS + import_seconds,
+        machine=machine_key(),
+        source="measured",
+    )
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ Compared with ``model.fit`` it removes the per-step Python work (one ``tf.functi
 step of an epoch in a ``tf.while_loop``) and the per-trial tracing: a worker keeps one traced model per
 architecture and training setting, and a new trial only copies freshly seeded initial weights into it
 and zeroes the optimiser state; the learning rate of every step comes in with the epoch (the schedule
-restarts with every trial, ``study.plan.schedules``). The numbers are those of a fresh model built with the trial's seed:
-the initial weights are drawn by ``build_model(config, seed)`` with per-layer seeds, and the
+restarts with every trial, ``study.plan.schedules``). The numbers are those of a fresh model built
+with the trial's seed: the initial weights are drawn by ``build_model(config, seed)`` with per-layer seeds, and the
 shuffling is a NumPy permutation seeded by the trial seed and the epoch.
 
 Per epoch it reports what Keras reports: the sample-weighted mean loss and the accuracy over the
@@ -19,8 +19,9 @@ is training and validation only; ``fit`` returns the tracing time (0.0 for a cac
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -32,8 +33,10 @@ from study.plan.schedules import epoch_rates, steps_per_epoch
 from study.plan.trials import graph_key
 from study.train.model import build_model, make_optimizer
 
-_CACHE: dict[str, "_Compiled"] = {}
-_CACHE_LIMIT = GRAPH_CACHE  # traced models kept per worker process (each holds its weights and graphs)
+_CACHE: dict[str, _Compiled] = {}
+_CACHE_LIMIT = (
+    GRAPH_CACHE  # traced models kept per worker process (each holds its weights and graphs)
+)
 
 
 @dataclass
@@ -47,7 +50,9 @@ class _Compiled:
 def _sums(model, x, y, loss_fn, training: bool):
     predictions = model(x, training=training)
     loss = loss_fn(y, predictions)
-    hits = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(predictions, axis=1, output_type=tf.int32), y), tf.float32))
+    hits = tf.reduce_sum(
+        tf.cast(tf.equal(tf.argmax(predictions, axis=1, output_type=tf.int32), y), tf.float32)
+    )
     return loss, hits
 
 
@@ -71,15 +76,19 @@ def _compile(config: ModelConfig, settings: Settings) -> _Compiled:
 
     rates_spec = tf.TensorSpec([None], tf.float32)
 
-    @tf.function(input_signature=[spec_x, spec_y, tf.TensorSpec([None], tf.int32), scalar, rates_spec],
-                 reduce_retracing=True)
+    @tf.function(
+        input_signature=[spec_x, spec_y, tf.TensorSpec([None], tf.int32), scalar, rates_spec],
+        reduce_retracing=True,
+    )
     def train_epoch(x, y, order, batch, rates):
         count = tf.shape(order)[0]
         steps = (count + batch - 1) // batch
         loss_sum, hit_sum = tf.constant(0.0), tf.constant(0.0)
         for i in tf.range(steps):
-            optimizer.learning_rate.assign(rates[i])  # the schedule's rate of this step (study.plan.schedules)
-            index = order[i * batch: tf.minimum((i + 1) * batch, count)]
+            optimizer.learning_rate.assign(
+                rates[i]
+            )  # the schedule's rate of this step (study.plan.schedules)
+            index = order[i * batch : tf.minimum((i + 1) * batch, count)]
             loss, hits = step(tf.gather(x, index), tf.gather(y, index))
             loss_sum += loss * tf.cast(tf.shape(index)[0], tf.float32)
             hit_sum += hits
@@ -135,7 +144,9 @@ def reset(compiled: _Compiled, config: ModelConfig, settings: Settings, seed: in
     keras.utils.set_random_seed(seed)
     fresh = build_model(config, seed=seed)
     compiled.model.set_weights(fresh.get_weights())
-    for variable in compiled.optimizer.variables:  # iteration count and slots; the learning rate stays
+    for (
+        variable
+    ) in compiled.optimizer.variables:  # iteration count and slots; the learning rate stays
         if "learning_rate" not in variable.path:
             variable.assign(tf.zeros_like(variable))
     compiled.optimizer.learning_rate = settings.learning_rate
@@ -153,10 +164,13 @@ class Fitted:
     tensor_seconds: float
 
 
-def fit(config: ModelConfig, settings: Settings, seed: int, data, on_epoch: Callable[[dict], bool]) -> Fitted:
+def fit(
+    config: ModelConfig, settings: Settings, seed: int, data, on_epoch: Callable[[dict], bool]
+) -> Fitted:
     """Train on ``data`` (``x_train``, ``y_train``, ``x_test``, ``y_test`` arrays: images NHWC float32, scaled as
     ``settings.input_scaling`` says (``study.plan.data.scale_inputs``), labels int32) at the rates of
-    ``settings.schedule`` over the trial's own steps; ``on_epoch(row)`` gets each epoch's record (keys ``study.records.EPOCH_FIELDS``;
+    ``settings.schedule`` over the trial's own steps; ``on_epoch(row)`` gets each epoch's record
+    (keys ``study.records.EPOCH_FIELDS``;
     ``epoch_seconds`` is that epoch's training and validation, no tracing) and returns False to stop."""
     compiled, trace_seconds = compiled_for(config, settings)
     reset(compiled, config, settings, seed)
@@ -170,12 +184,25 @@ def fit(config: ModelConfig, settings: Settings, seed: int, data, on_epoch: Call
     for epoch in range(1, settings.epochs + 1):
         started = time.perf_counter()
         order = tf.constant(rng.permutation(len(data.y_train)).astype(np.int32))
-        rates = tf.constant(epoch_rates(settings.schedule, settings.learning_rate, settings.epochs * steps,
-                                        (epoch - 1) * steps, steps))
+        rates = tf.constant(
+            epoch_rates(
+                settings.schedule,
+                settings.learning_rate,
+                settings.epochs * steps,
+                (epoch - 1) * steps,
+                steps,
+            )
+        )
         loss, accuracy = compiled.train_epoch(x_train, y_train, order, batch, rates)
         val_loss, val_accuracy = compiled.evaluate(x_test, y_test, val_batch)
-        row = {"epoch": epoch, "loss": float(loss), "accuracy": float(accuracy), "val_loss": float(val_loss),
-               "val_accuracy": float(val_accuracy), "epoch_seconds": time.perf_counter() - started}
+        row = {
+            "epoch": epoch,
+            "loss": float(loss),
+            "accuracy": float(accuracy),
+            "val_loss": float(val_loss),
+            "val_accuracy": float(val_accuracy),
+            "epoch_seconds": time.perf_counter() - started,
+        }
         if not on_epoch(row):
             break
     return Fitted(int(compiled.model.count_params()), trace_seconds, tensor_seconds)

@@ -62,9 +62,12 @@ def make_optimizer(name: str, learning_rate: float):
     if name == "nesterov":
         return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9, nesterov=True)
     classes = {
-        "rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam,
-        "adamax": keras.optimizers.Adamax, "nadam": keras.optimizers.Nadam,
-        "adagrad": keras.optimizers.Adagrad, "adadelta": keras.optimizers.Adadelta,
+        "rmsprop": keras.optimizers.RMSprop,
+        "adam": keras.optimizers.Adam,
+        "adamax": keras.optimizers.Adamax,
+        "nadam": keras.optimizers.Nadam,
+        "adagrad": keras.optimizers.Adagrad,
+        "adadelta": keras.optimizers.Adadelta,
     }
     return classes[name](learning_rate=learning_rate)
 
@@ -83,22 +86,38 @@ def build_model(config: ModelConfig, seed: int | None = None) -> keras.Sequentia
     ``seed`` fixes every layer's initial weights (layer i draws with seed ``seed * 1000 + i``).
     """
     validate(config)
-    seeds = iter(range(seed * 1000, seed * 1000 + 1000)) if seed is not None else iter(lambda: None, 0)
+    seeds = (
+        iter(range(seed * 1000, seed * 1000 + 1000)) if seed is not None else iter(lambda: None, 0)
+    )
     model_layers: list = [keras.Input(shape=config.input_shape)]
     for index, filters in enumerate(config.conv_filters, start=1):
-        model_layers.append(layers.Conv2D(
-            filters, config.kernel_size, strides=config.stride, padding=config.padding,
-            activation=config.activation, kernel_initializer=make_initializer(config.initializer, next(seeds)),
-            name=f"conv{index}",
-        ))
+        model_layers.append(
+            layers.Conv2D(
+                filters,
+                config.kernel_size,
+                strides=config.stride,
+                padding=config.padding,
+                activation=config.activation,
+                kernel_initializer=make_initializer(config.initializer, next(seeds)),
+                name=f"conv{index}",
+            )
+        )
         kind = config.pooling[index - 1]
         if kind != "none":
             model_layers.append(_pooling_layer(kind, config.pool_size, f"pool{index}"))
     model_layers += [
         layers.Flatten(name="flatten"),
-        layers.Dense(config.dense_units, activation=config.activation,
-                     kernel_initializer=make_initializer(config.initializer, next(seeds)), name="dense"),
-        layers.Dense(config.num_classes, activation="softmax",
-                     kernel_initializer=make_initializer(config.initializer, next(seeds)), name="output"),
+        layers.Dense(
+            config.dense_units,
+            activation=config.activation,
+            kernel_initializer=make_initializer(config.initializer, next(seeds)),
+            name="dense",
+        ),
+        layers.Dense(
+            config.num_classes,
+            activation="softmax",
+            kernel_initializer=make_initializer(config.initializer, next(seeds)),
+            name="output",
+        ),
     ]
     return keras.Sequential(model_layers, name="lenet")

@@ -52,12 +52,17 @@ def init_tensorflow(threads: int | None = None) -> dict[str, Any]:
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     gpus = _choose_gpu(tf)
     tf.config.experimental.enable_op_determinism()
-    _INITIALISED.update({
-        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
-        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
-        "devices": [d.device_type for d in tf.config.list_logical_devices()],
-        "gpus": [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus],
-    })
+    _INITIALISED.update(
+        {
+            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+            "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+            "devices": [d.device_type for d in tf.config.list_logical_devices()],
+            "gpus": [
+                tf.config.experimental.get_device_details(g).get("device_name", g.name)
+                for g in gpus
+            ],
+        }
+    )
     return dict(_INITIALISED)
 
 
@@ -106,11 +111,15 @@ def _train(spec: TrialSpec, threads: int | None, result: TrialResult) -> None:
     from study.train.fastfit import fit
 
     started = time.perf_counter()
-    data = load_scaled(spec.dataset, spec.train_size, spec.test_size, spec.data_seed, spec.settings.input_scaling)
+    data = load_scaled(
+        spec.dataset, spec.train_size, spec.test_size, spec.data_seed, spec.settings.input_scaling
+    )
     load_seconds = time.perf_counter() - started
     if data.fingerprint != spec.fingerprint:
-        raise RuntimeError(f"dataset {spec.dataset} here has fingerprint {data.fingerprint}, "
-                           f"the planner saw {spec.fingerprint}")
+        raise RuntimeError(
+            f"dataset {spec.dataset} here has fingerprint {data.fingerprint}, "
+            f"the planner saw {spec.fingerprint}"
+        )
 
     def record(row: dict[str, Any]) -> bool:
         result.epochs.append(row)
