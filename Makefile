@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 # existing .venv, remove it first (both builds install the same `tensorflow` package).
 TF_EXTRA := $(if $(GPU),gpu,cpu)
 
-.PHONY: install report run test test-fast bench clean
+.PHONY: install report run lint test test-fast bench clean
 
 install: $(STAMP)
 
@@ -29,7 +29,13 @@ run: $(STAMP)
 report: run
 	$(BIN)/study report --study $(STUDY) --profile $(PROFILE) --store $(STORE)
 
-test-fast: $(STAMP)
+# The lint and type gate first (configured in pyproject.toml), then the fast tests.
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test-fast: lint
 	$(BIN)/python -m pytest -q -m "not train and not slow"
 
 test: test-fast

@@ -26,7 +26,7 @@ one look at 3 and at 6 seeds on the same draws; plus the value seeds the stages 
 
     .venv/bin/python benchmarks/error_rates.py --staged --reps 1500 --power-reps 300 --markdown docs/ERROR_RATES.md
 
-Every rate comes with its Monte Carlo standard error. ``tests/test_error_rates.py`` runs a short version.
+Every rate comes with its Monte Carlo standard error. ``tests/analyse/test_error_rates.py`` runs a short version.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ _collapse_rates = functools.lru_cache(maxsize=None)(decide.collapse_rates)
 
 @contextlib.contextmanager
 def engine_shortcuts(stated_power: bool):
-    """Two speed-ups that change no verdict (``tests/test_error_rates.py`` checks it): the Boschloo test
+    """Two speed-ups that change no verdict (``tests/analyse/test_error_rates.py`` checks it): the Boschloo test
     of failure rates is memoised (65 possible tables recur in every dataset; the sequential rule's projection
     of a failure rate uses the same memo), and unless ``stated_power``
     the 80%-power difference (a root search: 85% of the engine's time, read by no verdict) is skipped."""

@@ -259,7 +259,7 @@ def holm(pvalues: list[float], untested_count: bool = False) -> list[float]:
 
 # Pocock's constant boundary for K equally spaced looks at a two-sided test with overall level 0.05: the
 # critical |z| of every look (Jennison and Turnbull, Group Sequential Methods, 2000, Table 2.1; checked
-# against scipy's multivariate normal in tests/test_sequential.py).
+# against scipy's multivariate normal in tests/sequential/test_sequential.py).
 POCOCK_Z = {
     1: 1.960,
     2: 2.178,

@@ -12,7 +12,7 @@
 
 Where a value is impossible on a dataset with the original "valid" padding (the feature map would
 shrink below 1x1), the value carries a documented adaptation that ``study.plan.shapes`` checks
-(tests/test_builtin.py).
+(tests/declare/test_builtin.py).
 """
 
 from __future__ import annotations

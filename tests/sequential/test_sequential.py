@@ -31,7 +31,7 @@ def test_pocock_level_refuses_what_it_has_not_tabled():
         pocock_level(2, alpha=0.01)
 
 
-TINY = __import__("pathlib").Path(__file__).parent / "tiny.toml"
+TINY = __import__("pathlib").Path(__file__).parents[1] / "tiny.toml"
 
 
 @pytest.mark.train
@@ -176,7 +176,7 @@ def test_a_comparison_keeps_the_verdict_of_the_look_at_which_it_stopped(tmp_path
     import sys
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).parent))
+    sys.path.insert(0, str(Path(__file__).parents[1]))
     from synthetic import make_store
 
     from study.analyse.comparisons import analyse, last_look, stopping_looks

@@ -203,7 +203,7 @@ def test_the_study_carries_its_claims_and_reference_and_round_trips(name):
 def test_the_report_knows_no_built_in_study_by_name():
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     sources = sorted((root / "study" / "analyse").glob("*.py")) + sorted(
         (root / "study" / "report").glob("*.py")
     )

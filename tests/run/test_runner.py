@@ -16,7 +16,7 @@ from study.results.store import Store
 from study.results.tables import export_table, plan_frame
 from study.run.runner import run_study
 
-TINY = Path(__file__).parent / "tiny.toml"
+TINY = Path(__file__).parents[1] / "tiny.toml"
 PROFILE = Profile("test", seeds=None, epochs=None, train_size=None, test_size=None)
 STUDY_BIN = Path(sys.executable).parent / "study"
 

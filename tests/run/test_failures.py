@@ -26,7 +26,7 @@ def _rows(store, sql: str, params: tuple = ()) -> list:
 
 pytestmark = pytest.mark.train  # every test here trains or imports TensorFlow
 
-TINY = Path(__file__).parent / "tiny.toml"
+TINY = Path(__file__).parents[1] / "tiny.toml"
 PROFILE = Profile("test", seeds=None, epochs=None, train_size=None, test_size=None)
 BIN = Path(sys.executable).parent
 

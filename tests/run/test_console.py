@@ -13,7 +13,7 @@ from study.records import RunCounts, TrialResult
 from study.results.outcomes import ConstantAnswer
 from study.run.console import RunLog, describe_uses, final_outcome, summary_line, trial_line
 
-TINY = Path(__file__).parent / "tiny.toml"
+TINY = Path(__file__).parents[1] / "tiny.toml"
 STUDY_BIN = Path(sys.executable).parent / "study"
 
 

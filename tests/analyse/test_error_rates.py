@@ -15,7 +15,7 @@ from study.analyse import decide
 from study.analyse.decide import decide_dataset
 from study.analyse.stats import ALPHA, Verdict
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REPS = 300  # datasets per scenario: a Monte Carlo SE of about 1.3 pp on a 5% rate
 
 
