@@ -7,13 +7,15 @@ Simulates whole datasets shaped like the held-out MNIST probe study: eight exper
 4, 4, 4, 3, 2, 3, 2 and 4 values (26 comparisons), 4 seeds per value, one baseline of 12 seeds shared by
 every block, a seed-to-seed SD of 0.6 pp around an accuracy of 96.3% and an equivalence margin of 1 pp.
 Each simulated dataset goes through ``decide_dataset`` exactly as the report calls it (one noise prior
-fitted over the 27 distinct configurations, Holm within each block), and the verdicts are counted:
+fitted over the 27 distinct configurations, one Bonferroni interval per comparison within each block), and
+the verdicts are counted:
 
 - a-e, and a with the paired engine: every true difference is 0, so any better/worse verdict is false.
   Reported: the familywise error rate per block (any false better/worse among the block's values),
   its mean over the blocks and its worst block, and (for information) the rate per dataset.
-- d also: the failure-rate test (Boschloo, Holm over the block) calling a value's failure rate different.
-- f: every value is truly +1 margin (then -1 margin) from the baseline: the rate of "equivalent" verdicts.
+- d also: the failure-rate test (Boschloo, Bonferroni over the block) calling a value's failure rate different.
+- f: every value is truly +1 margin (then -1 margin) from the baseline: the rate of "equivalent" verdicts, and
+  the familywise rate per block of any wrong accuracy verdict (a false "equivalent" or the wrong direction).
 - g: one value per block truly better by 0.5-3 seed SDs: the rate of "better" verdicts (power), and the
   engine's stated 80%-power difference (``Decision.detectable``) against the difference where the
   simulated power crosses 80%.
@@ -27,6 +29,8 @@ one look at 3 and at 6 seeds on the same draws; plus the value seeds the stages 
     .venv/bin/python benchmarks/error_rates.py --staged --reps 1500 --power-reps 300 --markdown docs/ERROR_RATES.md
 
 Every rate comes with its Monte Carlo standard error. ``tests/analyse/test_error_rates.py`` runs a short version.
+The default run (not ``--staged``, not ``--seed-sd``) also writes the numbers the report states to
+``study/report/data/error_rates.json`` (``--report-data``; read by ``study.report.error_rates``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import functools
 import json
 import math
 import sqlite3
@@ -48,10 +51,10 @@ from pathlib import Path
 
 import numpy as np
 
-from study.analyse import decide, sequential
+from study.analyse import decide
 from study.analyse.comparisons import look_level
 from study.analyse.decide import Arm, Decision, decide_dataset
-from study.analyse.noise import Prior, detectable_difference, moderate
+from study.analyse.noise import Prior, moderate
 from study.analyse.sequential import REASONS, reason_from_counts
 from study.analyse.stats import ALPHA, DECISIVE, POWER, Verdict
 from study.declare.spec import BASELINE_SEED_FACTOR, PROFILES
@@ -74,9 +77,7 @@ SEED_SD = 0.006  # seed-to-seed SD of a final accuracy (fraction): 0.6 pp
 MARGIN = 0.01  # the equivalence margin (fraction): 1 pp
 SEED_EFFECT_SD = 0.004  # paired scenario: an offset shared by the same seed of every configuration
 FAILURE_PROBABILITY = 0.1  # scenario d: chance that a seed fails to learn
-UNSTABLE_BLOCK = (
-    "stride"  # scenario b: its first value has 3x the variance (a two-value block: mildest Holm)
-)
+UNSTABLE_BLOCK = "stride"  # scenario b: its first value has 3x the variance (a two-value block: mildest Bonferroni)
 POWER_GRID = (0.5, 1.0, 1.5, 2.0, 3.0)  # scenario g: true differences in seed SDs
 NOT_LEARNED_BELOW = 0.2  # a stored seed with a lower final accuracy did not learn (scenario e)
 
@@ -197,23 +198,19 @@ def scenario_rng(key: str, seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(key.encode())])
 
 
-_collapse_rates = functools.lru_cache(maxsize=None)(decide.collapse_rates)
-
-
 @contextlib.contextmanager
 def engine_shortcuts(stated_power: bool):
-    """Two speed-ups that change no verdict (``tests/analyse/test_error_rates.py`` checks it): the Boschloo test
-    of failure rates is memoised (65 possible tables recur in every dataset; the sequential rule's projection
-    of a failure rate uses the same memo), and unless ``stated_power``
-    the 80%-power difference (a root search: 85% of the engine's time, read by no verdict) is skipped."""
-    saved = decide.collapse_rates, decide.detectable_difference, sequential.collapse_rates
-    decide.collapse_rates = sequential.collapse_rates = _collapse_rates
+    """One speed-up that changes no verdict (``tests/analyse/test_error_rates.py`` checks it): unless
+    ``stated_power``, the 80%-power difference (a root search: 85% of the engine's time, read by no verdict) is
+    skipped. The statistics themselves are the report's: the Boschloo test is memoised where it is defined
+    (``stats.collapse_rates``), so nothing here stands in for it."""
+    saved = decide.detectable_difference
     if not stated_power:
         decide.detectable_difference = lambda *args, **kwargs: math.nan
     try:
         yield
     finally:
-        decide.collapse_rates, decide.detectable_difference, sequential.collapse_rates = saved
+        decide.detectable_difference = saved
 
 
 def _arm(accuracies: np.ndarray, learned: np.ndarray) -> Arm:
@@ -273,7 +270,7 @@ class Outcomes:
 
     scenario: Scenario
     verdicts: np.ndarray  # Verdict values (object array)
-    rate_differs: np.ndarray  # the failure-rate test's Holm p < alpha
+    rate_differs: np.ndarray  # the failure-rate test's Bonferroni p < alpha
     fails_more: np.ndarray  # ... and the value's failure rate above the baseline's
     detectable: np.ndarray  # Decision.detectable (fraction; NaN where not computed)
     unmoderated: (
@@ -419,6 +416,9 @@ class NullResult:
         float  # of the values' tests, the share on the value's own (larger) variance
     )
     unmoderated_unstable: float  # ... of the 3x-variance value's tests (scenario b; NaN elsewhere)
+    equivalent: (
+        Estimate  # share of comparisons called equivalent (correctly: every true difference is 0)
+    )
 
 
 def null_result(outcomes: Outcomes) -> NullResult:
@@ -437,6 +437,7 @@ def null_result(outcomes: Outcomes) -> NullResult:
         shares,
         float(outcomes.unmoderated.mean()),
         float(outcomes.unmoderated[:, unstable].mean()) if unstable.any() else math.nan,
+        mean_per_dataset(outcomes.called(Verdict.EQUIVALENT).mean(axis=1)),
     )
 
 
@@ -451,6 +452,9 @@ class EquivalenceResult:
     per_block: dict[str, Estimate]  # per comparison, within the block
     worst_block: str
     directional_correct: float  # share of comparisons called better/worse in the true direction
+    any_error: (
+        Familywise  # any wrong accuracy verdict in the block: "equivalent" or the wrong direction
+    )
 
 
 def equivalence_result(outcomes: Outcomes) -> EquivalenceResult:
@@ -460,6 +464,7 @@ def equivalence_result(outcomes: Outcomes) -> EquivalenceResult:
         for b, (name, _) in enumerate(BLOCKS)
     }
     right = Verdict.BETTER if outcomes.scenario.effects[0] > 0 else Verdict.WORSE
+    wrong = Verdict.WORSE if right == Verdict.BETTER else Verdict.BETTER
     return EquivalenceResult(
         outcomes.scenario.key,
         outcomes.scenario.title,
@@ -468,6 +473,7 @@ def equivalence_result(outcomes: Outcomes) -> EquivalenceResult:
         per_block,
         max(per_block, key=lambda name: per_block[name].rate),
         float(outcomes.called(right).mean()),
+        familywise(outcomes.called(Verdict.EQUIVALENT, wrong)),
     )
 
 
@@ -486,9 +492,6 @@ class PowerResult:
     power_at_stated: dict[
         str, float
     ]  # the simulated power at that median (interpolated; NaN off the grid)
-    holm_stated_sd: dict[
-        str, float
-    ]  # median 80%-power difference at Holm's first level, alpha / block size
     unmoderated_share: (
         float  # of the truly better value's tests, the share on its own (larger) variance
     )
@@ -516,23 +519,6 @@ def interpolate(differences: tuple[float, ...], power: tuple[Estimate, ...], at:
     return float(np.interp(at, differences, [p.rate for p in power]))
 
 
-def holm_detectable(outcomes: Outcomes) -> np.ndarray:
-    """The 80%-power difference of each block's first value at the level Holm first tests it against
-    (alpha / the block's size), from the same standard error and degrees of freedom as the engine's."""
-    out = np.full((outcomes.reps, len(BLOCKS)), math.nan)
-    for b, (first, (_, size)) in enumerate(zip(FIRST_OF_BLOCK, BLOCKS)):
-        for rep in range(outcomes.reps):
-            try:  # noqa: SIM105
-                out[rep, b] = detectable_difference(
-                    outcomes.se[rep, first], outcomes.dof[rep, first], ALPHA / size
-                )
-            except (
-                ValueError
-            ):  # scipy's noncentral t is NaN for a large effect on few degrees of freedom
-                pass
-    return out
-
-
 def power_result(runs: list[Outcomes]) -> PowerResult:
     groups = {"all": FIRST_OF_BLOCK} | {
         f"{size} values": FIRST_OF_BLOCK[[s == size for _, s in BLOCKS]]
@@ -548,13 +534,6 @@ def power_result(runs: list[Outcomes]) -> PowerResult:
         / SEED_SD
         for g, cols in groups.items()
     }
-    holm_level = holm_detectable(
-        runs[0]
-    )  # se and dof do not depend on the true difference: one run is enough
-    holm_stated = {
-        g: float(np.nanmedian(holm_level[:, np.isin(FIRST_OF_BLOCK, cols)])) / SEED_SD
-        for g, cols in groups.items()
-    }
     others = np.ones(COMPARISONS, dtype=bool)
     others[FIRST_OF_BLOCK] = False
     false = np.concatenate(
@@ -567,7 +546,6 @@ def power_result(runs: list[Outcomes]) -> PowerResult:
         {g: crossing(differences, p) for g, p in power.items()},
         stated,
         {g: interpolate(differences, power[g], stated[g]) for g in groups},
-        holm_stated,
         float(np.mean([r.unmoderated[:, FIRST_OF_BLOCK].mean() for r in runs])),
         proportion(false),
     )
@@ -888,8 +866,10 @@ def _familywise_rows(errors: Familywise, what: str) -> list[str]:
 DESIGN = f"""Each simulated dataset has the held-out MNIST probe's shape: eight experiments (blocks) with
 4, 4, 4, 3, 2, 3, 2 and 4 values, {VALUE_SEEDS} seeds per value, one baseline of {BASELINE_SEEDS} seeds shared by every
 block, seed SD {100 * SEED_SD:g} pp around {100 * BASELINE_ACCURACY:g}%, margin {100 * MARGIN:g} pp. It goes through
-`study.analyse.decide.decide_dataset` as the report calls it. "Familywise, per block": the share of datasets
-in which the block has at least one false better/worse verdict; the target is at most {100 * ALPHA:g}%.
+`study.analyse.decide.decide_dataset` as the report calls it: each comparison's interval at 1 - alpha/m (m: the
+block's tested comparisons) decides better/worse (it excludes zero) and equivalent (it lies inside the margin).
+"Familywise, per block": the share of datasets in which the block has at least one false better/worse verdict
+(scenarios f: any wrong verdict); the target is at most {100 * ALPHA:g}%.
 "MC SE" is the Monte Carlo standard error, in percentage points (mean over blocks: of the per-dataset
 means, so the blocks' correlation through the shared baseline and prior is accounted for). The worst
 block is the largest of eight estimates, so it is biased upwards by up to about 1.5 MC SE."""
@@ -907,7 +887,7 @@ def markdown(results: dict, header: list[str]) -> str:
         ]
         if result.rate_test is not None:
             lines += [
-                "Failure-rate test (Boschloo, Holm over the block): any rate called different, and "
+                "Failure-rate test (Boschloo, Bonferroni over the block): any rate called different, and "
                 '"the value fails more often":',
                 "",
                 *_familywise_rows(result.rate_test, "rate called different"),
@@ -918,7 +898,7 @@ def markdown(results: dict, header: list[str]) -> str:
         lines += [
             "Verdict shares: "
             + ", ".join(f"{v} {100 * s:.1f}%" for v, s in result.verdict_shares.items())
-            + "."
+            + f" (MC SE of the equivalent share {100 * result.equivalent.se:.2f} pp)."
             + (
                 ""
                 if result.key.endswith("paired")
@@ -943,6 +923,11 @@ def markdown(results: dict, header: list[str]) -> str:
             "",
             f"Called {'better' if result.key == 'f+' else 'worse'} (correctly): "
             f"{100 * result.directional_correct:.1f}% of comparisons.",
+            "",
+            'Any wrong accuracy verdict in the block (a false "equivalent" or the wrong direction; the one '
+            "Bonferroni interval per comparison bounds both together by alpha):",
+            "",
+            *_familywise_rows(result.any_error, "any wrong verdict (familywise, per block)"),
             "",
         ]
     power = results["power"]
@@ -984,9 +969,6 @@ def markdown(results: dict, header: list[str]) -> str:
             else "off the grid"
             for g in groups
         )
-        + " |",
-        "| 80%-power difference at Holm's first level, alpha / block size (median) | "
-        + " | ".join(f"{power.holm_stated_sd[g]:.2f} SD" for g in groups)
         + " |",
         "",
         f"The truly better value's test used its own (larger) variance in "
@@ -1126,7 +1108,7 @@ one look at {cap} seeds, both at alpha 0.05. Numbers in percent, Monte Carlo SE 
         f"One look at {first} seeds costs {first} seeds per value and one at {cap} seeds {cap}. The last "
         "column: of the comparisons the first look called better, worse or equivalent (which get no more seeds), "
         "the share whose verdict the final analysis changes though their own seeds did not change (the noise "
-        "prior is refitted with the added seeds, and Holm's families change).",
+        "prior is refitted with the added seeds, and the Bonferroni families change).",
     ]
     return "\n".join(lines) + "\n"
 
@@ -1176,6 +1158,96 @@ def _jsonable(value):
     return value
 
 
+REPORT_DATA = (
+    Path(__file__).resolve().parents[1] / "study" / "report" / "data" / "error_rates.json"
+)
+
+
+def commit() -> tuple[str, bool]:
+    """The checkout's commit and whether its tracked files differ from it (read-only git; "unknown" without)."""
+    root = REPORT_DATA.parents[3]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", True
+    return head, bool(dirty)
+
+
+def _estimate(estimate: Estimate) -> dict:
+    return {"rate": estimate.rate, "se": estimate.se}
+
+
+def _familywise(errors: Familywise) -> dict:
+    return {
+        "mean_over_blocks": _estimate(errors.mean_over_blocks),
+        "worst_block": errors.worst_block,
+        "worst": _estimate(errors.worst),
+        "per_dataset": _estimate(errors.per_dataset),
+    }
+
+
+def report_data(results: dict, reps: int, power_reps: int, seed: int, command: str) -> dict:
+    """The numbers the report states (``study.report.error_rates`` reads them): per scenario the false
+    better/worse rate, the equivalence rates and the power, each with its Monte Carlo SE, and the design."""
+    head, dirty = commit()
+    power = results["power"]
+    return {
+        "commit": head,
+        "dirty": dirty,  # the run's code differed from that commit (uncommitted changes)
+        "date": datetime.date.today().isoformat(),
+        "command": command,
+        "reps": reps,
+        "power_reps": power_reps,
+        "seed": seed,
+        "seed_sd": SEED_SD,
+        "margin": MARGIN,
+        "alpha": ALPHA,
+        "value_seeds": VALUE_SEEDS,
+        "baseline_seeds": BASELINE_SEEDS,
+        "block_sizes": [size for _, size in BLOCKS],
+        "null": [
+            {
+                "key": r.key,
+                "title": r.title,
+                "reps": r.reps,
+                "false_better_or_worse": _familywise(r.directional),
+                "equivalent": _estimate(r.equivalent),
+            }
+            for r in results["null"]
+        ],
+        "margin_scenarios": [
+            {
+                "key": r.key,
+                "title": r.title,
+                "reps": r.reps,
+                "false_equivalent": _estimate(r.per_comparison),
+                "any_wrong_verdict": _familywise(r.any_error),
+                "correct_direction": r.directional_correct,
+            }
+            for r in results["margin"]
+        ],
+        "power": {
+            "reps": power.reps,
+            "differences_sd": list(power.differences_sd),
+            "detected": [_estimate(e) for e in power.power["all"]],
+            "crossing_sd": power.crossing_sd["all"],
+            "stated_sd": power.stated_sd["all"],
+            "power_at_stated": power.power_at_stated["all"],
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     default_sd = SEED_SD
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -1200,6 +1272,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--markdown", type=Path, help="write the tables here (docs/ERROR_RATES.md)"
     )
+    parser.add_argument(
+        "--report-data",
+        type=Path,
+        default=REPORT_DATA,
+        help="where a default run (not --staged, not --seed-sd) writes the numbers the report states "
+        f"(default {REPORT_DATA.relative_to(REPORT_DATA.parents[3])}; --no-report-data: nowhere)",
+    )
+    parser.add_argument("--no-report-data", action="store_true", help="write no report data")
     parser.add_argument(
         "--staged",
         action="store_true",
@@ -1270,6 +1350,10 @@ def main(argv: list[str] | None = None) -> None:
         args.markdown.write_text(
             with_section(existing, text) if args.staged else with_section(existing, None, text)
         )
+    if not (args.staged or args.seed_sd is not None or args.no_report_data):
+        args.report_data.parent.mkdir(parents=True, exist_ok=True)
+        data = report_data(results, args.reps, power_reps, args.seed, command.strip())
+        args.report_data.write_text(json.dumps(_jsonable(data), indent=1) + "\n")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {

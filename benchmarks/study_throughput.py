@@ -59,6 +59,7 @@ def main() -> None:
     from study.declare.builtin import builtin_study
     from study.declare.spec import Study, get_profile
     from study.plan.trials import plan_study
+    from study.run.execution import Execution
     from study.run.runner import dataset_infos, run_study
 
     full = builtin_study()
@@ -79,7 +80,7 @@ def main() -> None:
             study,
             profile,
             os.path.join(folder, "bench.sqlite"),
-            progress=False,
+            Execution.build(progress=False),
             log=lambda line: None,
         )
         ours = time.perf_counter() - started

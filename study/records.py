@@ -12,10 +12,23 @@ written by ``Store.save_trial`` and built by the tests' synthetic store.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-STATUSES = ("ok", "diverged", "failed")
+
+class TrialStatus(enum.StrEnum):
+    """How a planned trial stands in the store. A ``StrEnum``: it prints, compares and serialises as its value,
+    so the store's status column and plain strings ("ok") read the same."""
+
+    OK = "ok"  # trained to its last epoch
+    DIVERGED = "diverged"  # a NaN or infinite loss stopped it: a result, not retried
+    FAILED = "failed"  # it crashed: retried by the next run
+    MISSING = "missing"  # planned, not in the store yet (never a TrialResult's status)
+
+
+STATUSES = (TrialStatus.OK, TrialStatus.DIVERGED, TrialStatus.FAILED)  # what a trainer may return
+FINISHED = (TrialStatus.OK, TrialStatus.DIVERGED)  # a trial with a result (a diverged one is one)
 EPOCH_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
 
 
@@ -24,9 +37,7 @@ class TrialResult:
     """One trained (or failed) trial: its per-epoch rows and how it ended."""
 
     key: str
-    status: str = (
-        "ok"  # ok, diverged (NaN/inf loss: a result) or failed (a crash: retried by the next run)
-    )
+    status: TrialStatus = TrialStatus.OK  # one of STATUSES (a plain string is converted)
     epochs: list[dict[str, float]] = field(
         default_factory=list
     )  # one row per epoch, keys EPOCH_FIELDS
@@ -51,10 +62,11 @@ class TrialResult:
             raise ValueError(
                 f"trial {self.key}: status {self.status!r} is not one of {', '.join(STATUSES)}"
             )
+        self.status = TrialStatus(self.status)
 
     @classmethod
     def failed(cls, key: str, error: str) -> TrialResult:
-        return cls(key, status="failed", error=error[:500], train_seconds=None)
+        return cls(key, status=TrialStatus.FAILED, error=error[:500], train_seconds=None)
 
     @property
     def last(self) -> dict[str, float]:
@@ -77,11 +89,16 @@ class RunCounts:
     seconds: float = 0.0  # wall time of the run
     log: str | None = None  # the file that took the workers' and TensorFlow's output
 
-    def add(self, status: str, outcome: str | None, images: int) -> None:
-        """Count one trained trial: its status (ok, diverged, failed) and outcome (learned, collapsed, ...)."""
+    def add(self, status: TrialStatus, outcome: str | None, images: int) -> None:
+        """Count one trained trial: its status (ok, diverged, failed) and outcome (learned, collapsed or
+        diverged; ``study.results.outcomes.Outcome``, None for a failed trial)."""
         self.trained += 1
         self.images += images
-        if status in ("diverged", "failed"):
-            setattr(self, status, getattr(self, status) + 1)
-        elif outcome in ("learned", "collapsed"):
-            setattr(self, outcome, getattr(self, outcome) + 1)
+        if status == TrialStatus.DIVERGED:
+            self.diverged += 1
+        elif status == TrialStatus.FAILED:
+            self.failed += 1
+        elif outcome == "learned":
+            self.learned += 1
+        elif outcome == "collapsed":
+            self.collapsed += 1

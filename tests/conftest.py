@@ -146,3 +146,15 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     write_cifar_batches(root / "cifar-10-batches-py")
     monkeypatch.setenv("STUDY_DATA_DIR", str(root))
     return root
+
+
+@pytest.fixture(autouse=True)
+def _tensorflow_at_one_thread(request):
+    """The first TensorFlow use of a test process fixes its thread counts. Tests that train in this process
+    compare numbers with workers and fresh processes at one thread, so the first test of the train lane
+    initialises TensorFlow at one thread, whatever test (an export, a shape check) happens to come first."""
+    if request.node.get_closest_marker("train"):
+        from study.train.worker import init_tensorflow
+
+        init_tensorflow(1)
+    yield

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from study.declare.claims import AnyDiffers, Differs, LargestStable, NoEffect, Trend
 from study.declare.config import Settings
-from study.declare.spec import Claim, Profile, Study, Value, experiment
+from study.declare.spec import Profile, Study, Value, experiment
 from study.plan.trials import DatasetInfo, plan_study
 from study.records import TrialResult
 from study.results.store import Store
@@ -31,9 +32,8 @@ LONGER_RUN_GAIN = {
 }  # what three times the epochs adds (an "epochs" experiment)
 
 CLAIMS = (
-    Claim(
+    Differs(
         "Kernel 1 is worse on MNIST; 3 equals 5.",
-        "differs",
         "kernel_size",
         ("mnist",),
         values=("1",),
@@ -41,39 +41,34 @@ CLAIMS = (
         equal=("3",),
         scope="MNIST",
     ),
-    Claim(
+    AnyDiffers(
         "Kernel size matters on CIFAR-10.",
-        "any_differs",
         "kernel_size",
         ("cifar10",),
         scope="CIFAR-10",
     ),
-    Claim(
+    NoEffect(
         "Learning rate has no effect on CIFAR-10.",
-        "no_effect",
         "learning_rate",
         ("cifar10",),
         scope="CIFAR-10",
     ),
-    Claim(
+    Trend(
         "Smaller kernels are worse on MNIST.",
-        "trend",
         "kernel_size",
         ("mnist",),
         values=("1", "3", "5"),
         direction="increasing",
         scope="MNIST",
     ),
-    Claim(
+    LargestStable(
         "0.05 is the largest rate that learns everywhere.",
-        "largest_stable",
         "learning_rate",
         ("mnist", "cifar10"),
         values=("0.05",),
     ),
-    Claim(
+    LargestStable(
         "0.2 is the largest rate that learns everywhere.",
-        "largest_stable",
         "learning_rate",
         ("mnist", "cifar10"),
         values=("0.2",),

@@ -1,11 +1,12 @@
 """Section 1's numbers: per dataset, every value's effect (the forest plot), one row per knob (the answer
 table), the facts the run shows, and the budget. Frozen records of numbers, no words.
 
-Every number here is read from the block decisions ``verdict_rows`` writes to ``verdicts.csv`` (the same
-comparison, interval and verdict), so the answer can be checked against that file.
+Every number here is a ``Comparison`` record of ``study.analyse.comparisons``, the one record
+``verdict_rows`` writes to ``verdicts.csv`` (the same seeds, interval and verdict), so the answer can be
+checked against that file.
 
     effects(analysis)[dataset][0].diff          # one value's difference to its baseline (fraction)
-    answer_rows(analysis)[dataset][0].lead      # the knob's largest effect, an Effect (None: no comparison)
+    answer_rows(analysis)[dataset][0].lead      # the knob's largest effect, a Comparison (None: none)
     facts(analysis)[dataset]                    # decided and undecided findings, as Fact records
     budgets(analysis)[dataset].steps            # SGD steps of one baseline trial
 """
@@ -17,106 +18,13 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from study.analyse.comparisons import Analysis, Block, ValueSummary
-from study.analyse.costs import CostRatio, cost_ratio
-from study.analyse.stats import DECISIVE, Verdict
+from study.analyse.comparisons import Analysis, Block, Comparison, Standing
+from study.analyse.costs import CostRatio
+from study.analyse.stats import DECISIVE
 
-COST_FACT_RATIO = (
-    2.0  # a value whose every seed took at least this many times the baseline's time (or at most
-)
-#                        its inverse) is reported as a cost fact
-
-
-def cost_of(analysis: Analysis, block: Block, value: ValueSummary) -> CostRatio:
-    """The value's training cost relative to its baseline's: median time per epoch over seeds (tracing
-    excluded) over the baseline's, with the range any seed against any baseline seed
-    (``study.analyse.costs.cost_ratio``). The one place costs enter section 1."""
-    return cost_ratio(value.cost, block.baseline.cost)
-
-
-class Standing(enum.StrEnum):
-    """Where a value stands in the forest plot: an interval, a point without one, or why there is neither."""
-
-    INTERVAL = "interval"
-    POINT = "point"  # a difference without an interval (one seed pair, tied seeds)
-    DID_NOT_LEARN = "did not learn"  # no seed of the value learned (diverged ones included)
-    BASELINE_DID_NOT_LEARN = "baseline did not learn"
-    TOO_FEW_SEEDS = "too few seeds"  # learned in fewer than 2 seeds, or none finished yet
-
-
-@dataclass(frozen=True)
-class Effect:
-    """One value against its baseline on one dataset, as ``verdicts.csv`` has it: the difference of learned
-    seeds' accuracy (fractions; NaN without a comparison) with the interval the verdict uses, the test it
-    rests on, the verdict, and how many finished seeds failed to learn."""
-
-    experiment: str
-    group: str
-    dataset: str
-    value: str
-    diff: float
-    low: float
-    high: float
-    verdict: Verdict
-    decisive: bool  # better / worse / equivalent at the Holm level, or a significantly different failure rate
-    test: str | None
-    dof: float
-    seeds_value: int  # learned seeds (or seed pairs) the accuracy test used
-    seeds_baseline: int
-    p_holm: float
-    failed: int  # finished seeds that collapsed or diverged
-    finished: int
-    rate_differs: bool
-    p_rate_holm: float
-    baseline_failed: int
-    baseline_finished: int
-    cost: CostRatio
-
-    @property
-    def small_but_real(self) -> bool:
-        """Equivalent within the margin, yet the interval excludes zero (as ``Decision.small_but_real``)."""
-        return self.verdict == Verdict.EQUIVALENT and (self.low > 0 or self.high < 0)
-
-    @property
-    def standing(self) -> Standing:
-        if math.isfinite(self.diff):
-            return (
-                Standing.INTERVAL
-                if math.isfinite(self.low) and math.isfinite(self.high)
-                else Standing.POINT
-            )
-        if self.finished and self.failed == self.finished:
-            return Standing.DID_NOT_LEARN
-        if self.baseline_finished and self.baseline_failed == self.baseline_finished:
-            return Standing.BASELINE_DID_NOT_LEARN
-        return Standing.TOO_FEW_SEEDS
-
-
-def _effect(analysis: Analysis, block: Block, value: ValueSummary, group: str) -> Effect:
-    c, base = value.comparison, block.baseline
-    return Effect(
-        experiment=block.experiment,
-        group=group,
-        dataset=block.dataset,
-        value=value.label,
-        diff=c.diff if c else math.nan,
-        low=c.low if c else math.nan,
-        high=c.high if c else math.nan,
-        verdict=value.verdict,
-        decisive=value.decisive,
-        test=c.test if c else None,
-        dof=c.dof if c else math.nan,
-        seeds_value=c.n_a if c else value.learned,
-        seeds_baseline=c.n_b if c else base.learned,
-        p_holm=value.p_holm,
-        failed=value.finished - value.learned,
-        finished=value.finished,
-        rate_differs=value.rate_differs,
-        p_rate_holm=value.p_rate_holm,
-        baseline_failed=base.finished - base.learned,
-        baseline_finished=base.finished,
-        cost=cost_of(analysis, block, value),
-    )
+# A value whose every seed took at least this many times the baseline's time (or at most its inverse) is
+# reported as a cost fact.
+COST_FACT_RATIO = 2.0
 
 
 def _blocks(analysis: Analysis, dataset: str) -> list[tuple[Block, str]]:
@@ -128,14 +36,11 @@ def _blocks(analysis: Analysis, dataset: str) -> list[tuple[Block, str]]:
     ]
 
 
-def effects(analysis: Analysis) -> dict[str, list[Effect]]:
-    """Per dataset: every non-baseline value's effect, knob by knob in the study's order (the forest plot's rows)."""
+def effects(analysis: Analysis) -> dict[str, list[Comparison]]:
+    """Per dataset: every non-baseline value's comparison record, knob by knob in the study's order (the
+    forest plot's rows)."""
     return {
-        dataset: [
-            _effect(analysis, block, v, group)
-            for block, group in _blocks(analysis, dataset)
-            for v in block.comparisons
-        ]
+        dataset: [record for block, _ in _blocks(analysis, dataset) for record in block.compared]
         for dataset in analysis.datasets
     }
 
@@ -155,8 +60,8 @@ class KnobAnswer:
     baseline: str
     baseline_failed: int
     baseline_finished: int
-    lead: Effect | None
-    effects: tuple[Effect, ...]
+    lead: Comparison | None
+    effects: tuple[Comparison, ...]
     failed: int  # over the knob's non-baseline values: finished seeds that failed to learn
     finished: int
     failing: tuple[tuple[str, int, int], ...]
@@ -171,13 +76,13 @@ class KnobAnswer:
         )
 
 
-def _lead(rows: list[Effect]) -> Effect | None:
+def _lead(rows: list[Comparison]) -> Comparison | None:
     for standing in (Standing.INTERVAL, Standing.POINT):
         found = [r for r in rows if r.standing == standing]
         if found:
             return max(found, key=lambda r: abs(r.diff))
     failing = [r for r in rows if r.rate_differs]
-    return min(failing, key=lambda r: r.p_rate_holm) if failing else None
+    return min(failing, key=lambda r: r.p_rate_adjusted) if failing else None
 
 
 def _order(answer: KnobAnswer) -> tuple:
@@ -193,7 +98,7 @@ def answer_rows(analysis: Analysis) -> dict[str, list[KnobAnswer]]:
     study) kept in the study's order."""
     out: dict[str, list[KnobAnswer]] = {}
     for dataset, rows in effects(analysis).items():
-        by_knob: dict[str, list[Effect]] = {}
+        by_knob: dict[str, list[Comparison]] = {}
         for row in rows:
             by_knob.setdefault(row.experiment, []).append(row)
         answers = []
@@ -255,7 +160,7 @@ class Fact:
     evidence: Evidence
     group: str
     experiment: str
-    effects: tuple[Effect, ...]
+    effects: tuple[Comparison, ...]
 
 
 def _costly(cost: CostRatio) -> bool:
@@ -277,7 +182,7 @@ def facts(analysis: Analysis) -> dict[str, list[Fact]]:
         found: list[Fact] = []
         for group in dict.fromkeys(r.group for r in every):
             rows = [r for r in every if r.group == group]
-            by_knob: dict[str, list[Effect]] = {}
+            by_knob: dict[str, list[Comparison]] = {}
             for row in rows:
                 by_knob.setdefault(row.experiment, []).append(row)
             for experiment, mine in by_knob.items():

@@ -61,14 +61,6 @@ class BudgetCheck:
             and not self.failures
         )
 
-    @property
-    def pairs(self) -> str:
-        """The seeds the comparison rests on: '6 seed pairs' (paired) or '3 and 9 seeds' (Welch)."""
-        c = self.comparison
-        if c is None:
-            return f"{self.seeds} and {self.baseline_seeds} seeds"
-        return f"{c.n_a} seed pairs" if "paired" in c.test else f"{c.n_a} and {c.n_b} seeds"
-
 
 def budget_checks(analysis: Analysis) -> dict[str, BudgetCheck]:
     """Per dataset of the study's budget-check experiment, its check (none when the study declares none)."""

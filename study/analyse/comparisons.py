@@ -10,6 +10,7 @@ per block (an experiment on a dataset) the decisions of ``study.analyse.decide``
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import statistics
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from study.analyse.costs import Cost, epoch_cost
+from study.analyse.costs import Cost, CostRatio, cost_ratio, epoch_cost
 from study.analyse.decide import Arm, Decision, decide_dataset
 from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
 from study.analyse.stats import (
@@ -34,6 +35,7 @@ from study.declare.spec import Profile
 from study.errors import StudyError
 from study.plan.shapes import summarize
 from study.plan.trials import TrialSpec
+from study.records import FINISHED, TrialStatus
 from study.results.outcomes import (
     COLLAPSED,
     DIVERGED,
@@ -114,16 +116,16 @@ class ValueSummary:
         return self.decision.verdict if self.decision else Verdict.REFERENCE
 
     @property
-    def p_holm(self) -> float:
-        return self.decision.p_holm if self.decision else math.nan
+    def p_adjusted(self) -> float:
+        return self.decision.p_adjusted if self.decision else math.nan
 
     @property
     def rates(self) -> Rates | None:
         return self.decision.rates if self.decision else None
 
     @property
-    def p_rate_holm(self) -> float:
-        return self.decision.p_rate_holm if self.decision else math.nan
+    def p_rate_adjusted(self) -> float:
+        return self.decision.p_rate_adjusted if self.decision else math.nan
 
     @property
     def rate_differs(self) -> bool:
@@ -136,6 +138,98 @@ class ValueSummary:
     @property
     def small_but_real(self) -> bool:
         return self.decision is not None and self.decision.small_but_real
+
+
+class Standing(enum.StrEnum):
+    """Where a comparison stands in the forest plot: an interval, a point without one, or why neither."""
+
+    INTERVAL = "interval"
+    POINT = "point"  # a difference without an interval (one seed pair, tied seeds)
+    DID_NOT_LEARN = "did not learn"  # no seed of the value learned (diverged ones included)
+    BASELINE_DID_NOT_LEARN = "baseline did not learn"
+    TOO_FEW_SEEDS = "too few seeds"  # learned in fewer than 2 seeds, or none finished yet
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One value against its baseline on one dataset: the one record every consumer reads (verdicts.csv, the
+    tables, section 1, the forest plot, the summary and the claims). Built once by ``analyse`` from the
+    decision of the look at which the comparison stopped; nothing downstream recomputes or re-derives it.
+
+    Accuracy (fractions): the seeds the test used on each side (learned seeds; over the seeds both learned
+    where the design pairs them), their means, the difference with the interval at ``level`` (the level its
+    verdict uses), the raw and the family-adjusted p, the degrees of freedom. Failure to learn: the
+    finished seeds that failed on each side, Boschloo's p raw and adjusted, and its direction. NaN where a
+    number does not exist (no comparison, no interval)."""
+
+    experiment: str
+    group: str
+    parameter: str
+    dataset: str
+    value: str
+    baseline: str
+    test: str | None  # None: no accuracy comparison (see ``standing``)
+    paired: bool  # by design: same initial weights per seed as the baseline
+    seeds_value: tuple[int, ...]  # the value's seeds the accuracy test used
+    seeds_baseline: tuple[int, ...]  # the baseline's seeds the accuracy test used
+    mean_value: float  # over seeds_value
+    mean_baseline: float  # over seeds_baseline
+    diff: float
+    low: float
+    high: float
+    level: float  # confidence of low..high
+    se: float
+    dof: float
+    p: float
+    p_adjusted: float  # Bonferroni over the block's ``family`` accuracy comparisons
+    family: int  # m: the block's accuracy comparisons with a test (its level is 1 - alpha / m)
+    detectable: float  # the difference detected with 80% power at the verdict's level
+    margin: float  # the dataset's equivalence margin
+    verdict: Verdict
+    decisive: bool  # better / worse / equivalent, or a significantly different failure rate
+    failed: int  # the value's finished seeds that collapsed or diverged
+    finished: int
+    baseline_failed: int
+    baseline_finished: int
+    p_rate: float  # Boschloo, two-sided; NaN when untested
+    p_rate_adjusted: float
+    rate_differs: bool
+    cost: CostRatio  # time per epoch against the baseline's
+    look: int = 1  # the look whose decision this is
+
+    @property
+    def fails_more(self) -> bool | None:
+        """True: the value fails to learn more often than the baseline; False: less often; None: as often or
+        not comparable."""
+        if not (self.finished and self.baseline_finished):
+            return None
+        rate, base = self.failed / self.finished, self.baseline_failed / self.baseline_finished
+        return None if rate == base else rate > base
+
+    @property
+    def small_but_real(self) -> bool:
+        """Better or worse, yet the whole interval lies inside +-margin: a real difference, smaller than M
+        (as ``Decision.small_but_real``)."""
+        return (
+            self.verdict in (Verdict.BETTER, Verdict.WORSE)
+            and self.has_interval
+            and -self.margin <= self.low
+            and self.high <= self.margin
+        )
+
+    @property
+    def has_interval(self) -> bool:
+        return math.isfinite(self.low) and math.isfinite(self.high)
+
+    @property
+    def standing(self) -> Standing:
+        if math.isfinite(self.diff):
+            return Standing.INTERVAL if self.has_interval else Standing.POINT
+        if self.finished and self.failed == self.finished:
+            return Standing.DID_NOT_LEARN
+        if self.baseline_finished and self.baseline_failed == self.baseline_finished:
+            return Standing.BASELINE_DID_NOT_LEARN
+        return Standing.TOO_FEW_SEEDS
 
 
 @dataclass
@@ -156,10 +250,17 @@ class Block:
     correlation: SeedCorrelation | None = (
         None  # measured across seeds, shown as a check of the design rule
     )
+    group: str = ""  # the part of the study the experiment belongs to
+    records: dict[str, Comparison] = field(default_factory=dict)  # value label -> its comparison
+
+    @property
+    def compared(self) -> list[Comparison]:
+        """Every non-baseline value's comparison, in the block's order of values."""
+        return [self.records[v.label] for v in self.comparisons if v.label in self.records]
 
     @property
     def missing(self) -> int:
-        return sum(v.status.get("missing", 0) for v in self.values)
+        return sum(v.status.get(TrialStatus.MISSING, 0) for v in self.values)
 
     @property
     def comparisons(self) -> list[ValueSummary]:
@@ -243,17 +344,20 @@ def _summaries(
         status = rows["status"].value_counts().to_dict()
         seed_of = dict(zip(rows["trial_key"], rows["seed"].astype(int)))
         status_of = dict(zip(rows["trial_key"], rows["status"]))
-        finished = [k for k, s in status_of.items() if s in ("ok", "diverged")]
+        finished = [k for k, s in status_of.items() if s in FINISHED]
         mine = epochs[epochs["trial_key"].isin(finished)].sort_values("epoch")
-        outcomes, final = {}, {}
-        for key in (
-            finished
-        ):  # the one outcome rule, read from the trial's summary (study.results.outcomes)
+        outcomes: dict[int, Outcome] = {}
+        final: dict[int, float] = {}
+        # the one outcome rule, read from the trial's summary (study.results.outcomes); a finished
+        # trial always has an outcome
+        for key in finished:
             summary = summaries_of[key]
+            if summary.outcome is None:
+                continue
             outcomes[seed_of[key]] = summary.outcome
             acc = summary.val_accuracy
             final[seed_of[key]] = chance if summary.outcome == DIVERGED or acc is None else acc
-        ok = mine[mine["trial_key"].map(status_of) == "ok"]
+        ok = mine[mine["trial_key"].map(status_of) == TrialStatus.OK]
         first = ok[ok["epoch"] == 1]
         curves = {
             "val_accuracy": [
@@ -265,7 +369,7 @@ def _summaries(
                 for _, part in ok.groupby("epoch", sort=True)
             ],
         }
-        trained = rows[rows["status"].isin(["ok", "diverged"])]
+        trained = rows[rows["status"].isin(list(FINISHED))]
         params, macs = rows["params"].dropna(), rows["macs"].dropna()
         macs_per_image = int(macs.iloc[0]) if len(macs) else None
         times = {
@@ -342,7 +446,7 @@ def _decide(
     def spec(value: ValueSummary) -> TrialSpec | None:
         return trials.get(next(iter(value.keys.values()), ""))
 
-    inputs = []
+    inputs: list[tuple[list[Arm], Arm, bool | list[bool]]] = []
     for block in blocks:
         block.paired = tuple(
             shares_initial_weights(spec(v), spec(block.baseline)) for v in block.comparisons
@@ -371,25 +475,25 @@ def stopping_looks(stored: StoredStudy) -> dict[tuple[str, str, str], int]:
     """(experiment, value, dataset) -> the look at which the comparison stopped, for every value that got
     seeds after the first look (``StoredStudy.stages``); a value not named stopped at look 1."""
     stops: dict[tuple[str, str, str], int] = {}
-    for row in stored.stages:
-        key = (row["experiment"], row["value"], row["dataset"])
-        stops[key] = max(stops.get(key, 1), int(row["look"]))
+    for stage in stored.stages:
+        key = (stage.experiment, stage.value, stage.dataset)
+        stops[key] = max(stops.get(key, 1), stage.look)
     return stops
 
 
 def last_look(stored: StoredStudy) -> int:
     """The last look the run took: 1 + the looks that added seeds."""
-    return max([1] + [int(row["look"]) for row in stored.stages])
+    return max([1] + [stage.look for stage in stored.stages])
 
 
 def _as_of(plan: pd.DataFrame, stored: StoredStudy, look: int) -> pd.Series:
     """The plan rows a look saw: every baseline seed, and each value's seeds as of that look."""
     study, profile = stored.study, stored.profile
     counts: dict[tuple[str, str, str], int] = {}
-    for row in stored.stages:
-        if int(row["look"]) <= look:
-            key = (row["experiment"], row["value"], row["dataset"])
-            counts[key] = max(counts.get(key, 0), int(row["seeds"]))
+    for stage in stored.stages:
+        if stage.look <= look:
+            key = (stage.experiment, stage.value, stage.dataset)
+            counts[key] = max(counts.get(key, 0), stage.seeds)
     first = len(study.seeds_for(profile.seeds, baseline=False))
     allowed = {n: set(study.seed_list(n)) for n in {first, *counts.values()}}
     return pd.Series(
@@ -462,7 +566,17 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
         for (experiment, dataset), block in blocks.items():
             for value in block.comparisons:
                 if stops.get((experiment, value.label, dataset), 1) == look:
-                    value.decision = earlier[(experiment, dataset)].value(value.label).decision
+                    then = earlier[(experiment, dataset)].value(value.label)
+                    value.decision = then.decision if then is not None else None
+    groups = {e.name: e.group for e in stored.study.experiments}
+    for (experiment, _), block in blocks.items():
+        block.group = groups.get(experiment, "")
+        block.records = {
+            value.label: comparison_record(
+                block, value, stops.get((experiment, value.label, block.dataset), 1)
+            )
+            for value in block.comparisons
+        }
     run = store.latest_run(study, profile)
     run_dict = dict(run) if run is not None else {}
     environment = json.loads(run_dict.pop("environment", "{}") or "{}")
@@ -481,56 +595,128 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
     )
 
 
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else math.nan
+
+
+def comparison_record(block: Block, value: ValueSummary, look: int = 1) -> Comparison:
+    """The one record of ``value`` against ``block``'s baseline, from its decision (see ``Comparison``)."""
+    decision, base = value.decision, block.baseline
+    c = decision.comparison if decision else None
+    paired = bool(block.paired[block.comparisons.index(value)]) if block.paired else False
+    mine, theirs = value.learned_only(), base.learned_only()
+    if c is None:
+        seeds_value: tuple[int, ...] = ()
+        seeds_baseline: tuple[int, ...] = ()
+    elif paired:  # the paired test runs over the seeds both learned
+        seeds_value = seeds_baseline = tuple(sorted(mine.keys() & theirs.keys()))
+    else:
+        seeds_value, seeds_baseline = tuple(sorted(mine)), tuple(sorted(theirs))
+    rates = decision.rates if decision else None
+    nan = math.nan
+    return Comparison(
+        experiment=block.experiment,
+        group=block.group,
+        parameter=block.parameter,
+        dataset=block.dataset,
+        value=value.label,
+        baseline=base.label,
+        test=c.test if c else None,
+        paired=paired,
+        seeds_value=seeds_value,
+        seeds_baseline=seeds_baseline,
+        mean_value=_mean([mine[s] for s in seeds_value]),
+        mean_baseline=_mean([theirs[s] for s in seeds_baseline]),
+        diff=c.diff if c else nan,
+        low=c.low if c else nan,
+        high=c.high if c else nan,
+        level=c.confidence if c else nan,
+        se=c.se if c else nan,
+        dof=c.dof if c else nan,
+        p=c.p if c else nan,
+        p_adjusted=decision.p_adjusted if decision else nan,
+        family=decision.tests if decision else 0,
+        detectable=decision.detectable if decision and c else nan,
+        margin=block.margin,
+        verdict=value.verdict,
+        decisive=value.decisive,
+        failed=value.finished - value.learned,
+        finished=value.finished,
+        baseline_failed=base.finished - base.learned,
+        baseline_finished=base.finished,
+        p_rate=rates.p if rates else nan,
+        p_rate_adjusted=decision.p_rate_adjusted if decision else nan,
+        rate_differs=value.rate_differs,
+        cost=cost_ratio(value.cost, base.cost),
+        look=look,
+    )
+
+
 def verdict_rows(analysis: Analysis) -> list[dict]:
-    """One row per (experiment, dataset, value): the machine-readable verdicts (output/verdicts.csv).
+    """One row per (experiment, dataset, value): the machine-readable verdicts (output/verdicts.csv), a
+    projection of the ``Comparison`` records (the baseline's row: its own seeds, no comparison).
 
     Differences, intervals, detectable differences and margins are percentage points; the accuracy
-    comparison rests on learned seeds only (``seeds_value`` against ``seeds_baseline``, by ``test`` with
-    ``df`` degrees of freedom); the failure-rate test on every finished seed."""
+    comparison rests on the learned seeds listed in ``seeds_value`` and ``seeds_baseline`` (their counts in
+    ``n_value`` and ``n_baseline``; the means over exactly those seeds in ``mean_value_pct`` and
+    ``mean_baseline_pct``), by ``test`` with ``df`` degrees of freedom; its interval is at ``level``, the
+    level the verdict uses, and ``p_adjusted`` is the p of that family's correction. The failure-rate test
+    rests on every finished seed."""
     rows = []
     for (experiment, dataset), block in analysis.blocks.items():
         for v in block.values:
-            c, d = v.comparison, v.decision
-            rows.append(
-                {
-                    "study": analysis.study,
-                    "profile": analysis.profile,
-                    "experiment": experiment,
-                    "dataset": dataset,
-                    "value": v.label,
-                    "is_baseline": v.is_baseline,
-                    "n_seeds": len(v.seeds),
-                    "learned": v.learned,
-                    "collapsed": v.count(COLLAPSED),
-                    "diverged": v.count(DIVERGED),
-                    "failed": v.status.get("failed", 0),
-                    "missing": v.status.get("missing", 0),
-                    "mean_pct": _num(v.final_learned.mean, 100),
-                    "ci_low_pct": _num(v.final_learned.low, 100),
-                    "ci_high_pct": _num(v.final_learned.high, 100),
-                    "test": c.test if c else None,
-                    "df": _dof(c.dof) if c else None,
-                    "seeds_value": c.n_a if c else (v.learned if not v.is_baseline else None),
-                    "seeds_baseline": c.n_b
-                    if c
-                    else (block.baseline.learned if not v.is_baseline else None),
-                    "pooled_sd_pp": _num(block.spread, 100),
-                    "diff_pp": _num(c.diff, 100) if c else None,
-                    "diff_low_pp": _num(c.low, 100) if c else None,
-                    "diff_high_pp": _num(c.high, 100) if c else None,
-                    "p": _p(c.p) if c else None,
-                    "p_holm": _p(v.p_holm),
-                    "mde_pp": _num(d.detectable, 100) if d else None,
-                    "margin_pp": _num(block.margin, 100),
-                    "failure_rate_p_holm": _p(v.p_rate_holm),
-                    "verdict": v.verdict,
-                    "small_but_real": v.small_but_real,
-                    "rate_differs": v.rate_differs,
-                    "decisive": v.decisive,
-                    "alpha": _p(analysis.alpha),
+            r = block.records.get(v.label)
+            row = {
+                "study": analysis.study,
+                "profile": analysis.profile,
+                "experiment": experiment,
+                "dataset": dataset,
+                "value": v.label,
+                "is_baseline": v.is_baseline,
+                "n_seeds": len(v.seeds),
+                "learned": v.learned,
+                "collapsed": v.count(COLLAPSED),
+                "diverged": v.count(DIVERGED),
+                "failed": v.status.get(TrialStatus.FAILED, 0),
+                "missing": v.status.get(TrialStatus.MISSING, 0),
+                "mean_pct": _num(v.final_learned.mean, 100),
+                "ci_low_pct": _num(v.final_learned.low, 100),
+                "ci_high_pct": _num(v.final_learned.high, 100),
+                "pooled_sd_pp": _num(block.spread, 100),
+                "margin_pp": _num(block.margin, 100),
+                "alpha": _p(analysis.alpha),
+                "verdict": r.verdict if r else v.verdict,
+                "decisive": bool(r and r.decisive),
+                "small_but_real": bool(r and r.small_but_real),
+                "rate_differs": bool(r and r.rate_differs),
+            }
+            if r is not None:
+                row |= {
+                    "test": r.test,
+                    "paired": r.paired,
+                    "df": _dof(r.dof) if r.test else None,
+                    "n_value": len(r.seeds_value),
+                    "n_baseline": len(r.seeds_baseline),
+                    "seeds_value": " ".join(map(str, r.seeds_value)),
+                    "seeds_baseline": " ".join(map(str, r.seeds_baseline)),
+                    "mean_value_pct": _num(r.mean_value, 100),
+                    "mean_baseline_pct": _num(r.mean_baseline, 100),
+                    "diff_pp": _num(r.diff, 100),
+                    "diff_low_pp": _num(r.low, 100),
+                    "diff_high_pp": _num(r.high, 100),
+                    "level": _p(r.level),
+                    "p": _p(r.p),
+                    "p_adjusted": _p(r.p_adjusted),
+                    "family": r.family,
+                    "mde_pp": _num(r.detectable, 100),
+                    "failure_rate_p": _p(r.p_rate),
+                    "failure_rate_p_adjusted": _p(r.p_rate_adjusted),
+                    "fails_more": r.fails_more,
+                    "look": r.look,
                 }
-            )
-    return rows
+            rows.append(row)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    return [{k: row.get(k) for k in columns} for row in rows]
 
 
 def _num(x: float | None, scale: float = 1.0) -> float | None:

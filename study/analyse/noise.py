@@ -18,9 +18,13 @@ nominal (``benchmarks/error_rates.py`` simulates it: 5.3% +- 0.4% in its worst e
 power: about 40% of comparisons fall back to a value's own 3 degrees of freedom (``docs/ERROR_RATES.md``).
 
 Two configurations are compared by a Welch t-test on these variances with Satterthwaite's degrees of
-freedom (``compare_means``), or, where a value draws the same initial weights per seed as the baseline
-(fixed by the design, ``study.analyse.comparisons.shares_initial_weights``), by a paired t-test
-(``study.analyse.decide.compare_paired``); ``seed_correlation`` measures how much the seeds pair.
+freedom (``compare_means``): each side's variance counts with the degrees of freedom it has, d_c + d0 where
+moderated and d_c where the side kept its own (larger) variance (``MeanComparison.variance_dof`` records
+both; without a prior the test is scipy's Welch t). Where a value draws the same initial weights per seed as
+the baseline (fixed by the design, ``study.analyse.comparisons.shares_initial_weights``), the comparison is a
+paired t-test (``study.analyse.decide.compare_paired``) whose variance of the seed-wise differences is
+moderated the same way, by a second prior fitted on the difference variances of the dataset's paired
+comparisons; ``seed_correlation`` measures how much the seeds pair.
 
     prior = fit_prior([(variance, dof), ...])              # Prior(d0, s0_squared)
     noise = moderate(variance=1.2e-5, dof=3, prior=prior)  # Noise(variance, dof, moderated)
@@ -32,7 +36,7 @@ Accuracies are fractions; variances are in fraction^2.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import integrate, optimize, special, stats
@@ -137,8 +141,10 @@ def moderate(variance: float, dof: int, prior: Prior) -> Noise:
 class MeanComparison:
     """Mean of ``a`` minus mean of ``b`` with its t-interval, the two-sided p, and what they rest on.
 
-    ``test`` names it ("Welch t, moderated variances"); ``dof`` is Satterthwaite's; ``se`` the standard
-    error of the difference (fractions)."""
+    ``test`` names it ("Welch t, moderated variances"); ``dof`` is Satterthwaite's (a paired test's: its
+    difference variance's); ``se`` the standard error of the difference (fractions); ``variance_dof`` the
+    degrees of freedom of each variance the test used (Welch: the value's and the baseline's; paired: the
+    differences'), d + d0 where moderated, d where a configuration kept its own variance."""
 
     n_a: int
     n_b: int
@@ -149,7 +155,21 @@ class MeanComparison:
     se: float
     dof: float
     test: str
-    confidence: float = CONFIDENCE  # of the interval low..high (1 - the analysis' alpha)
+    confidence: float = CONFIDENCE  # of the interval low..high (1 - the block's alpha / its tests)
+    variance_dof: tuple[float, ...] = ()
+
+    def at_confidence(self, confidence: float) -> MeanComparison:
+        """The same test with its interval at ``confidence`` (t quantile at ``dof``, kept inside [-1, 1]);
+        p, the estimate and its standard error do not change. An undefined interval stays undefined."""
+        if not (self.defined and math.isfinite(self.se) and self.se > 0):
+            return replace(self, confidence=confidence)
+        half = float(stats.t.ppf((1 + confidence) / 2, self.dof)) * self.se
+        return replace(
+            self,
+            low=max(-1.0, self.diff - half),
+            high=min(1.0, self.diff + half),
+            confidence=confidence,
+        )
 
     @property
     def defined(self) -> bool:
@@ -201,7 +221,19 @@ def compare_means(
         )
     se, dof = _welch(noise_a, n_a, noise_b, n_b)
     if se <= 1e-9:  # no spread on either side (tied seeds): no test, never p = 0 or 1
-        return MeanComparison(n_a, n_b, diff, math.nan, math.nan, math.nan, 0.0, dof, test)
+        return MeanComparison(
+            n_a,
+            n_b,
+            diff,
+            math.nan,
+            math.nan,
+            math.nan,
+            0.0,
+            dof,
+            test,
+            confidence,
+            (noise_a.dof, noise_b.dof),
+        )
     t_crit = float(stats.t.ppf((1 + confidence) / 2, dof))
     p = float(2 * stats.t.sf(abs(diff) / se, dof))
     return MeanComparison(
@@ -215,6 +247,7 @@ def compare_means(
         dof,
         test,
         confidence,
+        (noise_a.dof, noise_b.dof),
     )
 
 

@@ -11,32 +11,33 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
-from study.analyse.costs import CostRatio, cost_ratio
-from study.analyse.noise import MeanComparison
-from study.analyse.stats import DECISIVE, DIRECTIONAL, Rates, Verdict
+from study.analyse.comparisons import Analysis, Block, Comparison, analyse
+from study.analyse.stats import DECISIVE, DIRECTIONAL
 from study.results.store import Store
+from study.results.stored import Stage
 
 
 @dataclass(frozen=True)
 class RankRow:
-    """One experiment on one dataset: its largest effect (decisive ones first) and that value's cost.
+    """One experiment on one dataset for the summary: its leading comparison (the record itself, not a copy)
+    and how many of its comparisons decided.
 
-    A value that fails to learn significantly more (or less) often than the baseline outranks any accuracy
-    difference: ``comparison`` is then None and ``rates`` says how often. ``cost`` is the value's median time
-    per epoch over the baseline's, with the min/max range over seeds (``study.analyse.costs.cost_ratio``)."""
+    A value that fails to learn significantly more (or less) often than the baseline leads before any accuracy
+    difference (the largest change of failure rate); else the largest better/worse difference; else the
+    largest difference."""
 
     experiment: str
-    value: str
-    comparison: MeanComparison | None
-    verdict: Verdict
+    lead: Comparison
     significant: (
         int  # values with a better/worse verdict or a significantly different failure rate
     )
     decisive: int
     compared: int
-    cost: CostRatio
-    rates: Rates | None = None  # the failure rates, when they decide the row
+
+
+def _rate_change(r: Comparison) -> float:
+    base = r.baseline_failed / r.baseline_finished if r.baseline_finished else 0.0
+    return abs(r.failed / r.finished - base) if r.finished else 0.0
 
 
 def ranking(analysis: Analysis) -> dict[str, list[RankRow]]:
@@ -44,50 +45,20 @@ def ranking(analysis: Analysis) -> dict[str, list[RankRow]]:
     largest better/worse difference); undecided ones follow, ordered by their largest difference."""
     ranks: dict[str, list[tuple[tuple, RankRow]]] = {}
     for (experiment, dataset), block in analysis.blocks.items():
-        compared = [
-            v
-            for v in block.comparisons
-            if v.comparison is not None and math.isfinite(v.comparison.diff)
-        ]
-        failing = [v for v in block.comparisons if v.rate_differs]
+        records = block.compared
+        compared = [r for r in records if r.test is not None and math.isfinite(r.diff)]
+        failing = [r for r in records if r.rate_differs]
         if not compared and not failing:
             continue
-        decided = [v for v in compared if v.verdict in DIRECTIONAL]
-
-        def ratio(v) -> CostRatio:
-            return cost_ratio(v.cost, block.baseline.cost)  # noqa: B023
-
-        significant = len({v.label for v in decided + failing})
+        decided = [r for r in compared if r.verdict in DIRECTIONAL]
+        significant = len({r.value for r in decided + failing})
         if failing:
-            top = max(
-                failing,
-                key=lambda v: abs(v.rates.rate - (v.rates.base_rate if v.rates.base_n else 0.0)),
-            )
-            row = RankRow(
-                experiment,
-                top.label,
-                None,
-                top.verdict,
-                significant,
-                block.decisive,
-                len(block.comparisons),
-                ratio(top),
-                top.rates,
-            )
-            key = (0, -2.0)
+            top = max(failing, key=_rate_change)
+            key: tuple = (0, -2.0)
         else:
-            top = max(decided or compared, key=lambda v: abs(v.comparison.diff))
-            row = RankRow(
-                experiment,
-                top.label,
-                top.comparison,
-                top.verdict,
-                significant,
-                block.decisive,
-                len(block.comparisons),
-                ratio(top),
-            )
-            key = (0 if decided else 1, -abs(top.comparison.diff))
+            top = max(decided or compared, key=lambda r: abs(r.diff))
+            key = (0 if decided else 1, -abs(top.diff))
+        row = RankRow(experiment, top, significant, block.decisive, len(records))
         ranks.setdefault(dataset, []).append((key, row))
     return {
         dataset: [row for _, row in sorted(rows, key=lambda r: r[0])]
@@ -171,6 +142,14 @@ class Agreement:
     conflicting: tuple[tuple[str, str, str, str, str], ...]
 
 
+def _verdicts(analysis: Analysis) -> dict[tuple[str, str, str], str]:
+    return {
+        (r.experiment, r.dataset, r.value): r.verdict
+        for block in analysis.blocks.values()
+        for r in block.compared
+    }
+
+
 def profile_agreement(store: Store, analysis: Analysis) -> list[Agreement]:
     """When the store holds other profiles of the same study: do their verdicts agree with this one's?"""
     others = [
@@ -178,18 +157,10 @@ def profile_agreement(store: Store, analysis: Analysis) -> list[Agreement]:
         for r in store.studies()
         if r["study"] == analysis.study and r["profile"] != analysis.profile
     ]
-    mine = {
-        (r["experiment"], r["dataset"], r["value"]): r["verdict"]
-        for r in verdict_rows(analysis)
-        if not r["is_baseline"]
-    }
+    mine = _verdicts(analysis)
     rows = []
     for profile in others:
-        theirs = {
-            (r["experiment"], r["dataset"], r["value"]): r["verdict"]
-            for r in verdict_rows(analyse(store, analysis.study, profile))
-            if not r["is_baseline"]
-        }
+        theirs = _verdicts(analyse(store, analysis.study, profile))
         shared = mine.keys() & theirs.keys()
         decided = [k for k in shared if mine[k] in DECISIVE and theirs[k] in DECISIVE]
         rows.append(
@@ -211,14 +182,27 @@ def profile_agreement(store: Store, analysis: Analysis) -> list[Agreement]:
 
 
 @dataclass(frozen=True)
+class SeedFailure:
+    """A finished seed that did not learn, and the epoch that decided it: the epoch its loss became NaN/inf
+    (``diverged``), else its last epoch, at which the outcome rule found it at chance (``collapsed``)."""
+
+    seed: int
+    outcome: str  # collapsed or diverged
+    epoch: int
+
+
+@dataclass(frozen=True)
 class ArmFacts:
     """How one configuration fared on one dataset: seeds that learned, seeds finished, mean accuracy of the
-    learned ones (fraction; NaN when none learned)."""
+    learned ones (fraction; NaN when none learned); each failed seed with the epoch that decided it, and the
+    epochs a seed of this configuration trains (0 when unknown)."""
 
     learned: int
     finished: int
     mean: float
     seeds: tuple[int, ...] = ()  # the finished seeds
+    failures: tuple[SeedFailure, ...] = ()
+    epochs: int = 0
 
 
 @dataclass(frozen=True)
@@ -231,6 +215,9 @@ class ReferenceRun:
     datasets: dict[
         str, tuple[ArmFacts, ArmFacts]
     ]  # dataset -> (the reference value, the baseline)
+    # the reference value's learning-rate schedule: unless constant, a longer run's rates differ from its first
+    # epoch on (they decay over each trial's own steps), so its first epochs are not a shorter run's
+    schedule: str = ""
 
 
 @dataclass(frozen=True)
@@ -247,13 +234,37 @@ class Deviation:
     ]  # datasets of the study where no experiment trained the reference value
 
 
-def _facts(value) -> ArmFacts:
+def _facts(value, analysis: Analysis, experiment: str, dataset: str) -> ArmFacts:
+    """``value``'s seeds in one block; a failed seed's deciding epoch is read from its own trial (the plan's
+    diverged epoch, else the epochs it trained), never from another experiment's."""
     learned = value.learned_only()
+    plan = analysis.plan
+    rows = plan[
+        (plan["experiment"] == experiment)
+        & (plan["dataset"] == dataset)
+        & (plan["value"] == value.label)
+    ]
+    diverged_at = {
+        int(seed): int(epoch)
+        for seed, epoch in zip(rows["seed"], rows["diverged_epoch"])
+        if epoch == epoch and epoch is not None
+    }
+    specs = [analysis.trials.get(key) for key in value.keys.values()]
+    epochs = max((spec.settings.epochs for spec in specs if spec is not None), default=0)
+    failures = tuple(
+        SeedFailure(
+            seed, str(outcome), diverged_at.get(seed, epochs) if outcome == "diverged" else epochs
+        )
+        for seed, outcome in sorted(value.outcomes.items())
+        if seed not in learned
+    )
     return ArmFacts(
         len(learned),
         value.finished,
         statistics.fmean(learned.values()) if learned else math.nan,
         tuple(sorted(value.outcomes)),
+        failures,
+        epochs,
     )
 
 
@@ -285,10 +296,25 @@ def deviations(analysis: Analysis) -> list[Deviation]:
             for dataset in experiment.datasets:
                 block = analysis.blocks.get((experiment.name, dataset))
                 summary = block.value(value.label) if block else None
-                if summary is not None:
-                    per_dataset[dataset] = (_facts(summary), _facts(block.baseline))
+                if block is not None and summary is not None:
+                    per_dataset[dataset] = (
+                        _facts(summary, analysis, experiment.name, dataset),
+                        _facts(block.baseline, analysis, experiment.name, dataset),
+                    )
             if per_dataset:
-                runs.append(ReferenceRun(experiment.name, experiment.epochs_factor, per_dataset))
+                shown = analysis.blocks[(experiment.name, next(iter(per_dataset)))].value(
+                    value.label
+                )
+                keys = list(shown.keys.values()) if shown is not None else []
+                spec = analysis.trials.get(keys[0]) if keys else None
+                runs.append(
+                    ReferenceRun(
+                        experiment.name,
+                        experiment.epochs_factor,
+                        per_dataset,
+                        spec.settings.schedule if spec is not None else "",
+                    )
+                )
                 covered |= set(per_dataset)
         missing = tuple(d for d in analysis.datasets if d not in covered)
         found.append(Deviation(label, _label(original), _label(used), tuple(runs), missing))
@@ -304,7 +330,7 @@ def _label(value) -> str:
 @dataclass(frozen=True)
 class LookSummary:
     """The sequential design as run: looks, the level every look tests at, and the seeds each later look
-    added (``StoredStudy.stages`` rows: look, experiment, value, dataset, seeds, reason)."""
+    added (``StoredStudy.stages``: one ``Stage`` record per value and look)."""
 
     looks: int
     alpha: float
@@ -312,7 +338,7 @@ class LookSummary:
     baseline_seeds: int
     max_seeds: int | None
     max_trials: int | None
-    added: tuple[dict, ...]
+    added: tuple[Stage, ...]
 
 
 def look_summary(analysis: Analysis) -> LookSummary:

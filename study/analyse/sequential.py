@@ -64,7 +64,7 @@ def projected_se_of(
     if c is None or not math.isfinite(c.se) or c.se <= 0 or finished == 0:
         return math.nan
     learned_then = learned_at(seeds, learned, finished)
-    if c.test == "paired t":
+    if c.test.startswith("paired t"):
         pairs = min(learned_then, baseline_learned)
         return c.se * math.sqrt(c.n_a / max(1, pairs))
     per_seed = c.se**2 / (
@@ -128,7 +128,7 @@ def reason_from_counts(
     dof = c.dof if math.isfinite(c.dof) else 1e6
     dof += (
         max(0, min(learned_then, baseline_learned) - c.n_a)
-        if c.test == "paired t"
+        if c.test.startswith("paired t")
         else max(0, learned_then - c.n_a)
     )
     t = float(stats.t.ppf(1 - alpha / 2, max(1.0, dof)))
@@ -149,7 +149,8 @@ def next_look(
     profile = analysis.stored.profile
     if profile.looks <= 1 or not profile.seeds:
         return []
-    step, cap = profile.seed_step or profile.seeds, profile.max_seeds
+    step = profile.seed_step or profile.seeds
+    cap = profile.max_seeds if profile.max_seeds is not None else profile.seeds
     look, stops = last_look(analysis.stored), stopping_looks(analysis.stored)
     found = []
     for order, ((experiment, dataset), block) in enumerate(analysis.blocks.items()):

@@ -1,4 +1,5 @@
-"""Statistics of the report: outcomes per seed, bounded intervals, paired tests, power, Holm, verdicts.
+"""Statistics of the report: outcomes per seed, bounded intervals, paired tests, power, Bonferroni and Holm,
+verdicts.
 
 Every threshold the report states lives here (``study.report.wording`` and the template state them from
 these constants), so the text and the numbers cannot disagree. No words beyond the verdict names, no
@@ -20,7 +21,7 @@ import numpy as np
 from scipy import integrate, optimize, stats
 
 CONFIDENCE = 0.95
-ALPHA = 0.05  # family-wise error rate within one experiment and dataset (Holm)
+ALPHA = 0.05  # family-wise error rate within one experiment and dataset (Bonferroni, study.analyse.decide)
 POWER = 0.80  # the power at which the minimum detectable effect is stated
 
 
@@ -135,11 +136,17 @@ class Rates:
         return clopper_pearson(self.base_k, self.base_n)
 
 
+@cache
 def collapse_rates(k: int, n: int, base_k: int, base_n: int) -> Rates:
-    """Compare ``k`` of ``n`` failed-to-learn seeds with the baseline's ``base_k`` of ``base_n`` (Boschloo)."""
+    """Compare ``k`` of ``n`` failed-to-learn seeds with the baseline's ``base_k`` of ``base_n`` (Boschloo).
+
+    scipy's ``boschloo_exact`` takes each binomial sample as a *column* of the table (its Notes), so the
+    value's seeds are the first column and the baseline's the second; rows are failed / learned. Memoised
+    (a pure function of four counts, and the same few tables recur in every block and simulated dataset)."""
+    k, n, base_k, base_n = int(k), int(n), int(base_k), int(base_n)
     if n == 0 or base_n == 0 or (k == 0 and base_k == 0) or (k == n and base_k == base_n):
         return Rates(k, n, base_k, base_n, math.nan)
-    table = np.array([[k, n - k], [base_k, base_n - base_k]])
+    table = np.array([[k, base_k], [n - k, base_n - base_k]])
     p = float(stats.boschloo_exact(table, alternative="two-sided").pvalue)
     return Rates(k, n, base_k, base_n, min(1.0, p))
 
@@ -241,6 +248,17 @@ def paired_difference(
     return Paired(
         n, interval, float(result.pvalue), sd, minimum_detectable_effect(sd, n), confidence
     )
+
+
+def bonferroni(pvalues: list[float], family: int | None = None) -> list[float]:
+    """Bonferroni-adjusted p-values, min(1, m p), with m = ``family`` or, by default, the number of finite
+    ``pvalues``; NaN stays NaN. m p < alpha exactly when the (1 - alpha / m) interval of a t-test excludes
+    zero, which is how ``study.analyse.decide`` uses it: one interval for every verdict of a block."""
+    m = sum(1 for p in pvalues if p is not None and math.isfinite(p)) if family is None else family
+    return [
+        min(1.0, max(1, m) * p) if p is not None and math.isfinite(p) else math.nan
+        for p in pvalues
+    ]
 
 
 def holm(pvalues: list[float], untested_count: bool = False) -> list[float]:

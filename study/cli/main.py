@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING
 import click
 
 from study.errors import StudyError
+from study.records import TrialStatus
+from study.results.outcomes import Outcome
 
 if TYPE_CHECKING:
     from study.declare.spec import Profile, Study
+    from study.sequential.forecast import Forecast
 
 DEFAULT_STORE = "output/study.sqlite"
 store_option = click.option(
@@ -324,6 +327,7 @@ def run(
     The first line estimates the time (see `study plan`).
     """
     from study.run.console import summary_line
+    from study.run.execution import Execution, Where, default_workers
     from study.sequential.driver import fit_time, run_in_stages
 
     spec, chosen, origins, limit = study_and_budget(
@@ -339,33 +343,26 @@ def run(
             "max_trials": max_trials,
         },
     )
-    if workers is not None and workers < 0:
-        raise StudyError(f"--workers must be >= 0, got {workers}")
-    if threads is not None and threads < 1:
-        raise StudyError(f"--threads must be >= 1, got {threads}")
-    if not scheduler:
+    execution = Execution.build(scheduler, workers, threads, progress=not no_progress)
+    if execution.where != Where.CLUSTER:
         require_tensorflow()
     if limit is not None:
         from study.plan.estimate import calibrate
-        from study.run.runner import default_workers, load_datasets
+        from study.run.runner import load_datasets
 
-        here = workers or default_workers()
+        here = execution.workers or default_workers()  # --workers 0: as a local cluster would
         chosen = fit_time(spec, chosen, limit, here, calibrate(store), load_datasets(spec, chosen))
         click.echo(
             f"--time {time_limit}: at most {chosen.max_trials or 'all'} trials (budget {chosen.name})",
             err=True,
         )
+    sized = workers is not None or execution.where != Where.CLUSTER  # a cluster's size: --workers
     counts = run_in_stages(
         spec,
         chosen,
         store,
-        scheduler=scheduler,
-        workers=workers,
-        threads=threads,
-        progress=not no_progress,  # a cluster's size is unknown here: an estimate needs --workers
-        calibration=(lambda: _calibration_or_none(store))
-        if workers is not None or not scheduler
-        else None,
+        execution,
+        calibration=(lambda: _calibration_or_none(store)) if sized else None,
         origins=origins,
     )
     click.echo(summary_line(counts, store))
@@ -417,9 +414,7 @@ def plan(
     """
     import json
 
-    from study.plan.estimate import calibrate, duration, quantity
-    from study.run.runner import default_workers, load_datasets, plan_run, stored_keys
-    from study.sequential.driver import experiment_costs, fit_time, worst_case
+    from study.sequential.forecast import forecast
 
     spec, chosen, origins, limit = study_and_budget(
         study_file,
@@ -436,131 +431,72 @@ def plan(
     )
     if workers is not None and workers < 1:
         raise StudyError(f"--workers must be >= 1, got {workers}")
-    here = default_workers()
-    measure = lambda: calibrate(store, refresh=recalibrate)  # noqa: E731 (after the plan is known to be valid)
-    loaded = load_datasets(spec, chosen)
-    done = stored_keys(store)
-    if limit is not None:
-        chosen = fit_time(
-            spec, chosen, limit, workers or here, calibrate(store, refresh=recalibrate), loaded
-        )
-    planned = plan_run(spec, chosen, done, workers or here, measure, origins, loaded=loaded)
-    calibration = planned.calibration or measure()  # shown even when nothing is to train
-    estimate, on_this_machine = (
-        planned.estimate_for(workers or here, calibration),
-        planned.estimate_for(here, calibration),
-    )
-    trials, pending = len(planned.trials), len(planned.pending)
-    worst = worst_case(spec, chosen, loaded, done) if chosen.looks > 1 else planned
-    worst_estimate = worst.estimate_for(workers or here, calibration)
-    worst_here = worst.estimate_for(here, calibration)
-    recipes = baseline_recipes(spec, chosen, loaded)
+    seen = forecast(spec, chosen, store, workers, origins, limit, recalibrate)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "study": spec.name,
-                    "profile": chosen.name,
-                    "trials": trials,
-                    "stored": planned.stored,
-                    "baselines": recipes,
-                    "to_train": pending,
-                    "workers": estimate.workers,
-                    "images": estimate.images,
-                    "macs": estimate.macs,
-                    "estimated_seconds": round(estimate.seconds, 1),
-                    "this_machine": {
-                        "workers": here,
-                        "estimated_seconds": round(on_this_machine.seconds, 1),
-                    },
-                    "looks": chosen.looks,
-                    "worst_case": {
-                        "trials": len(worst.trials),
-                        "to_train": len(worst.pending),
-                        "images": worst_estimate.images,
-                        "estimated_seconds": round(worst_estimate.seconds, 1),
-                        "this_machine_seconds": round(worst_here.seconds, 1),
-                    },
-                    "experiments": [
-                        {"experiment": e, "dataset": d, "trials": n, "worker_seconds": round(t, 1)}
-                        for (e, d), (n, t) in experiment_costs(planned, calibration).items()
-                    ],
-                    "calibration": calibration.to_dict(),
-                },
-                sort_keys=True,
-            )
-        )
+        click.echo(json.dumps(seen.to_dict(), sort_keys=True))
         return
-    click.echo(
-        f"{spec.name} [{chosen.name}]: {trials} trials, {planned.stored} stored, {pending} to train"
+    for line in plan_lines(seen):
+        click.echo(line)
+
+
+def plan_lines(seen: Forecast) -> list[str]:
+    """`study plan`'s text: the forecast's numbers in sentences, one line each."""
+    from study.plan.estimate import duration, quantity
+
+    lines: list[str] = []
+    chosen, here, worst = seen.profile, seen.here, seen.worst
+    lines.append(
+        f"{seen.study} [{chosen.name}]: {seen.trials} trials, {seen.stored} stored, "
+        f"{seen.to_train} to train"
     )
-    for dataset, r in recipes.items():
-        epochs = f"{r['epochs']} epoch{'s' * (r['epochs'] != 1)}"
-        click.echo(
-            f"baseline on {dataset}: {r['train_images']:,} images x {epochs} at batch "
-            f"{r['batch_size']} = {r['steps']:,} SGD steps; learning rate {r['learning_rate']:g}, "
-            f"{r['schedule']} schedule over those steps; {r['input_scaling']} inputs"
+    for dataset, r in seen.baselines.items():
+        span = f"{r.epochs} epoch{'s' * (r.epochs != 1)}"
+        lines.append(
+            f"baseline on {dataset}: {r.train_images:,} images x {span} at batch "
+            f"{r.batch_size} = {r.steps:,} SGD steps; learning rate {r.learning_rate:g}, "
+            f"{r.schedule} schedule over those steps; {r.input_scaling} inputs"
         )
-    click.echo(
-        f"to train: {estimate.images:,} images (training and validation, all epochs), "
-        f"{quantity(estimate.macs)} multiply-accumulates"
+    lines.append(
+        f"to train: {seen.estimate.images:,} images (training and validation, all epochs), "
+        f"{quantity(seen.estimate.macs)} multiply-accumulates"
     )
-    line = f"estimated wall time: {duration(on_this_machine.seconds)} on this machine ({here} workers)"
-    if workers and workers != here:
-        line += f", {duration(estimate.seconds)} on {workers} workers as fast as one core here"
-    click.echo(line)
-    if chosen.looks > 1 and chosen.max_trials is not None and trials >= chosen.max_trials:
-        click.echo(
+    line = f"estimated wall time: {duration(seen.this_machine.seconds)} on this machine ({here} workers)"
+    if seen.workers != here:
+        line += f", {duration(seen.estimate.seconds)} on {seen.workers} workers as fast as one core here"
+    lines.append(line)
+    if chosen.looks > 1 and chosen.max_trials is not None and seen.trials >= chosen.max_trials:
+        lines.append(
             f"that is the first of {chosen.looks} looks, and already at or above the cap of {chosen.max_trials} "
             "trials: no later look adds seeds (raise --max-trials to allow them)"
         )
     elif chosen.looks > 1:
-        click.echo(
+        lines.append(
             f"that is the first of {chosen.looks} looks; the later looks add {chosen.seed_step or chosen.seeds} "
             f"seeds to each comparison still undecided, up to {chosen.max_seeds} per value"
             + (f" and {chosen.max_trials} trials in all" if chosen.max_trials else "")
         )
         line = (
-            f"worst case (every comparison undecided): {len(worst.trials)} trials, {len(worst.pending)} to train, "
-            f"{duration(worst_here.seconds)} on this machine"
+            f"worst case (every comparison undecided): {worst.trials} trials, {worst.to_train} to train, "
+            f"{duration(worst.this_machine.seconds)} on this machine"
         )
-        if workers and workers != here:
-            line += f", {duration(worst_estimate.seconds)} on {workers} workers"
-        click.echo(line)
-    click.echo(
+        if seen.workers != here:
+            line += f", {duration(worst.estimate.seconds)} on {seen.workers} workers"
+        lines.append(line)
+    lines.append(
         "first look's cost by experiment (worker time; a trial shared by experiments counts once, first):"
     )
-    for (experiment, dataset), (count, seconds) in experiment_costs(planned, calibration).items():
-        click.echo(f"  {experiment:22} {dataset:14} {count:4} trials  {duration(seconds):>9}")
-    c = calibration
-    click.echo(
+    for cost in seen.experiments:
+        lines.append(
+            f"  {cost.experiment:22} {cost.dataset:14} {cost.trials:4} trials  "
+            f"{duration(cost.worker_seconds):>9}"
+        )
+    c = seen.calibration
+    lines.append(
         f"calibration: {c.macs_per_second / 1e9:.1f} G MACs/s per worker, {c.step_seconds * 1e3:.1f} ms per "
         f"step, {c.trial_seconds:.2f} s per trial, {c.trace_seconds:.2f} s per graph trace, "
         f"{c.startup_seconds:.1f} s startup ({c.source})"
     )
-
-
-def baseline_recipes(spec, profile, loaded) -> dict[str, dict]:
-    """Per dataset, the baseline's budget and training recipe as ``study plan`` shows it."""
-    from study.plan.schedules import steps_per_epoch
-
-    out = {}
-    for dataset, data in loaded.items():
-        epochs = (
-            profile.for_dataset(dataset).epochs or spec.baseline.epochs
-        )  # as scaled_epochs gives the baseline
-        images = len(data.y_train)
-        base = spec.baseline
-        out[dataset] = {
-            "train_images": images,
-            "epochs": epochs,
-            "batch_size": base.batch_size,
-            "steps": epochs * steps_per_epoch(images, base.batch_size),
-            "learning_rate": base.learning_rate,
-            "schedule": base.schedule,
-            "input_scaling": base.input_scaling,
-        }
-    return out
+    return lines
 
 
 @cli.command(name="list")
@@ -568,7 +504,9 @@ def baseline_recipes(spec, profile, loaded) -> dict[str, dict]:
 @click.option(
     "--status",
     default=None,
-    type=click.Choice(["learned", "collapsed", "diverged", "failed", "missing", "ok"]),
+    type=click.Choice(  # plain strings: click would show an enum member by its name
+        [str(s) for s in (*Outcome, TrialStatus.FAILED, TrialStatus.MISSING, TrialStatus.OK)]
+    ),
     help="Show only trials with this outcome or status (ok = learned or collapsed).",
 )
 def list_trials(store: str, status: str | None) -> None:
@@ -594,7 +532,7 @@ def list_trials(store: str, status: str | None) -> None:
             f"{uses[r.key]:{width}}  {r.dataset:8} seed {r.seed:<3} {r.shown:9} "
             f"{epochs_run:>3} ep  {acc:15} {r.key}"
         )
-    counts = {}
+    counts: dict[str, int] = {}
     for r in rows:
         counts[r.shown] = counts.get(r.shown, 0) + 1
     click.echo(f"{len(rows)} trials: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))

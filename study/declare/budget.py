@@ -87,7 +87,7 @@ def custom_profile(base: Profile, overrides: dict[str, Any], where: str = "") ->
     for key in overrides:
         if key not in PROFILE_KEYS:
             raise ConfigError(f"{prefix}unknown key {key!r}; accepted: {', '.join(PROFILE_KEYS)}")
-    changes = {}
+    changes: dict[str, Any] = {}
     for key in BUDGET_FIELDS:
         if overrides.get(key) is not None:
             what = f"{where} {key}".strip() if where else FLAGS[key]

@@ -183,7 +183,7 @@ PARAMETER_TABLE = (
     Parameter(
         "padding",
         "choice",
-        "conv padding (Equation 4 with zero padding: valid)",
+        "conv padding (Equation 4 of the original report with zero padding: valid)",
         accepted=PADDINGS,
     ),
     Parameter(
@@ -274,7 +274,7 @@ class Settings:
     stride: int = 1  # Table 1
     pool_size: int = 2  # Table 1: pooling window
     pooling: tuple[str, ...] = ("max", "max")  # LeNet: max pooling after each conv layer
-    padding: str = "valid"  # Equation 4 with zero padding 0
+    padding: str = "valid"  # Equation 4 of the original report with zero padding 0
     initializer: str = "glorot_uniform"  # the Keras default
     dense_units: int = 500  # LeNet
 
@@ -298,7 +298,7 @@ class Settings:
         self, input_shape: tuple[int, int, int], num_classes: int = 10
     ) -> ModelConfig:
         return ModelConfig(
-            input_shape=tuple(input_shape),
+            input_shape=(input_shape[0], input_shape[1], input_shape[2]),
             num_classes=num_classes,
             conv_filters=self.conv_filters,
             kernel_size=self.kernel_size,

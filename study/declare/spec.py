@@ -8,9 +8,10 @@ This module never imports the runner, the store or TensorFlow.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from study.declare.claims import Claim
 from study.declare.config import PARAMETERS, Settings
 from study.errors import ConfigError
 
@@ -20,6 +21,13 @@ BUILTIN_DATASETS = (
     "cifar10",
 )  # found by name (study.plan.data.KNOWN); else a folder
 DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+# (train, test) images of each known dataset's standard split, as keras.datasets ships it: the report
+# says when a run read another copy (a subset, as the local MNIST is).
+STANDARD_SPLITS = {
+    "mnist": (60_000, 10_000),
+    "fashion_mnist": (60_000, 10_000),
+    "cifar10": (50_000, 10_000),
+}
 
 
 def dataset_title(name: str) -> str:
@@ -130,7 +138,8 @@ class Profile:
 
     def for_dataset(self, dataset: str) -> Profile:
         """This budget as it applies to ``dataset``: its per-dataset epochs and sizes, if any, in place."""
-        return replace(self, **self.datasets.get(dataset, {}), datasets={})
+        fields: dict[str, Any] = dict(self.datasets.get(dataset, {}))
+        return replace(self, **fields, datasets={})
 
     @property
     def looks(self) -> int:
@@ -188,69 +197,6 @@ def get_profile(name: str) -> Profile:
     if name not in PROFILES:
         raise ConfigError(f"unknown profile {name!r}; accepted: {', '.join(PROFILES)}")
     return PROFILES[name]
-
-
-CLAIM_TESTS = {  # the vocabulary of tests a study may declare its claims with (study.analyse.claims evaluates them)
-    "no_effect": "every listed value (default: all) is equivalent to the baseline",
-    "differs": "the first listed value differs from the baseline in `direction` (worse/better); "
-    "the values in `equal` are equivalent to it",
-    "any_differs": "some value differs significantly from the baseline",
-    "trend": "accuracy follows the listed order of values (`direction` increasing/decreasing; Page's trend test)",
-    "does_not_learn": "the listed values fail to learn (collapse rate above the baseline's, Boschloo)",
-    "faster_early": "after epoch 1, the first listed value is ahead of the second (paired t-test); with more "
-    "values, accuracy after epoch 1 falls along the listed order (Page's trend test)",
-    "catch_up": "the gap first minus second listed value shrinks from `experiment` to the longer run `other`",
-    "interaction": "the spread of accuracy over the experiment's values is larger on the second dataset",
-    "largest_stable": "the listed value is the largest of the experiment's values that learned in every seed "
-    "on every listed dataset (checks a rule that chose an adaptation)",
-}
-
-
-# What each claim test is about: "final" tests speak of the accuracy a network reaches (the original report's
-# 100 epochs), so a short budget tests them only where its budget check passed; "speed" tests are judged at
-# their own epoch; "budgets" tests compare the runs they name at their own budgets.
-CLAIM_JUDGED_AT = {
-    "no_effect": "final",
-    "differs": "final",
-    "any_differs": "final",
-    "trend": "final",
-    "does_not_learn": "final",
-    "interaction": "final",
-    "faster_early": "speed",
-    "catch_up": "budgets",
-    "largest_stable": "budgets",
-}
-assert set(CLAIM_JUDGED_AT) == set(CLAIM_TESTS)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A claim a study sets out to check (e.g. a finding of an earlier report), with the test that judges it."""
-
-    text: str  # the claim in its own words
-    test: str  # one of CLAIM_TESTS
-    experiment: str
-    datasets: tuple[str, ...]
-    values: tuple[str, ...] = ()  # value labels; their meaning depends on ``test``
-    direction: str = ""
-    equal: tuple[str, ...] = ()
-    other: str = ""  # a second experiment (catch_up)
-    scope: str = ""  # the conditions the claim was made under, in words
-
-    def __post_init__(self) -> None:
-        if self.test not in CLAIM_TESTS:
-            raise ConfigError(
-                f"claim {self.text!r}: unknown test {self.test!r}; accepted: {', '.join(CLAIM_TESTS)}"
-            )
-        if not self.datasets:
-            raise ConfigError(f"claim {self.text!r}: needs at least one dataset")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Claim:
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
 @dataclass(frozen=True)
@@ -328,14 +274,14 @@ class Study:
                     f"{base} epochs as its first value and more as its second, got {epochs}"
                 )
         for claim in self.claims:
-            for name in (claim.experiment, claim.other):
-                if name and name not in by_name:
+            for name in claim.experiments:
+                if name not in by_name:
                     raise ConfigError(
                         f"claim {claim.text!r}: unknown experiment {name!r}; accepted: {', '.join(names)}"
                     )
             exp = by_name[claim.experiment]
             labels = [v.label for v in exp.values]
-            for label in claim.values + claim.equal:
+            for label in claim.labels:
                 if label not in labels:
                     raise ConfigError(
                         f"claim {claim.text!r}: experiment {exp.name!r} has no value {label!r}; "

@@ -23,7 +23,7 @@
     parameter = "epochs"              # this longer run's interval stays inside the margin
     values = [{label = "1x", epochs = 100}, {label = "3x", epochs = 300}]   # the baseline's epochs, and 3x
 
-    [[claims]]                        # optional: what the report should check (tests: study.declare.spec.CLAIM_TESTS)
+    [[claims]]                        # optional: what the report should check (tests: study.declare.claims)
     text = "Kernel 3 is as good as 5."
     test = "no_effect"
     experiment = "kernel"
@@ -47,19 +47,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from study.declare.claims import CLAIM_KINDS, claim_from_dict, claim_kind
 from study.declare.config import PARAMETERS, Settings, check_int
-from study.declare.spec import (
-    BUILTIN_DATASETS as KNOWN,
-)
-from study.declare.spec import (
-    CLAIM_TESTS,
-    DEFAULT_SEEDS,
-    Claim,
-    Experiment,
-    Study,
-    Value,
-    label_of,
-)
+from study.declare.spec import BUILTIN_DATASETS as KNOWN
+from study.declare.spec import DEFAULT_SEEDS, Claim, Experiment, Study, Value, label_of
 from study.errors import ConfigError
 
 STUDY_KEYS = (
@@ -76,17 +67,6 @@ STUDY_KEYS = (
     "notes",
     "margins",
     "budget_check",
-)
-CLAIM_KEYS = (
-    "text",
-    "test",
-    "experiment",
-    "datasets",
-    "values",
-    "direction",
-    "equal",
-    "other",
-    "scope",
 )
 EXPERIMENT_KEYS = ("name", "parameter", "values", "datasets", "epochs_factor", "description")
 VALUE_KEYS = ("label", "note", "adapt")
@@ -280,16 +260,30 @@ def _margins(source: str, raw: Any, datasets: set[str]) -> dict[str, float]:
 
 
 def _claims(source: str, raw_claims: Any) -> tuple[Claim, ...]:
-    """``[[claims]]`` tables: a claim in words and one test of ``CLAIM_TESTS`` (checked against the
-    experiments by ``Study`` itself)."""
+    """``[[claims]]`` tables: a claim in words and one test of ``CLAIM_KINDS``, with only the keys that test
+    accepts (checked against the experiments by ``Study`` itself)."""
     if not isinstance(raw_claims, list):
         raise ConfigError(
-            f"{source}: claims must be [[claims]] tables with keys {', '.join(CLAIM_KEYS)}"
+            f"{source}: claims must be [[claims]] tables with keys text, test, experiment, datasets "
+            f"(tests: {', '.join(CLAIM_KINDS)})"
         )
     claims = []
     for index, raw in enumerate(raw_claims):
         where = f"{source} claims[{index}]"
-        _table(where, raw, CLAIM_KEYS, ("text", "test", "experiment", "datasets"))
+        if not isinstance(raw, dict):
+            raise ConfigError(
+                f"{where}: must be a table with keys text, test, experiment, datasets"
+            )
+        try:
+            kind = claim_kind(raw.get("test"))
+        except ConfigError as err:
+            raise ConfigError(f"{where}: {err}") from None
+        _table(
+            f"{where} (test {kind.kind!r})",
+            raw,
+            kind.keys(),
+            ("text", "test", "experiment", "datasets"),
+        )
         fields = {
             k: (tuple(str(x) for x in v) if isinstance(v, list) else str(v))
             for k, v in raw.items()
@@ -297,11 +291,9 @@ def _claims(source: str, raw_claims: Any) -> tuple[Claim, ...]:
         if isinstance(fields["datasets"], str):
             fields["datasets"] = (fields["datasets"],)
         try:
-            claims.append(Claim(**fields))
+            claims.append(claim_from_dict(fields))
         except (ConfigError, TypeError) as err:
-            raise ConfigError(
-                f"{where}: {err}; tests accepted: {', '.join(CLAIM_TESTS)}"
-            ) from None
+            raise ConfigError(f"{where}: {err}") from None
     return tuple(claims)
 
 

@@ -237,8 +237,8 @@ def makespan(
     ``data_seconds[dataset]`` the first time it uses a dataset. Returns when the last worker is done."""
     workers = max(1, workers)
     free = [(0.0, index) for index in range(workers)]
-    traced = [OrderedDict() for _ in range(workers)]
-    loaded = [set() for _ in range(workers)]
+    traced: list[OrderedDict[str, None]] = [OrderedDict() for _ in range(workers)]
+    loaded: list[set[str]] = [set() for _ in range(workers)]
     finish = 0.0
     for cost in costs:
         at, index = heapq.heappop(free)

@@ -23,17 +23,18 @@ import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.artist import Artist
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
-from study.analyse.answer import Effect, Standing
-from study.analyse.comparisons import Analysis, Block
+from study.analyse.comparisons import Analysis, Block, Comparison, Standing
 from study.analyse.costs import Cost
 from study.analyse.stats import Verdict
 from study.names import path_name
@@ -100,7 +101,7 @@ def _finite(x: float) -> bool:
     return x is not None and math.isfinite(x)
 
 
-CHANCE_STYLE = {"linewidth": 0.9, "linestyle": ":"}
+CHANCE_STYLE: dict[str, Any] = {"linewidth": 0.9, "linestyle": ":"}
 DIVERGED_MARKER = {"marker": "x", "s": 30, "linewidths": 1.4, "zorder": 5, "clip_on": False}
 MIN_SPAN_PP = 20.0  # an accuracy axis spans at least this much: a panel at chance is not blown up to 9.6-10.4%
 PAD_PP = (
@@ -354,22 +355,82 @@ def time_bars(block: Block) -> TimeBars:
     )
 
 
+FINAL_MIN_SPAN_PP = (
+    2.0  # a final-accuracy axis spans at least this much: a 1 pp effect stays visible
+)
+FINAL_PAD_PP = 0.5  # at least this much room above and below the learned seeds
+
+
+@dataclass(frozen=True)
+class AccuracyAxis:
+    """The accuracy axis of one dataset's panel in ``final_figure`` (percent): its range, set by the seeds that
+    learned and their means; the seeds drawn on an edge because they lie beyond it ((value label, seed), a
+    collapsed or diverged seed at chance below a panel of learned seeds), and whether the chance line is on it."""
+
+    low: float
+    high: float
+    below: tuple[tuple[str, int], ...]
+    above: tuple[tuple[str, int], ...]
+    chance: float
+    chance_shown: bool
+
+
+def final_accuracy_axis(block: Block) -> AccuracyAxis:
+    """The y range of a block's final-accuracy panel: the learned seeds and their means with a padding, at
+    least ``FINAL_MIN_SPAN_PP`` wide, so that differences of 1-2 pp are visible; seeds that did not learn sit
+    on the edge they lie beyond. A block where no seed learned spans its seeds and chance (``accuracy_limits``)."""
+    chance = block.chance * 100
+    learned = [a * 100 for v in block.values for a in v.learned_only().values() if _finite(a)]
+    means = [v.final_learned.mean * 100 for v in block.values if _finite(v.final_learned.mean)]
+    if learned:
+        points = learned + means
+        bottom, top = min(points), max(points)
+        pad = max(FINAL_PAD_PP, 0.15 * (top - bottom))
+        low, high = max(0.0, bottom - pad), min(100.0, top + pad)
+        if high - low < FINAL_MIN_SPAN_PP:
+            middle = (bottom + top) / 2
+            low = min(max(0.0, middle - FINAL_MIN_SPAN_PP / 2), 100.0 - FINAL_MIN_SPAN_PP)
+            high = low + FINAL_MIN_SPAN_PP
+    else:
+        low, high = accuracy_limits(
+            [a * 100 for v in block.values for a in v.final_by_seed.values()], chance
+        )
+    seeds = [(v.label, s, a * 100) for v in block.values for s, a in v.final_by_seed.items()]
+    return AccuracyAxis(
+        low,
+        high,
+        tuple((label, seed) for label, seed, a in seeds if a < low),
+        tuple((label, seed) for label, seed, a in seeds if a > high),
+        chance,
+        low <= chance <= high,
+    )
+
+
 def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
-    """Every seed's final accuracy (marked by outcome) beside the mean and 95% CI; per value its training time
-    per epoch (median over seeds, error bars from the fastest to the slowest seed). One colour per dataset;
-    each dataset's chance line labelled; the legend below the axes."""
+    """Per dataset a panel of every seed's final accuracy (marked by outcome) beside the mean and 95% CI of the
+    learned seeds, on an axis scaled to the learned seeds (``final_accuracy_axis``: a seed that did not learn
+    sits on the edge it lies beyond, and a chance line off the axis is named in the legend); then per value its
+    training time per epoch (median over seeds, error bars from the fastest to the slowest seed). One colour
+    per dataset; the legend below the axes."""
     datasets = [d for d in analysis.datasets if (experiment, d) in analysis.blocks]
-    fig, axes = plt.subplots(1, 2, figsize=(4.9, 2.3))
+    fig, axes = plt.subplots(
+        1, len(datasets) + 1, figsize=(2.3 * len(datasets) + 2.6, 2.3), squeeze=False
+    )
+    accuracy_axes, time_ax = axes[0][:-1], axes[0][-1]
     width = 0.8 / max(1, len(datasets))
-    for offset, dataset in enumerate(datasets):
+    chance_labels, beyond = [], False
+    for offset, (ax, dataset) in enumerate(zip(accuracy_axes, datasets)):
         block = analysis.blocks[(experiment, dataset)]
         colour_ = dataset_colour(analysis, dataset)
-        shift = (offset - (len(datasets) - 1) / 2) * width
+        axis = final_accuracy_axis(block)
+        off = {(label, seed): 0.0 for label, seed in axis.below}
+        off |= {(label, seed): 1.0 for label, seed in axis.above}
+        beyond = beyond or bool(off)
+        edge = ax.get_xaxis_transform()
         for value in block.values:
-            x = value.index + shift
             seeds = list(value.outcomes.items())
             for j, (seed, kind) in enumerate(seeds):
-                jitter = (j - (len(seeds) - 1) / 2) * width * 0.12
+                jitter = (j - (len(seeds) - 1) / 2) * 0.05
                 style = OUTCOME_STYLE[kind]
                 paint = (
                     {"color": colour_}
@@ -379,29 +440,63 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
                         "edgecolors": colour_,
                     }
                 )
-                axes[0].scatter(
-                    x - width * 0.18 + jitter,
+                x = value.index - 0.15 + jitter
+                if (
+                    value.label,
+                    seed,
+                ) in off:  # beyond the axis: on its edge, as the curves mark theirs
+                    ax.scatter(
+                        x,
+                        off[(value.label, seed)],
+                        transform=edge,
+                        s=12,
+                        marker=style["marker"],
+                        linewidths=1,
+                        clip_on=False,
+                        zorder=5,
+                        **paint,
+                    )
+                    continue
+                ax.scatter(
+                    x,
                     value.final_by_seed[seed] * 100,
                     s=12,
                     marker=style["marker"],
                     linewidths=1,
                     **paint,
                 )
-            if _finite(value.final.mean):
-                low = value.final.mean - value.final.low if value.final.defined else 0
-                high = value.final.high - value.final.mean if value.final.defined else 0
-                axes[0].errorbar(
-                    [x + width * 0.18],
-                    [value.final.mean * 100],
+            interval = value.final_learned
+            if _finite(interval.mean):
+                low = interval.mean - interval.low if interval.defined else 0
+                high = interval.high - interval.mean if interval.defined else 0
+                ax.errorbar(
+                    [value.index + 0.15],
+                    [interval.mean * 100],
                     yerr=[[low * 100], [high * 100]],
                     fmt="_",
                     color=colour_,
                     capsize=3,
                     markersize=9,
                 )
-        axes[0].axhline(block.chance * 100, color=colour_, alpha=0.8, **CHANCE_STYLE)
+        if axis.chance_shown:
+            ax.axhline(axis.chance, color=colour_, alpha=0.8, **CHANCE_STYLE)
+        chance_labels.append(
+            (
+                colour_,
+                f"chance {dataset} {axis.chance:.1f}%"
+                + ("" if axis.chance_shown else " (off the axis)"),
+                axis.chance_shown,
+            )
+        )
+        ax.set_ylim(axis.low, axis.high)
+        ax.set_xlim(-0.6, len(block.values) - 0.4)
+        ax.set_xticks([v.index for v in block.values])
+        ax.set_xticklabels([literal(v.label) for v in block.values], rotation=20, ha="right")
+        ax.set_xlabel(literal(experiment.replace("_", " ")))
+        ax.set_title(literal(f"{dataset}: each seed; mean, 95% CI"), fontsize=8)
         bars = time_bars(block)
-        axes[1].bar(
+        shift = (offset - (len(datasets) - 1) / 2) * width
+        time_ax.bar(
             [v.index + shift for v in block.values],
             bars.heights,
             width=width,
@@ -412,7 +507,8 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
             ecolor="#333",
             error_kw={"linewidth": 0.8},
         )
-    handles = [Patch(color=dataset_colour(analysis, d)) for d in datasets]
+    accuracy_axes[0].set_ylabel("final validation accuracy (%)")
+    handles: list[Artist] = [Patch(color=dataset_colour(analysis, d)) for d in datasets]
     labels = [literal(d) for d in datasets]
     handles += [
         Line2D([], [], color="#444", marker="o", linestyle="none", markersize=4),
@@ -426,25 +522,23 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
             markersize=4,
         ),
         Line2D([], [], color="#444", marker="x", linestyle="none", markersize=4),
+        Line2D([], [], color="#444", marker="_", linestyle="none", markersize=8),
     ]
-    labels += ["learned", "collapsed", "diverged (at chance)"]
-    for (
-        dataset
-    ) in datasets:  # chance = the best constant answer (the legend of the accuracy curves says so)
-        handles.append(Line2D([], [], color=dataset_colour(analysis, dataset), **CHANCE_STYLE))
-        labels.append(
-            literal(f"chance {dataset} {analysis.blocks[(experiment, dataset)].chance * 100:.1f}%")
+    labels += ["learned", "collapsed", "diverged (at chance)", "mean of the learned seeds, 95% CI"]
+    if beyond:
+        handles.append(Line2D([], [], color="none", marker="none", linestyle="none"))
+        labels.append("on the edge: a seed beyond the axis")
+    for colour_, text, shown in chance_labels:  # chance = the best constant answer
+        handles.append(
+            Line2D([], [], color=colour_, linewidth=0.9, linestyle=":" if shown else "none")
         )
-    labels_x = [literal(v.label) for v in analysis.blocks[(experiment, datasets[0])].values]
-    for ax in axes:
-        ax.set_xticks(range(len(labels_x)))
-        ax.set_xticklabels(labels_x, rotation=20, ha="right")
-        ax.set_xlabel(literal(experiment.replace("_", " ")))
-    axes[0].set_ylabel("final validation accuracy (%)")
-    axes[0].set_ylim(0, 100)
-    axes[0].set_title("each seed; mean, 95% CI", fontsize=9)
-    axes[1].set_ylabel("training time per epoch (s)")
-    axes[1].set_title("median; bars: seed range", fontsize=9)
+        labels.append(literal(text))
+    first = analysis.blocks[(experiment, datasets[0])]
+    time_ax.set_xticks(range(len(first.values)))
+    time_ax.set_xticklabels([literal(v.label) for v in first.values], rotation=20, ha="right")
+    time_ax.set_xlabel(literal(experiment.replace("_", " ")))
+    time_ax.set_ylabel("training time per epoch (s)")
+    time_ax.set_title("median; bars: seed range", fontsize=9)
     _legend_below(fig, handles, labels, 4)
     path = figure_path(out, experiment, "final")
     fig.savefig(path, bbox_inches="tight", pad_inches=0.04)
@@ -465,10 +559,10 @@ def forest_path(out: Path, dataset: str) -> Path:
     return out / f"forest_{path_name(dataset)}.png"
 
 
-def _forest_columns(rows: list[Effect]) -> list[list[list[Effect]]]:
+def _forest_columns(rows: list[Comparison]) -> list[list[list[Comparison]]]:
     """Columns of knobs (each a list of its rows): one per part of the study; a single long part is split
     in two at a knob boundary."""
-    groups: dict[str, dict[str, list[Effect]]] = {}
+    groups: dict[str, dict[str, list[Comparison]]] = {}
     for row in rows:
         groups.setdefault(row.group, {}).setdefault(row.experiment, []).append(row)
     columns = [list(knobs.values()) for knobs in groups.values()]
@@ -482,7 +576,7 @@ def _forest_columns(rows: list[Effect]) -> list[list[list[Effect]]]:
     return [c for c in columns if c]
 
 
-def _forest_limits(rows: list[Effect], margin: float) -> tuple[float, float]:
+def _forest_limits(rows: list[Comparison], margin: float) -> tuple[float, float]:
     points = [x * 100 for r in rows for x in (r.diff, r.low, r.high) if _finite(x)]
     points += [-margin * 100, margin * 100] if _finite(margin) else []
     low, high = (min(points), max(points)) if points else (-10.0, 10.0)
@@ -490,23 +584,78 @@ def _forest_limits(rows: list[Effect], margin: float) -> tuple[float, float]:
     return max(-100.0, low - pad), min(100.0, high + pad)
 
 
+SYMLOG_SPAN = (
+    40  # the forest axis turns symmetric-logarithmic when it spans more than this many margins
+)
+
+
+@dataclass(frozen=True)
+class ForestScale:
+    """The x axis of a forest plot (percentage points): its limits, and whether it is symmetric-logarithmic
+    beyond ``linear_within`` (linear inside; NaN when the whole axis is linear)."""
+
+    left: float
+    right: float
+    symlog: bool
+    linear_within: float
+
+
+def forest_scale(rows: list[Comparison], margin: float) -> ForestScale:
+    """The scale ``forest_figure`` draws ``rows`` on: linear, or, when the differences span more than
+    ``SYMLOG_SPAN`` times the margin, symmetric-logarithmic beyond twice the margin (so that small effects
+    stay visible beside large ones). Computed apart from the drawing, so a caption can say which it is."""
+    left, right = _forest_limits(rows, margin)
+    symlog = _finite(margin) and margin > 0 and right - left > SYMLOG_SPAN * margin * 100
+    return ForestScale(left, right, symlog, 2 * margin * 100 if symlog else math.nan)
+
+
+@dataclass(frozen=True)
+class ForestFigure:
+    """What ``forest_figure`` drew: the PNG, the x scale of every panel, and each panel's title."""
+
+    path: Path
+    scale: ForestScale
+    panel_titles: tuple[str, ...]
+
+
+UNDECIDED_FAILURES = "#555555"  # a failure count the failure-rate test does not decide
+NO_FAILURES = "#999999"
+
+
+def failure_colour(row) -> str:
+    """The colour of a row's 'k/n failed' count: the verdict colours only where the failure-rate test is
+    significant (worse where the value fails more often, better where less), dark grey for failures the test
+    does not decide, light grey for none."""
+    if row.rate_differs:
+        value_rate = row.failed / row.finished if row.finished else 0.0
+        base_rate = row.baseline_failed / row.baseline_finished if row.baseline_finished else 0.0
+        return VERDICT_COLOURS[Verdict.WORSE if value_rate > base_rate else Verdict.BETTER]
+    return UNDECIDED_FAILURES if row.failed else NO_FAILURES
+
+
 def forest_figure(
-    rows: list[Effect],
+    rows: list[Comparison],
     margin: float,
     headers: dict[str, str],
     side_labels: dict[Standing, str],
     title: str,
     path: Path,
     confidence: float = 0.95,
-) -> Path:
+    part_titles: dict[str, str] | None = None,
+) -> ForestFigure:
     """Every value's difference to its baseline with the CI its verdict uses (``confidence``: its level), one row
     per value, grouped by
     knob (``headers``: a header line per experiment), one column per part of the study; the equivalence band
     +-``margin`` shaded, zero marked; filled markers for decisive verdicts. Each row's failed-to-learn count
     stands at the right margin; a value without a difference is marked at the left edge with its reason
-    (``side_labels``), never dropped. When the differences span far more than the margin, the axis is
-    symmetric-logarithmic (linear within twice the margin), so that small effects stay visible beside large ones."""
+    (``side_labels``), never dropped; the count is in a verdict colour only where the failure-rate test is
+    significant (``failure_colour``). When the differences span far more than the margin, the axis is
+    symmetric-logarithmic (linear within twice the margin), so that small effects stay visible beside large ones
+    (``forest_scale``; the returned record says which). ``part_titles`` names each part of the study (its
+    ``group``) as this figure's panel shows it (default: the group itself)."""
     columns = _forest_columns(rows)
+    scale = forest_scale(rows, margin)
+    panel_titles = []
     lines = max((sum(1 + len(k) for k in column) for column in columns), default=1)
     fig, axes = plt.subplots(
         1,
@@ -515,7 +664,7 @@ def forest_figure(
         squeeze=False,
         sharex=True,
     )
-    left, right = _forest_limits(rows, margin)
+    left, right = scale.left, scale.right
     for ax, column in zip(axes[0], columns or [[]]):
         side = blended_transform_factory(ax.transAxes, ax.transData)
         ticks, labels, y = [], [], 0
@@ -576,7 +725,7 @@ def forest_figure(
                         [left],
                         [y],
                         marker="x" if row.standing == Standing.DID_NOT_LEARN else "|",
-                        color=VERDICT_COLOURS[Verdict.WORSE] if row.rate_differs else "#555555",
+                        color=failure_colour(row) if row.rate_differs else UNDECIDED_FAILURES,
                         markersize=4,
                         linestyle="none",
                         clip_on=False,
@@ -600,7 +749,7 @@ def forest_figure(
                     fontsize=6,
                     va="center",
                     ha="left",
-                    color="#b34700" if row.failed else "#999999",
+                    color=failure_colour(row),
                 )
             y += 1
         if _finite(margin):
@@ -611,8 +760,8 @@ def forest_figure(
         ax.set_yticks(ticks)
         ax.set_yticklabels(labels, fontsize=6.5)
         ax.set_ylim(lines - 0.5, -0.6)  # the same spacing in every column
-        if _finite(margin) and right - left > 40 * margin * 100:
-            ax.set_xscale("symlog", linthresh=2 * margin * 100, linscale=0.8)
+        if scale.symlog:
+            ax.set_xscale("symlog", linthresh=scale.linear_within, linscale=0.8)
         ax.set_xlim(left, right)  # after the scale: setting a scale resets the limits
         if ax.get_xscale() == "symlog":  # plain numbers, not powers of ten
             ticks = [
@@ -624,14 +773,13 @@ def forest_figure(
             ax.set_xticklabels([f"{t:g}" for t in ticks])
         ax.grid(axis="y", visible=False)
         ax.tick_params(axis="x", labelsize=6.5)
-        scale = f"; log beyond ±{2 * margin * 100:g}" if ax.get_xscale() == "symlog" else ""
-        ax.set_xlabel(f"Δ to baseline, pp ({confidence * 100:.3g}% CI{scale})", fontsize=7)
+        scale_note = f"; log beyond ±{2 * margin * 100:g}" if ax.get_xscale() == "symlog" else ""
+        ax.set_xlabel(f"Δ to baseline, pp ({confidence * 100:.3g}% CI{scale_note})", fontsize=7)
         if column and column[0][0].group:
-            ax.set_title(
-                "\n".join(literal(line) for line in textwrap.wrap(column[0][0].group, 52)),
-                fontsize=7,
-            )
-    handles = [
+            shown = (part_titles or {}).get(column[0][0].group, column[0][0].group)
+            panel_titles.append(shown)
+            ax.set_title("\n".join(literal(line) for line in textwrap.wrap(shown, 52)), fontsize=7)
+    handles: list[Artist] = [
         Line2D(
             [],
             [],
@@ -640,7 +788,7 @@ def forest_figure(
             markerfacecolor="#555555",
             linestyle="none",
             markersize=4,
-            label="decisive (Holm)",
+            label="decisive",
         ),
         Line2D(
             [],
@@ -699,4 +847,4 @@ def forest_figure(
     )
     fig.savefig(path)
     plt.close(fig)
-    return path
+    return ForestFigure(path, scale, tuple(panel_titles))

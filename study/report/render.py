@@ -22,19 +22,18 @@ import hashlib
 import json
 import logging
 import math
-import re
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from study.analyse.answer import answer_rows, budgets, effects, facts
 from study.analyse.budget_check import budget_checks
-from study.analyse.claims import Finding, budget_text, check_claims
-from study.analyse.comparisons import Analysis, Block, analyse, verdict_rows
-from study.analyse.formats import diff_with_ci, epoch_time, macs_text, mde_text, pp, times
+from study.analyse.claims import Finding, check_claims
+from study.analyse.comparisons import Analysis, Block, analyse, last_look, verdict_rows
 from study.analyse.overview import (
     deviations,
     look_summary,
@@ -48,9 +47,12 @@ from study.declare.builtin import BUILTIN_STUDIES
 from study.declare.config import Settings
 from study.declare.spec import DEFAULT_MARGIN_PP, PROFILES
 from study.plan.shapes import conv_output_size, summarize
-from study.report import wording
+from study.records import FINISHED, TrialStatus
+from study.report import cells, claim_words, wording
+from study.report.error_rates import load_error_rates
+from study.report.formats import macs_text, mde_text, pp, times
 from study.results.benchmarks import parameter_costs
-from study.results.outcomes import CHANCE_MARGIN
+from study.results.outcomes import CHANCE_MARGIN, DIVERGED
 from study.results.store import Store
 from study.results.tables import export_table
 
@@ -134,7 +136,56 @@ def baseline_rows(analysis: Analysis) -> list[dict]:
                 "by_profile": sizes != "all / all",
             }
         )
+    declared_seeds = wording.seeds_used_text(
+        {tuple(study.seeds_for(profile.seeds, baseline=False)): 1},
+        {tuple(study.seeds_for(profile.seeds, baseline=True)): 1},
+    )
+    used = wording.seeds_used_text(*seeds_used(analysis))
+    rows.append(
+        {
+            "label": "Seeds",
+            "original": "–",
+            "study": f"{', '.join(map(str, study.seeds))} ({declared_seeds} under this profile)",
+            "used": used,
+            "deviates": used != declared_seeds,
+            "by_profile": used != declared_seeds,
+        }
+    )
     return rows
+
+
+def seeds_used(
+    analysis: Analysis,
+) -> tuple[dict[tuple[int, ...], int], dict[tuple[int, ...], int]]:
+    """The seeds the run finished, from its plan: (seed set -> how many values finished exactly those seeds,
+    the same for baselines). A baseline trial set shared by several experiments counts once."""
+    plan = analysis.plan[analysis.plan["status"].isin(list(FINISHED))]
+    values: dict[tuple[int, ...], int] = {}
+    baselines: dict[tuple[int, ...], set] = {}
+    for (_, _, _, is_baseline), rows in plan.groupby(
+        ["experiment", "dataset", "value", "is_baseline"], sort=False
+    ):
+        seeds = tuple(sorted(int(s) for s in rows["seed"].unique()))
+        if is_baseline:
+            baselines.setdefault(seeds, set()).add(frozenset(rows["trial_key"]))
+        else:
+            values[seeds] = values.get(seeds, 0) + 1
+    return values, {seeds: len(sets) for seeds, sets in baselines.items()}
+
+
+def dataset_rows(analysis: Analysis) -> list[dict]:
+    """The datasets table of the setup: each dataset's stored facts, and how the copy read differs from the
+    dataset's standard split (a smaller local copy, test classes far from equal shares)."""
+    return [
+        {
+            "name": name,
+            "facts": d,
+            "source": wording.dataset_source_text(
+                name, d.full_train_size, d.full_test_size, d.test_class_counts
+            ),
+        }
+        for name, d in sorted(analysis.stored.datasets.items())
+    ]
 
 
 def regenerate_commands(analysis: Analysis, store_path: str | Path, out: str | Path) -> list[str]:
@@ -207,70 +258,68 @@ class Section:
     tables: list[dict]
 
 
-def _diff_cell(comparison) -> str:
-    """The difference and its interval as a table cell ('+2.0 (-23.4 to +27.4)', '-9.4 (n < 2)'; the header
-    says pp, 95% CI), from the one formatter so that cell and sentence never disagree."""
-    if comparison is None:
-        return ""
-    return re.sub(r"[0-9.]+% CI ", "", diff_with_ci(comparison).replace(" pp", "")).replace(
-        "no interval: ", ""
-    )
-
-
-def _time_cell(cost) -> str:
-    """Seconds per epoch and the seeds' range as a table cell ('0.485 (0.332–0.526)'; the header says s), from
-    the one formatter."""
-    return epoch_time(cost).replace(" s", "")
-
-
-def _value_rows(block: Block) -> list[dict]:
+def _value_rows(block: Block, looks: int = 1) -> list[dict]:
     """One row per value: the main table's cells (short, one line each where the page allows) and the
-    per-seed and test details that only the HTML shows."""
+    per-seed and test details that only the HTML shows. Every test number is the value's ``Comparison``
+    record (the one verdicts.csv holds); the baseline's row describes all its seeds. Where the run took
+    ``looks`` > 1 looks, each verdict names the look whose numbers it shows (a comparison that stopped early
+    keeps that look's test, p-values included)."""
     rows = []
     for v in block.values:
-        c, d, rate = v.comparison, v.decision, v.rates
-        diverged = v.count("diverged")
-        rows.append(
-            {
-                "label": v.label,
-                "baseline": v is block.baseline,
-                "seeds": len(v.seeds),
-                "learned": f"{v.learned}/{v.finished}",
-                "diverged": diverged,
-                "outcomes": wording.outcome_text(v),
-                "points": ", ".join(
-                    f"{v.final_by_seed[s] * 100:.1f}{'' if o == 'learned' else ' (' + o + ')'}"
-                    for s, o in v.outcomes.items()
-                ),
-                "mean": _pct(v.final_learned.mean, 1),
-                "ci": "–"
-                if not v.final_learned.defined
-                else (f"{v.final_learned.low * 100:.1f}–" f"{v.final_learned.high * 100:.1f}"),
-                "diff_cell": _diff_cell(c),
-                "p": _p(c.p) if c else "",
-                "p_holm": _p(v.p_holm) if c else "",
-                "test": wording.test_text(c) if c else "",
-                "mde_cell": mde_text(d.detectable).replace(" pp", "") if d and c else "",
-                "collapse": (
-                    ""
-                    if rate is None
-                    else f"{rate.k}/{rate.n} ({rate.ci[0] * 100:.0f}–{rate.ci[1] * 100:.0f}%)"
-                    f" vs {rate.base_k}/{rate.base_n}"
-                    + (f", p_Holm {_p(v.p_rate_holm)}" if math.isfinite(v.p_rate_holm) else "")
-                ),
-                "rate_p_holm": _p(v.p_rate_holm)
-                if rate is not None and math.isfinite(v.p_rate_holm)
+        r = block.records.get(v.label)
+        tested = r is not None and r.test is not None
+        row = {
+            "label": v.label,
+            "baseline": v is block.baseline,
+            "seeds": len(v.seeds),
+            "learned": f"{v.learned}/{v.finished}",
+            "diverged": v.count(DIVERGED),
+            "outcomes": wording.outcome_text(v),
+            "points": ", ".join(
+                f"{v.final_by_seed[s] * 100:.1f}{'' if o == 'learned' else ' (' + o + ')'}"
+                for s, o in v.outcomes.items()
+            ),
+            "mean": cells.pct(v.final_learned.mean),
+            "ci": "–"
+            if not v.final_learned.defined
+            else f"{cells.pct(v.final_learned.low)}–{cells.pct(v.final_learned.high)}",
+            "tested_seeds": cells.seeds_text(sorted(v.learned_only())),
+            "diff_cell": "",
+            "p": "",
+            "p_adjusted": "",
+            "test": "",
+            "mde_cell": "",
+            "collapse": "",
+            "rate_p_adjusted": "",
+            "verdict": str(v.verdict),
+            "verdict_class": str(v.verdict),
+            "decisive": False,
+            "seconds": cells.time_cell(v.cost),
+            "macs": macs_text(v.cost.macs),
+            "params": f"{v.params:,}" if v.params else "–",
+            "failed": v.status.get(TrialStatus.FAILED, 0),
+            "missing": v.status.get(TrialStatus.MISSING, 0),
+        }
+        if r is not None:
+            row |= {
+                "mean": cells.pct(r.mean_value) if tested else row["mean"],
+                "ci": f"vs {cells.pct(r.mean_baseline)}" if tested else row["ci"],
+                "tested_seeds": wording.tested_seeds_text(r) if tested else "",
+                "diff_cell": cells.diff_cell(r),
+                "p": cells.p_cell(r.p) if tested else "",
+                "p_adjusted": cells.p_cell(r.p_adjusted) if tested else "",
+                "test": wording.record_test_text(r) if tested else "",
+                "mde_cell": cells.mde_cell(r.detectable) if tested else "",
+                "collapse": wording.collapse_cell(r) if r.finished and r.baseline_finished else "",
+                "rate_p_adjusted": cells.p_cell(r.p_rate_adjusted)
+                if math.isfinite(r.p_rate_adjusted)
                 else "",
-                "verdict": wording.verdict_text(v) if d else v.verdict,
-                "verdict_class": str(v.verdict),
-                "decisive": v.decisive,
-                "seconds": _time_cell(v.cost),
-                "macs": macs_text(v.cost.macs),
-                "params": f"{v.params:,}" if v.params else "–",
-                "failed": v.status.get("failed", 0),
-                "missing": v.status.get("missing", 0),
+                "verdict": wording.record_verdict_text(r)
+                + (f" (look {r.look})" if looks > 1 and tested else ""),
+                "verdict_class": str(r.verdict),
+                "decisive": r.decisive,
             }
-        )
+        rows.append(row)
     return rows
 
 
@@ -278,18 +327,18 @@ def ranking_rows(analysis: Analysis) -> dict[str, list[dict]]:
     return {
         dataset: [
             {
-                "experiment": wording.display_name(r.experiment),
-                "value": r.value,
-                "effect": diff_with_ci(r.comparison)
-                if r.comparison
-                else wording.rates_text(r.rates),
-                "verdict": r.verdict if r.comparison else wording.failure_text(r.rates),
-                "significant": r.significant,
-                "compared": r.compared,
-                "decisive": r.decisive,
-                "cost": times(r.cost),
+                "experiment": wording.display_name(row.experiment),
+                "value": row.lead.value,
+                "effect": wording.interval_text(row.lead)
+                if row.lead.test is not None and not row.lead.rate_differs
+                else wording.record_rates_text(row.lead),
+                "verdict": wording.record_verdict_text(row.lead),
+                "significant": row.significant,
+                "compared": row.compared,
+                "decisive": row.decisive,
+                "cost": times(row.lead.cost),
             }
-            for r in rows
+            for row in rows
         ]
         for dataset, rows in ranking(analysis).items()
     }
@@ -345,6 +394,12 @@ def answer_sections(analysis: Analysis, cache: RenderCache, figure_dir: Path) ->
         headers = wording.forest_headers(knobs, names)
         title = f"{wording.dataset_name(dataset)}: each value against its baseline"
         path = figures.forest_path(figure_dir, dataset)
+        parts = wording.forest_part_titles(
+            list(dict.fromkeys(r.group for r in forest[dataset])), dataset, analysis.datasets
+        )
+        scale = figures.forest_scale(
+            forest[dataset], margin
+        )  # what the figure draws, cached or not
         sections.append(
             {
                 "dataset": dataset,
@@ -366,7 +421,7 @@ def answer_sections(analysis: Analysis, cache: RenderCache, figure_dir: Path) ->
                     cache,
                     figures.forest_figure,
                     path,
-                    (forest[dataset], margin, headers, title, analysis.alpha),
+                    (forest[dataset], margin, headers, title, analysis.alpha, parts),
                     forest[dataset],
                     margin,
                     headers,
@@ -374,7 +429,9 @@ def answer_sections(analysis: Analysis, cache: RenderCache, figure_dir: Path) ->
                     title,
                     path,
                     1 - analysis.alpha,
+                    parts,
                 ).src,
+                "forest_scale": wording.forest_scale_text(scale.symlog, scale.linear_within),
             }
         )
     return sections
@@ -420,22 +477,28 @@ def agreement_rows(store: Store, analysis: Analysis) -> list[dict]:
 
 
 def claim_rows(analysis: Analysis, findings: list[Finding], sections: list[Section]) -> list[dict]:
-    """Each finding with the section that shows its experiment ('3.12'), so that the PDF can give a claim one
-    line and point to its numbers; the findings come in the order of the study's claims."""
+    """Each finding in words (``claim_words``, as findings.csv holds it) with the numbers behind its verdict
+    (one short line per test: difference, interval, df, p) and the section that shows its experiment ('3.12'),
+    so that the PDF can give a claim its lines and point to its numbers; in the order of the study's claims."""
     number = {s.name: f"3.{i}" for i, s in enumerate(sections, start=1)}
     return [
         {
-            **asdict(f),
-            "section": number.get(claim.experiment, ""),
-            "experiment": wording.display_name(claim.experiment),
-            "judged_text": wording.judged_text(f.judged_at, f.measured, f.testable, f.at_budget),
+            **row,
+            "section": number.get(f.claim.experiment, ""),
+            "experiment": wording.display_name(f.claim.experiment),
+            "judged_text": wording.judged_text(
+                f.judged_at, row["measured"], f.testable, row["at_budget"]
+            ),
+            "numbers": claim_words.numbers(f),
         }
-        for claim, f in zip(analysis.stored.study.claims, findings)
+        for f, row in zip(findings, claim_words.finding_rows(analysis, findings))
     ]
 
 
 def missing_rows(analysis: Analysis) -> list[dict]:
-    missing = analysis.plan[analysis.plan["status"].isin(["missing", "failed"])]
+    missing = analysis.plan[
+        analysis.plan["status"].isin([TrialStatus.MISSING, TrialStatus.FAILED])
+    ]
     return [
         {
             "experiment": wording.display_name(r.experiment),
@@ -550,9 +613,9 @@ def build_report(
     table.to_csv(out / "results.csv", index=False)
     pd.DataFrame(verdict_rows(analysis)).to_csv(out / "verdicts.csv", index=False)
     findings = check_claims(analysis)
-    pd.DataFrame([asdict(f) for f in findings], columns=[f.name for f in fields(Finding)]).to_csv(
-        out / "findings.csv", index=False
-    )
+    pd.DataFrame(
+        claim_words.finding_rows(analysis, findings), columns=list(claim_words.FINDING_COLUMNS)
+    ).to_csv(out / "findings.csv", index=False)
 
     stored = analysis.stored
     sections = []
@@ -563,12 +626,15 @@ def build_report(
         ]
         if not blocks:
             continue
-        notes = [f"{v.label}: {v.note}" for v in experiment.values if v.note]
+        notes = wording.value_settings(experiment) + [
+            f"{v.label}: {v.note}" for v in experiment.values if v.note
+        ]
         tables = [
             {
                 "dataset": wording.dataset_name(b.dataset),
-                "rows": _value_rows(b),
+                "rows": _value_rows(b, last_look(analysis.stored)),
                 "margin": pp(b.margin, signed=False),
+                "level": wording.levels_text(b),
                 "conclusion": wording.conclude(b),
             }
             for b in blocks
@@ -624,7 +690,9 @@ def build_report(
             "power": POWER,
             "chance_margin": CHANCE_MARGIN,
             "default_margin_pp": DEFAULT_MARGIN_PP,
+            "levels": wording.study_levels_text(analysis),
         },
+        simulated=wording.simulated_text(load_error_rates()),
         verdict_words=wording.verdict_meanings(analysis.alpha),
         adaptations=[
             wording.adaptation_text(d, stored.study.reference_title or "the reference")
@@ -634,8 +702,14 @@ def build_report(
         answers=answer_sections(analysis, cache, figure_dir),
         can_tell=power_rows(analysis),
         agreement=agreement,
-        budget=budget_text(analysis),
+        budget=claim_words.budget_text(analysis),
         baseline_rows=baseline_rows(analysis),
+        dataset_rows=dataset_rows(analysis),
+        value_settings=[
+            (wording.display_name(e.name), " ".join(wording.value_settings(e)))
+            for e in stored.study.experiments
+            if wording.value_settings(e)
+        ],
         theory_rows=theory_rows(analysis),
         worked=conv_output_size(28, kernel=5, stride=1, padding=0),
         sections=sections,
@@ -655,7 +729,7 @@ def build_report(
         .to_dict(),
         commands=commands or regenerate_commands(analysis, store_path, out),
     )
-    paths = {
+    paths: dict[str, Any] = {
         "html": out / "report.html",
         "csv": out / "results.csv",
         "verdicts": out / "verdicts.csv",

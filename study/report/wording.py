@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import math
 
-from study.analyse.answer import Budget, Effect, Fact, FactKind, KnobAnswer, Standing
+from study.analyse.answer import Budget, Fact, FactKind, KnobAnswer
 from study.analyse.budget_check import BudgetCheck
-from study.analyse.comparisons import Block, ValueSummary
+from study.analyse.comparisons import Analysis, Block, Comparison, Standing, ValueSummary
 from study.analyse.costs import CostRatio, cost_ratio
-from study.analyse.formats import (
+from study.analyse.overview import Deviation, LookSummary
+from study.analyse.stats import ALPHA, Rates, Verdict
+from study.declare.spec import STANDARD_SPLITS, Study
+from study.declare.spec import dataset_title as dataset_name
+from study.report import cells
+from study.report.error_rates import ErrorRates
+from study.report.formats import (
     diff_with_ci,
     epoch_time,
     macs_text,
@@ -28,21 +34,22 @@ from study.analyse.formats import (
     seconds,
     times,
 )
-from study.analyse.noise import MeanComparison
-from study.analyse.overview import Deviation, LookSummary
-from study.analyse.stats import ALPHA, Rates, Verdict
-from study.declare.spec import Study
-from study.declare.spec import dataset_title as dataset_name
 from study.results.outcomes import COLLAPSED, DIVERGED
+
+# How the report names a p-value adjusted for its family (the block's comparisons; study.analyse.decide).
+ADJUSTED = "adjusted p"
 
 
 def verdict_meanings(alpha: float = ALPHA) -> dict[Verdict, str]:
     """What each verdict means, at the analysis' level ``alpha`` (0.05, or Pocock's per-look level)."""
     return {
-        Verdict.BETTER: f"higher accuracy than the baseline (Holm-adjusted p < {alpha:.3g})",
-        Verdict.WORSE: f"lower accuracy than the baseline (Holm-adjusted p < {alpha:.3g})",
-        Verdict.EQUIVALENT: f"{(1 - alpha) * 100:.3g}% CI of the difference inside the dataset's equivalence margin; "
-        'marked "small but real difference" when that interval also excludes zero',
+        Verdict.BETTER: f"higher accuracy than the baseline: its 1 - {alpha:.3g}/m interval excludes zero "
+        f'(Bonferroni-adjusted p < {alpha:.3g}); marked "small but real difference" when that interval also '
+        "lies inside the equivalence margin",
+        Verdict.WORSE: f"lower accuracy than the baseline: its 1 - {alpha:.3g}/m interval excludes zero "
+        f'(Bonferroni-adjusted p < {alpha:.3g}); marked "small but real difference" as for better',
+        Verdict.EQUIVALENT: f"the same 1 - {alpha:.3g}/m interval of the difference, containing zero, inside "
+        "the dataset's equivalence margin",
         Verdict.INCONCLUSIVE: "neither significant nor shown equivalent: the CI is wider than the margin",
         Verdict.UNTESTABLE: "the paired differences have no spread (ties), so no test or interval is possible",
         Verdict.TOO_FEW_SEEDS: "fewer than 2 learned seeds on a side: no accuracy comparison",
@@ -64,11 +71,16 @@ def adaptation_text(deviation: Deviation, title: str) -> str:
 
     def fared(arm) -> str:
         mean = f", {arm.mean * 100:.1f}% where it learned" if arm.learned else ""
-        seeds = f" ({seed_range(arm.seeds)})" if arm.seeds else ""
+        seeds = f" ({seed_range(arm.seeds)}{failures_text(arm)})" if arm.seeds else ""
         return f"learned in {arm.learned} of {arm.finished} seeds{seeds}{mean}"
 
     for run in deviation.runs:
         longer = f", {run.epochs_factor:g} times the epochs" if run.epochs_factor != 1 else ""
+        if longer and run.schedule and run.schedule != "constant":
+            longer += (
+                " (trials of their own: the rate decays over each trial's own steps, so even their first "
+                "epochs are not the shorter run's)"
+            )
         parts = [
             f"on {dataset_name(dataset)}, {deviation.reference} {fared(ref)}, the baseline's {deviation.used} "
             f"{fared(base)}"
@@ -100,13 +112,13 @@ def looks_text(summary: LookSummary) -> str:
     if summary.looks <= 1:
         return (
             f"One look: every value trained its seeds and every comparison is tested once, at "
-            f"alpha = {summary.alpha:.3g} within each experiment and dataset (Holm)."
+            f"alpha = {summary.alpha:.3g} within each experiment and dataset (Bonferroni over its m values)."
         )
     from collections import Counter
 
     from study.analyse.sequential import REASONS
 
-    reasons = Counter(row["reason"] for row in summary.added)
+    reasons = Counter(stage.reason for stage in summary.added)
     added = (
         "; ".join(
             f"{count} because {REASONS.get(reason, reason)}" for reason, count in reasons.items()
@@ -120,33 +132,9 @@ def looks_text(summary: LookSummary) -> str:
         f"and {summary.baseline_seeds} per baseline; after it, each comparison still undecided that more seeds "
         f"could decide got more, up to {summary.max_seeds} per value, cheapest first{cap}. Comparisons that got "
         f"more seeds: {len(summary.added)} ({added}). Every look and every verdict tests at Pocock's level "
-        f"alpha = {summary.alpha:.4f} for {summary.looks} looks (within each experiment and dataset, Holm), so "
+        f"alpha = {summary.alpha:.4f} for {summary.looks} looks (within each experiment and dataset, "
+        f"Bonferroni over its m values), so "
         f"that looking again does not inflate the error rates (docs/ERROR_RATES.md measures them by simulation)."
-    )
-
-
-def test_text(comparison: MeanComparison) -> str:
-    """'Welch t, moderated variances, 4 vs 12 learned seeds, 37.2 df' - what a comparison rests on."""
-    return _test_words(comparison.test, comparison.n_a, comparison.n_b, comparison.dof)
-
-
-def verdict_text(value: ValueSummary) -> str:
-    """The verdict as a table cell shows it, with 'small but real difference' where it applies and the
-    failure-rate result where that decides."""
-    text = str(value.verdict)
-    if value.small_but_real:
-        text += " (small but real difference)"
-    if value.rate_differs:
-        text += "; " + failure_text(value.rates)
-    return text
-
-
-def failure_text(rates: Rates) -> str:
-    """'fails to learn more often' (or less) than the baseline, by the two failure rates."""
-    return (
-        "fails to learn "
-        + ("more" if rates.rate > (rates.base_rate if rates.base_n else 0.0) else "less")
-        + " often"
     )
 
 
@@ -209,18 +197,18 @@ def conclude(block: Block) -> str:
             f"seeds; they count in the failure-rate test, and its accuracy rests on the {base.learned} "
             f"that learned."
         )
-    groups: dict[Verdict, list[ValueSummary]] = {}
-    for value in block.comparisons:
-        groups.setdefault(value.verdict, []).append(value)
+    groups: dict[Verdict, list[Comparison]] = {}
+    for record in block.compared:
+        groups.setdefault(record.verdict, []).append(record)
 
-    def named(v: ValueSummary) -> str:
-        return value_name(block, v)
+    def named(r: Comparison) -> str:
+        return value_name(block, block.value(r.value) or base)
 
-    def described(values):
+    def described(records: list[Comparison]) -> str:
         return ", ".join(
-            f"{named(v)} ({diff_with_ci(v.comparison)}, {test_text(v.comparison)}, "
-            f"{p_is(v.p_holm, 'Holm p')})"
-            for v in values
+            f"{named(r)} ({interval_text(r)}, {record_test_text(r)}, seeds {tested_seeds_text(r)}, "
+            f"{p_is(r.p_adjusted, ADJUSTED)})"
+            for r in records
         )
 
     if groups.get(Verdict.BETTER):
@@ -233,15 +221,9 @@ def conclude(block: Block) -> str:
             + pp(block.margin, signed=False)
             + ": "
             + ", ".join(
-                f"{named(v)} (the {v.comparison.confidence * 100:.3g}% CI excludes effects larger than "
-                f"{pp(v.comparison.rules_out, signed=False)}"
-                + (
-                    "; it also excludes zero: a small but real difference"
-                    if v.small_but_real
-                    else ""
-                )
-                + ")"
-                for v in groups[Verdict.EQUIVALENT]
+                f"{named(r)} (the {cells.level_text(r.level)} CI excludes effects larger than "
+                f"{pp(max(abs(r.low), abs(r.high)), signed=False)}" + ")"
+                for r in groups[Verdict.EQUIVALENT]
             )
             + "."
         )
@@ -249,9 +231,9 @@ def conclude(block: Block) -> str:
         parts.append(
             "Inconclusive (neither significant nor inside the margin): "
             + ", ".join(
-                f"{named(v)} ({diff_with_ci(v.comparison)}; smallest detectable at 80% power: "
-                f"{mde_text(v.decision.detectable)})"
-                for v in groups[Verdict.INCONCLUSIVE]
+                f"{named(r)} ({interval_text(r)}, {cells.level_text(r.level)} CI; smallest detectable "
+                f"at 80% power: {mde_text(r.detectable)})"
+                for r in groups[Verdict.INCONCLUSIVE]
             )
             + "."
         )
@@ -265,19 +247,21 @@ def conclude(block: Block) -> str:
     ):
         if groups.get(word):
             parts.append(
-                f"{word[0].upper()}{word[1:]}: " + ", ".join(named(v) for v in groups[word]) + "."
+                f"{word[0].upper()}{word[1:]}: " + ", ".join(named(r) for r in groups[word]) + "."
             )
-    rate_changes = [v for v in block.comparisons if v.rate_differs]
+    rate_changes = [r for r in block.compared if r.rate_differs]
     if rate_changes:
         parts.append(
-            "Failure to learn differs from the baseline (Boschloo, Holm-adjusted): "
+            "Failure to learn differs from the baseline (Boschloo, adjusted within the experiment): "
             + ", ".join(
-                f"{named(v)} {rates_text(v.rates)} ({p_is(v.p_rate_holm, 'Holm p')})"
-                for v in rate_changes
+                f"{named(r)} {record_rates_text(r)} ({p_is(r.p_rate_adjusted, ADJUSTED)})"
+                for r in rate_changes
             )
             + "."
         )
-    unstable = [f"{named(v)} ({outcome_text(v)})" for v in block.comparisons if v.mixed]
+    unstable = [
+        f"{value_name(block, v)} ({outcome_text(v)})" for v in block.comparisons if v.mixed
+    ]
     if unstable:
         parts.append("Learned in some seeds only: " + ", ".join(unstable) + ".")
     paired = [v.label for v, pair in zip(block.comparisons, block.paired) if pair]
@@ -402,7 +386,7 @@ def knob_names(study: Study) -> dict[str, str]:
 def _test_words(test: str, n_a: int, n_b: int, dof: float) -> str:
     seeds = (
         f"{n_a} seed pair{'s' if n_a != 1 else ''}"
-        if test == "paired t"
+        if test.startswith("paired t")
         else f"{n_a} vs {n_b} learned seeds"
     )
     dof_text = (
@@ -415,17 +399,15 @@ def _test_words(test: str, n_a: int, n_b: int, dof: float) -> str:
     return f"{test}, {seeds}, {dof_text}"
 
 
-def interval_text(effect: Effect) -> str:
-    """'-33.9 pp [-51.7, -16.2]' (the 95% CI the verdict uses); a difference without an interval says why."""
+def interval_text(effect: Comparison) -> str:
+    """'-33.9 pp [-51.7, -16.2]' (the interval the verdict uses, at its level); a difference without an
+    interval says why."""
     if effect.standing == Standing.INTERVAL:
         return f"{pp(effect.diff)} [{effect.low * 100:+.1f}, {effect.high * 100:+.1f}]"
     if effect.standing == Standing.POINT:
+        n = len(effect.seeds_value)
         return f"{pp(effect.diff)} (no interval: " + (
-            "one seed pair)"
-            if effect.test == "paired t" and effect.seeds_value < 2
-            else "n < 2)"
-            if effect.seeds_value < 2
-            else "tied seeds)"
+            "one seed pair)" if effect.paired and n < 2 else "n < 2)" if n < 2 else "tied seeds)"
         )
     return "–"
 
@@ -448,53 +430,104 @@ def lead_text(answer: KnobAnswer) -> str:
     return f"none ({_no_difference(answer)})"
 
 
-def effect_verdict_text(effect: Effect) -> str:
-    """A value's verdict as section 1 shows it (with 'small but real' and a decided failure rate)."""
+def fails_text(effect: Comparison) -> str:
+    """'fails to learn more often' or 'less often', by the two failure rates ('' when they are equal)."""
+    if effect.fails_more is None:
+        return ""
+    return f"fails to learn {'more' if effect.fails_more else 'less'} often"
+
+
+def record_verdict_text(effect: Comparison) -> str:
+    """A value's verdict as every table and section 1 show it (with 'small but real' and a decided failure
+    rate)."""
     text = str(effect.verdict)
     if effect.small_but_real:
         text += " (small but real difference)"
-    if effect.rate_differs:
-        text += (
-            "; fails to learn "
-            + (
-                "more"
-                if effect.failed * effect.baseline_finished
-                > effect.baseline_failed * effect.finished
-                else "less"
-            )
-            + " often"
+    if effect.rate_differs and effect.fails_more is not None:
+        text += "; " + fails_text(effect)
+    return text
+
+
+def record_test_text(effect: Comparison) -> str:
+    """'Welch t, moderated variances, 3 vs 9 learned seeds, 3.5 df' - what an accuracy comparison rests on."""
+    return _test_words(
+        effect.test or "", len(effect.seeds_value), len(effect.seeds_baseline), effect.dof
+    )
+
+
+def levels_text(block: Block) -> str:
+    """The confidence level of a block's intervals ('98.3%'; several joined when looks differ)."""
+    levels = sorted({r.level for r in block.compared if math.isfinite(r.level)}, reverse=True)
+    return " / ".join(cells.level_text(x) for x in levels) or "95%"
+
+
+def tested_seeds_text(effect: Comparison) -> str:
+    """The seeds the accuracy test used: '1–3' (paired: the same seeds) or '1–3 vs 1–9'."""
+    if effect.paired:
+        return cells.seeds_text(effect.seeds_value)
+    return f"{cells.seeds_text(effect.seeds_value)} vs {cells.seeds_text(effect.seeds_baseline)}"
+
+
+def record_rates_text(effect: Comparison) -> str:
+    """'failed to learn in 4/4 seeds (95% CI 40-100%) vs the baseline's 0/4 (0-60%)'."""
+    return rates_text(
+        Rates(
+            effect.failed,
+            effect.finished,
+            effect.baseline_failed,
+            effect.baseline_finished,
+            effect.p_rate,
         )
+    )
+
+
+def collapse_cell(effect: Comparison) -> str:
+    """'2/6 (4–78%) vs 0/9, adjusted p 0.509' - the failure counts with the value's exact interval."""
+    rates = Rates(
+        effect.failed,
+        effect.finished,
+        effect.baseline_failed,
+        effect.baseline_finished,
+        effect.p_rate,
+    )
+    low, high = rates.ci
+    text = (
+        f"{rates.k}/{rates.n} ({low * 100:.0f}–{high * 100:.0f}%) vs {rates.base_k}/{rates.base_n}"
+    )
+    if math.isfinite(effect.p_rate_adjusted):
+        text += f", {ADJUSTED} {cells.p_cell(effect.p_rate_adjusted)}"
     return text
 
 
 def answer_verdict_text(answer: KnobAnswer) -> str:
     """The lead's verdict; without a lead, every value's verdict counted ('neither learns (3)')."""
     if answer.lead is not None:
-        return effect_verdict_text(answer.lead)
+        return record_verdict_text(answer.lead)
     counts: dict[str, int] = {}
     for e in answer.effects:
         counts[str(e.verdict)] = counts.get(str(e.verdict), 0) + 1
     return ", ".join(f"{v} ({n})" for v, n in counts.items()) or "no value"
 
 
-def trace_text(effect: Effect) -> str:
-    """What a verdict rests on: 'Welch t, moderated variances, 3 vs 9 learned seeds, 3.5 df, Holm p = 0.012',
-    and the failure-rate test where it decides or where no accuracy test was possible."""
+def trace_text(effect: Comparison) -> str:
+    """What a verdict rests on: 'Welch t, moderated variances, 3 vs 9 learned seeds (seeds 1–3 vs 1–9),
+    3.5 df, adjusted p = 0.012', and the failure-rate test where it decides or where no accuracy test was
+    possible."""
     parts = []
     if effect.test is not None:
         parts.append(
-            f"{_test_words(effect.test, effect.seeds_value, effect.seeds_baseline, effect.dof)}, "
-            f"{p_is(effect.p_holm, 'Holm p')}"
+            f"{record_test_text(effect)}, seeds {tested_seeds_text(effect)}, "
+            f"{p_is(effect.p_adjusted, ADJUSTED)}"
         )
-    if math.isfinite(effect.p_rate_holm) and (effect.rate_differs or effect.test is None):
+    if math.isfinite(effect.p_rate_adjusted) and (effect.rate_differs or effect.test is None):
         parts.append(
             f"failed to learn {effect.failed}/{effect.finished} vs the baseline's {effect.baseline_failed}/"
-            f"{effect.baseline_finished}, Boschloo exact test, {p_is(effect.p_rate_holm, 'Holm p')}"
+            f"{effect.baseline_finished}, Boschloo exact test, {p_is(effect.p_rate_adjusted, ADJUSTED)}"
         )
     if not parts:
-        parts.append(
-            f"no test: {effect.seeds_value} learned seeds of the value, {effect.seeds_baseline} of the baseline"
-        )
+        learned = effect.finished - effect.failed
+        base = effect.baseline_finished - effect.baseline_failed
+        parts.append(f"no test: {learned} learned seeds of the value, {base} of the baseline")
     return "; ".join(parts)
 
 
@@ -503,7 +536,7 @@ def knob_trace_text(answer: KnobAnswer) -> str:
     if answer.lead is not None:
         return trace_text(answer.lead)
     return (
-        f"no accuracy test ({_no_difference(answer)}); no failure-rate test (Boschloo, Holm) significant: "
+        f"no accuracy test ({_no_difference(answer)}); no failure-rate test (Boschloo, Bonferroni) significant: "
         f"each value's in section 3 and verdicts.csv"
     )
 
@@ -548,11 +581,19 @@ def recipe_text(budget: Budget) -> str:
     return f"{rate}{SCHEDULE_WORDS[budget.schedule]}; inputs {SCALING_WORDS[budget.input_scaling]}"
 
 
+def check_pairs_text(check: BudgetCheck) -> str:
+    """The seeds a budget check rests on: '6 seed pairs' (paired) or '3 and 9 seeds' (Welch)."""
+    c = check.comparison
+    if c is None:
+        return f"{check.seeds} and {check.baseline_seeds} seeds"
+    return f"{c.n_a} seed pairs" if "paired" in c.test else f"{c.n_a} and {c.n_b} seeds"
+
+
 def budget_check_sentence(check: BudgetCheck, dataset: str) -> str:
     """Section 1's budget check: how far this budget is from the baseline trained longer, and what follows."""
     head = (
         f"Budget check: trained for {check.longer_epochs} epochs instead of {check.epochs}, the baseline's "
-        f"accuracy changes by {diff_with_ci(check.comparison)} ({check.pairs}; {check.verdict})"
+        f"accuracy changes by {diff_with_ci(check.comparison)} ({check_pairs_text(check)}; {check.verdict})"
     )
     margin = pp(check.margin, signed=False)
     if check.passed:
@@ -621,7 +662,7 @@ def budget_sentence(budget: Budget, dataset: str) -> str:
     )
 
 
-def _values(effects: tuple[Effect, ...], names: dict[str, str], how) -> str:
+def _values(effects: tuple[Comparison, ...], names: dict[str, str], how) -> str:
     by_knob: dict[str, list[str]] = {}
     for e in effects:
         by_knob.setdefault(e.experiment, []).append(how(e))
@@ -685,7 +726,7 @@ def fact_text(fact: Fact, names: dict[str, str]) -> str:
         x = e[0]
         return (
             f"The largest difference no verdict decided: {name} {x.value}, {interval_text(x)} "
-            f"({x.verdict})."
+            f"({cells.level_text(x.level)} CI, seeds {tested_seeds_text(x)}; {x.verdict})."
         )
     raise ValueError(f"no wording for fact kind {fact.kind!r}")
 
@@ -704,4 +745,197 @@ def forest_headers(answers: list[KnobAnswer], names: dict[str, str]) -> dict[str
         a.experiment: f"{names.get(a.experiment, display_name(a.experiment))} (baseline {a.baseline}"
         + (f", {a.baseline_failed}/{a.baseline_finished} failed)" if a.baseline_failed else ")")
         for a in answers
+    }
+
+
+def forest_part_titles(groups: list[str], dataset: str, datasets: list[str]) -> dict[str, str]:
+    """Each part of the study (an experiment's ``group``) as one dataset's forest plot titles its panel: a
+    closing parenthesis that lists the study's datasets ('Architecture (MNIST and CIFAR-10)') names only the
+    dataset drawn ('Architecture (MNIST)'); a title that names other datasets elsewhere says which is shown."""
+    titles = {dataset_name(d) for d in datasets}
+    shown = dataset_name(dataset)
+    out = {}
+    for group in groups:
+        head, _, tail = group.rpartition(" (")
+        listed = tail[:-1].replace(" and ", ", ").split(", ") if tail.endswith(")") else []
+        if head and listed and all(name in titles for name in listed):
+            out[group] = f"{head} ({shown})"
+        elif any(name in group for name in titles - {shown}):
+            out[group] = f"{group}: {shown} only"
+        else:
+            out[group] = group
+    return out
+
+
+def forest_scale_text(symlog: bool, linear_within: float) -> str:
+    """The forest plot's x axis in words, as the figure drew it (``figures.ForestScale``)."""
+    if not symlog:
+        return "The axis is linear."
+    return (
+        f"The differences span far more than the margin, so the axis is linear within ±{linear_within:g} pp "
+        "(twice the margin) and logarithmic beyond, so that small effects stay visible beside large ones; "
+        "interval widths are comparable only inside the linear part."
+    )
+
+
+def _setting(key: str, value) -> str:
+    shown = "/".join(str(v) for v in value) if isinstance(value, (list, tuple)) else value
+    return (
+        f"{display_name(key)} {shown:g}"
+        if isinstance(shown, float)
+        else f"{display_name(key)} {shown}"
+    )
+
+
+def value_settings(experiment) -> list[str]:
+    """What an experiment's values set besides its knob, one sentence per kind (empty when each value sets
+    only the knob): the experiment's own changes to the baseline (``base``), the settings a value brings
+    with it ('sgd+momentum: learning rate 0.005') and those it takes on one dataset only (``adapt``)."""
+    sentences = []
+    if experiment.base:
+        sentences.append(
+            "Every value of this experiment, its baseline included, also sets "
+            + ", ".join(_setting(k, v) for k, v in experiment.base.items())
+            + "."
+        )
+    extra = [
+        (v.label, [_setting(k, x) for k, x in v.params.items() if k != experiment.parameter])
+        for v in experiment.values
+    ]
+    if any(settings for _, settings in extra):
+        sentences.append(
+            f"Settings each value sets besides {display_name(experiment.parameter)}: "
+            + "; ".join(
+                f"{label}: {', '.join(settings) if settings else 'none'}"
+                for label, settings in extra
+            )
+            + "."
+        )
+    adapted = [
+        f"{v.label} on {dataset_name(d)}: {', '.join(_setting(k, x) for k, x in params.items())}"
+        for v in experiment.values
+        for d, params in v.adapt.items()
+    ]
+    if adapted:
+        sentences.append("Settings a value takes on one dataset only: " + "; ".join(adapted) + ".")
+    return sentences
+
+
+def seeds_used_text(
+    value_seeds: dict[tuple[int, ...], int], baseline_seeds: dict[tuple[int, ...], int]
+) -> str:
+    """The seeds a run trained, from its plan: 'values: seeds 1-3 (12 of them: seeds 1-6); baselines: seeds
+    1-9' (each seed set with how many values or baselines finished it, the most common first)."""
+
+    def sets(counts: dict[tuple[int, ...], int], noun: str) -> str:
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if not ordered:
+            return f"{noun}: none finished"
+        head = f"{noun}: {seed_range(ordered[0][0])}"
+        if len(ordered) == 1:
+            return head
+        return (
+            head
+            + f" ({ordered[0][1]} of them; "
+            + "; ".join(f"{n}: {seed_range(seeds)}" for seeds, n in ordered[1:])
+            + ")"
+        )
+
+    return sets(value_seeds, "values") + "; " + sets(baseline_seeds, "baselines")
+
+
+BALANCE_TOLERANCE = 0.1  # test classes within 10% of an equal share count as balanced
+
+
+def dataset_source_text(
+    name: str, full_train: int, full_test: int, test_class_counts: tuple[int, ...]
+) -> str:
+    """How the copy a run read differs from the dataset's standard split ('' when it is that split): a smaller
+    local copy ('a subset of standard MNIST: 8,000 of its 60,000 training and 2,000 of its 10,000 test
+    images'), and test classes far from equal shares (which raises chance, the best constant answer)."""
+    parts = []
+    standard = STANDARD_SPLITS.get(name)
+    if standard is not None and (full_train, full_test) != standard:
+        parts.append(
+            f"This copy of {dataset_name(name)} is not the standard one: its splits hold {full_train:,} "
+            f"training and {full_test:,} test images where the standard {dataset_name(name)} has "
+            f"{standard[0]:,} and {standard[1]:,}"
+            + (" (a subset)" if full_train <= standard[0] and full_test <= standard[1] else "")
+            + "."
+        )
+    total = sum(test_class_counts)
+    if total and len(test_class_counts) > 1:
+        equal = total / len(test_class_counts)
+        low, high = min(test_class_counts), max(test_class_counts)
+        if high > equal * (1 + BALANCE_TOLERANCE) or low < equal * (1 - BALANCE_TOLERANCE):
+            parts.append(
+                f"Its test images used are not balanced across classes: {low:,} to {high:,} per class "
+                f"({low / total * 100:.1f}% to {high / total * 100:.1f}%, against {100 / len(test_class_counts):.1f}% "
+                f"each in a balanced split), so chance, the best constant answer, is {high / total * 100:.1f}%."
+            )
+    return " ".join(parts)
+
+
+def failures_text(arm) -> str:
+    """'; seeds 4, 5 diverged (at epochs 2, 1), seed 6 at chance after 9 epochs' - each failed seed with the
+    epoch its own trial decided it at (``ArmFacts.failures``); '' when every seed learned."""
+    diverged = [f for f in arm.failures if f.outcome == DIVERGED]
+    collapsed = [f for f in arm.failures if f.outcome != DIVERGED]
+    parts = []
+    if diverged:
+        epochs = ", ".join(str(f.epoch) for f in diverged)
+        parts.append(
+            f"{seed_range(tuple(f.seed for f in diverged))} diverged (at epoch{'s' if len(diverged) > 1 else ''} "
+            f"{epochs})"
+        )
+    if collapsed:
+        parts.append(
+            f"{seed_range(tuple(f.seed for f in collapsed))} at chance after "
+            f"{collapsed[0].epoch} epoch{'s' if collapsed[0].epoch != 1 else ''}"
+        )
+    return "; " + ", ".join(parts) if parts else ""
+
+
+def study_levels_text(analysis: Analysis) -> str:
+    """The interval levels the run's verdicts use: '95% (one compared value) to 98.75% (four)'."""
+    by_family = sorted(
+        {
+            (r.family, r.level)
+            for block in analysis.blocks.values()
+            for r in block.compared
+            if r.family and math.isfinite(r.level)
+        }
+    )
+    if not by_family:
+        return cells.level_text(1 - analysis.alpha)
+    (m_low, low), (m_high, high) = by_family[0], by_family[-1]
+    if m_low == m_high:
+        return f"{cells.level_text(low)} (m = {m_low})"
+    return f"{cells.level_text(low)} (m = {m_low}) to {cells.level_text(high)} (m = {m_high})"
+
+
+def simulated_text(rates: ErrorRates) -> dict[str, str]:
+    """The simulated error rates the report quotes, as text, from ``benchmarks/error_rates.py``'s data (never
+    retyped): the mean and worst familywise false better/worse rate per experiment and dataset, the chance of
+    one anywhere on a dataset, the false equivalence rate at a true difference of one margin, and the realised
+    power at the stated detectable difference."""
+    null = rates.null[0].false_better_or_worse
+    at_margin = rates.margin_scenarios[0]
+    power = rates.power
+
+    def share(x: float) -> str:
+        return (
+            "–" if not math.isfinite(x) else f"{x * 100:.0f}%" if x >= 0.1 else f"{x * 100:.1f}%"
+        )
+
+    return {
+        "reps": f"{rates.reps:,}",
+        "familywise": share(null.mean_over_blocks.rate),
+        "worst": share(null.worst.rate),
+        "per_dataset": share(null.per_dataset.rate),
+        "false_equivalent": share(at_margin.false_equivalent.rate),
+        "power_at_stated": share(power.power_at_stated),
+        "crossing_ratio": "–"
+        if not (math.isfinite(power.crossing_sd) and power.stated_sd > 0)
+        else f"{power.crossing_sd / power.stated_sd:.1f}",
     }

@@ -3,7 +3,7 @@
 The runner's progress lines, ``study list``, the export, the TensorBoard export and the report all
 read a trial's outcome from here, computed once per trial from its last stored epoch:
 
-    outcome("ok", 0.12, ConstantAnswer.uniform(10))                  # Outcome.COLLAPSED
+    outcome(TrialStatus.OK, 0.12, ConstantAnswer.uniform(10))        # Outcome.COLLAPSED
     summaries = trial_summaries(store)                                 # trial key -> TrialSummary
 """
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
+
+from study.records import TrialStatus
 
 CHANCE_MARGIN = 0.05  # a seed whose final accuracy is at most 5 points above chance (or below it) has collapsed
 FLOAT_TOLERANCE = 1e-6  # accuracies are stored as float32: 0.15 reads back as 0.150000006
@@ -63,9 +65,9 @@ def outcome(status: str, final_accuracy: float | None, answer: ConstantAnswer) -
     answer's loss while already ranking the right class first (33.6% after one short epoch), or far above it
     while unstable yet well above chance (41%, 48%); neither has collapsed.
     """
-    if status == "diverged":
+    if status == TrialStatus.DIVERGED:
         return DIVERGED
-    if status != "ok":
+    if status != TrialStatus.OK:
         return None
     if (
         final_accuracy is None
@@ -87,7 +89,7 @@ class TrialSummary:
     key: str
     dataset: str
     seed: int
-    status: str  # ok, diverged, failed
+    status: TrialStatus  # ok, diverged, failed
     outcome: Outcome | None  # None for a failed trial
     classes: int
     epochs_run: int
@@ -127,7 +129,7 @@ def summarise(
         key,
         dataset,
         int(seed),
-        status,
+        TrialStatus(status),
         outcome(status, number("val_accuracy"), answer),
         classes,
         int(epochs_run or 0),

@@ -19,7 +19,7 @@ from typing import Any
 
 from study.errors import StudyError
 from study.plan.trials import TrialSpec
-from study.records import TrialResult
+from study.records import TrialResult, TrialStatus
 from study.results.stored import DatasetFacts, EpochRow, StoredStudy, StoredTrial
 
 # Bump when the tables below change, and add the step from the previous version to ``ADDED_COLUMNS``.
@@ -298,6 +298,7 @@ class Store:
             "INSERT INTO runs (study, profile, started_at, environment, planned) VALUES (?,?,?,?,?)",
             (study, profile, _now(), json.dumps(environment, sort_keys=True), planned),
         )
+        assert cursor.lastrowid is not None  # an INSERT always sets it
         return int(cursor.lastrowid)
 
     def finish_run(
@@ -328,7 +329,9 @@ class Store:
         """Trials that need no training: ok or diverged (a failed trial is tried again)."""
         return {
             row[0]
-            for row in self.db.execute("SELECT trial_key FROM trials WHERE status != 'failed'")
+            for row in self.db.execute(
+                "SELECT trial_key FROM trials WHERE status != ?", (TrialStatus.FAILED,)
+            )
         }
 
     def studies(self) -> list[sqlite3.Row]:
@@ -390,7 +393,7 @@ class Store:
                 key,
                 dataset,
                 int(seed),
-                status,
+                TrialStatus(status),
                 int(epochs_run or 0),
                 train_seconds,
                 planned.get(key),
@@ -428,13 +431,13 @@ class Store:
         before schema 2), ``params`` and forward ``macs`` per image."""
         import pandas as pd
 
-        where, params = [], []
+        where, params = [], [str(TrialStatus.MISSING)]
         for column, value in (("study", study), ("profile", profile)):
             if value is not None:
                 where.append(f"p.{column} = ?")
                 params.append(value)
         sql = (
-            "SELECT p.*, COALESCE(t.status, 'missing') AS status, t.diverged_epoch, t.error, t.epochs_run, "
+            "SELECT p.*, COALESCE(t.status, ?) AS status, t.diverged_epoch, t.error, t.epochs_run, "
             "t.train_seconds, t.trace_seconds, t.load_seconds, t.params, t.macs "
             "FROM plan p LEFT JOIN trials t ON t.trial_key = p.trial_key"
             + (" WHERE " + " AND ".join(where) if where else "")

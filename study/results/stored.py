@@ -2,6 +2,7 @@
 
     stored = store.stored_study("LeNet parameter study", "quick")
     stored.study.experiments[0].name, stored.profile.epochs, stored.datasets["mnist"].test_size
+    stored.stages[0].look, stored.stages[0].seeds       # what a later look added (Stage records)
 
 ``StoredStudy.to_dict`` / ``from_dict`` are the only (de)serialisers of the ``studies.spec`` JSON.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from study.declare.spec import Profile, Study
 from study.plan.trials import TrialSpec
+from study.records import TrialStatus
 from study.results.outcomes import ConstantAnswer
 
 
@@ -76,6 +78,37 @@ class DatasetFacts:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """Seeds a later look of a sequential design (``study.sequential``) gave one comparison, and why.
+
+    Written by the sequential driver, stored in the ``stages`` list of the study spec (JSON objects with
+    these field names, as before this record existed) and read back by ``StoredStudy.stages``."""
+
+    look: (
+        int  # the look that added the seeds: 2 or later (look 1 trains every value's first seeds)
+    )
+    experiment: str
+    value: str  # the value's label, as in the plan
+    dataset: str
+    seeds: int  # the value's seed count after this look (not the number added)
+    reason: str  # why: a key of study.analyse.sequential.REASONS ("difference" or "equivalence")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Stage:
+        return cls(
+            look=int(data["look"]),
+            experiment=str(data["experiment"]),
+            value=str(data["value"]),
+            dataset=str(data["dataset"]),
+            seeds=int(data["seeds"]),
+            reason=str(data["reason"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class StoredStudy:
     """A study as one run stored it: the declared study, the budget it ran under and its datasets' facts."""
 
@@ -83,9 +116,8 @@ class StoredStudy:
     profile: Profile
     datasets: dict[str, DatasetFacts]
     stages: tuple[
-        dict[str, Any], ...
-    ] = ()  # seeds added after the first look: look, experiment, value,
-    # dataset, seeds (the value's count after it), reason (a key of study.analyse.sequential.REASONS)
+        Stage, ...
+    ] = ()  # seeds added after the first look, in the order they were added
 
     def classes(self, dataset: str) -> int:
         """Number of classes of ``dataset`` (10 when the run recorded none)."""
@@ -97,7 +129,7 @@ class StoredStudy:
             **self.study.to_dict(),
             "profile": asdict(self.profile),
             "datasets": {name: facts.to_dict() for name, facts in self.datasets.items()},
-            "stages": [dict(s) for s in self.stages],
+            "stages": [stage.to_dict() for stage in self.stages],
         }
 
     @classmethod
@@ -109,7 +141,7 @@ class StoredStudy:
                 name: DatasetFacts.from_dict(facts)
                 for name, facts in data.get("datasets", {}).items()
             },
-            stages=tuple(dict(s) for s in data.get("stages", [])),
+            stages=tuple(Stage.from_dict(stage) for stage in data.get("stages") or ()),
         )
 
 
@@ -125,7 +157,7 @@ class StoredTrial:
     key: str
     dataset: str
     seed: int
-    status: str  # ok, diverged, failed
+    status: TrialStatus  # ok, diverged, failed
     epochs_run: int
     train_seconds: float | None
     planned: TrialSpec | None  # None for a row without a plan entry (a store written by hand)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from study.records import TrialStatus
 from study.results.outcomes import ConstantAnswer, TrialSummary, summarise
 from study.results.store import Store
 
@@ -99,7 +100,7 @@ class ListedTrial:
     key: str
     dataset: str
     seed: int
-    status: str  # ok, diverged, failed or missing
+    status: TrialStatus  # ok, diverged, failed or missing
     summary: TrialSummary | None
     uses: tuple[str, ...]  # "experiment=value", sorted
 
@@ -127,7 +128,7 @@ def trial_listing(store: Store) -> list[ListedTrial]:
                 key,
                 first["dataset"],
                 int(first["seed"]),
-                first["status"],
+                TrialStatus(first["status"]),
                 summaries.get(key),
                 tuple(sorted({f"{r.experiment}={r.value}" for r in group.itertuples()})),
             )

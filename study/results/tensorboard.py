@@ -61,7 +61,7 @@ def trial_hparams(
         dataset=trial.dataset,
         seed=trial.seed,
         uses="; ".join(uses),
-        status=trial.status,
+        status=str(trial.status),
         outcome=hparam_value(str(summary.outcome) if summary and summary.outcome else None),
         train_size=hparam_value(planned.train_size if planned else None),
     )

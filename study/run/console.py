@@ -15,8 +15,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from study.records import RunCounts, TrialResult
-from study.results.outcomes import ConstantAnswer, outcome
+from study.records import RunCounts, TrialResult, TrialStatus
+from study.results.outcomes import COLLAPSED, ConstantAnswer, Outcome, outcome
 
 LOG_NAME = "study-run.log"
 LOGGERS = ("distributed", "tornado", "tensorflow", "absl", "h5py", "py.warnings")
@@ -32,7 +32,7 @@ def log_path(store_path: str | Path) -> Path:
     return Path(store_path).parent / LOG_NAME
 
 
-def final_outcome(result: TrialResult, answer: ConstantAnswer) -> str | None:
+def final_outcome(result: TrialResult, answer: ConstantAnswer) -> Outcome | None:
     """learned / collapsed / diverged for a finished trial, None if it failed (``study.results.outcomes``);
     ``answer`` is the best constant answer on the trial's test set."""
     return outcome(result.status, result.last.get("val_accuracy"), answer)
@@ -77,13 +77,13 @@ def trial_line(
     eta_seconds: float,
 ) -> str:
     accuracy = result.last.get("val_accuracy")
-    if result.status == "failed":
+    if result.status == TrialStatus.FAILED:
         detail = f"FAILED: {result.error}"
-    elif result.status == "diverged":
+    elif result.status == TrialStatus.DIVERGED:
         detail = f"diverged at epoch {result.diverged_epoch}"
     else:
         detail = f"accuracy {accuracy:.4f}" if accuracy is not None else "no accuracy"
-        detail += " (collapsed)" if outcome == "collapsed" else ""
+        detail += " (collapsed)" if outcome == COLLAPSED else ""
     seconds = result.train_seconds or result.wall_seconds or 0.0
     eta = f"eta {eta_seconds / 60:.1f} min" if done < total else "done"
     return f"[{done}/{total}, {eta}] {label}, {dataset}, seed {seed}: {detail}, {seconds:.1f} s"
@@ -92,7 +92,8 @@ def trial_line(
 def summary_line(counts: RunCounts, store: str | Path) -> str:
     """The closing line of a run: what was trained, what became of it, how fast, where the logs are."""
     outcomes = ", ".join(
-        f"{getattr(counts, k)} {k}" for k in ("learned", "collapsed", "diverged", "failed")
+        f"{getattr(counts, k)} {k}"
+        for k in (Outcome.LEARNED, Outcome.COLLAPSED, TrialStatus.DIVERGED, TrialStatus.FAILED)
     )
     line = f"{counts.planned} trials: {counts.stored} already stored, {counts.trained} trained ({outcomes})"
     if counts.trained and counts.seconds:

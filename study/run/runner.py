@@ -1,11 +1,12 @@
 """Run a study: plan, skip what the store has, train the rest on Dask, write each trial as it lands.
 
-    run_study(builtin_study(), get_profile("smoke"), "output/study.sqlite")
+    run_study(builtin_study(), get_profile("smoke"), "output/study.sqlite", Execution.build())
 
-By default a local Dask cluster sized to the machine (one single-threaded worker process per core:
-small LeNets train faster as independent processes than as one multi-threaded one); with
-``scheduler="tcp://HOST:PORT"`` the trials go to an existing cluster. Only this driver writes the
-store. ``workers=0`` trains in this process, one trial after another (for debugging).
+Where the trials train is one ``study.run.execution.Execution``: by default a local Dask cluster sized to
+the machine (one single-threaded worker process per core: small LeNets train faster as independent
+processes than as one multi-threaded one); ``Execution.build(scheduler="tcp://HOST:PORT")`` sends the
+trials to an existing cluster, ``Execution.build(workers=0)`` trains in this process, one trial after
+another (for debugging). Only this driver writes the store.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dataclasses
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from study.plan.trials import DatasetInfo, PlanRow, SeedCounts, Trial, plan_stud
 from study.records import RunCounts, TrialResult
 from study.results.outcomes import ConstantAnswer
 from study.results.store import Store
+from study.results.stored import Stage
 from study.run.console import (
     LOG_ENV,
     QUIET_ENV,
@@ -45,8 +47,12 @@ from study.run.console import (
     log_path,
     trial_line,
 )
+from study.run.execution import (  # default_workers: also read here by tests/train
+    Execution,
+    Where,
+    default_workers,  # noqa: F401
+)
 from study.run.lock import StoreLock
-from study.train.devices import gpu_count, local_workers
 
 
 def dataset_info(data: Dataset, profile: Profile, data_seed: int) -> DatasetInfo:
@@ -98,11 +104,6 @@ def dataset_infos(
 def study_spec(study: Study, profile: Profile, datasets: dict[str, dict]) -> dict:
     """What the report needs to know of the study, stored beside the results."""
     return {**study.to_dict(), "profile": asdict(profile), "datasets": datasets}
-
-
-def default_workers() -> int:
-    """One worker process per GPU when there are GPUs, else one per core (study.train.devices)."""
-    return local_workers(gpu_count(), os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -217,18 +218,16 @@ def run_study(
     study: Study,
     profile: Profile,
     store_path: str | Path,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    threads: int | None = None,
-    progress: bool = True,
+    execution: Execution | None = None,
     log: Callable[[str], None] | None = None,
     calibration: Calibration | Callable[[], Calibration | None] | None = None,
     origins: dict[str, str] | None = None,
     seeds: SeedCounts | None = None,
     loaded: dict[str, Dataset] | None = None,
-    stages: list[dict] | None = None,
+    stages: Sequence[Stage] = (),
 ) -> RunCounts:
-    """Train every missing trial of ``study`` under ``profile``; returns what it did (``RunCounts``).
+    """Train every missing trial of ``study`` under ``profile`` where ``execution`` says (default:
+    ``Execution.build()``, a local Dask cluster); returns what it did (``RunCounts``).
 
     With a ``calibration`` (study.plan.estimate; a callable is called only if something is to train) the
     first line and the run record carry the estimated wall time. ``origins`` (see ``plan_run``) checks a
@@ -236,7 +235,8 @@ def run_study(
     passes ``stages``, the seeds its looks added and why, to be stored with the study spec).
     Raises StudyError (ConfigError, DataError) before anything is written."""
     started = time.perf_counter()
-    workers = default_workers() if workers is None else workers
+    execution = execution or Execution.build()
+    workers = execution.workers
     lock = StoreLock(
         store_path
     ).acquire()  # a second run on this store refuses here, before reading or writing
@@ -252,18 +252,16 @@ def run_study(
         store.save_plan(
             study.name,
             profile.name,
-            {**plan.spec, "stages": list(stages or [])},
+            {**plan.spec, "stages": [stage.to_dict() for stage in stages]},
             plan.rows,
             {key: trial.spec for key, trial in plan.trials.items()},
         )
         missing, estimate = list(plan.pending), plan.estimate
-        if threads is None and not scheduler:  # split this machine's cores between the workers
-            threads = max(1, (os.cpu_count() or 1) // max(1, workers))
         env = environment(
             profile=profile.name,
-            scheduler=scheduler or ("in-process" if workers == 0 else "local"),
+            scheduler=execution.scheduler or str(execution.where),
             workers=workers,
-            threads_per_worker=threads,
+            threads_per_worker=execution.threads,
             **(
                 {}
                 if estimate is None
@@ -300,7 +298,7 @@ def run_study(
             try:
                 with RunLog(log_path(store_path)) as run_log:
                     counts.log = str(run_log.path)
-                    _execute(missing, store, state, scheduler, workers, threads, progress, say)
+                    _execute(missing, store, state, execution, say)
             finally:
                 store.finish_run(
                     run_id,
@@ -374,19 +372,12 @@ def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, b
 
 
 def _execute(
-    missing: list[Trial],
-    store: Store,
-    state: _RunState,
-    scheduler: str | None,
-    workers: int,
-    threads: int | None,
-    progress: bool,
-    say,
+    missing: list[Trial], store: Store, state: _RunState, execution: Execution, say
 ) -> None:
     from study.train.worker import train_trial
 
     bar = None
-    if progress:
+    if execution.progress:
         from tqdm import tqdm
 
         # A bar on a terminal; elsewhere (CI logs) the per-trial lines carry done/total and ETA.
@@ -399,11 +390,11 @@ def _execute(
             disable=None,
         )
     try:
-        if workers == 0 and not scheduler:
+        if execution.where == Where.IN_PROCESS:
             for trial in missing:
-                _record(store, trial, train_trial(trial.spec, threads), state, bar, say)
+                _record(store, trial, train_trial(trial.spec, execution.threads), state, bar, say)
             return
-        _execute_dask(missing, store, state, scheduler, workers, threads, bar, say)
+        _execute_dask(missing, store, state, execution, bar, say)
     finally:
         if bar is not None:
             bar.close()
@@ -423,13 +414,16 @@ def _log_of(store: Store) -> str:
     return str(log_path(store.path).resolve())
 
 
-def _execute_dask(missing, store, state, scheduler, workers, threads, bar, say) -> None:
+def _execute_dask(
+    missing: list[Trial], store: Store, state: _RunState, execution: Execution, bar, say
+) -> None:
     import dask
     from dask.distributed import Client, LocalCluster, as_completed
 
     from study.train.worker import train_trial
 
     cluster = None
+    scheduler, threads = execution.scheduler, execution.threads
     # Local workers: quiet TensorFlow start-up, and their stdout/stderr (C++ lines, retracing warnings,
     # heartbeat tracebacks at shutdown) to the run's log file via the study.run.console preload.
     local = (
@@ -461,7 +455,7 @@ def _execute_dask(missing, store, state, scheduler, workers, threads, bar, say) 
                 ) from None
         else:
             cluster = LocalCluster(
-                n_workers=workers,
+                n_workers=execution.workers,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,

@@ -7,5 +7,7 @@ This stage sits above the runner and the analysis (it is the one place that uses
 A look only trains what the store lacks, so a finished run replays its looks without training, and a run
 with a larger cap continues where the last one stopped.
 
-    counts = run_in_stages(default_study(), get_profile("quick"), "output/study.sqlite")
+    counts = run_in_stages(default_study(), get_profile("quick"), "output/study.sqlite", Execution.build())
+
+``forecast`` computes what ``study plan`` shows before a run: the first look, the worst case of the looks.
 """

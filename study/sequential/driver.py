@@ -1,6 +1,6 @@
 """The sequential driver: one ``run_study`` per look, the next look's seeds from the analysis of the last.
 
-counts = run_in_stages(study, profile, "output/study.sqlite")   # RunCounts over every look
+counts = run_in_stages(study, profile, "output/study.sqlite", Execution.build())   # RunCounts, every look
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from study.analyse.sequential import REASONS, Addition, next_look
 from study.declare.budget import budget_name
 from study.declare.spec import Profile, Study
 from study.errors import StudyError
-from study.plan.estimate import DEFAULT, duration, trial_cost
+from study.plan.estimate import DEFAULT, Calibration, duration, trial_cost
 from study.records import RunCounts
 from study.results.store import Store
+from study.results.stored import Stage
+from study.run.execution import Execution
 from study.run.runner import RunPlan, load_datasets, plan_run, run_study
 
 
@@ -29,21 +31,6 @@ def _trial_seconds(plan: RunPlan) -> dict[tuple[str, str, str], float]:
         ).seconds(DEFAULT)
         for row in plan.rows
     }
-
-
-def experiment_costs(plan: RunPlan, calibration) -> dict[tuple[str, str], tuple[int, float]]:
-    """(experiment, dataset) -> (trials, worker-seconds) of the plan's trials still to train at
-    ``calibration``; a trial shared by several experiments counts once, with the first that uses it."""
-    pending = {trial.key for trial in plan.pending}
-    out: dict[tuple[str, str], tuple[int, float]] = {}
-    for row in plan.rows:
-        if row.trial_key not in pending:
-            continue
-        pending.discard(row.trial_key)
-        count, seconds = out.get((row.experiment, row.dataset), (0, 0.0))
-        cost = trial_cost(plan.trials[row.trial_key], plan.sizes).seconds(calibration)
-        out[(row.experiment, row.dataset)] = (count + 1, seconds + cost)
-    return out
 
 
 def choose(
@@ -132,27 +119,33 @@ def run_in_stages(
     study: Study,
     profile: Profile,
     store_path,
+    execution: Execution | None = None,
     log: Callable[[str], None] | None = None,
-    **run_options,
+    calibration: Calibration | Callable[[], Calibration | None] | None = None,
+    origins: dict[str, str] | None = None,
 ) -> RunCounts:
-    """Train ``study`` under ``profile`` look by look (one look when the profile has no stages); returns the
-    counts over every look. ``run_options`` go to ``run_study`` (scheduler, workers, threads, progress,
-    calibration, origins). Raises what ``run_study`` raises, before anything is written."""
+    """Train ``study`` under ``profile`` look by look (one look when the profile has no stages) where
+    ``execution`` says (default: ``Execution.build()``); returns the counts over every look. ``calibration``
+    and ``origins`` go to each look's ``run_study``. Raises what ``run_study`` raises, before anything is
+    written."""
     say = log or (lambda line: print(line, file=sys.stderr))
+    execution = execution or Execution.build()
     loaded = load_datasets(study, profile)
     seeds: dict = {}
-    history: list[dict] = []
+    history: list[Stage] = []
     total: RunCounts | None = None
     for look in range(1, profile.looks + 1):
         counts = run_study(
             study,
             profile,
             store_path,
+            execution,
             log=log,
+            calibration=calibration,
+            origins=origins,
             seeds=seeds,
             loaded=loaded,
-            stages=history,
-            **run_options,
+            stages=tuple(history),
         )
         total = counts if total is None else _add(total, counts)
         if look == profile.looks:
@@ -163,15 +156,7 @@ def run_in_stages(
         undecided = next_look(analysis, _trial_seconds(plan))
         seeds, chosen, trials = choose(study, profile, seeds, undecided, loaded)
         history.extend(
-            {
-                "look": look + 1,
-                "experiment": a.experiment,
-                "value": a.value,
-                "dataset": a.dataset,
-                "seeds": a.seeds,
-                "reason": a.reason,
-            }
-            for a in chosen
+            Stage(look + 1, a.experiment, a.value, a.dataset, a.seeds, a.reason) for a in chosen
         )
         left = len(undecided) - len(chosen)
         say(
@@ -194,7 +179,12 @@ def _add(a: RunCounts, b: RunCounts) -> RunCounts:
     """Counts over two looks: the second look's plan and what it trained added to the first's."""
     out = dataclasses.replace(a)
     out.planned = b.planned  # stored: what the store had before the first look
-    for name in ("trained", "learned", "collapsed", "diverged", "failed", "images", "seconds"):
-        setattr(out, name, getattr(a, name) + getattr(b, name))
+    for field in dataclasses.fields(RunCounts):
+        if field.name not in (
+            "planned",
+            "stored",
+            "log",
+        ):  # trained, each outcome, images, seconds
+            setattr(out, field.name, getattr(a, field.name) + getattr(b, field.name))
     out.log = b.log or a.log
     return out

@@ -24,7 +24,7 @@ import traceback
 from typing import Any
 
 from study.plan.trials import TrialSpec
-from study.records import TrialResult
+from study.records import TrialResult, TrialStatus
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF 2.21 logs spurious NodeDef errors
 
@@ -48,8 +48,16 @@ def init_tensorflow(threads: int | None = None) -> dict[str, Any]:
 
     quiet_tensorflow_logger()
     if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:
+            # TensorFlow already ran an op in this process (an export, a test, a notebook): its thread
+            # counts are fixed. The trial trains with them; the run record states the counts it got.
+            logging.getLogger(__name__).warning(
+                "TensorFlow was initialised before this trial: keeping its thread counts, not %d",
+                threads,
+            )
     gpus = _choose_gpu(tf)
     tf.config.experimental.enable_op_determinism()
     _INITIALISED.update(
@@ -100,7 +108,7 @@ def train_trial(spec: TrialSpec, threads: int | None = None) -> TrialResult:
         _train(spec, threads, result)
     except Exception as err:  # a failed trial is recorded, the study goes on
         last = traceback.format_exception_only(type(err), err)[-1].strip()
-        result.status, result.error = "failed", last.splitlines()[0][:500]
+        result.status, result.error = TrialStatus.FAILED, last.splitlines()[0][:500]
     result.wall_seconds = time.perf_counter() - start
     return result
 
@@ -125,7 +133,7 @@ def _train(spec: TrialSpec, threads: int | None, result: TrialResult) -> None:
         result.epochs.append(row)
         if _finite(row["loss"]) and _finite(row["val_loss"]):
             return True
-        result.status, result.diverged_epoch = "diverged", row["epoch"]
+        result.status, result.diverged_epoch = TrialStatus.DIVERGED, row["epoch"]
         return False
 
     fitted = fit(spec.model, spec.settings, spec.seed, data, record)

@@ -11,14 +11,12 @@ from synthetic import make_store
 from study.analyse.answer import (
     Evidence,
     FactKind,
-    Standing,
     answer_rows,
     budgets,
-    cost_of,
     effects,
     facts,
 )
-from study.analyse.comparisons import analyse
+from study.analyse.comparisons import Standing, analyse
 from study.analyse.costs import CostRatio
 from study.report import wording
 from study.report.figures import forest_figure
@@ -69,10 +67,15 @@ def test_every_forest_row_is_a_verdicts_csv_row(report):
             assert _same(_pp(effect.high), csv.diff_high_pp)
             assert str(effect.verdict) == csv.verdict and effect.decisive == bool(csv.decisive)
             assert (effect.test or None) == (None if pd.isna(csv.test) else csv.test)
-            assert (effect.seeds_value, effect.seeds_baseline) == (
-                csv.seeds_value,
-                csv.seeds_baseline,
+            assert (len(effect.seeds_value), len(effect.seeds_baseline)) == (
+                csv.n_value,
+                csv.n_baseline,
             )
+            for seeds, listed in (
+                (effect.seeds_value, csv.seeds_value),
+                (effect.seeds_baseline, csv.seeds_baseline),
+            ):
+                assert " ".join(map(str, seeds)) == ("" if pd.isna(listed) else str(listed))
             if effect.test is not None and math.isfinite(effect.dof):
                 assert effect.dof == pytest.approx(float(csv.df), abs=1e-4)
             assert effect.failed == csv.collapsed + csv.diverged
@@ -200,8 +203,8 @@ def test_the_budget_is_read_from_the_stored_facts(report):
 def test_a_cost_ratio_lies_inside_its_range(report):
     analysis, _, _ = report
     for (_experiment, _dataset), block in analysis.blocks.items():
-        for value in block.comparisons:
-            cost = cost_of(analysis, block, value)
+        for record in block.compared:
+            cost = record.cost
             if cost.defined:
                 assert cost.low - 1e-9 <= cost.ratio <= cost.high + 1e-9
     assert wording.ratio_text(CostRatio(2.0712, 1.8, 2.4)) == "2.07x (1.80–2.40)"
@@ -219,7 +222,7 @@ def test_the_forest_figure_draws_the_rows_it_is_given(report, tmp_path):
         wording.STANDING_LABELS,
         "mnist",
         tmp_path / "forest.png",
-    )
+    ).path
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
     from PIL import Image
 

@@ -8,9 +8,9 @@ from synthetic import make_store
 
 from study.analyse.comparisons import analyse
 from study.analyse.costs import Cost, CostRatio, cost_ratio, epoch_cost
-from study.analyse.formats import epoch_time, macs_text, times
 from study.analyse.overview import ranking
 from study.report.figures import time_bars
+from study.report.formats import epoch_time, macs_text, times
 from study.report.wording import conclude, cost_text
 
 
@@ -130,7 +130,7 @@ def test_ranking_and_figure_use_the_per_epoch_cost(tmp_path):
         analysis = analyse(store)
     block = analysis.blocks[("kernel_size", "mnist")]
     row = next(r for r in ranking(analysis)["mnist"] if r.experiment == "kernel_size")
-    assert row.cost == cost_ratio(block.value(row.value).cost, block.baseline.cost)
+    assert row.lead.cost == cost_ratio(block.value(row.lead.value).cost, block.baseline.cost)
     bars = time_bars(block)
     for value, height, below, above in zip(block.values, bars.heights, bars.below, bars.above):
         assert height == value.cost.median_epoch_s

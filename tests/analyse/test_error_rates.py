@@ -1,9 +1,11 @@
 """The verdict engine's error rates by simulation (a short run of ``benchmarks/error_rates.py``): under the
 global null the familywise rate of false better/worse stays at 5% per block, a value truly one margin away is
-rarely called equivalent, a real 2-SD difference is found in most datasets, and the script's speed-ups
-change no verdict."""
+rarely called equivalent and any wrong verdict of either kind stays at 5% per block, a real 2-SD difference is
+found in most datasets, the script's speed-up changes no verdict, and the numbers it writes for the report read
+back."""
 
 import importlib.util
+import json
 import math
 import sys
 from pathlib import Path
@@ -11,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from study.analyse import decide
+from study.analyse import decide, sequential, stats
 from study.analyse.decide import decide_dataset
+from study.analyse.noise import detectable_difference
 from study.analyse.stats import ALPHA, Verdict
+from study.report.error_rates import load_error_rates
 
 ROOT = Path(__file__).resolve().parents[2]
 REPS = 300  # datasets per scenario: a Monte Carlo SE of about 1.3 pp on a 5% rate
@@ -58,6 +62,18 @@ def test_a_value_one_margin_away_is_rarely_called_equivalent(key):
     assert result.directional_correct > 0.25  # the engine does say something about such values
 
 
+def test_any_wrong_verdict_of_either_kind_stays_at_alpha_per_block():
+    """Every value truly one margin above its baseline, where "equivalent" and "worse" are both wrong: the one
+    Bonferroni interval per comparison keeps any wrong verdict in a block at 5%, within Monte Carlo error."""
+    result = error_rates.equivalence_result(error_rates.simulate(_scenario("f+"), REPS, seed=2))
+    for block, estimate in result.any_error.per_block.items():
+        assert estimate.rate <= ALPHA + 3 * max(
+            estimate.se, math.sqrt(ALPHA * (1 - ALPHA) / REPS)
+        ), block
+    mean = result.any_error.mean_over_blocks
+    assert mean.rate <= ALPHA + 3 * mean.se
+
+
 def test_a_two_sd_difference_is_detected_in_most_datasets():
     outcomes = error_rates.simulate(error_rates.power_scenario(2.0), 200, seed=1)
     detected = outcomes.called(Verdict.BETTER)[:, error_rates.FIRST_OF_BLOCK]
@@ -80,7 +96,7 @@ def _decisions(scenario, reps: int):
         )
         out.append(
             [
-                (d.verdict, d.p_holm, d.p_rate_holm)
+                (d.verdict, d.p_adjusted, d.p_rate_adjusted)
                 for block in decide_dataset(blocks, error_rates.MARGIN)[1]
                 for d in block
             ]
@@ -103,17 +119,17 @@ def test_skipping_the_stated_power_changes_no_verdict():
     reference = _decisions(scenario, 15)
     with error_rates.engine_shortcuts(stated_power=False):
         assert _same(_decisions(scenario, 15), reference)
-    assert decide.detectable_difference is error_rates.detectable_difference  # restored
+    assert decide.detectable_difference is detectable_difference  # restored
 
 
-def test_memoised_failure_rate_test_changes_no_verdict(monkeypatch):
-    # the engine's 80%-power difference can fail on these data (a value with two learned seeds): skip it here
-    monkeypatch.setattr(decide, "detectable_difference", lambda *args, **kwargs: math.nan)
-    scenario = _scenario("d")
-    reference = _decisions(scenario, 15)
-    with error_rates.engine_shortcuts(stated_power=True):
-        assert decide.collapse_rates is error_rates._collapse_rates
-        assert _same(_decisions(scenario, 15), reference)
+def test_the_simulation_uses_the_reports_failure_rate_test_itself():
+    """No stand-in for Boschloo's test inside or outside the shortcuts: the report path and the simulation
+    call the one memoised ``stats.collapse_rates``, whose p is scipy's (tests/analyse/test_stats.py)."""
+    with error_rates.engine_shortcuts(stated_power=False):
+        assert decide.collapse_rates is stats.collapse_rates
+        assert sequential.collapse_rates is stats.collapse_rates
+    assert decide.collapse_rates is stats.collapse_rates
+    assert sequential.collapse_rates is stats.collapse_rates
 
 
 STAGED_REPS = (
@@ -173,3 +189,48 @@ def test_rewriting_a_section_keeps_the_hand_written_noise_levels():
         and main.endswith(f"{OTHER_NOISE_HEADING}\nby hand\n")
     )
     assert with_section("# main\n", f"{STAGED_HEADING}\nx\n") == f"# main\n\n{STAGED_HEADING}\nx\n"
+
+
+def test_the_report_data_round_trips_through_the_reader(tmp_path):
+    results = {
+        "null": [error_rates.null_result(error_rates.simulate(_scenario("a"), 20, seed=3))],
+        "margin": [
+            error_rates.equivalence_result(error_rates.simulate(_scenario("f-"), 20, seed=3))
+        ],
+        "power": error_rates.power_result(
+            [
+                error_rates.simulate(error_rates.power_scenario(d), 10, seed=3)
+                for d in error_rates.POWER_GRID
+            ]
+        ),
+    }
+    data = error_rates.report_data(
+        results, 20, 10, 3, "python benchmarks/error_rates.py --reps 20"
+    )
+    path = tmp_path / "error_rates.json"
+    path.write_text(json.dumps(error_rates._jsonable(data)))
+    rates = load_error_rates(path)
+    null = results["null"][0].directional.mean_over_blocks
+    assert rates.scenario("a").false_better_or_worse.mean_over_blocks.rate == null.rate
+    assert rates.scenario("f-").false_equivalent.se == results["margin"][0].per_comparison.se
+    assert rates.power.detected[-1].rate == results["power"].power["all"][-1].rate
+    assert (rates.seed_sd, rates.margin, rates.reps) == (
+        error_rates.SEED_SD,
+        error_rates.MARGIN,
+        20,
+    )
+    assert len(rates.commit) == 40 or rates.commit == "unknown"
+
+
+def test_the_shipped_report_data_is_of_the_current_rule_and_design():
+    rates = load_error_rates()
+    assert rates.block_sizes == tuple(size for _, size in error_rates.BLOCKS)
+    assert (rates.seed_sd, rates.margin, rates.alpha) == (
+        error_rates.SEED_SD,
+        error_rates.MARGIN,
+        ALPHA,
+    )
+    assert {s.key for s in rates.margin_scenarios} == {"f+", "f-"}
+    for scenario in rates.margin_scenarios:  # the rule's promise, within Monte Carlo error
+        errors = scenario.any_wrong_verdict.mean_over_blocks
+        assert errors.rate <= ALPHA + 3 * errors.se

@@ -12,6 +12,7 @@ from study.analyse.decide import Arm, accuracy_verdict, compare_paired, decide_b
 from study.analyse.noise import NO_PRIOR, compare_means
 from study.analyse.stats import (
     ALPHA,
+    bonferroni,
     clopper_pearson,
     collapse_rates,
     holm,
@@ -78,13 +79,16 @@ def test_holm_agrees_with_scipy_false_discovery_control_where_available():
 
 def test_verdict_rules():
     tight_zero = compare_paired({1: 0.9, 2: 0.91, 3: 0.905}, {1: 0.9, 2: 0.909, 3: 0.906})
-    assert accuracy_verdict(tight_zero, 1.0, 0.01) == "equivalent"
+    assert accuracy_verdict(tight_zero, 0.01) == "equivalent"
     assert (
-        accuracy_verdict(tight_zero, 1.0, 0.001) == "inconclusive"
+        accuracy_verdict(tight_zero, 0.001) == "inconclusive"
     )  # the same data under a tighter margin
-    big = compare_paired({1: 0.5, 2: 0.52, 3: 0.51}, {1: 0.9, 2: 0.91, 3: 0.905})
-    assert accuracy_verdict(big, 0.001, 0.01) == "worse"
-    assert accuracy_verdict(big, 0.2, 0.01) == "inconclusive"
+    big = compare_paired({1: 0.88, 2: 0.90, 3: 0.89}, {1: 0.9, 2: 0.91, 3: 0.905})
+    assert accuracy_verdict(big, 0.01) == "worse"  # p = 0.035: its 95% interval excludes zero
+    # at the Bonferroni level of 30 tests (interval at 1 - 0.05/30) it no longer does
+    assert big.p * 30 > ALPHA and accuracy_verdict(big.at_confidence(1 - ALPHA / 30), 0.01) == (
+        "inconclusive"
+    )
     learned = {1: 0.9, 2: 0.91, 3: 0.905}
     base = Arm(learned, 0, 3)
     decided = decide_block(
@@ -105,14 +109,11 @@ def test_tied_seeds_are_untestable_never_p_0_or_1():
     level = {1: 0.9, 2: 0.9, 3: 0.9}
     tied = compare_paired(level, dict(level))
     assert math.isnan(tied.p) and not tied.defined
-    assert accuracy_verdict(tied, math.nan, 0.01) == "untestable"
+    assert accuracy_verdict(tied, 0.01) == "untestable"
     shifted = compare_paired({s: v + 0.05 for s, v in level.items()}, level)  # constant difference
-    assert math.isnan(shifted.p) and accuracy_verdict(shifted, math.nan, 0.01) == "untestable"
+    assert math.isnan(shifted.p) and accuracy_verdict(shifted, 0.01) == "untestable"
     both_constant = compare_means([0.9, 0.9], [0.8, 0.8, 0.8], NO_PRIOR)
-    assert (
-        math.isnan(both_constant.p)
-        and accuracy_verdict(both_constant, math.nan, 0.01) == "untestable"
-    )
+    assert math.isnan(both_constant.p) and accuracy_verdict(both_constant, 0.01) == "untestable"
 
 
 @settings(max_examples=60, deadline=None)
@@ -136,6 +137,40 @@ def test_clopper_pearson_matches_the_beta_quantiles():
         assert low == pytest.approx(expected_low, abs=1e-9) and high == pytest.approx(
             expected_high, abs=1e-9
         )
+
+
+@pytest.mark.parametrize(
+    "k, n, base_k, base_n",
+    [
+        (2, 6, 0, 9),
+        (0, 9, 2, 6),
+        (1, 3, 0, 12),
+        (3, 4, 1, 12),
+        (2, 4, 0, 4),
+        (5, 6, 2, 9),
+        (1, 2, 0, 9),
+    ],
+)
+def test_collapse_rates_are_scipys_boschloo_with_each_sample_a_column(k, n, base_k, base_n):
+    """scipy's boschloo_exact reads each binomial sample from a column. The report printed 0.127 for 2 failed
+    of 6 against 0 of 9, the p of the transposed table; the right p is 0.172."""
+    expected = stats.boschloo_exact([[k, base_k], [n - k, base_n - base_k]]).pvalue
+    assert collapse_rates(k, n, base_k, base_n).p == pytest.approx(expected, rel=1e-9)
+    if (k, n, base_k, base_n) == (2, 6, 0, 9):
+        assert expected == pytest.approx(0.1717, abs=1e-4)
+        assert stats.boschloo_exact([[k, n - k], [base_k, base_n - base_k]]).pvalue == (
+            pytest.approx(0.1274, abs=1e-4)
+        )
+
+
+def test_bonferroni_multiplies_by_the_family():
+    assert bonferroni([0.01, math.nan, 0.03, 0.4]) == [
+        pytest.approx(0.03),
+        pytest.approx(math.nan, nan_ok=True),
+        pytest.approx(0.09),
+        1.0,
+    ]
+    assert bonferroni([0.01, math.nan], family=4)[0] == pytest.approx(0.04)
 
 
 def test_collapse_rates_use_boschloo_and_skip_untestable_tables():
@@ -250,8 +285,8 @@ def test_detection_rate_under_a_real_effect_matches_the_stated_power():
 
 def test_a_paired_interval_is_labelled_at_its_own_level():
     """A claim's paired interval at the analysis' level (97.1% under two looks) says so, not the default 95%."""
-    from study.analyse.formats import diff_with_ci
     from study.analyse.stats import paired_difference
+    from study.report.formats import diff_with_ci
 
     a, b = {1: 0.90, 2: 0.92, 3: 0.95}, {1: 0.88, 2: 0.91, 3: 0.92}
     assert "95% CI" in diff_with_ci(paired_difference(a, b))

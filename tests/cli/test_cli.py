@@ -109,3 +109,97 @@ def test_shapes_command_prints_the_formula_and_totals():
 def test_list_and_export_on_missing_store_explain(tmp_path):
     result = _invoke(["list", "--store", str(tmp_path / "none.sqlite")])
     assert result.exit_code == 2 and "does not exist; run `study run" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "flags, where, workers, threads, progress, estimated",
+    [
+        ([], "local", 4, 2, True, True),
+        (["--workers", "0", "--threads", "1", "--no-progress"], "in-process", 0, 1, False, True),
+        (["--workers", "3"], "local", 3, 2, True, True),
+        (["--scheduler", "tcp://10.0.0.5:8786"], "cluster", 4, None, True, False),
+        (
+            ["--scheduler", "tcp://10.0.0.5:8786", "--workers", "16"],
+            "cluster",
+            16,
+            None,
+            True,
+            True,
+        ),
+    ],
+)
+def test_run_builds_one_execution_from_its_flags_and_passes_it_down(
+    monkeypatch, tmp_path, flags, where, workers, threads, progress, estimated
+):
+    """The flags become one Execution, built before anything runs; a cluster of unknown size (no
+    --workers) gets no estimate."""
+    import study.run.execution
+    import study.sequential.driver
+    from study.records import RunCounts
+
+    monkeypatch.setattr(study.run.execution.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(study.run.execution, "default_workers", lambda: 4)
+    command_line = sys.modules["study.cli.main"]  # study.cli.main is also the name of a function
+    monkeypatch.setattr(command_line, "require_tensorflow", lambda: None)
+    seen = []
+
+    def run_in_stages(study, profile, store, execution, calibration=None, origins=None):
+        seen.append((execution, calibration))
+        return RunCounts(planned=0, stored=0)
+
+    monkeypatch.setattr(study.sequential.driver, "run_in_stages", run_in_stages)
+    result = _invoke(["run", "--store", str(tmp_path / "s.sqlite"), *flags])
+    assert result.exit_code == 0, result.output
+    ((execution, calibration),) = seen
+    assert str(execution.where) == where
+    assert (execution.workers, execution.threads, execution.progress) == (
+        workers,
+        threads,
+        progress,
+    )
+    assert (calibration is not None) == estimated
+
+
+def test_run_refuses_a_bad_thread_count_in_one_line(tmp_path):
+    result = _invoke(["run", "--threads", "0", "--store", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 2 and result.stderr == "error: --threads must be >= 1, got 0\n"
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_list_filters_by_status_and_counts_every_status(tmp_path):
+    """`study list` on a store with one trial of each status: ok (learned), diverged, failed and missing."""
+    from conftest import made_up_spec
+
+    from study.plan.trials import PlanRow
+    from study.records import TrialResult, TrialStatus
+    from study.results.store import Store
+
+    path = tmp_path / "s.sqlite"
+    specs = {key: made_up_spec(key) for key in ("a", "b", "c", "d")}
+    rows = [
+        PlanRow("e", "kernel_size", k, i, "mnist", 1, k, False, "") for i, k in enumerate(specs)
+    ]
+    with Store(path) as store:
+        store.save_plan("s", "p", {}, rows, specs)
+        epoch = {"epoch": 1, "loss": 0.3, "accuracy": 0.9, "val_loss": 0.2, "val_accuracy": 0.9}
+        store.save_trial(specs["a"], TrialResult("a", epochs=[{**epoch, "epoch_seconds": 1.0}]))
+        nan = {**epoch, "loss": float("nan"), "epoch_seconds": 1.0}
+        store.save_trial(
+            specs["b"], TrialResult("b", TrialStatus.DIVERGED, [nan], diverged_epoch=1)
+        )
+        store.save_trial(specs["c"], TrialResult.failed("c", "MemoryError: a test"))
+    everything = _invoke(["list", "--store", str(path)])
+    assert everything.exit_code == 0, everything.output
+    assert (
+        everything.stdout.splitlines()[-1]
+        == "4 trials: 1 diverged, 1 failed, 1 learned, 1 missing"
+    )
+    for status, key in (
+        ("ok", "a"),
+        ("learned", "a"),
+        ("diverged", "b"),
+        ("failed", "c"),
+        ("missing", "d"),
+    ):
+        shown = _invoke(["list", "--store", str(path), "--status", status]).stdout.splitlines()
+        assert [line.split()[-1] for line in shown[:-1]] == [key], (status, shown)

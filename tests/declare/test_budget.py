@@ -3,6 +3,7 @@
 import pytest
 from click.testing import CliRunner
 from conftest import write_cifar_batches, write_idx_dataset
+from stores import TINY_STUDY, calibrated, fill_store
 
 from study.analyse.comparisons import analyse
 from study.cli.main import cli
@@ -11,11 +12,9 @@ from study.declare.builtin import builtin_study
 from study.declare.spec import PROFILES, Profile, get_profile
 from study.declare.studyfile import load_study_file
 from study.errors import ConfigError
-from study.plan.estimate import Calibration, calibration_path, machine_key, save_calibration
 from study.plan.trials import plan_study
-from study.records import TrialResult
 from study.results.store import Store
-from study.run.runner import dataset_infos, study_spec
+from study.run.runner import dataset_infos
 
 
 def _rows(store, sql: str, params: tuple = ()) -> list:
@@ -23,21 +22,6 @@ def _rows(store, sql: str, params: tuple = ()) -> list:
     return list(store.db.execute(sql, params))
 
 
-TINY_STUDY = """name = "tiny"
-datasets = ["mnist"]
-seeds = [1, 2]
-baseline_seeds = 2
-
-[baseline]
-epochs = 2
-conv_filters = [4, 6]
-dense_units = 16
-
-[[experiments]]
-name = "kernel"
-parameter = "kernel_size"
-values = [3, 5]
-"""
 SMOKE_FLAGS = {"epochs": 1, "train_size": 256, "test_size": 128, "seeds": 2}
 
 
@@ -49,62 +33,6 @@ def smoke_sized_data(tmp_path, monkeypatch):
     write_cifar_batches(root / "cifar-10-batches-py", per_batch=60, test=150)
     monkeypatch.setenv("STUDY_DATA_DIR", str(root))
     return root
-
-
-def calibrated(store_path) -> None:
-    """A calibration for this machine beside the store, so no test measures one."""
-    save_calibration(
-        calibration_path(store_path),
-        Calibration(
-            macs_per_second=1e10,
-            step_seconds=1e-3,
-            trial_seconds=0.1,
-            trace_seconds=1.0,
-            startup_seconds=5.0,
-            machine=machine_key(),
-        ),
-    )
-
-
-def fill_store(path, study, profile: Profile, keep=lambda index: True) -> dict:
-    """Plan ``study`` under ``profile`` into the store at ``path`` and store made-up results for the
-    trials ``keep`` selects (by their index in plan order): a store without training. Returns the trials."""
-    infos, described = dataset_infos(study, profile)
-    trials, rows = plan_study(study, profile, infos)
-    with Store(path) as store:
-        store.save_plan(
-            study.name,
-            profile.name,
-            study_spec(study, profile, described),
-            rows,
-            {key: trial.spec for key, trial in trials.items()},
-        )
-        for index, (key, trial) in enumerate(trials.items()):
-            if not keep(index):
-                continue
-            epochs = [
-                {
-                    "epoch": e,
-                    "loss": 1.0 / e,
-                    "accuracy": 0.5 + 0.1 * e,
-                    "val_loss": 1.0 / e,
-                    "val_accuracy": 0.5 + 0.1 * e + 0.01 * trial.seed,
-                    "epoch_seconds": 0.1,
-                }
-                for e in range(1, trial.settings.epochs + 1)
-            ]
-            store.save_trial(
-                trial.spec,
-                TrialResult(
-                    key,
-                    epochs=epochs,
-                    train_seconds=0.1 * len(epochs),
-                    wall_seconds=0.2,
-                    params=trial.params,
-                    worker="test",
-                ),
-            )
-    return trials
 
 
 def test_flags_override_the_profile_and_name_the_budget():

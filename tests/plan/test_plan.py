@@ -4,7 +4,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from test_budget import TINY_STUDY, calibrated, fill_store
+from stores import TINY_STUDY, calibrated, fill_store
 
 from study.cli.main import cli
 from study.declare.spec import Profile, get_profile
@@ -12,6 +12,7 @@ from study.declare.studyfile import load_study_file
 from study.plan.estimate import Calibration, TrialCost, duration, estimate_run, makespan, quantity
 from study.plan.trials import TrialSpec
 from study.results.store import Store
+from study.run.execution import Execution
 from study.run.runner import run_study
 
 
@@ -297,9 +298,7 @@ def test_run_prints_the_estimate_first_and_records_it(tmp_path, data_dir):
         load_study_file(study_file),
         get_profile("smoke"),
         store,
-        workers=0,
-        threads=1,
-        progress=False,
+        execution=Execution.build(workers=0, threads=1, progress=False),
         log=lines.append,
         calibration=lambda: calibration,
     )
@@ -429,3 +428,83 @@ def test_max_trials_caps_the_looks_and_names_the_budget(tiny_store):
     plan = json.loads(result.output)
     assert plan["profile"].endswith("-ms2-mt4") and plan["looks"] == 2
     assert plan["worst_case"]["trials"] <= 4
+
+
+def _budget(**flags):
+    from study.declare.budget import resolve_budget
+
+    return resolve_budget(get_profile("quick"), None, flags, "")
+
+
+def test_forecast_counts_costs_and_times_without_the_command_line(tiny_store, monkeypatch):
+    """`study plan`'s numbers from the library alone, checked by hand: 4 trials (kernel 3 and 5 x seeds 1, 2),
+    the 2 of kernel 3 to train, 2 epochs of 60 + 30 images, the calibration's constants."""
+    import math
+
+    import study.sequential.forecast
+    from study.sequential.forecast import BaselineRecipe, forecast
+
+    monkeypatch.setattr(study.sequential.forecast, "default_workers", lambda: 2)
+    study_file, store = tiny_store
+    profile, origins = _budget(epochs=2, seeds=2, train_size=60, test_size=30)
+    seen = forecast(load_study_file(study_file), profile, store, 3, origins)
+    assert (seen.study, seen.profile.name, seen.trials, seen.stored, seen.to_train) == (
+        "tiny",
+        "custom-e2-tr60-te30-s2",
+        4,
+        2,
+        2,
+    )
+    assert (seen.workers, seen.here, seen.estimate.workers, seen.this_machine.workers) == (
+        3,
+        2,
+        3,
+        2,
+    )
+    assert seen.estimate.images == 2 * 2 * (60 + 30)
+    # the baseline: batch 32, so 2 steps an epoch (the last batch smaller), learning rate 0.5
+    assert seen.baselines == {"mnist": BaselineRecipe(60, 2, 32, 4, 0.5, "constant", "unit")}
+    macs = plan_macs(study_file, store)  # the two kernel-3 trials
+    assert seen.estimate.macs == sum(2 * (3 * 60 + 30) * m for m in macs)
+    (kernel,) = seen.experiments
+    steps = math.ceil(60 / 32) + math.ceil(30 / 16)  # training and validation batches of an epoch
+    by_hand = sum(0.1 + 2 * ((3 * 60 + 30) * m / 1e10 + steps * 1e-3) for m in macs)
+    assert (kernel.experiment, kernel.dataset, kernel.trials) == ("kernel", "mnist", 2)
+    assert kernel.worker_seconds == pytest.approx(by_hand)
+    # one trial per worker (3 or 2 workers): startup, one trace, one trial (the data is loaded already)
+    assert seen.estimate.seconds == pytest.approx(5.0 + 1.0 + by_hand / 2, abs=1e-3)
+    assert seen.this_machine.seconds == pytest.approx(seen.estimate.seconds, abs=1e-3)
+    assert seen.profile.looks == 1 and (seen.worst.trials, seen.worst.to_train) == (4, 2)
+    assert seen.worst.estimate == seen.estimate and seen.calibration.macs_per_second == 1e10
+
+
+def test_forecast_is_what_plan_json_prints(tiny_store, monkeypatch):
+    import study.sequential.forecast
+    from study.sequential.forecast import forecast
+
+    monkeypatch.setattr(study.sequential.forecast, "default_workers", lambda: 2)
+    study_file, store = tiny_store
+    flags = {"epochs": 2, "seeds": 1, "max_seeds": 3, "train_size": 60, "test_size": 30}
+    profile, origins = _budget(**flags)
+    seen = forecast(load_study_file(study_file), profile, store, None, origins)
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in flags.items()]
+    result = CliRunner().invoke(
+        cli, ["plan", "--study", str(study_file), "--store", str(store), "--json", *args]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == seen.to_dict()
+    # two looks: kernel 3 at 1 seed beside the baseline's 2 seeds; at worst kernel 3 gets 3 seeds
+    assert seen.profile.looks == 2 and (seen.trials, seen.worst.trials) == (3, 5)
+    assert seen.to_train <= seen.worst.to_train <= seen.to_train + 2
+    assert seen.worst.estimate.images == seen.worst.to_train * 2 * (60 + 30)
+    assert (seen.workers, seen.here) == (2, 2)
+
+
+def test_forecast_refuses_a_time_shorter_than_the_first_look(tiny_store):
+    from study.errors import StudyError
+    from study.sequential.forecast import forecast
+
+    study_file, store = tiny_store
+    profile, origins = _budget(epochs=2, seeds=1, max_seeds=3, train_size=60, test_size=30)
+    with pytest.raises(StudyError, match="is shorter than the first look alone"):
+        forecast(load_study_file(study_file), profile, store, 2, origins, seconds=1.0)

@@ -19,13 +19,15 @@ from synthetic import PROFILE, make_store
 from study.analyse.budget_check import budget_checks
 from study.analyse.claims import check_claims
 from study.analyse.comparisons import analyse
+from study.declare.claims import AnyDiffers, Differs, LargestStable
 from study.declare.config import INPUT_SCALINGS, SCHEDULES, Settings
-from study.declare.spec import Claim, Profile, Study, Value, experiment
+from study.declare.spec import Profile, Study, Value, experiment
 from study.declare.studyfile import parse_study
 from study.errors import ConfigError
 from study.plan.data import Dataset, Location, input_statistics, scale_inputs
 from study.plan.schedules import epoch_rates, rate_at, steps_per_epoch
 from study.plan.trials import TRAINER_VERSION, DatasetInfo, TrialSpec, plan_study, trial_key
+from study.report.claim_words import reason_text
 
 INFO = DatasetInfo("mnist", (28, 28, 1), 10, "f" * 16, 1000, 300, 0)
 
@@ -247,26 +249,23 @@ def test_a_study_file_sets_schedule_and_scaling_in_its_baseline_and_as_values():
 def _checked_study(margins: dict[str, float]) -> Study:
     """A study that declares 100 epochs, trains 5 (PROFILE) and checks its budget with a 3x longer run."""
     claims = (
-        Claim(
+        Differs(
             "Kernel 1 is worse on MNIST.",
-            "differs",
             "kernel_size",
             ("mnist",),
             values=("1",),
             direction="worse",
         ),
-        Claim("Kernel size matters on CIFAR-10.", "any_differs", "kernel_size", ("cifar10",)),
-        Claim(
+        AnyDiffers("Kernel size matters on CIFAR-10.", "kernel_size", ("cifar10",)),
+        Differs(
             "Kernel 1 is worse on both.",
-            "differs",
             "kernel_size",
             ("mnist", "cifar10"),
             values=("1",),
             direction="worse",
         ),
-        Claim(
+        LargestStable(
             "Kernel 3 is the largest that learns.",
-            "largest_stable",
             "kernel_size",
             ("mnist", "cifar10"),
             values=("3",),
@@ -296,7 +295,7 @@ def test_claims_about_final_accuracy_are_judged_only_where_the_budget_check_pass
         checks["mnist"].passed and not checks["cifar10"].passed
     )  # the longer run gains 8 pp on CIFAR-10 only
     assert checks["cifar10"].comparison.diff == pytest.approx(0.08, abs=0.03)
-    findings = {f.claim: f for f in check_claims(analysis)}
+    findings = {f.claim.text: f for f in check_claims(analysis)}
     mnist, cifar, both, stable = (findings[c.text] for c in study.claims)
     assert mnist.testable and mnist.verdict == "supported" and mnist.judged_at == "final"
     for finding in (
@@ -304,11 +303,11 @@ def test_claims_about_final_accuracy_are_judged_only_where_the_budget_check_pass
         both,
     ):  # a CIFAR-10 dataset whose check failed: not testable, what it read kept
         assert not finding.testable and finding.verdict == "not testable at this budget"
-        assert (
-            finding.at_budget == "supported"
-            and "budget check" in finding.reason
-            and "cifar10" in finding.reason
-        )
+        assert finding.at_budget == "supported" and finding.gap is not None
+        assert [d for d, _ in finding.gap.checks] == ["cifar10"] and not finding.gap.no_check
+        assert finding.gap.checks[0][1] == checks["cifar10"]
+        reason = reason_text(finding)
+        assert "budget check" in reason and "cifar10" in reason and "reads supported" in reason
     assert stable.testable and stable.judged_at == "budgets"  # about stability at its own budget
 
 
@@ -317,7 +316,8 @@ def test_without_a_budget_check_a_short_budget_tests_no_final_accuracy_claim(tmp
     with make_store(tmp_path / "s.sqlite", study, missing=()) as store:
         findings = check_claims(analyse(store, study.name, PROFILE.name))
     assert [f.testable for f in findings] == [False, False, False, True]
-    assert "no budget check" in findings[0].reason and findings[0].at_budget == "supported"
+    assert findings[0].gap is not None and findings[0].gap.no_check
+    assert findings[0].at_budget == "supported" and "no budget check" in reason_text(findings[0])
 
 
 def test_a_study_file_declares_its_budget_check():
@@ -416,9 +416,12 @@ def test_a_cached_graph_restarts_the_schedule_and_gives_the_numbers_of_a_fresh_p
     )
     again = _numbers(train_trial(first, threads=1))
     assert again == here_first
+    from study.train.worker import init_tensorflow
+
+    threads = init_tensorflow(1)["intra_op_threads"] or None  # this process's (see test_train.py)
     code = (
         "import json, sys; from study.train.worker import train_trial; from study.plan.trials import TrialSpec; "
-        "r = train_trial(TrialSpec.from_dict(json.loads(sys.argv[1])), threads=1); "
+        f"r = train_trial(TrialSpec.from_dict(json.loads(sys.argv[1])), threads={threads}); "
         "print(json.dumps([(e['loss'], e['accuracy'], e['val_loss'], e['val_accuracy']) for e in r.epochs]))"
     )
     out = subprocess.run(
@@ -471,6 +474,7 @@ def test_a_budget_check_passes_on_its_interval_not_on_its_verdict():
     from study.analyse.budget_check import BudgetCheck
     from study.analyse.noise import MeanComparison
     from study.analyse.stats import Verdict
+    from study.report.wording import check_pairs_text
 
     def check(low, high, verdict=Verdict.BETTER, failures=0, test="paired t"):
         comparison = MeanComparison(6, 6, (low + high) / 2, low, high, 0.001, 0.001, 5.0, test)
@@ -487,8 +491,8 @@ def test_a_budget_check_passes_on_its_interval_not_on_its_verdict():
     assert not check(0.001, 0.005, Verdict.DOES_NOT_LEARN).passed
     assert not check(math.nan, math.nan, Verdict.UNTESTABLE).passed
     assert (
-        check(0.001, 0.005).pairs == "6 seed pairs"
-        and check(0.001, 0.005, test="Welch t").pairs == "6 and 6 seeds"
+        check_pairs_text(check(0.001, 0.005)) == "6 seed pairs"
+        and check_pairs_text(check(0.001, 0.005, test="Welch t")) == "6 and 6 seeds"
     )
 
 

@@ -12,6 +12,7 @@ from synthetic import make_store, synthetic_study
 
 from study.analyse.claims import check_claims
 from study.analyse.comparisons import analyse, verdict_rows
+from study.report.claim_words import evidence_text, finding_rows
 from study.report.render import build_report
 from study.report.wording import conclude
 
@@ -106,12 +107,11 @@ def test_a_collapsed_baseline_draws_no_conclusion(tmp_path):
 def test_conclusion_text_follows_the_data(tmp_path):
     with make_store(tmp_path / "a.sqlite") as store:
         first = analyse(store).blocks[("kernel_size", "mnist")]
-    one = first.value("1")
-    c = one.comparison
+    r = first.records["1"]  # the one comparison record the table, the CSV and this sentence read
     expected = (
-        f"Lower accuracy than the baseline: kernel size = 1 ({c.diff * 100:+.1f} pp (95% CI "
-        f"{c.low * 100:+.1f} to {c.high * 100:+.1f}), {c.test}, 4 vs 12 learned seeds, {c.dof:.1f} df, "
-        f"Holm p < 0.001)"
+        f"Lower accuracy than the baseline: kernel size = 1 ({r.diff * 100:+.1f} pp "
+        f"[{r.low * 100:+.1f}, {r.high * 100:+.1f}], {r.test}, 4 vs 12 learned seeds, {r.dof:.1f} df, "
+        f"seeds 1–4 vs 1–12, adjusted p < 0.001)"
     )
     assert expected in conclude(first)  # the sentence carries the table's numbers
     assert "Diverged: kernel size = 7." in conclude(first) and "Inconclusive" in conclude(first)
@@ -156,15 +156,22 @@ def test_verdicts_csv_matches_the_analysis(rendered):
         "df",
         "seeds_value",
         "seeds_baseline",
+        "n_value",
+        "n_baseline",
+        "mean_value_pct",
+        "mean_baseline_pct",
+        "level",
         "pooled_sd_pp",
         "diff_pp",
         "diff_low_pp",
         "diff_high_pp",
         "p",
-        "p_holm",
+        "p_adjusted",
         "mde_pp",
         "margin_pp",
-        "failure_rate_p_holm",
+        "failure_rate_p",
+        "failure_rate_p_adjusted",
+        "fails_more",
         "verdict",
         "small_but_real",
         "decisive",
@@ -177,10 +184,8 @@ def test_verdicts_csv_matches_the_analysis(rendered):
     one = table[
         (table.experiment == "kernel_size") & (table.dataset == "mnist") & (table.value == "1")
     ].iloc[0]
-    assert one.test == "Welch t, moderated variances" and (
-        one.seeds_value,
-        one.seeds_baseline,
-    ) == (4, 12)
+    assert one.test == "Welch t, moderated variances" and (one.n_value, one.n_baseline) == (4, 12)
+    assert (one.seeds_value, one.seeds_baseline) == ("1 2 3 4", " ".join(map(str, range(1, 13))))
     assert one.df > 3 and one.pooled_sd_pp > 0 and one.verdict == "worse" and one.decisive
     assert table.ci_low_pct.dropna().ge(0).all() and table.ci_high_pct.dropna().le(100).all()
     assert table.diff_low_pp.dropna().ge(-100).all() and table.diff_high_pp.dropna().le(100).all()
@@ -213,9 +218,9 @@ def test_a_value_that_fails_to_learn_leads_its_experiments_ranking(tmp_path):
     with make_store(tmp_path / "s.sqlite") as store:
         analysis = analyse(store)
     kernel = next(r for r in ranking(analysis)["mnist"] if r.experiment == "kernel_size")
-    assert (
-        kernel.value == "7" and kernel.comparison is None and kernel.rates.k == kernel.rates.n == 4
-    )
+    lead = kernel.lead
+    assert lead.value == "7" and lead.test is None and lead.rate_differs
+    assert lead.failed == lead.finished == 4 and lead.fails_more
     assert kernel.significant == 2  # kernel 1 worse, kernel 7 fails to learn
     assert ranking(analysis)["mnist"][0].experiment == "kernel_size"
 
@@ -224,9 +229,13 @@ def test_claims_show_the_blocks_holm_p_values(tmp_path):
     """One Holm family per question, computed once: a claim quotes the block's adjusted p, not its own."""
     with make_store(tmp_path / "s.sqlite") as store:
         analysis = analyse(store)
-    finding = next(f for f in check_claims(analysis) if f.claim.startswith("Kernel 1 is worse"))
+    finding = next(
+        f for f in check_claims(analysis) if f.claim.text.startswith("Kernel 1 is worse")
+    )
     three = analysis.blocks[("kernel_size", "mnist")].value("3")
-    assert f"Holm p = {three.p_holm:.3f}" in finding.evidence
+    quoted = next(e for e in finding.evidence if e.values[0] == "3")
+    assert quoted.p_adjusted == three.decision.p_adjusted
+    assert f"adjusted p = {three.decision.p_adjusted:.3f}" in evidence_text(quoted)
 
 
 def test_incomplete_store_lists_missing_trials_and_seed_counts(rendered):
@@ -334,25 +343,27 @@ def test_html_is_self_contained(rendered):
 
 def test_claims_are_judged_in_scope_or_not_testable(tmp_path):
     with make_store(tmp_path / "s.sqlite") as store:
-        findings = {f.claim: f for f in check_claims(analyse(store))}
+        analysis = analyse(store)
+    findings = {r["claim"]: r for r in finding_rows(analysis, check_claims(analysis))}
     kernel = findings["Kernel 1 is worse on MNIST; 3 equals 5."]
     assert (
-        kernel.verdict == "inconclusive" and "smallest detectable" in kernel.evidence
+        kernel["verdict"] == "inconclusive" and "smallest detectable" in kernel["evidence"]
     )  # 3 not shown equal
-    assert findings["Kernel size matters on CIFAR-10."].verdict == "supported"
+    assert findings["Kernel size matters on CIFAR-10."]["verdict"] == "supported"
     rate = findings["Learning rate has no effect on CIFAR-10."]
     assert (
-        rate.verdict == "not testable at this budget" and "learned in 0 of 12 seeds" in rate.reason
+        rate["verdict"] == "not testable at this budget"
+        and "learned in 0 of 12 seeds" in rate["reason"]
     )
-    assert findings["Smaller kernels are worse on MNIST."].verdict == "supported"
-    assert findings["0.05 is the largest rate that learns everywhere."].verdict == "supported"
+    assert findings["Smaller kernels are worse on MNIST."]["verdict"] == "supported"
+    assert findings["0.05 is the largest rate that learns everywhere."]["verdict"] == "supported"
     wrong = findings["0.2 is the largest rate that learns everywhere."]
-    assert wrong.verdict == "contradicted" and "the rule picks 0.05, not 0.2" in wrong.reason
+    assert wrong["verdict"] == "contradicted" and "the rule picks 0.05, not 0.2" in wrong["reason"]
     assert (
-        "0.2: mnist learned 3 of 4" in wrong.evidence
+        "0.2: mnist learned 3 of 4" in wrong["evidence"]
     )  # the diverged seed is why 0.2 fails the rule
     assert all(
-        f.budget.startswith(
+        f["budget"].startswith(
             "synthetic: 4 seeds a value, 12 a baseline; mnist 100/50 images x 5 epochs = 20 "
             "SGD steps at batch 32"
         )
@@ -539,35 +550,34 @@ def test_the_adaptation_note_is_generated_from_the_run(tmp_path):
 def test_an_early_speed_claim_over_several_values_is_a_trend_test(tmp_path):
     """'faster_early' with more than two values: accuracy after epoch 1 must fall along the listed order
     (Page's test); kernel 1 is 20 pp behind from the first epoch in the synthetic store."""
-    from study.declare.spec import Claim
+    from study.declare.claims import FasterEarly
 
     claims = (
-        Claim(
+        FasterEarly(
             "Kernel 1 learns slowest.",
-            "faster_early",
             "kernel_size",
             ("mnist",),
             values=("3", "1"),
         ),
-        Claim(
+        FasterEarly(
             "Smaller kernels learn faster.",
-            "faster_early",
             "kernel_size",
             ("mnist",),
             values=("1", "3", "5"),
         ),
-        Claim(
+        FasterEarly(
             "Larger kernels learn faster.",
-            "faster_early",
             "kernel_size",
             ("mnist",),
             values=("5", "3", "1"),
         ),
     )
     with make_store(tmp_path / "s.sqlite", synthetic_study(claims=claims)) as store:
-        two, wrong, right = check_claims(analyse(store))
-    assert two.verdict == "supported" and "paired t" in two.evidence
-    assert wrong.verdict == "contradicted" and "Page's L test" in wrong.evidence
+        analysis = analyse(store)
+        two, wrong, right = finding_rows(analysis, check_claims(analysis))
+    assert two["verdict"] == "supported" and "paired t" in two["evidence"]
+    assert wrong["verdict"] == "contradicted" and "Page's L test" in wrong["evidence"]
     assert (
-        right.verdict == "supported" and "tendency, not every step" in right.reason
-    )  # 3 is a hair above 5
+        right["verdict"] == "supported"
+        and "no adjacent step significantly the wrong way" in right["reason"]
+    )  # 3 is a hair above 5: not significantly the wrong way

@@ -145,3 +145,123 @@ def test_cli_reports_a_newer_store_in_one_line(tmp_path):
         and result.stderr.startswith("error: ")
         and "newer version of study" in result.stderr
     )
+
+
+def test_trial_status_round_trips_through_the_store_as_its_plain_value(tmp_path):
+    """Each status a trainer returns is written as its value ('ok', ...) and read back as the TrialStatus
+    member; a planned trial without a row reads 'missing'; a failed one is trained again."""
+    from study.plan.trials import PlanRow
+    from study.records import TrialResult, TrialStatus
+    from study.results.tables import trial_listing, trial_summaries
+
+    specs = {
+        key: made_up_spec(key, seed=i + 1) for i, key in enumerate(("ok", "div", "fail", "none"))
+    }
+    rows = [
+        PlanRow("e", "kernel_size", "3", 0, "mnist", s.seed, k, False, "")
+        for k, s in specs.items()
+    ]
+    epoch = {"epoch": 1, "loss": 0.3, "accuracy": 0.9, "val_loss": 0.2, "val_accuracy": 0.9}
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save_plan("s", "p", {}, rows, specs)
+        store.save_trial(specs["ok"], TrialResult("ok", "ok", [{**epoch, "epoch_seconds": 1.0}]))
+        store.save_trial(
+            specs["div"], TrialResult("div", TrialStatus.DIVERGED, [], diverged_epoch=1)
+        )
+        store.save_trial(specs["fail"], TrialResult.failed("fail", "MemoryError: a test"))
+        written = dict(_rows(store, "SELECT trial_key, status FROM trials"))
+        stored = {t.key: t.status for t in store.stored_trials()}
+        listed = {t.key: t.status for t in trial_listing(store)}
+        summaries = trial_summaries(store)
+        done = store.done_keys()
+        frame = store.plan_frame()
+    assert written == {"ok": "ok", "div": "diverged", "fail": "failed"}
+    assert all(type(v) is str for v in written.values())  # the column holds plain text
+    assert stored == {
+        "ok": TrialStatus.OK,
+        "div": TrialStatus.DIVERGED,
+        "fail": TrialStatus.FAILED,
+    }
+    assert all(type(s) is TrialStatus for s in [*stored.values(), *listed.values()])
+    assert listed == {**stored, "none": TrialStatus.MISSING}
+    assert {k: s.status for k, s in summaries.items()} == stored
+    assert (summaries["ok"].outcome, summaries["div"].outcome, summaries["fail"].outcome) == (
+        "learned",
+        "diverged",
+        None,
+    )
+    assert done == {"ok", "div"}
+    assert dict(zip(frame["trial_key"], frame["status"])) == {
+        "ok": "ok",
+        "div": "diverged",
+        "fail": "failed",
+        "none": "missing",
+    }
+
+
+def test_a_trainer_status_outside_the_enum_is_refused():
+    from study.records import TrialResult, TrialStatus
+
+    assert TrialResult("k", "diverged").status is TrialStatus.DIVERGED
+    with pytest.raises(ValueError, match="status 'missing' is not one of ok, diverged, failed"):
+        TrialResult("k", "missing")  # a store's word for no result, never a trainer's
+    with pytest.raises(ValueError, match="status 'finished' is not one of"):
+        TrialResult("k", "finished")
+
+
+# The ``stages`` of a study spec as study.sequential.driver wrote them before Stage existed: JSON objects.
+OLD_STAGES = [
+    {
+        "look": 2,
+        "experiment": "kernel_size",
+        "value": "3",
+        "dataset": "mnist",
+        "seeds": 6,
+        "reason": "difference",
+    },
+    {
+        "look": 3,
+        "experiment": "learning_rate",
+        "value": "0.01",
+        "dataset": "cifar10",
+        "seeds": 9,
+        "reason": "equivalence",
+    },
+]
+
+
+def _spec_with(stages) -> dict:
+    from study.declare.builtin import builtin_study
+    from study.declare.spec import get_profile
+    from study.run.runner import study_spec
+
+    spec = study_spec(builtin_study(), get_profile("quick"), {})
+    return spec if stages is None else {**spec, "stages": stages}
+
+
+def test_stages_of_an_old_store_load_as_stage_records(tmp_path):
+    from study.results.stored import Stage
+
+    path = tmp_path / "old.sqlite"
+    spec = _spec_with(OLD_STAGES)
+    with Store(path) as store:
+        store.save_plan("LeNet", "quick", spec, [], {})
+    with sqlite3.connect(path) as db:  # the JSON as stored, field for field
+        (text,) = db.execute("SELECT spec FROM studies").fetchone()
+    assert json.loads(text)["stages"] == OLD_STAGES
+    with Store(path, create=False) as store:
+        stored = store.stored_study("LeNet", "quick")
+    assert stored.stages == (
+        Stage(2, "kernel_size", "3", "mnist", 6, "difference"),
+        Stage(3, "learning_rate", "0.01", "cifar10", 9, "equivalence"),
+    )
+    assert [stage.to_dict() for stage in stored.stages] == OLD_STAGES  # written back the same
+    assert stored.to_dict()["stages"] == OLD_STAGES
+
+
+@pytest.mark.parametrize("stages", [None, []])
+def test_a_store_without_stages_loads_none(tmp_path, stages):
+    """Stores written before seeds in stages existed have no ``stages`` key; one look writes an empty list."""
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save_plan("LeNet", "quick", _spec_with(stages), [], {})
+        assert store.stored_study("LeNet", "quick").stages == ()

@@ -15,6 +15,7 @@ from study.declare.spec import Profile
 from study.declare.studyfile import load_study_file
 from study.results.store import Store
 from study.results.tables import plan_frame, trial_listing
+from study.run.execution import Execution
 from study.run.lock import StoreLock
 from study.run.runner import run_study
 
@@ -64,9 +65,7 @@ def test_crashing_trial_is_stored_failed_then_retried_and_counted_once(
         load_study_file(TINY),
         PROFILE,
         store_path,
-        workers=0,
-        threads=1,
-        progress=False,
+        execution=Execution.build(workers=0, threads=1, progress=False),
         log=lambda line: None,
     )
     assert (first.trained, first.failed) == (6, 1)
@@ -80,9 +79,7 @@ def test_crashing_trial_is_stored_failed_then_retried_and_counted_once(
         load_study_file(TINY),
         PROFILE,
         store_path,
-        workers=0,
-        threads=1,
-        progress=False,
+        execution=Execution.build(workers=0, threads=1, progress=False),
         log=lines.append,
     )
     assert (again.stored, again.trained, again.failed) == (5, 1, 0)
@@ -100,8 +97,7 @@ def test_crashing_trial_is_stored_failed_then_retried_and_counted_once(
             load_study_file(TINY),
             PROFILE,
             store_path,
-            workers=0,
-            progress=False,
+            execution=Execution.build(workers=0, progress=False),
             log=lambda line: None,
         ).trained
         == 0
@@ -221,9 +217,7 @@ def test_dask_worker_killed_mid_trial_is_retried_and_numbers_equal_a_local_run(d
             load_study_file(study_file),
             PROFILE,
             remote,
-            scheduler=address,
-            threads=1,
-            progress=False,
+            execution=Execution.build(scheduler=address, threads=1, progress=False),
             log=kill_the_worker_of_the_first_result,
         )
         assert killed and counts.trained == 6 and counts.failed == 0
@@ -242,9 +236,7 @@ def test_dask_worker_killed_mid_trial_is_retried_and_numbers_equal_a_local_run(d
         load_study_file(study_file),
         PROFILE,
         local,
-        workers=0,
-        threads=1,
-        progress=False,
+        execution=Execution.build(workers=0, threads=1, progress=False),
         log=lambda l: None,  # noqa: E741
     )
     assert _numbers(remote) == _numbers(local)

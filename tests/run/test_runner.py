@@ -14,6 +14,7 @@ from study.declare.spec import Profile, get_profile
 from study.declare.studyfile import load_study_file
 from study.results.store import Store
 from study.results.tables import export_table, plan_frame
+from study.run.execution import Execution
 from study.run.runner import run_study
 
 TINY = Path(__file__).parents[1] / "tiny.toml"
@@ -37,9 +38,7 @@ def test_run_stores_every_trial_once_and_shares_the_baseline(data_dir, tmp_path)
         load_study_file(TINY),
         PROFILE,
         store_path,
-        workers=0,
-        threads=1,
-        progress=False,
+        execution=Execution.build(workers=0, threads=1, progress=False),
         log=lambda line: None,
     )
     # kernel {3, 5} and lr {0.1, 0.01} share kernel=5/lr=0.1 (the baseline): 3 configs x 2 seeds
@@ -85,8 +84,7 @@ def test_run_stores_every_trial_once_and_shares_the_baseline(data_dir, tmp_path)
         load_study_file(TINY),
         PROFILE,
         store_path,
-        workers=0,
-        progress=False,
+        execution=Execution.build(workers=0, progress=False),
         log=lambda l: None,  # noqa: E741
     )
     assert again.trained == 0 and again.stored == 6
@@ -101,7 +99,12 @@ def test_bad_study_file_fails_before_any_training(data_dir, tmp_path):
     with pytest.raises(
         ConfigError, match="experiment 'kernel', value '29', dataset 'mnist': conv1: feature map"
     ):
-        run_study(load_study_file(bad), PROFILE, store_path, workers=0, progress=False)
+        run_study(
+            load_study_file(bad),
+            PROFILE,
+            store_path,
+            execution=Execution.build(workers=0, progress=False),
+        )
     assert not store_path.exists() or _numbers(store_path) == []
 
 

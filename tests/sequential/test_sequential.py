@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from study.analyse.stats import POCOCK_Z, pocock_level
+from study.run.execution import Execution
 
 
 @pytest.mark.parametrize("looks", [2, 3, 4, 5])
@@ -48,13 +49,19 @@ def test_looks_add_seeds_only_where_undecided_and_a_rerun_replays_them(data_dir,
     assert profile.looks == 3
     store_path = tmp_path / "s.sqlite"
     lines = []
-    first = run_in_stages(study, profile, store_path, workers=0, progress=False, log=lines.append)
+    first = run_in_stages(
+        study,
+        profile,
+        store_path,
+        execution=Execution.build(workers=0, progress=False),
+        log=lines.append,
+    )
     with Store(store_path, create=False) as store:
         stored = store.stored_study(study.name, profile.name)
         rows = store.uses()
     looks = [line for line in lines if line.startswith("look ")]
     assert looks and looks[0].startswith("look 1 of 3:")
-    added = {(s["experiment"], s["value"], s["dataset"]): s["seeds"] for s in stored.stages}
+    added = {(s.experiment, s.value, s.dataset): s.seeds for s in stored.stages}
     for (_experiment, value, _dataset), seeds in added.items():
         assert 3 <= seeds <= 4 and value not in (
             "5",
@@ -62,7 +69,11 @@ def test_looks_add_seeds_only_where_undecided_and_a_rerun_replays_them(data_dir,
         )  # the baseline (kernel 5, lr 0.1) keeps its own
     assert first.trained == 6 + sum(seeds - 2 for seeds in added.values())
     again = run_in_stages(
-        study, profile, store_path, workers=0, progress=False, log=lambda line: None
+        study,
+        profile,
+        store_path,
+        execution=Execution.build(workers=0, progress=False),
+        log=lambda line: None,
     )
     assert again.trained == 0  # the same results choose the same seeds: nothing new to train
     with Store(store_path, create=False) as store:
@@ -88,7 +99,11 @@ def test_a_trial_cap_stops_the_additions_cheapest_first(data_dir, tmp_path):
         max_trials=6,
     )
     counts = run_in_stages(
-        study, capped, tmp_path / "c.sqlite", workers=0, progress=False, log=lambda line: None
+        study,
+        capped,
+        tmp_path / "c.sqlite",
+        execution=Execution.build(workers=0, progress=False),
+        log=lambda line: None,
     )
     assert counts.planned <= 6 and counts.trained == 6
 
@@ -212,10 +227,10 @@ def test_a_comparison_keeps_the_verdict_of_the_look_at_which_it_stopped(tmp_path
             if (experiment, value.label, dataset) == extended:
                 continue
             then = first.blocks[(experiment, dataset)].value(value.label).decision
-            assert (value.decision.verdict, value.decision.p_holm) == (
+            assert (value.decision.verdict, value.decision.p_adjusted) == (
                 then.verdict,
-                then.p_holm,
-            ) or (math.isnan(then.p_holm) and math.isnan(value.decision.p_holm)), (
+                then.p_adjusted,
+            ) or (math.isnan(then.p_adjusted) and math.isnan(value.decision.p_adjusted)), (
                 experiment,
                 value.label,
                 dataset,
@@ -223,3 +238,65 @@ def test_a_comparison_keeps_the_verdict_of_the_look_at_which_it_stopped(tmp_path
     assert all(
         a.value != "1" or a.experiment != "kernel_size" for a in next_look(final, {})
     )  # stopped at look 1
+
+
+def test_every_look_gets_the_one_execution_and_the_driver_stores_stage_records(
+    data_dir, tmp_path, monkeypatch
+):
+    """No training: a made-up trainer in this process, where kernel 3's seed 2 collapses, so look 1 gives
+    kernel 3 a third seed (too few learned) and look 2 adds none. The one Execution reaches every look;
+    the additions reach the store as Stage records, and as JSON objects with the same fields."""
+    import json
+    import random
+
+    import study.sequential.driver
+    import study.train.worker
+    from study.declare.spec import Profile
+    from study.declare.studyfile import load_study_file
+    from study.records import TrialResult
+    from study.results.store import Store
+    from study.results.stored import Stage
+    from study.sequential.driver import run_in_stages
+
+    def made_up_trainer(spec, threads=None):
+        collapsed = spec.settings.kernel_size == 3 and spec.seed == 2
+        accuracy = 0.1 if collapsed else 0.6 + random.Random(spec.key).gauss(0, 0.02)
+        epoch = {"loss": 0.5, "accuracy": accuracy, "val_loss": 0.5, "val_accuracy": accuracy}
+        return TrialResult(spec.key, epochs=[{"epoch": 1, **epoch, "epoch_seconds": 0.01}])
+
+    looks = []
+    real_run_study = study.sequential.driver.run_study
+
+    def run_study(*args, **kwargs):
+        looks.append((args[3], kwargs["stages"]))
+        return real_run_study(*args, **kwargs)
+
+    monkeypatch.setattr(study.train.worker, "train_trial", made_up_trainer)
+    monkeypatch.setattr(study.sequential.driver, "run_study", run_study)
+    profile = Profile(
+        "staged", seeds=2, epochs=None, train_size=None, test_size=None, max_seeds=4, seed_step=1
+    )
+    execution = Execution.build(workers=0, threads=1, progress=False)
+    store_path = tmp_path / "s.sqlite"
+    counts = run_in_stages(
+        load_study_file(TINY), profile, store_path, execution, log=lambda line: None
+    )
+    added = Stage(2, "kernel", "3", "mnist", 3, "too_few_learned")
+    assert looks == [(execution, ()), (execution, (added,))]
+    assert looks[1][0] is execution
+    assert (counts.planned, counts.trained, counts.collapsed) == (7, 7, 1)
+    with Store(store_path, create=False) as store:
+        assert store.stored_study("tiny", "staged").stages == (added,)
+        (spec,) = store.db.execute("SELECT spec FROM studies").fetchone()
+        run = json.loads(store.latest_run("tiny", "staged")["environment"])
+    assert json.loads(spec)["stages"] == [
+        {
+            "look": 2,
+            "experiment": "kernel",
+            "value": "3",
+            "dataset": "mnist",
+            "seeds": 3,
+            "reason": "too_few_learned",
+        }
+    ]
+    assert (run["scheduler"], run["workers"], run["threads_per_worker"]) == ("in-process", 0, 1)

@@ -69,10 +69,15 @@ def test_reused_graph_gives_the_numbers_of_a_fresh_process(data_dir, other):
         second, threads=1
     )  # this process has now traced the graph with other settings and seed
     here = _numbers(train_trial(first, threads=1))
+    # the fresh process uses this process's thread counts (1, unless an earlier test in this process ran
+    # TensorFlow first and fixed them: thread counts can change the order of float reductions)
+    from study.train.worker import init_tensorflow
+
+    threads = init_tensorflow(1)["intra_op_threads"] or None
     code = (
         "import json, sys; from study.train.worker import train_trial; "
         "from study.plan.trials import TrialSpec; "
-        "r = train_trial(TrialSpec.from_dict(json.loads(sys.argv[1])), threads=1); "
+        f"r = train_trial(TrialSpec.from_dict(json.loads(sys.argv[1])), threads={threads}); "
         "print(json.dumps([(e['loss'], e['accuracy'], e['val_loss'], e['val_accuracy']) for e in r.epochs]))"
     )
     out = subprocess.run(

@@ -1,7 +1,7 @@
 """Numbers as the report prints them: percentage points, intervals, p-values, detectable effects.
 
-Formatting only: no sentences (``study.report.wording`` writes those) and no HTML. The claims checks and the
-report share these so that one number reads the same everywhere.
+Formatting only: no sentences (``study.report.wording`` and ``study.report.claim_words`` write those) and no
+HTML. The report stage shares these so that one number reads the same everywhere.
 
     pp(0.0123)                     # '+1.2 pp'
     diff_with_ci(paired)           # '-19.9 pp (95% CI -21.0 to -18.8)'
