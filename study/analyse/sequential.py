@@ -16,6 +16,7 @@ Pure numbers: ``study.sequential`` runs the looks; the report words the reasons.
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ from study.analyse.stats import Verdict, collapse_rates
 
 @dataclass(frozen=True)
 class Addition:
-    """One value that gets more seeds at the next look: its new seed count and why (one of ``REASONS``)."""
+    """One value that gets more seeds at the next look: its new seed count and why (a ``Reason``)."""
 
     experiment: str
     value: str
@@ -41,12 +42,13 @@ class Addition:
     )
 
 
-REASONS = {
-    "difference": "the difference could become significant",
-    "equivalence": "the interval could fit inside the margin",
-    "failure_rate": "the failure rate could differ significantly",
-    "too_few_learned": "too few seeds learned to compare accuracy",
-}
+class Reason(enum.StrEnum):
+    """Why more seeds could decide a comparison (stored with each look's additions; the report words it)."""
+
+    DIFFERENCE = "difference"  # the difference could become significant
+    EQUIVALENCE = "equivalence"  # the interval could fit inside the margin
+    FAILURE_RATE = "failure_rate"  # the failure rate could differ significantly
+    TOO_FEW_LEARNED = "too_few_learned"  # too few seeds learned to compare accuracy
 
 
 def learned_at(seeds: int, learned: int, finished: int) -> int:
@@ -74,7 +76,7 @@ def projected_se_of(
 
 
 def reason_for_more(value: ValueSummary, block: Block, seeds: int, alpha: float) -> str | None:
-    """Why ``seeds`` seeds could decide a comparison that is not decided yet (a key of ``REASONS``), or
+    """Why ``seeds`` seeds could decide a comparison that is not decided yet (a ``Reason``), or
     None: decided already, or futile (the baseline does not learn, every seed diverged, or even at
     ``seeds`` seeds neither significance nor equivalence is within reach of the observed difference)."""
     return reason_from_counts(
@@ -116,9 +118,9 @@ def reason_from_counts(
             round(share * seeds), seeds, baseline_finished - baseline_learned, baseline_finished
         )
         if projected.p < alpha:
-            return "failure_rate"
+            return Reason.FAILURE_RATE
     if learned < MIN_SEEDS:
-        return "too_few_learned" if learned >= 1 else None
+        return Reason.TOO_FEW_LEARNED if learned >= 1 else None
     c = decision.comparison
     se = projected_se_of(c, learned, finished, baseline_learned, seeds)
     if c is None or not math.isfinite(se):
@@ -133,9 +135,9 @@ def reason_from_counts(
     )
     t = float(stats.t.ppf(1 - alpha / 2, max(1.0, dof)))
     if abs(c.diff) > t * se:
-        return "difference"
+        return Reason.DIFFERENCE
     if abs(c.diff) + t * se < margin:
-        return "equivalence"
+        return Reason.EQUIVALENCE
     return None
 
 

@@ -19,6 +19,7 @@ from study.analyse.budget_check import BudgetCheck
 from study.analyse.comparisons import Analysis, Block, Comparison, Standing, ValueSummary
 from study.analyse.costs import CostRatio, cost_ratio
 from study.analyse.overview import Deviation, LookSummary
+from study.analyse.sequential import Reason
 from study.analyse.stats import ALPHA, Rates, Verdict
 from study.declare.spec import STANDARD_SPLITS, Study
 from study.declare.spec import dataset_title as dataset_name
@@ -38,6 +39,15 @@ from study.results.outcomes import COLLAPSED, DIVERGED
 
 # How the report names a p-value adjusted for its family (the block's comparisons; study.analyse.decide).
 ADJUSTED = "adjusted p"
+
+# Why a look gave a comparison more seeds (study.analyse.sequential.Reason), as the report and the run's log
+# say it.
+REASON_WORDS: dict[str, str] = {
+    Reason.DIFFERENCE: "the difference could become significant",
+    Reason.EQUIVALENCE: "the interval could fit inside the margin",
+    Reason.FAILURE_RATE: "the failure rate could differ significantly",
+    Reason.TOO_FEW_LEARNED: "too few seeds learned to compare accuracy",
+}
 
 
 def verdict_meanings(alpha: float = ALPHA) -> dict[Verdict, str]:
@@ -116,12 +126,11 @@ def looks_text(summary: LookSummary) -> str:
         )
     from collections import Counter
 
-    from study.analyse.sequential import REASONS
-
     reasons = Counter(stage.reason for stage in summary.added)
     added = (
         "; ".join(
-            f"{count} because {REASONS.get(reason, reason)}" for reason, count in reasons.items()
+            f"{count} because {REASON_WORDS.get(reason, reason)}"
+            for reason, count in reasons.items()
         )
         if summary.added
         else "none was both undecided and decidable"

@@ -91,7 +91,7 @@ class Stage:
     value: str  # the value's label, as in the plan
     dataset: str
     seeds: int  # the value's seed count after this look (not the number added)
-    reason: str  # why: a key of study.analyse.sequential.REASONS ("difference" or "equivalence")
+    reason: str  # why: a study.analyse.sequential.Reason value ("difference", "equivalence", ...)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Stage:

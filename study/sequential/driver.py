@@ -10,12 +10,13 @@ import sys
 from collections.abc import Callable
 
 from study.analyse.comparisons import analyse
-from study.analyse.sequential import REASONS, Addition, next_look
+from study.analyse.sequential import Addition, Reason, next_look
 from study.declare.budget import budget_name
 from study.declare.spec import Profile, Study
 from study.errors import StudyError
 from study.plan.estimate import DEFAULT, Calibration, duration, trial_cost
 from study.records import RunCounts
+from study.report.wording import REASON_WORDS
 from study.results.store import Store
 from study.results.stored import Stage
 from study.run.execution import Execution
@@ -162,8 +163,8 @@ def run_in_stages(
         say(
             f"look {look} of {profile.looks}: {len(chosen)} undecided comparisons get more seeds ("
             + ", ".join(
-                f"{sum(a.reason == r for a in chosen)} {REASONS[r]}"
-                for r in REASONS
+                f"{sum(a.reason == r for a in chosen)} {REASON_WORDS[r]}"
+                for r in Reason
                 if any(a.reason == r for a in chosen)
             )
             + ")"
