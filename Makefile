@@ -1,6 +1,6 @@
 # make report: run the study (PROFILE=smoke|quick|standard|paper, default quick) and render the report;
 # STUDY=table1 (or a study file) instead of the built-in default study.
-# make test: install into .venv if needed, then the fast test lane (no training, under a minute), then the rest.
+# make test: install into .venv if needed, then the lint and type gate, the fast test lane (no training, about two minutes), then the rest.
 # make test-fast: the fast lane only.   make bench: timing benchmarks.
 PYTHON ?= python3
 VENV := .venv

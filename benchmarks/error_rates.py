@@ -55,7 +55,7 @@ from study.analyse import decide
 from study.analyse.comparisons import look_level
 from study.analyse.decide import Arm, Decision, decide_dataset
 from study.analyse.noise import Prior, moderate
-from study.analyse.sequential import REASONS, reason_from_counts
+from study.analyse.sequential import Reason, reason_from_counts
 from study.analyse.stats import ALPHA, DECISIVE, POWER, Verdict
 from study.declare.spec import BASELINE_SEED_FACTOR, PROFILES
 
@@ -397,7 +397,7 @@ def familywise(flagged: np.ndarray) -> Familywise:
         mean_per_dataset(any_in_block.mean(axis=1)),
         worst,
         per_block[worst],
-        proportion(flagged.any(axis=1)),
+        proportion(np.asarray(flagged.any(axis=1))),
     )
 
 
@@ -584,7 +584,7 @@ class Staged:
     seeds: np.ndarray  # (reps, comparisons) value seeds at the staged rule's final analysis
     reasons: (
         np.ndarray
-    )  # (reps, comparisons) the first look's reason for more seeds (a REASONS key or None)
+    )  # (reps, comparisons) the first look's reason for more seeds (a Reason or None)
     first_look: np.ndarray  # (reps, comparisons) the first look's verdicts at the staged level
 
 
@@ -675,9 +675,11 @@ def simulate_staged(
                 running = [bool(why) for why in more]
                 counts = [min(cap, n + step) if why else n for n, why in zip(counts, more)]
             # every comparison's verdict is the one of the look at which it stopped (comparisons.analyse)
+            decided = [d for d in stopped if d is not None]  # look 1 decides every comparison
+            assert len(decided) == len(stopped)
             shaped, at = [], 0
             for block in decisions:
-                shaped.append(stopped[at : at + len(block)])
+                shaped.append(decided[at : at + len(block)])
                 at += len(block)
             recorders["staged"].add(rep, shaped, arms, prior)
             used[rep] = counts
@@ -713,7 +715,7 @@ class StagedResult:
     seeds: Estimate  # value seeds per comparison at the staged rule's final analysis (mean)
     more_seeds: dict[
         str, float
-    ]  # REASONS key -> share of comparisons the first look gives more seeds for it
+    ]  # Reason -> share of comparisons the first look gives more seeds for it
     changed: float  # of the first look's better/worse/equivalent verdicts, the share the final analysis changes
     excess: Estimate  # false better/worse per block (mean over blocks), in stages minus one look at the
     # first-look seeds, on the same draws (the SE of the paired difference; NaN without that rule)
@@ -763,7 +765,7 @@ def staged_result(run: Staged) -> StagedResult:
         },
         {key: correct(o) for key, o in run.rules.items()},
         mean_per_dataset(run.seeds.mean(axis=1)),
-        {reason: float((run.reasons == reason).mean()) for reason in REASONS},
+        {reason: float((run.reasons == reason).mean()) for reason in Reason},
         float((final[decided_first] != run.first_look[decided_first]).mean())
         if decided_first.any()
         else math.nan,
@@ -1087,7 +1089,7 @@ one look at {cap} seeds, both at alpha 0.05. Numbers in percent, Monte Carlo SE 
         "### Cost: value seeds per comparison under seeds in stages",
         "",
         "| scenario | seeds per value (mean) | given more seeds at look 1 | of which: "
-        + ", ".join(REASONS)
+        + ", ".join(Reason)
         + " | first-look better/worse/equivalent changed by the final analysis |",
         "|---|---|---|---|---|",
     ]
@@ -1095,7 +1097,7 @@ one look at {cap} seeds, both at alpha 0.05. Numbers in percent, Monte Carlo SE 
         more = sum(result.more_seeds.values())
         lines.append(
             f"| {result.key} | {result.seeds.rate:.2f} ({result.seeds.se:.2f}) | {100 * more:.1f}% | "
-            + ", ".join(f"{100 * result.more_seeds[r]:.1f}" for r in REASONS)
+            + ", ".join(f"{100 * result.more_seeds[r]:.1f}" for r in Reason)
             + " | "
             + (
                 f"{100 * result.changed:.1f}% |"

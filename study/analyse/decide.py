@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -314,7 +315,7 @@ def paired_prior(pairs: list[tuple[Arm, Arm]]) -> Prior:
 
 
 def decide_dataset(
-    blocks: list[tuple[list[Arm], Arm, bool | list[bool]]], margin: float, alpha: float = ALPHA
+    blocks: Sequence[tuple[list[Arm], Arm, bool | list[bool]]], margin: float, alpha: float = ALPHA
 ) -> tuple[Prior, list[list[Decision]]]:
     """Every block of one dataset: (values, baseline, paired) each. The prior of the seed variances is
     fitted once over the distinct configurations (a baseline object shared by several blocks counts once),

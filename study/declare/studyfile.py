@@ -284,6 +284,12 @@ def _claims(source: str, raw_claims: Any) -> tuple[Claim, ...]:
             kind.keys(),
             ("text", "test", "experiment", "datasets"),
         )
+        for key in ("values", "equal"):  # lists of value labels: "35" is not the values 3 and 5
+            if key in raw and not isinstance(raw[key], list):
+                raise ConfigError(
+                    f'{where}: {key} must be a list of value labels, e.g. {key} = ["3"]; '
+                    f"got {raw[key]!r}"
+                )
         fields = {
             k: (tuple(str(x) for x in v) if isinstance(v, list) else str(v))
             for k, v in raw.items()

@@ -640,10 +640,10 @@ def forest_figure(
     side_labels: dict[Standing, str],
     title: str,
     path: Path,
-    confidence: float = 0.95,
+    interval: str = "95% CI",
     part_titles: dict[str, str] | None = None,
 ) -> ForestFigure:
-    """Every value's difference to its baseline with the CI its verdict uses (``confidence``: its level), one row
+    """Every value's difference to its baseline with the CI its verdict uses (``interval``: its label), one row
     per value, grouped by
     knob (``headers``: a header line per experiment), one column per part of the study; the equivalence band
     +-``margin`` shaded, zero marked; filled markers for decisive verdicts. Each row's failed-to-learn count
@@ -774,7 +774,7 @@ def forest_figure(
         ax.grid(axis="y", visible=False)
         ax.tick_params(axis="x", labelsize=6.5)
         scale_note = f"; log beyond ±{2 * margin * 100:g}" if ax.get_xscale() == "symlog" else ""
-        ax.set_xlabel(f"Δ to baseline, pp ({confidence * 100:.3g}% CI{scale_note})", fontsize=7)
+        ax.set_xlabel(f"Δ to baseline, pp ({interval}{scale_note})", fontsize=7)
         if column and column[0][0].group:
             shown = (part_titles or {}).get(column[0][0].group, column[0][0].group)
             panel_titles.append(shown)

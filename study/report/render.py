@@ -400,6 +400,7 @@ def answer_sections(analysis: Analysis, cache: RenderCache, figure_dir: Path) ->
         scale = figures.forest_scale(
             forest[dataset], margin
         )  # what the figure draws, cached or not
+        interval = wording.interval_label(forest[dataset])
         sections.append(
             {
                 "dataset": dataset,
@@ -421,14 +422,14 @@ def answer_sections(analysis: Analysis, cache: RenderCache, figure_dir: Path) ->
                     cache,
                     figures.forest_figure,
                     path,
-                    (forest[dataset], margin, headers, title, analysis.alpha, parts),
+                    (forest[dataset], margin, headers, title, interval, parts),
                     forest[dataset],
                     margin,
                     headers,
                     wording.STANDING_LABELS,
                     title,
                     path,
-                    1 - analysis.alpha,
+                    interval,
                     parts,
                 ).src,
                 "forest_scale": wording.forest_scale_text(scale.symlog, scale.linear_within),

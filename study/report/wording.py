@@ -948,3 +948,14 @@ def simulated_text(rates: ErrorRates) -> dict[str, str]:
         if not (math.isfinite(power.crossing_sd) and power.stated_sd > 0)
         else f"{power.crossing_sd / power.stated_sd:.1f}",
     }
+
+
+def interval_label(records: list[Comparison]) -> str:
+    """The label of the intervals a figure draws: '95% CI', or '95–98.8% CI (1 − α/m)' where the experiments'
+    families differ in size."""
+    levels = sorted({r.level for r in records if math.isfinite(r.level)})
+    if not levels:
+        return "95% CI"
+    if len(levels) == 1:
+        return f"{cells.level_text(levels[0])} CI"
+    return f"{levels[0] * 100:.3g}–{cells.level_text(levels[-1])} CI (1 − α/m)"

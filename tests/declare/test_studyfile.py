@@ -300,3 +300,16 @@ def test_bad_baseline_seeds_and_margins_end_in_one_line(tmp_path, text, message)
     )
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_study_file(path)
+
+
+@pytest.mark.parametrize("given", ['"35"', "3"])
+def test_a_claims_values_must_be_a_list_of_labels(tmp_path, given):
+    """A string was read as its characters ("35" -> values 3 and 5) and a number passed silently."""
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'name = "s"\ndatasets = ["mnist"]\n\n[[experiments]]\nname = "kernel"\nparameter = "kernel_size"\n'
+        'values = [3, 5]\n\n[[claims]]\ntext = "3 is 5"\ntest = "no_effect"\nexperiment = "kernel"\n'
+        f'datasets = ["mnist"]\nvalues = {given}\n'
+    )
+    with pytest.raises(ConfigError, match=r"claims\[0\]: values must be a list of value labels"):
+        load_study_file(path)
