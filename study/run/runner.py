@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from study.declare.budget import check_budget
@@ -291,6 +291,7 @@ def run_study(
                 name: ConstantAnswer.from_counts(facts["test_class_counts"])
                 for name, facts in plan.described.items()
             },
+            {trial.key: trial_cost(trial, plan.sizes).seconds(DEFAULT) for trial in missing},
         )
         counts = state.counts
         if missing:  # a run record describes where and how trials were trained
@@ -334,6 +335,22 @@ class _RunState:
     answers: dict[
         str, ConstantAnswer
     ]  # dataset -> the best constant answer on its test subset (the outcome rule)
+    # trial key -> its modelled seconds (study.plan.estimate at the built-in calibration): the ETA weighs the
+    # trials still to come by these, since the longest trials run first and a count-based ETA starts far
+    # too high
+    costs: dict[str, float] = field(default_factory=dict)
+    cost_done: float = 0.0
+
+
+def eta_seconds(
+    elapsed: float, cost_done: float, cost_total: float, trained: int, left: int
+) -> float:
+    """Seconds still to go: the elapsed time scaled by the modelled cost still to train over the cost
+    trained so far (the longest trials run first, so counting trials would start far too high); by trial
+    counts where no cost is known."""
+    if cost_done > 0:
+        return elapsed * max(0.0, cost_total - cost_done) / cost_done
+    return elapsed / max(1, trained) * left
 
 
 def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, bar, say) -> None:
@@ -352,7 +369,10 @@ def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, b
         )
     done, total = counts.stored + counts.trained, counts.planned
     elapsed = time.perf_counter() - state.started
-    eta = elapsed / counts.trained * (total - done)
+    state.cost_done += state.costs.get(trial.key, 0.0)
+    eta = eta_seconds(
+        elapsed, state.cost_done, sum(state.costs.values()), counts.trained, total - done
+    )
     line = trial_line(
         state.labels.get(trial.key, trial.key),
         trial.dataset.name,

@@ -169,3 +169,13 @@ def test_study_list_shows_the_trial_first_and_its_key_last(tmp_path):
         "0.9125",
         "abc123",
     ]
+
+
+def test_the_eta_weighs_the_trials_left_by_their_cost():
+    """The longest trials run first: after one trial of cost 10 in 20 s, nine left of cost 1 each take
+    about 18 s more, not nine times 20 s (what counting trials said: 387 minutes for a 17-minute run)."""
+    from study.run.runner import eta_seconds
+
+    assert eta_seconds(20.0, 10.0, 19.0, 1, 9) == pytest.approx(18.0)
+    assert eta_seconds(20.0, 0.0, 0.0, 1, 9) == pytest.approx(180.0)  # no costs: by counts
+    assert eta_seconds(20.0, 19.0, 19.0, 10, 0) == 0.0
