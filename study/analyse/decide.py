@@ -164,7 +164,8 @@ def compare_paired(
     ``paired_prior``) the variance of the seed-wise differences is moderated (``noise.moderate``: posterior
     with d + d0 degrees of freedom, or its own with d where that is larger); without one, the test is the
     unmoderated paired t (scipy's ``ttest_rel``) and ``test`` says so. NaN p and interval for fewer than 2
-    pairs or differences without spread (tied seeds: never p = 0 or 1)."""
+    pairs, and without a prior for differences without spread (tied seeds: never p = 0 or 1); with one, tied
+    differences are tested on their moderated variance (the prior's share), as limma tests a zero variance."""
     if not prior.usable:
         paired = paired_difference(a, b, confidence)
         n = paired.n
@@ -185,8 +186,7 @@ def compare_paired(
     diffs = _seedwise(a, b)
     n = len(diffs)
     mean = float(diffs.mean()) if n else math.nan
-    if n < 2 or np.ptp(diffs) <= 1e-12 * max(1.0, float(np.abs(diffs).max())):
-        # no spread (ties or identical seeds): the t statistic is undefined, not 0 or infinite
+    if n < 2:
         return MeanComparison(
             n,
             n,
