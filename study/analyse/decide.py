@@ -5,8 +5,7 @@ the exact rule the report applies. Two questions per value, each a Bonferroni fa
 values, computed once here and shown the same everywhere:
 
 - **Does it learn as often?** The seeds that failed to learn (collapsed or diverged) against the
-  baseline's: Boschloo's exact test (``study.analyse.stats.collapse_rates``), its p multiplied by the
-  block's tested rate comparisons (every value with finished seeds on both sides).
+  baseline's: Boschloo's exact test (``study.analyse.stats.collapse_rates``), its p multiplied by m.
 - **How accurate is it when it learns?** The seeds that learned on each side: Welch's t on variances
   moderated by the dataset's noise model (``study.analyse.noise``), or a paired t over the seeds both
   learned where a value's network draws the same initial weights per seed as the baseline's (``paired``;
@@ -14,8 +13,8 @@ values, computed once here and shown the same everywhere:
   a second prior fitted on the dataset's paired comparisons. A seed that did not learn never enters an
   accuracy test; it is counted by the first question.
 
-**One error control for every accuracy verdict.** With m the block's accuracy comparisons that have a test
-(a finite p), each comparison's interval is at confidence 1 - alpha/m (Bonferroni), and that one interval
+**One error control for every accuracy verdict.** With m the values the block compares with its baseline
+(fixed by the design: also a value that did not learn or tied), each comparison's interval is at confidence 1 - alpha/m (Bonferroni), and that one interval
 decides: *better*/*worse* when it excludes zero (exactly when m p < alpha, the ``p_adjusted`` shown),
 *equivalent* when it lies inside +-margin, else *inconclusive*. A wrong verdict of either kind needs the
 interval to miss the true difference: a false better/worse needs a difference claimed where the true one is
@@ -100,7 +99,9 @@ class Decision:
         float  # min(1, tested rate comparisons of the block * Boschloo p); NaN untested
     )
     verdict: Verdict
-    tests: int = 1  # m: the block's accuracy comparisons with a finite p
+    tests: int = (
+        1  # m: the values the block compares with its baseline (the family of both questions)
+    )
     alpha: float = ALPHA
     margin: float = math.nan
 
@@ -259,7 +260,10 @@ def decide_block(
             comparisons.append(
                 compare_means(list(arm.learned.values()), list(baseline.learned.values()), prior)
             )
-    tests = sum(c is not None and math.isfinite(c.p) for c in comparisons)
+    # m, fixed by the design and never by the data: every value the block compares with its baseline,
+    # also one that did not learn, tied or has no finished seed yet (a family that shrank with the data
+    # would choose its own level after seeing it). The failure-rate family is the same m values.
+    tests = len(values)
     level = 1 - alpha / max(1, tests)
     comparisons = [c.at_confidence(level) if c is not None else None for c in comparisons]
     p_adjusted = bonferroni([c.p if c is not None else math.nan for c in comparisons], tests)
@@ -267,10 +271,7 @@ def decide_block(
         collapse_rates(arm.failed, arm.finished, baseline.failed, baseline.finished)
         for arm in values
     ]
-    # every value with finished seeds on both sides is one of the rate family's, even where its table
-    # holds no information (no failure on either side: NaN p)
-    rate_family = sum(1 for arm in values if arm.finished and baseline.finished)
-    p_rate = bonferroni([r.p for r in rates], rate_family)
+    p_rate = bonferroni([r.p for r in rates], tests)
     decisions = []
     for arm, comparison, p, rate, pr in zip(values, comparisons, p_adjusted, rates, p_rate):
         if arm.all_diverged:

@@ -220,6 +220,14 @@ def compare_means(
             n_a, n_b, diff, math.nan, math.nan, math.nan, math.nan, math.nan, test
         )
     se, dof = _welch(noise_a, n_a, noise_b, n_b)
+    if prior.usable and not (noise_a.moderated and noise_b.moderated):
+        # a side whose own variance is above its moderated one keeps it, with its own df: say which
+        kept = (
+            "both sides keep their"
+            if not (noise_a.moderated or noise_b.moderated)
+            else ("the value keeps its" if not noise_a.moderated else "the baseline keeps its")
+        )
+        test = f"Welch t, moderated variances ({kept} own larger variance)"
     if se <= 1e-9:  # no spread on either side (tied seeds): no test, never p = 0 or 1
         return MeanComparison(
             n_a,

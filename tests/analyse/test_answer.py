@@ -137,7 +137,7 @@ def test_the_answer_table_shows_the_verdicts_csv_numbers_and_tests(report):
     one = _row(table, "kernel_size", "mnist", "1")
     cell = f"1: {one.diff_pp:+.1f} pp [{one.diff_low_pp:+.1f}, {one.diff_high_pp:+.1f}]"
     assert cell in section
-    trace = f"Welch t, moderated variances, 4 vs 12 learned seeds, {float(one.df):.1f} df"
+    trace = f"{one.test}, 4 vs 12 learned seeds, {float(one.df):.1f} df"
     assert (
         trace in section and f'title="{trace}' in section
     )  # the verdict names its test, df and seeds

@@ -102,7 +102,7 @@ def test_the_interval_excludes_zero_exactly_when_m_times_p_is_below_alpha(
         ALPHA,
         prior or NO_PRIOR,
     )
-    tests = sum(math.isfinite(d.comparison.p) for d in decisions)
+    tests = len(values)  # m is the block's values, by design: also a tied (untestable) one
     for d in decisions:
         c = d.comparison
         if not math.isfinite(c.p):
@@ -212,3 +212,15 @@ def test_tied_paired_differences_are_tested_on_their_moderated_variance():
 def test_collapse_rates_in_a_block_are_scipys_for_the_reported_table():
     """2 failed of 6 against 0 of 9: Boschloo's p is 0.172 (scipy, samples as columns), not 0.127."""
     assert collapse_rates(2, 6, 0, 9).p == pytest.approx(0.17166, abs=1e-4)
+
+
+def test_the_family_is_every_value_of_the_block_fixed_by_the_design():
+    """A value that did not learn still counts in m: the level may not rise because the data left fewer
+    comparisons to test (the referee found batch size tested at 99% with four values, m = 3)."""
+    base = Arm(BASE, 0, 9)
+    learned = {1: 0.96, 2: 0.961, 3: 0.959}
+    arms = [Arm(learned, 0, 3), Arm({}, 3, 3), Arm(dict(learned), 0, 3)]
+    decisions = decide_block(arms, base, NO_PRIOR, 0.01)
+    assert [d.tests for d in decisions] == [3, 3, 3]
+    assert decisions[0].comparison.confidence == pytest.approx(1 - ALPHA / 3)
+    assert decisions[0].p_adjusted == pytest.approx(min(1.0, 3 * decisions[0].comparison.p))

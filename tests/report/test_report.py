@@ -184,7 +184,8 @@ def test_verdicts_csv_matches_the_analysis(rendered):
     one = table[
         (table.experiment == "kernel_size") & (table.dataset == "mnist") & (table.value == "1")
     ].iloc[0]
-    assert one.test == "Welch t, moderated variances" and (one.n_value, one.n_baseline) == (4, 12)
+    assert one.test.startswith("Welch t, moderated variances")
+    assert (one.n_value, one.n_baseline) == (4, 12)
     assert (one.seeds_value, one.seeds_baseline) == ("1 2 3 4", " ".join(map(str, range(1, 13))))
     assert one.df > 3 and one.pooled_sd_pp > 0 and one.verdict == "worse" and one.decisive
     assert table.ci_low_pct.dropna().ge(0).all() and table.ci_high_pct.dropna().le(100).all()
