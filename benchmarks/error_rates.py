@@ -869,7 +869,8 @@ DESIGN = f"""Each simulated dataset has the held-out MNIST probe's shape: eight 
 4, 4, 4, 3, 2, 3, 2 and 4 values, {VALUE_SEEDS} seeds per value, one baseline of {BASELINE_SEEDS} seeds shared by every
 block, seed SD {100 * SEED_SD:g} pp around {100 * BASELINE_ACCURACY:g}%, margin {100 * MARGIN:g} pp. It goes through
 `study.analyse.decide.decide_dataset` as the report calls it: each comparison's interval at 1 - alpha/m (m: the
-block's compared values, fixed by the design) decides better/worse (it excludes zero) and equivalent (it lies inside the margin).
+block's compared values, fixed by the design) decides better/worse (it excludes zero) and equivalent (it lies
+inside the margin).
 "Familywise, per block": the share of datasets in which the block has at least one false better/worse verdict
 (scenarios f: any wrong verdict); the target is at most {100 * ALPHA:g}%.
 "MC SE" is the Monte Carlo standard error, in percentage points (mean over blocks: of the per-dataset

@@ -28,7 +28,7 @@ from scipy import stats as scipy_stats
 
 from study.analyse.budget_check import BudgetCheck, budget_checks
 from study.analyse.comparisons import Analysis, Block, ValueSummary
-from study.analyse.stats import DIRECTIONAL, Paired, Verdict, holm, paired_difference
+from study.analyse.stats import DIRECTIONAL, Paired, Verdict, bonferroni, holm, paired_difference
 from study.declare.claims import (
     AnyDiffers,
     CatchUp,
@@ -136,9 +136,7 @@ class Procedure(enum.StrEnum):
     FAILURE_RATE = "failure rate"  # Boschloo's exact test, two-sided, the block's Holm family
     PAGE = "Page's L"  # claimed order; ``p_adjusted``: Holm across the claim's datasets
     PAGE_REVERSE = "Page's L, reverse order"
-    STEP = (
-        "adjacent step"  # one-sided paired t against the claimed sign; Holm over the claim's steps
-    )
+    STEP = "adjacent step"  # one-sided paired t against the claimed sign; Bonferroni over the claim's steps
     PAIRED = "paired t"  # faster_early over two values; Holm across the datasets
     SHRINKAGE = (
         "gap shrinkage"  # catch_up: paired difference of the gaps; Holm across the datasets
@@ -532,10 +530,13 @@ def _order(
 ) -> Outcome:
     """Accuracy follows the claim's order of values (``sign`` +1: rises along ``claim.values``, -1: falls),
     on each dataset: Page's L test of the order and of its reverse (Holm across the datasets), and a one-sided
-    paired t-test of each adjacent step against the claimed sign (Holm over every step of the claim).
+    paired t-test of each adjacent step against the claimed sign, Bonferroni over the claim's k steps, its
+    interval printed at 1 - 2 alpha / k (two-sided), which excludes zero on the wrong side exactly when the
+    step is significant, so the interval shown is the one the verdict uses.
     Contradicted when the reverse order or a step the wrong way is significant; supported when the order is
     significant on every dataset and no step goes significantly the wrong way; else inconclusive."""
-    level = 1 - analysis.alpha
+    k = len(claim.datasets) * (len(claim.values) - 1)  # the claim's adjacent steps
+    level = 1 - 2 * analysis.alpha / max(1, k)
     pages, steps = [], []
     for dataset in claim.datasets:
         block = _block(analysis, claim.experiment, dataset)
@@ -562,7 +563,7 @@ def _order(
             steps.append((dataset, (values[j].label, values[j + 1].label), paired, t, p))
     claimed_adjusted = holm([p[4] for p in pages])
     reverse_adjusted = holm([p[6] for p in pages])
-    step_adjusted = holm([s[4] for s in steps])
+    step_adjusted = bonferroni([s[4] for s in steps], k)
     evidence: list[Evidence] = []
     for (dataset, n, means, l_c, p_c, l_r, p_r), q_c, q_r in zip(
         pages, claimed_adjusted, reverse_adjusted

@@ -14,9 +14,9 @@ values, computed once here and shown the same everywhere:
   accuracy test; it is counted by the first question.
 
 **One error control for every accuracy verdict.** With m the values the block compares with its baseline
-(fixed by the design: also a value that did not learn or tied), each comparison's interval is at confidence 1 - alpha/m (Bonferroni), and that one interval
-decides: *better*/*worse* when it excludes zero (exactly when m p < alpha, the ``p_adjusted`` shown),
-*equivalent* when it lies inside +-margin, else *inconclusive*. A wrong verdict of either kind needs the
+(fixed by the design: also a value that did not learn or tied), each comparison's interval is at
+confidence 1 - alpha/m (Bonferroni), and that one interval decides: *better*/*worse* when it excludes
+zero (exactly when m p < alpha, the ``p_adjusted`` shown), *equivalent* when it lies inside +-margin, else *inconclusive*. A wrong verdict of either kind needs the
 interval to miss the true difference: a false better/worse needs a difference claimed where the true one is
 zero (or of the other sign), which zero outside the interval is; a false equivalent needs |true difference| >=
 margin while the interval lies inside +-margin. So the chance of any wrong accuracy verdict in the block is at

@@ -64,8 +64,8 @@ BLOCK_FAMILY = "; each comparison as its experiment's table decides it (adjusted
 ADJUSTED = "adjusted p"  # a p corrected within its block's family (study.analyse.decide)
 ORDER_RULE = (
     "; contradicted where the reverse order is significant or an adjacent step goes significantly the wrong "
-    "way (one-sided paired t, Holm over the steps); supported where the order is significant on every dataset "
-    "and no step goes significantly the wrong way"
+    "way (one-sided paired t, Bonferroni over the steps, each interval at the level that decides it); "
+    "supported where the order is significant on every dataset and no step goes significantly the wrong way"
 )
 
 
@@ -300,7 +300,7 @@ def evidence_text(e: Evidence) -> str:
         return (
             f"{where} step {e.values[0]} to {e.values[1]} (claimed: a {claimed}): {pp(e.difference)} "
             f"({_interval(e)}; paired t over {e.seeds} seeds, {_df(e.df)}; one-sided test of the wrong way "
-            f"{p_is(e.p)}, {p_is(e.p_adjusted, 'Holm p')} over the steps)"
+            f"{p_is(e.p)}, {p_is(e.p_adjusted, 'Bonferroni p')} over the steps)"
         )
     if e.test == Procedure.PAIRED:
         return (
