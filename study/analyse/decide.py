@@ -16,14 +16,15 @@ values, computed once here and shown the same everywhere:
 **One error control for every accuracy verdict.** With m the values the block compares with its baseline
 (fixed by the design: also a value that did not learn or tied), each comparison's interval is at
 confidence 1 - alpha/m (Bonferroni), and that one interval decides: *better*/*worse* when it excludes
-zero (exactly when m p < alpha, the ``p_adjusted`` shown), *equivalent* when it lies inside +-margin, else *inconclusive*. A wrong verdict of either kind needs the
-interval to miss the true difference: a false better/worse needs a difference claimed where the true one is
-zero (or of the other sign), which zero outside the interval is; a false equivalent needs |true difference| >=
-margin while the interval lies inside +-margin. So the chance of any wrong accuracy verdict in the block is at
-most the chance that any of its m intervals misses, at most m (alpha/m) = alpha: the family-wise error over
-both kinds of error together is at most alpha. ``alpha`` is the per-look level of the sequential design
-(``stats.pocock_level``; 0.05 for one look), so the printed interval, the p and the verdict rest on the same
-level.
+zero (exactly when m p < alpha, the ``p_adjusted`` shown), *equivalent* when it lies inside +-margin,
+else *inconclusive*. A wrong verdict of either kind needs the interval to miss the true difference: a
+false better/worse needs a difference claimed where the true one is zero (or of the other sign), which
+zero outside the interval is; a false equivalent needs |true difference| >= margin while the interval
+lies inside +-margin. So the chance of any wrong accuracy verdict in the block is at most the chance that
+any of its m intervals misses, at most m (alpha/m) = alpha: the family-wise error over both kinds of
+error together is at most alpha. ``alpha`` is the per-look level of the sequential design
+(``stats.pocock_level``; 0.05 for one look), so the printed interval, the p and the verdict rest on the
+same level.
 
     decisions = decide_block(values, baseline, prior, margin=0.01, paired=False)
     decisions[0].verdict, decisions[0].comparison.p, decisions[0].p_adjusted, decisions[0].level
