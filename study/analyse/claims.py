@@ -5,8 +5,8 @@ test), and each kind's check is registered here against its class (``@check(NoEf
 records only, never a sentence: a verdict, why (a ``Reason`` with what it names), and the evidence, one
 ``Evidence`` record per test it used (``study.report.claim_words`` words them).
 
-A claim about values against their baseline quotes each comparison as its experiment decided it (one Holm
-family per experiment, dataset and question: ``study.analyse.decide``); a claim with tests of its own (trend,
+A claim about values against their baseline quotes each comparison as its experiment decided it (one
+Bonferroni family per experiment and dataset: ``study.analyse.decide``); a claim with tests of its own (trend,
 catch-up, ...) Holm-corrects them across its datasets. A claim whose data cannot test it (a baseline that did
 not learn, too few learned seeds, a value not in the run) is "not testable at this budget", with the reason.
 Where the networks a claim compares differ in more than its knob (an adaptation's padding, a network of
@@ -60,8 +60,12 @@ MIN_LEARNED = (
 )
 SIZE_KNOBS = (
     "conv_filters",
+    "conv_layers",
     "dense_units",
 )  # knobs whose point is the network's size: no size confound
+# Settings a knob sets by itself: the number of conv layers sets the filters and poolings per layer, so a
+# difference in those is the knob, not a confound.
+IMPLIED = {"conv_layers": ("conv_filters", "pooling")}
 SIZE_RATIO = 2.0  # networks whose parameter counts differ by this factor or more differ in size
 
 
@@ -386,15 +390,25 @@ def _evidence(judged: list[tuple[Block, ValueSummary]]) -> tuple[Evidence, ...]:
 # --- claims about values against their baseline -------------------------------------------------------------
 
 
+def _differing(judged, reason: Reason, only=lambda value: True) -> tuple[Why, ...]:
+    """One reason per dataset naming the values that differ significantly from its baseline there (a value
+    label alone would not say on which dataset)."""
+    found: dict[str, list[str]] = {}
+    for block, value in judged:
+        if only(value) and _differs_from_baseline(value):
+            found.setdefault(block.dataset, []).append(value.label)
+    return tuple(Why(reason, dataset, tuple(labels)) for dataset, labels in found.items())
+
+
 @check(NoEffect)
 def _no_effect(analysis: Analysis, claim: NoEffect) -> Outcome:
     judged = _judged(
         _comparisons(analysis, claim, lambda b: claim.values or [v.label for v in b.comparisons])
     )
     evidence = _evidence(judged)
-    differing = tuple(v.label for _, v in judged if _differs_from_baseline(v))
+    differing = _differing(judged, Reason.VALUE_DIFFERS)
     if differing:
-        return Outcome(CONTRADICTED, (Why(Reason.VALUE_DIFFERS, values=differing),), evidence)
+        return Outcome(CONTRADICTED, differing, evidence)
     if all(v.verdict == Verdict.EQUIVALENT for _, v in judged):
         widest = max(v.comparison.rules_out for _, v in judged if v.comparison)
         return Outcome(SUPPORTED, (Why(Reason.ALL_EQUIVALENT, amount=widest),), evidence)
@@ -413,11 +427,9 @@ def _differs(analysis: Analysis, claim: Differs) -> Outcome:
         return Outcome(
             CONTRADICTED, (Why(Reason.TARGET_NOT_IN_DIRECTION, values=(target,)),), evidence
         )
-    differing = tuple(v.label for v in rest if _differs_from_baseline(v))
+    differing = _differing(judged, Reason.EQUAL_VALUE_DIFFERS, lambda v: v.label != target)
     if differing:
-        return Outcome(
-            CONTRADICTED, (Why(Reason.EQUAL_VALUE_DIFFERS, values=differing),), evidence
-        )
+        return Outcome(CONTRADICTED, differing, evidence)
     if all(v.verdict == direction for v in main):
         unshown = tuple(dict.fromkeys(v.label for v in rest if v.verdict != Verdict.EQUIVALENT))
         if not unshown:
@@ -438,9 +450,9 @@ def _differs(analysis: Analysis, claim: Differs) -> Outcome:
 def _any_differs(analysis: Analysis, claim: AnyDiffers) -> Outcome:
     judged = _judged(_comparisons(analysis, claim, lambda b: [v.label for v in b.comparisons]))
     evidence = _evidence(judged)
-    differing = tuple(v.label for _, v in judged if _differs_from_baseline(v))
+    differing = _differing(judged, Reason.VALUE_DIFFERS)
     if differing:
-        return Outcome(SUPPORTED, (Why(Reason.VALUE_DIFFERS, values=differing),), evidence)
+        return Outcome(SUPPORTED, differing, evidence)
     if all(v.verdict == Verdict.EQUIVALENT for _, v in judged):
         return Outcome(CONTRADICTED, (Why(Reason.ALL_EQUIVALENT),), evidence)
     return Outcome(INCONCLUSIVE, (Why(Reason.NONE_DIFFERS),), evidence)
@@ -919,6 +931,7 @@ def confounds(analysis: Analysis, claim: Claim) -> tuple[Confound, ...]:
                     (key, _shown(actual[key]), _shown(ref_settings[key]))
                     for key in actual
                     if actual[key] != knob_only[key]
+                    and key not in IMPLIED.get(experiment.parameter, ())
                 )
                 summary = block.value(label)
                 size, ref_size = (

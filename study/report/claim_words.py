@@ -236,6 +236,8 @@ def why_text(why: Why) -> str:
         Reason.GAP_CLOSES,
         Reason.GAP_STILL_OUTSIDE,
         Reason.GAP_NOT_INSIDE,
+        Reason.VALUE_DIFFERS,
+        Reason.EQUAL_VALUE_DIFFERS,
     )
     return f"{d}: {text}" if per_dataset and d else text
 
@@ -379,7 +381,10 @@ def numbers_text(e: Evidence) -> str:
 def confound_text(c: Confound, knob: str) -> str:
     """'on mnist 2 differs from 1 in more than stride: padding same (1: valid); 131,080 parameters against
     431,080 (0.30x)'"""
-    parts = [f"{name} {mine} ({c.reference}: {theirs})" for name, mine, theirs in c.settings]
+    parts = [
+        f"{name} {mine or 'none'} ({c.reference}: {theirs or 'none'})"
+        for name, mine, theirs in c.settings
+    ]
     if c.params and c.reference_params and c.params != c.reference_params:
         parts.append(
             f"{c.params:,} parameters against {c.reference_params:,} ({c.size_ratio:.2g}x)"
