@@ -406,6 +406,14 @@ def final_accuracy_axis(block: Block) -> AccuracyAxis:
     )
 
 
+def _tick_style(labels: list[str]) -> dict[str, Any]:
+    """Value names under a per-value axis: slanted when short, upright when any is longer than 6
+    characters (slanted long names overlap each other and the axis label)."""
+    if max((len(label) for label in labels), default=0) > 6:
+        return {"rotation": 90, "ha": "center", "fontsize": 7}
+    return {"rotation": 20, "ha": "right"}
+
+
 def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     """Per dataset a panel of every seed's final accuracy (marked by outcome) beside the mean and 95% CI of the
     learned seeds, on an axis scaled to the learned seeds (``final_accuracy_axis``: a seed that did not learn
@@ -413,8 +421,13 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     training time per epoch (median over seeds, error bars from the fastest to the slowest seed). One colour
     per dataset; the legend below the axes."""
     datasets = [d for d in analysis.datasets if (experiment, d) in analysis.blocks]
+    labels_of = [v.label for d in datasets for v in analysis.blocks[(experiment, d)].values]
+    count = max(len(analysis.blocks[(experiment, d)].values) for d in datasets)
+    # long value names stand upright, so that no tick label runs into its neighbour or the axis label
+    tick = _tick_style(labels_of)
+    panel = max(2.3, 0.42 * count)
     fig, axes = plt.subplots(
-        1, len(datasets) + 1, figsize=(2.3 * len(datasets) + 2.6, 2.3), squeeze=False
+        1, len(datasets) + 1, figsize=(panel * len(datasets) + max(2.6, panel), 2.3), squeeze=False
     )
     accuracy_axes, time_ax = axes[0][:-1], axes[0][-1]
     width = 0.8 / max(1, len(datasets))
@@ -491,7 +504,7 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
         ax.set_ylim(axis.low, axis.high)
         ax.set_xlim(-0.6, len(block.values) - 0.4)
         ax.set_xticks([v.index for v in block.values])
-        ax.set_xticklabels([literal(v.label) for v in block.values], rotation=20, ha="right")
+        ax.set_xticklabels([literal(v.label) for v in block.values], **tick)
         ax.set_xlabel(literal(experiment.replace("_", " ")))
         ax.set_title(literal(f"{dataset}: each seed; mean, 95% CI"), fontsize=8)
         bars = time_bars(block)
@@ -535,7 +548,7 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
         labels.append(literal(text))
     first = analysis.blocks[(experiment, datasets[0])]
     time_ax.set_xticks(range(len(first.values)))
-    time_ax.set_xticklabels([literal(v.label) for v in first.values], rotation=20, ha="right")
+    time_ax.set_xticklabels([literal(v.label) for v in first.values], **tick)
     time_ax.set_xlabel(literal(experiment.replace("_", " ")))
     time_ax.set_ylabel("training time per epoch (s)")
     time_ax.set_title("median; bars: seed range", fontsize=9)
