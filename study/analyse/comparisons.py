@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from study.analyse.costs import Cost, CostRatio, cost_ratio, epoch_cost
-from study.analyse.decide import Arm, Decision, decide_dataset
+from study.analyse.decide import Arm, Decision, dataset_priors, decide_dataset
 from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
 from study.analyse.stats import (
     ALPHA,
@@ -250,6 +250,7 @@ class Block:
     correlation: SeedCorrelation | None = (
         None  # measured across seeds, shown as a check of the design rule
     )
+    paired_prior: Prior | None = None  # the dataset's noise model of paired differences
     group: str = ""  # the part of the study the experiment belongs to
     records: dict[str, Comparison] = field(default_factory=dict)  # value label -> its comparison
 
@@ -455,8 +456,9 @@ def _decide(
             ([arm(v) for v in block.comparisons], arm(block.baseline), list(block.paired))
         )
     prior, decided = decide_dataset(inputs, margin, alpha)
+    _, differences = dataset_priors(inputs)
     for block, decisions in zip(blocks, decided):
-        block.margin, block.prior = margin, prior
+        block.margin, block.prior, block.paired_prior = margin, prior, differences
         block.correlation = seed_correlation(
             [(v.learned_only(), block.baseline.learned_only()) for v in block.comparisons]
         )

@@ -323,6 +323,18 @@ def decide_dataset(
     fitted once over the distinct configurations (a baseline object shared by several blocks counts once),
     and the prior of the paired differences once over the distinct paired comparisons; returns the former
     (the dataset's noise model) and the decisions."""
+    prior, differences = dataset_priors(blocks)
+    return prior, [
+        decide_block(values, baseline, prior, margin, paired, alpha, differences)
+        for values, baseline, paired in blocks
+    ]
+
+
+def dataset_priors(
+    blocks: Sequence[tuple[list[Arm], Arm, bool | list[bool]]],
+) -> tuple[Prior, Prior]:
+    """The two noise models of one dataset's blocks (as ``decide_dataset`` takes them): the seed variances'
+    over its distinct configurations, and the paired differences' over its distinct paired comparisons."""
     distinct: dict[int, Arm] = {}
     pairs: dict[tuple[int, int], tuple[Arm, Arm]] = {}
     for values, baseline, paired in blocks:
@@ -332,9 +344,4 @@ def decide_dataset(
         for arm, pair in zip(values, pairing):
             if pair and not arm.all_diverged:
                 pairs.setdefault((id(arm), id(baseline)), (arm, baseline))
-    prior = dataset_prior(list(distinct.values()))
-    differences = paired_prior(list(pairs.values()))
-    return prior, [
-        decide_block(values, baseline, prior, margin, paired, alpha, differences)
-        for values, baseline, paired in blocks
-    ]
+    return dataset_prior(list(distinct.values())), paired_prior(list(pairs.values()))

@@ -12,6 +12,7 @@ import statistics
 from dataclasses import dataclass
 
 from study.analyse.comparisons import Analysis, Block, Comparison, analyse
+from study.analyse.noise import Prior
 from study.analyse.stats import DECISIVE, DIRECTIONAL
 from study.results.store import Store
 from study.results.stored import Stage
@@ -85,6 +86,9 @@ class PowerSummary:
     compared: int
     prior_dof: float = math.nan  # the noise model's d0 (inf: one pooled variance)
     configurations: int = 0  # learned configurations the noise model was fitted on
+    paired: Prior | None = (
+        None  # the noise model of paired differences (None: no paired comparison)
+    )
 
 
 def power_summary(analysis: Analysis) -> list[PowerSummary]:
@@ -124,6 +128,7 @@ def power_summary(analysis: Analysis) -> list[PowerSummary]:
                     compared=sum(len(b.comparisons) for b in blocks),
                     prior_dof=blocks[0].prior.dof if blocks[0].prior else math.nan,
                     configurations=blocks[0].prior.configurations if blocks[0].prior else 0,
+                    paired=blocks[0].paired_prior if any(any(b.paired) for b in blocks) else None,
                 )
             )
     return rows

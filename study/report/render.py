@@ -453,6 +453,7 @@ def power_rows(analysis: Analysis) -> list[dict]:
                 if math.isfinite(s.spread)
                 else "–"
             ),
+            "paired": wording.paired_model_text(s.paired),
             "mde": mde_text(s.mde) if math.isfinite(s.mde) else "–",
             "margin": ", ".join(sorted({pp(m, False) for m in s.margins})) or "–",
             "decisive": f"{s.decisive} of {s.compared}",

@@ -18,6 +18,7 @@ from study.analyse.answer import Budget, Fact, FactKind, KnobAnswer
 from study.analyse.budget_check import BudgetCheck
 from study.analyse.comparisons import Analysis, Block, Comparison, Standing, ValueSummary
 from study.analyse.costs import CostRatio, cost_ratio
+from study.analyse.noise import Prior
 from study.analyse.overview import Deviation, LookSummary
 from study.analyse.sequential import Reason
 from study.analyse.stats import ALPHA, Rates, Verdict
@@ -959,3 +960,20 @@ def interval_label(records: list[Comparison]) -> str:
     if len(levels) == 1:
         return f"{cells.level_text(levels[0])} CI"
     return f"{levels[0] * 100:.3g}–{cells.level_text(levels[-1])} CI (1 − α/m)"
+
+
+def paired_model_text(prior: Prior | None) -> str:
+    """The noise model of paired differences as the 'What this run can tell' table shows it: its SD, d0 and
+    how many paired comparisons it rests on ('0.29 pp (d0 = 1.5, 21 paired comparisons)'); why there is none."""
+    if prior is None:
+        return "no paired comparison"
+    if not prior.usable:
+        return "too few paired comparisons: each paired test uses its own variance"
+    dof = "∞" if math.isinf(prior.dof) else f"{prior.dof:.1f}"
+    caution = (
+        "; d0 = ∞: their variances differ no more than sampling explains, so one pooled variance is taken "
+        "as known"
+        if math.isinf(prior.dof)
+        else ""
+    )
+    return f"{pp(prior.sd, signed=False)} (d0 = {dof}, {prior.configurations} paired comparisons{caution})"

@@ -110,3 +110,19 @@ def test_seeds_are_named_as_runs():
 
     assert seeds_text((1, 2, 3, 5, 7, 8)) == "1–3, 5, 7–8"
     assert seeds_text(()) == ""
+
+
+def test_the_paired_noise_model_is_reported_beside_the_welch_one(analysis):
+    """Paired rows are moderated by a noise model of their own; 'What this run can tell' states it (it was
+    used but never shown)."""
+    from study.analyse.overview import power_summary
+
+    rows = {s.dataset: s for s in power_summary(analysis)}
+    block = analysis.blocks[("learning_rate", "mnist")]
+    assert any(block.paired) and rows["mnist"].paired is block.paired_prior
+    text = wording.paired_model_text(rows["mnist"].paired)
+    if block.paired_prior.usable:
+        assert f"{block.paired_prior.configurations} paired comparisons" in text
+    else:
+        assert text.startswith("too few paired comparisons")
+    assert wording.paired_model_text(None) == "no paired comparison"
