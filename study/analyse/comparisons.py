@@ -455,8 +455,17 @@ def _decide(
         inputs.append(
             ([arm(v) for v in block.comparisons], arm(block.baseline), list(block.paired))
         )
-    prior, decided = decide_dataset(inputs, margin, alpha)
-    _, differences = dataset_priors(inputs)
+    # the noise model is fitted once per configuration: two values that run the same configuration (the
+    # budget check's longer run and a longer run's baseline) share trials, and each trial counts once
+    merged: dict[str, dict[int, float]] = {}
+    for block in blocks:
+        for value in block.values:
+            first = spec(value)
+            if first is not None:
+                merged.setdefault(_configuration(first), {}).update(value.learned_only())
+    configurations = [Arm(learned, 0, len(learned)) for learned in merged.values()]
+    prior, decided = decide_dataset(inputs, margin, alpha, configurations)
+    _, differences = dataset_priors(inputs, configurations)
     for block, decisions in zip(blocks, decided):
         block.margin, block.prior, block.paired_prior = margin, prior, differences
         block.correlation = seed_correlation(
@@ -464,6 +473,15 @@ def _decide(
         )
         for value, decision in zip(block.comparisons, decisions):
             value.decision = decision
+
+
+def _configuration(spec: TrialSpec) -> str:
+    """A trial's configuration: everything but its seed and key (trials of one configuration differ only
+    in their seed)."""
+    data = spec.to_dict()
+    data.pop("seed", None)
+    data.pop("key", None)
+    return json.dumps(data, sort_keys=True, default=str)
 
 
 def look_level(profile: Profile) -> float:

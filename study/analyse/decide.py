@@ -317,13 +317,18 @@ def paired_prior(pairs: list[tuple[Arm, Arm]]) -> Prior:
 
 
 def decide_dataset(
-    blocks: Sequence[tuple[list[Arm], Arm, bool | list[bool]]], margin: float, alpha: float = ALPHA
+    blocks: Sequence[tuple[list[Arm], Arm, bool | list[bool]]],
+    margin: float,
+    alpha: float = ALPHA,
+    configurations: list[Arm] | None = None,
 ) -> tuple[Prior, list[list[Decision]]]:
     """Every block of one dataset: (values, baseline, paired) each. The prior of the seed variances is
     fitted once over the distinct configurations (a baseline object shared by several blocks counts once),
     and the prior of the paired differences once over the distinct paired comparisons; returns the former
-    (the dataset's noise model) and the decisions."""
-    prior, differences = dataset_priors(blocks)
+    (the dataset's noise model) and the decisions. ``configurations``: the distinct configurations to fit
+    the first on, where arms of different values hold the same trials (the report passes them; default:
+    every distinct arm object)."""
+    prior, differences = dataset_priors(blocks, configurations)
     return prior, [
         decide_block(values, baseline, prior, margin, paired, alpha, differences)
         for values, baseline, paired in blocks
@@ -332,6 +337,7 @@ def decide_dataset(
 
 def dataset_priors(
     blocks: Sequence[tuple[list[Arm], Arm, bool | list[bool]]],
+    configurations: list[Arm] | None = None,
 ) -> tuple[Prior, Prior]:
     """The two noise models of one dataset's blocks (as ``decide_dataset`` takes them): the seed variances'
     over its distinct configurations, and the paired differences' over its distinct paired comparisons."""
@@ -344,4 +350,5 @@ def dataset_priors(
         for arm, pair in zip(values, pairing):
             if pair and not arm.all_diverged:
                 pairs.setdefault((id(arm), id(baseline)), (arm, baseline))
-    return dataset_prior(list(distinct.values())), paired_prior(list(pairs.values()))
+    seeds = configurations if configurations is not None else list(distinct.values())
+    return dataset_prior(seeds), paired_prior(list(pairs.values()))

@@ -126,3 +126,18 @@ def test_the_paired_noise_model_is_reported_beside_the_welch_one(analysis):
     else:
         assert text.startswith("too few paired comparisons")
     assert wording.paired_model_text(None) == "no paired comparison"
+
+
+def test_a_configuration_counts_once_in_the_noise_model(analysis):
+    """Trials differing only in their seed are one configuration: the budget check's longer run and the
+    long learning-rate run's baseline share six trials, which the MNIST noise model once counted twice."""
+    import dataclasses as dc
+
+    from study.analyse.comparisons import _configuration
+
+    spec = next(iter(analysis.trials.values()))
+    assert _configuration(spec) == _configuration(
+        dc.replace(spec, seed=spec.seed + 1, key="other")
+    )
+    other = dc.replace(spec, settings=spec.settings.with_values(learning_rate=0.123))
+    assert _configuration(other) != _configuration(spec)
