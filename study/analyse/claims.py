@@ -60,7 +60,6 @@ MIN_LEARNED = (
 )
 SIZE_KNOBS = (
     "conv_filters",
-    "conv_layers",
     "dense_units",
 )  # knobs whose point is the network's size: no size confound
 # Settings a knob sets by itself: the number of conv layers sets the filters and poolings per layer, so a

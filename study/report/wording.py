@@ -62,7 +62,8 @@ def verdict_meanings(alpha: float = ALPHA) -> dict[Verdict, str]:
         Verdict.EQUIVALENT: f"the same 1 - {alpha:.3g}/m interval of the difference, containing zero, inside "
         "the dataset's equivalence margin",
         Verdict.INCONCLUSIVE: "neither significant nor shown equivalent: the CI is wider than the margin",
-        Verdict.UNTESTABLE: "the paired differences have no spread (ties), so no test or interval is possible",
+        Verdict.UNTESTABLE: "the paired differences have no spread (ties) and no paired noise model could be "
+        "fitted to moderate them, so no test or interval is possible",
         Verdict.TOO_FEW_SEEDS: "fewer than 2 learned seeds on a side: no accuracy comparison",
         Verdict.DOES_NOT_LEARN: "no seed of the value learned while the baseline did; decisive only when the "
         "failure-rate test is significant",
