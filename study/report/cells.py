@@ -11,6 +11,7 @@ import math
 
 from study.analyse.comparisons import Comparison
 from study.analyse.costs import Cost
+from study.report import formats
 
 DASH = "–"
 
@@ -32,7 +33,8 @@ def pct(x: float | None, digits: int = 1) -> str:
 
 
 def signed_pp(x: float, digits: int = 1) -> str:
-    return DASH if not math.isfinite(x) else f"{x * 100:+.{digits}f}"
+    """Signed percentage points without the unit ('+1.2'); '+0.0', never '-0.0'; '–' undefined."""
+    return DASH if not math.isfinite(x) else formats.signed_pp(x, digits)
 
 
 def p_cell(x: float | None) -> str:

@@ -40,7 +40,7 @@ from study.declare.claims import (
     NoEffect,
     Trend,
 )
-from study.report.formats import mde_text, p_is, pp
+from study.report.formats import mde_text, p_is, pp, signed_pp
 
 C = TypeVar("C", bound=Claim)
 TEST_WORDS: dict[type[Claim], Callable[[Any], str]] = {}
@@ -245,7 +245,7 @@ def why_text(why: Why) -> str:
 def _interval(e: Evidence) -> str:
     if not (math.isfinite(e.low) and math.isfinite(e.high)):
         return "no interval"
-    return f"{e.level * 100:.3g}% CI {e.low * 100:+.1f} to {e.high * 100:+.1f}"
+    return f"{e.level * 100:.3g}% CI {signed_pp(e.low)} to {signed_pp(e.high)}"
 
 
 def _df(df: float) -> str:
@@ -343,7 +343,7 @@ def numbers_text(e: Evidence) -> str:
     p = 0.004'."""
     where = "/".join(e.datasets)
     interval = (
-        f" [{e.low * 100:+.1f}, {e.high * 100:+.1f}]"
+        f" [{signed_pp(e.low)}, {signed_pp(e.high)}]"
         if math.isfinite(e.low) and math.isfinite(e.high)
         else ""
     )
@@ -429,7 +429,7 @@ def gap_text(gap: BudgetGap, measured: tuple[Measured, ...]) -> str:
         else:
             c = check.comparison
             difference = (
-                f"{pp(c.diff)} ({c.confidence * 100:.3g}% CI {c.low * 100:+.1f} to {c.high * 100:+.1f})"
+                f"{pp(c.diff)} ({c.confidence * 100:.3g}% CI {signed_pp(c.low)} to {signed_pp(c.high)})"
                 if c is not None and c.defined
                 else "no interval"
             )

@@ -21,11 +21,18 @@ from study.analyse.stats import Paired
 from study.plan.estimate import quantity
 
 
+def signed_pp(x: float, digits: int = 1) -> str:
+    """A fraction as signed percentage points without the unit ('+1.2'); a value that rounds to zero reads
+    '+0.0', never '-0.0'."""
+    shown = round(x * 100, digits)
+    return f"{shown if shown != 0 else 0.0:+.{digits}f}"
+
+
 def pp(x: float, signed: bool = True, digits: int = 1) -> str:
-    """A difference in percentage points, e.g. '+1.2 pp'; '–' when undefined."""
+    """A difference in percentage points, e.g. '+1.2 pp'; '–' when undefined; never '-0.0 pp'."""
     if x is None or not math.isfinite(x):
         return "–"
-    return f"{x * 100:+.{digits}f} pp" if signed else f"{x * 100:.{digits}f} pp"
+    return f"{signed_pp(x, digits)} pp" if signed else f"{x * 100:.{digits}f} pp"
 
 
 def diff_with_ci(comparison: Paired | MeanComparison | None) -> str:
@@ -49,7 +56,7 @@ def diff_with_ci(comparison: Paired | MeanComparison | None) -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return f"{pp(mean)} (no interval: {'tied seeds' if tied else 'n < 2'})"
     level = getattr(comparison, "confidence", 0.95)
-    return f"{pp(mean)} ({level * 100:.3g}% CI {low * 100:+.1f} to {high * 100:+.1f})"
+    return f"{pp(mean)} ({level * 100:.3g}% CI {signed_pp(low)} to {signed_pp(high)})"
 
 
 def p_is(x: float, name: str = "p") -> str:

@@ -34,6 +34,7 @@ from study.report.formats import (
     p_is,
     pp,
     seconds,
+    signed_pp,
     times,
 )
 from study.results.outcomes import COLLAPSED, DIVERGED
@@ -414,7 +415,7 @@ def interval_text(effect: Comparison) -> str:
     """'-33.9 pp [-51.7, -16.2]' (the interval the verdict uses, at its level); a difference without an
     interval says why."""
     if effect.standing == Standing.INTERVAL:
-        return f"{pp(effect.diff)} [{effect.low * 100:+.1f}, {effect.high * 100:+.1f}]"
+        return f"{pp(effect.diff)} [{signed_pp(effect.low)}, {signed_pp(effect.high)}]"
     if effect.standing == Standing.POINT:
         n = len(effect.seeds_value)
         return f"{pp(effect.diff)} (no interval: " + (

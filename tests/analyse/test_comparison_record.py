@@ -141,3 +141,11 @@ def test_a_configuration_counts_once_in_the_noise_model(analysis):
     )
     other = dc.replace(spec, settings=spec.settings.with_values(learning_rate=0.123))
     assert _configuration(other) != _configuration(spec)
+
+
+def test_a_difference_that_rounds_to_zero_reads_plus_zero():
+    from study.report.cells import signed_pp
+    from study.report.formats import pp
+
+    assert pp(-0.00004) == "+0.0 pp" and signed_pp(-0.00004) == "+0.0"
+    assert pp(-0.0006) == "-0.1 pp" and pp(0.0123) == "+1.2 pp"
