@@ -464,8 +464,8 @@ def _decide(
             if first is not None:
                 merged.setdefault(_configuration(first), {}).update(value.learned_only())
     configurations = [Arm(learned, 0, len(learned)) for learned in merged.values()]
-    prior, decided = decide_dataset(inputs, margin, alpha, configurations)
-    _, differences = dataset_priors(inputs, configurations)
+    prior, differences = dataset_priors(inputs, configurations)
+    _, decided = decide_dataset(inputs, margin, alpha, (prior, differences))
     for block, decisions in zip(blocks, decided):
         block.margin, block.prior, block.paired_prior = margin, prior, differences
         block.correlation = seed_correlation(

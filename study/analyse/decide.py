@@ -320,15 +320,14 @@ def decide_dataset(
     blocks: Sequence[tuple[list[Arm], Arm, bool | list[bool]]],
     margin: float,
     alpha: float = ALPHA,
-    configurations: list[Arm] | None = None,
+    priors: tuple[Prior, Prior] | None = None,
 ) -> tuple[Prior, list[list[Decision]]]:
     """Every block of one dataset: (values, baseline, paired) each. The prior of the seed variances is
     fitted once over the distinct configurations (a baseline object shared by several blocks counts once),
     and the prior of the paired differences once over the distinct paired comparisons; returns the former
-    (the dataset's noise model) and the decisions. ``configurations``: the distinct configurations to fit
-    the first on, where arms of different values hold the same trials (the report passes them; default:
-    every distinct arm object)."""
-    prior, differences = dataset_priors(blocks, configurations)
+    (the dataset's noise model) and the decisions. ``priors``: both models, where the caller fitted them
+    already (``dataset_priors``; the report fits the first once per configuration); default: fitted here."""
+    prior, differences = priors if priors is not None else dataset_priors(blocks)
     return prior, [
         decide_block(values, baseline, prior, margin, paired, alpha, differences)
         for values, baseline, paired in blocks

@@ -467,10 +467,15 @@ def record_test_text(effect: Comparison) -> str:
     )
 
 
+def _levels(records: list[Comparison]) -> list[float]:
+    """The distinct confidence levels of ``records``' intervals, lowest first."""
+    return sorted({r.level for r in records if math.isfinite(r.level)})
+
+
 def levels_text(block: Block) -> str:
     """The confidence level of a block's intervals ('98.3%'; several joined when looks differ)."""
-    levels = sorted({r.level for r in block.compared if math.isfinite(r.level)}, reverse=True)
-    return " / ".join(cells.level_text(x) for x in levels) or "95%"
+    levels = _levels(block.compared)
+    return " / ".join(cells.level_text(x) for x in reversed(levels)) or "95%"
 
 
 def tested_seeds_text(effect: Comparison) -> str:
@@ -956,7 +961,7 @@ def simulated_text(rates: ErrorRates) -> dict[str, str]:
 def interval_label(records: list[Comparison]) -> str:
     """The label of the intervals a figure draws: '95% CI', or '95–98.8% CI (1 − α/m)' where the experiments'
     families differ in size."""
-    levels = sorted({r.level for r in records if math.isfinite(r.level)})
+    levels = _levels(records)
     if not levels:
         return "95% CI"
     if len(levels) == 1:
