@@ -22,6 +22,7 @@ import pandas as pd
 from study.analyse.costs import Cost, CostRatio, cost_ratio, epoch_cost
 from study.analyse.decide import Arm, Decision, dataset_priors, decide_dataset
 from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
+from study.analyse.selection import selection_rows
 from study.analyse.stats import (
     ALPHA,
     Interval,
@@ -553,6 +554,10 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
     profile = profile or next(r["profile"] for r in known if r["study"] == study)
     stored = store.stored_study(study, profile)
     plan = plan_frame(store, study, profile)
+    # a grid's selection cells are scored on a validation split and only choose its comparisons' cells
+    # (study.analyse.selection); no comparison, noise model or verdict reads them
+    selection = plan[selection_rows(plan)].reset_index(drop=True)
+    plan = plan[~selection_rows(plan)].reset_index(drop=True)
     epochs = epochs_frame(store, list(plan["trial_key"].unique()))
     summaries_of = trial_summaries(store)
     answers = {dataset: constant_answer(stored, dataset) for dataset in stored.datasets}

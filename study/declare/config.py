@@ -107,7 +107,7 @@ class Parameter:
     """One study parameter: its type, what it accepts, and a line of help (the README lists these)."""
 
     name: str
-    kind: str  # int, float, choice, ints (one per conv layer), choices (one per conv layer)
+    kind: str  # int, float, fraction (0 to minimum), choice, ints and choices (one per conv layer)
     help: str
     minimum: float = 1
     accepted: tuple[str, ...] = ()
@@ -115,6 +115,16 @@ class Parameter:
     def check(self, value: Any, where: str | None = None) -> Any:
         """``value`` if acceptable (tuples for the per-layer kinds), else a one-line ConfigError."""
         where = where or self.name
+        if self.kind == "fraction":
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= self.minimum
+            ):
+                raise ConfigError(
+                    f"{where} must be a number from 0 to {self.minimum:g}, got {value!r}"
+                )
+            return float(value)
         if self.kind == "int":
             return check_int(where, value, int(self.minimum))
         if self.kind == "float":
@@ -143,6 +153,8 @@ class Parameter:
             )
         if self.kind == "float":
             return f"a number > {self.minimum:g}"
+        if self.kind == "fraction":
+            return f"a number from 0 to {self.minimum:g}"
         return (
             "one per conv layer, each " if self.kind == "ints" else ""
         ) + f"an integer >= {self.minimum:g}"
@@ -166,6 +178,13 @@ PARAMETER_TABLE = (
         "choice",
         "pixel scaling, statistics from the training subset (Table 1: unit, " "pixels / 255)",
         accepted=INPUT_SCALINGS,
+    ),
+    Parameter(
+        "validation",
+        "fraction",
+        "share of the training subset held out and scored instead of the test images (0: none; "
+        "a grid's selection phase sets it)",
+        minimum=0.5,
     ),
     Parameter(
         "activation",
@@ -268,6 +287,9 @@ class Settings:
     optimizer: str = "sgd"  # Table 1: solver
     schedule: str = "constant"  # Table 1: a constant rate (SCHEDULES)
     input_scaling: str = "unit"  # Table 1: pixels / 255 (INPUT_SCALINGS)
+    # share of the training subset held out as the validation split the trial is scored on instead of the
+    # test images: 0 (no hold-out) except in a grid's selection phase (study.declare.grid)
+    validation: float = 0.0
     activation: str = "relu"  # Table 1
     conv_filters: tuple[int, ...] = (20, 50)  # Table 1: conv. 1 and conv. 2 filters
     kernel_size: int = 5  # Table 1
@@ -287,6 +309,7 @@ class Settings:
             "optimizer",
             "schedule",
             "input_scaling",
+            "validation",
         ):
             PARAMETER[name].check(getattr(self, name))
         if not isinstance(self.conv_filters, tuple) or not isinstance(self.pooling, tuple):
@@ -370,7 +393,7 @@ def apply_values(settings: Settings, values: dict[str, Any]) -> Settings:
             )
         else:
             value = PARAMETER[name].check(value)
-            value = float(value) if name == "learning_rate" else value
+            value = float(value) if name in ("learning_rate", "validation") else value
         changes[name] = value
     if "conv_filters" in changes and "pooling" not in changes:
         n = len(changes["conv_filters"])

@@ -13,6 +13,7 @@ from typing import Any
 
 from study.declare.claims import Claim
 from study.declare.config import PARAMETERS, Settings
+from study.declare.grid import SELECTION_SEED_OFFSET, Grid, label_of
 from study.errors import ConfigError
 
 BUILTIN_DATASETS = (
@@ -44,14 +45,6 @@ DEFAULT_MARGIN_PP = (
 )
 
 
-def label_of(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "/".join(label_of(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 @dataclass(frozen=True)
 class Value:
     """One value of an experiment: a label and the parameters it sets (usually just one)."""
@@ -79,6 +72,16 @@ class Experiment:
         default_factory=dict
     )  # changes to the study baseline this experiment varies around
     group: str = ""  # the part of the study it belongs to (e.g. "Table 1 as written"); the report groups by it
+    # a two-factor experiment (study.declare.grid): ``values`` are then its selection cells, ``parameter`` the
+    # compared parameter, and the comparisons are between the levels at their chosen cells
+    grid: Grid | None = None
+
+    @property
+    def compared_labels(self) -> tuple[str, ...]:
+        """The labels the comparisons (and claims) name: the grid's levels, else the values'."""
+        if self.grid is not None:
+            return tuple(row.label for row in self.grid.rows)
+        return tuple(v.label for v in self.values)
 
     def __post_init__(self) -> None:
         if self.parameter not in PARAMETERS:
@@ -95,6 +98,16 @@ class Experiment:
                 f"experiment {self.name!r}: epochs_factor must be a number in (0, 100], "
                 f"got {self.epochs_factor!r}"
             )
+
+
+def grid_experiment(name: str, grid: Grid, **kwargs) -> Experiment:
+    """A two-factor experiment: its values are the grid's selection cells (both factors set, scored on the
+    held-out validation split)."""
+    values = tuple(
+        Value(grid.cell_label(row, column), grid.cell_params(row, column))
+        for row, column in grid.cells()
+    )
+    return Experiment(name=name, parameter=grid.compared, values=values, grid=grid, **kwargs)
 
 
 def experiment(name: str, parameter: str, values: list, **kwargs) -> Experiment:
@@ -280,7 +293,7 @@ class Study:
                         f"claim {claim.text!r}: unknown experiment {name!r}; accepted: {', '.join(names)}"
                     )
             exp = by_name[claim.experiment]
-            labels = [v.label for v in exp.values]
+            labels = list(exp.compared_labels)
             for label in claim.labels:
                 if label not in labels:
                     raise ConfigError(
@@ -303,6 +316,25 @@ class Study:
         extended = list(self.seeds[:count])
         extended += range(max(self.seeds) + 1, max(self.seeds) + 1 + count - len(extended))
         return tuple(extended)
+
+    def selection_seeds(self, count: int) -> tuple[int, ...]:
+        """The seeds of a grid's selection phase: ``count`` seeds from ``SELECTION_SEED_OFFSET`` past the
+        study's largest seed, apart from every seed a comparison uses (the confirmation runs are fresh)."""
+        start = max(self.seeds) + SELECTION_SEED_OFFSET + 1
+        return tuple(range(start, start + count))
+
+    def with_choices(self, choices: dict[tuple[str, str], tuple[int, ...]]) -> Study:
+        """This study with the grids' chosen columns, by (experiment, dataset) (``study.analyse.grid``)."""
+        experiments = []
+        for exp in self.experiments:
+            grid = exp.grid
+            if grid is not None:
+                for (name, dataset), columns in choices.items():
+                    if name == exp.name:
+                        grid = grid.with_choice(dataset, columns)
+                exp = replace(exp, grid=grid)
+            experiments.append(exp)
+        return replace(self, experiments=tuple(experiments))
 
     def seeds_for(self, profile_seeds: int | None, baseline: bool) -> tuple[int, ...]:
         """The seeds a value (or, with ``baseline``, the baseline) trains with under a profile's seed count.
@@ -346,6 +378,7 @@ class Study:
                         {"label": v.label, "params": v.params, "adapt": v.adapt, "note": v.note}
                         for v in e.values
                     ],
+                    **({"grid": e.grid.to_dict()} if e.grid is not None else {}),
                 }
                 for e in self.experiments
             ],
@@ -373,6 +406,7 @@ class Study:
                     Value(v["label"], v["params"], v.get("adapt", {}), v.get("note", ""))
                     for v in e["values"]
                 ),
+                grid=Grid.from_dict(e["grid"]) if e.get("grid") else None,
             )
             for e in data["experiments"]
         )

@@ -49,8 +49,17 @@ from typing import Any
 
 from study.declare.claims import CLAIM_KINDS, claim_from_dict, claim_kind
 from study.declare.config import PARAMETERS, Settings, check_int
+from study.declare.grid import SELECTION_SEEDS, VALIDATION, Grid, GridRow
 from study.declare.spec import BUILTIN_DATASETS as KNOWN
-from study.declare.spec import DEFAULT_SEEDS, Claim, Experiment, Study, Value, label_of
+from study.declare.spec import (
+    DEFAULT_SEEDS,
+    Claim,
+    Experiment,
+    Study,
+    Value,
+    grid_experiment,
+    label_of,
+)
 from study.errors import ConfigError
 
 STUDY_KEYS = (
@@ -69,6 +78,16 @@ STUDY_KEYS = (
     "budget_check",
 )
 EXPERIMENT_KEYS = ("name", "parameter", "values", "datasets", "epochs_factor", "description")
+GRID_KEYS = (
+    "name",
+    "grid",
+    "tune",
+    "selection_seeds",
+    "validation",
+    "datasets",
+    "epochs_factor",
+    "description",
+)
 VALUE_KEYS = ("label", "note", "adapt")
 SEED_MAX = (
     2**32 - 1
@@ -183,6 +202,11 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
         )
     experiments = []
     for index, raw in enumerate(raw_experiments):
+        if isinstance(raw, dict) and "grid" in raw:
+            experiments.append(
+                _grid_experiment(f"{source} experiments[{index}]", raw, baseline, default_datasets)
+            )
+            continue
         _table(
             f"{source} experiments[{index}]", raw, EXPERIMENT_KEYS, ("name", "parameter", "values")
         )
@@ -234,6 +258,102 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
         baseline_seeds=baseline_seeds,
         margins=margins,
         budget_check=str(data.get("budget_check", "")),
+    )
+
+
+def _grid_rows(where: str, raw: Any, tune: str | None) -> tuple[str, str, tuple[GridRow, ...]]:
+    """(compared, tuned, rows) of a ``grid``: a table of two parameters with lists of values (every level
+    with every tuned value), or a list of rows, each one level with its own list of tuned values."""
+    accepted = f"accepted: {', '.join(PARAMETERS)}"
+    form = (
+        "grid must be a table of two parameters with lists of values, e.g. grid = { optimizer = "
+        '["sgd", "adam"], learning_rate = [0.001, 0.01] }, or a list of rows, e.g. grid = [{ optimizer = '
+        '"sgd", learning_rate = [0.01, 0.1] }, ...]'
+    )
+    if isinstance(raw, dict):
+        names = list(raw)
+        if len(names) != 2:
+            raise ConfigError(f"{where}: {form}; got {len(names)} parameter(s): {names}")
+        for name in names:
+            if name not in PARAMETERS:
+                raise ConfigError(f"{where}: grid: unknown parameter {name!r}; {accepted}")
+            if not isinstance(raw[name], list) or not raw[name]:
+                raise ConfigError(
+                    f"{where}: grid: {name} must be a non-empty list of values, got {raw[name]!r}"
+                )
+        tuned = tune or names[1]
+        if tuned not in names:
+            raise ConfigError(
+                f"{where}: tune = {tuned!r} is not a parameter of the grid; accepted: {', '.join(names)}"
+            )
+        compared = names[0] if tuned == names[1] else names[1]
+        return compared, tuned, tuple(GridRow(level, tuple(raw[tuned])) for level in raw[compared])
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{where}: {form}; got {raw!r}")
+    rows, pair = [], None
+    for index, row in enumerate(raw):
+        here = f"{where}: grid[{index}]"
+        if not isinstance(row, dict):
+            raise ConfigError(f"{here}: {form}; got {row!r}")
+        names = [k for k in row if k != "label"]
+        for name in names:
+            if name not in PARAMETERS:
+                raise ConfigError(f"{here}: unknown parameter {name!r}; {accepted}")
+        lists = [n for n in names if isinstance(row[n], list)]
+        if len(names) != 2 or len(lists) != 1:
+            raise ConfigError(
+                f"{here}: a row sets one level of the compared parameter and a list of the tuned one "
+                f"(optional label), got {row!r}"
+            )
+        tuned = lists[0]
+        compared = next(n for n in names if n != tuned)
+        if pair is not None and (compared, tuned) != pair:
+            raise ConfigError(
+                f"{here}: every row must set the same two parameters as the first "
+                f"({pair[0]} and a list of {pair[1]}), got {compared} and {tuned}"
+            )
+        if tune is not None and tune != tuned:
+            raise ConfigError(f"{here}: tune = {tune!r} but the row's list is {tuned!r}")
+        pair = (compared, tuned)
+        if not row[tuned]:
+            raise ConfigError(f"{here}: {tuned} must be a non-empty list of values")
+        rows.append(GridRow(row[compared], tuple(row[tuned]), str(row.get("label", ""))))
+    assert pair is not None
+    return pair[0], pair[1], tuple(rows)
+
+
+def _grid_experiment(
+    where: str, raw: dict[str, Any], baseline: Settings, default_datasets: tuple[str, ...]
+) -> Experiment:
+    """An ``[[experiments]]`` table with a ``grid`` (``study.declare.grid``), every cell checked as a value."""
+    _table(where, raw, GRID_KEYS, ("name", "grid"))
+    where = f"{where.rsplit(' ', 1)[0]} experiment {raw['name']!r}"
+    tune = raw.get("tune")
+    if tune is not None and not isinstance(tune, str):
+        raise ConfigError(f"{where}: tune must be a parameter name, got {tune!r}")
+    compared, tuned, rows = _grid_rows(where, raw["grid"], tune)
+    try:
+        grid = Grid(
+            compared,
+            tuned,
+            rows,
+            selection_seeds=raw.get("selection_seeds", SELECTION_SEEDS),
+            validation=raw.get("validation", VALIDATION),
+        )
+    except ConfigError as err:
+        raise ConfigError(f"{where}: {err}") from None
+    for row, column in grid.cells():  # type and name checks of every cell, before any data is read
+        try:
+            baseline.with_values(**grid.cell_params(row, column))
+        except ConfigError as err:
+            raise ConfigError(f"{where}: cell {grid.cell_label(row, column)!r}: {err}") from None
+    datasets = _datasets(where, raw["datasets"]) if "datasets" in raw else default_datasets
+    return grid_experiment(
+        str(raw["name"]),
+        grid,
+        datasets=datasets,
+        epochs_factor=raw.get("epochs_factor", 1.0),
+        description=str(raw.get("description", "")),
     )
 
 

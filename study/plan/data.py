@@ -711,9 +711,37 @@ def scale_inputs(data: Dataset, scaling: str) -> Dataset:
     )
 
 
+def hold_out(data: Dataset, share: float, data_seed: int) -> Dataset:
+    """``data`` with a stratified ``share`` of its training images moved into the place of its test images, which
+    are dropped: a trial trained on the result is scored on the held-out validation split and never sees a
+    test image (a grid's selection phase, ``study.declare.grid``). The split is drawn from ``data_seed``
+    alone (its own stream), so every trial of a study holds out the same images; ``share`` 0 returns ``data``."""
+    if not share:
+        return data
+    rng = np.random.default_rng(
+        [data_seed, 1]
+    )  # a stream apart from the subsets' (default_rng(data_seed))
+    held = stratified_indices(data.y_train, max(1, round(share * len(data.y_train))), rng)
+    kept = np.setdiff1d(np.arange(len(data.y_train)), held)
+    return replace(
+        data,
+        x_train=data.x_train[kept],
+        y_train=data.y_train[kept],
+        x_test=data.x_train[held],
+        y_test=data.y_train[held],
+    )
+
+
 @functools.lru_cache(maxsize=4)
 def load_scaled(
-    name: str, train_size: int | None, test_size: int | None, data_seed: int, scaling: str
+    name: str,
+    train_size: int | None,
+    test_size: int | None,
+    data_seed: int,
+    scaling: str,
+    validation: float = 0.0,
 ) -> Dataset:
-    """``load_dataset`` then ``scale_inputs``, kept for the next trial of this worker that scales the same way."""
-    return scale_inputs(load_dataset(name, train_size, test_size, data_seed), scaling)
+    """``load_dataset``, then ``hold_out`` (a ``validation`` share scored instead of the test images), then
+    ``scale_inputs`` with the statistics of the images that train; kept for the next trial of this worker."""
+    data = load_dataset(name, train_size, test_size, data_seed)
+    return scale_inputs(hold_out(data, validation, data_seed), scaling)

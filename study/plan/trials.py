@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from study.declare.config import ModelConfig, Settings
-from study.declare.spec import Experiment, Profile, Study
+from study.declare.grid import label_of
+from study.declare.spec import Experiment, Profile, Study, Value
 from study.errors import ConfigError
 from study.plan.shapes import summarize
 
@@ -132,6 +133,12 @@ class PlanRow:
     trial_key: str
     is_baseline: bool
     note: str
+    phase: str = (
+        ""  # SELECTION: a grid cell scored on its validation split; "": a comparison's row
+    )
+
+
+SELECTION = "selection"  # the phase of a grid's selection rows (study.declare.grid)
 
 
 def graph_key(settings: Settings, model: ModelConfig) -> str:
@@ -143,7 +150,7 @@ def graph_key(settings: Settings, model: ModelConfig) -> str:
 
 # Settings added after stores existed, with the value every older trial was trained at: a trial at that value
 # leaves it out of its key, so the keys of old stores stay what they were.
-KEYED_ONLY_WHEN_SET = {"schedule": "constant", "input_scaling": "unit"}
+KEYED_ONLY_WHEN_SET = {"schedule": "constant", "input_scaling": "unit", "validation": 0.0}
 
 
 def keyed_settings(settings: Settings) -> dict[str, Any]:
@@ -206,54 +213,113 @@ SeedCounts = Mapping[
 ]  # (experiment, value label, dataset) -> seeds of that value
 
 
+def confirmation(study: Study, experiment: Experiment, dataset: str) -> Experiment:
+    """The one-factor experiment a grid's chosen cells make on ``dataset``: one value per level (its row label)
+    at its chosen tuned value, the reference level's chosen cell as the baseline, scored on the test images.
+    Before the selection phase has chosen (``Grid.chosen``), each row's usual column stands in: what
+    ``study plan`` costs (a tuned parameter that changes a trial's cost may move it)."""
+    grid = experiment.grid
+    assert grid is not None
+    around = study.baseline.with_values(**experiment.base).to_dict()
+    columns = grid.chosen.get(dataset)
+    chosen = columns is not None
+    columns = columns or grid.usual(around)
+    values = tuple(
+        Value(
+            row.label,
+            {grid.compared: row.level, grid.tuned: row.tuned[column]},
+            note=f"{grid.tuned} {label_of(row.tuned[column])}, "
+            + ("chosen on the validation split" if chosen else "not chosen yet"),
+        )
+        for row, column in zip(grid.rows, columns)
+    )
+    reference = values[grid.reference_row(around)]
+    return dataclasses.replace(
+        experiment,
+        values=values,
+        base={**experiment.base, **reference.params},
+        datasets=(dataset,),
+        grid=None,
+    )
+
+
 def plan_study(
     study: Study,
     profile: Profile,
     datasets: dict[str, DatasetInfo],
     seeds: SeedCounts | None = None,
+    selection_only: bool = False,
 ) -> tuple[dict[str, Trial], list[PlanRow]]:
     """Every trial of ``study`` under ``profile`` (deduplicated by key) and the plan rows using them.
 
     ``seeds`` gives a value more seeds than the profile's first look (``study.sequential`` adds them where a
-    comparison is still undecided); a baseline keeps its own count (``Study.seeds_for``)."""
+    comparison is still undecided); a baseline keeps its own count (``Study.seeds_for``). A grid experiment
+    plans its selection cells (``SELECTION`` rows, ``Study.selection_seeds``) and its confirmation
+    (``confirmation``); with ``selection_only`` its confirmation is left out (the selection phase runs first,
+    ``study.sequential.driver``)."""
     seeds = seeds or {}
     trials: dict[str, Trial] = {}
     rows: list[PlanRow] = []
     for experiment in study.experiments:
         for dataset_name in experiment.datasets:
             dataset = datasets[dataset_name]
-            base_settings = study.baseline.with_values(**experiment.base)
-            base_settings = base_settings.with_values(
-                epochs=scaled_epochs(
-                    base_settings.epochs, study, profile.for_dataset(dataset_name), experiment
+            if experiment.grid is None:
+                _plan_values(study, profile, experiment, dataset, seeds, trials, rows)
+                continue
+            chosen = study.selection_seeds(experiment.grid.selection_seeds)
+            _plan_values(study, profile, experiment, dataset, seeds, trials, rows, chosen)
+            if not selection_only:
+                derived = confirmation(study, experiment, dataset_name)
+                _plan_values(study, profile, derived, dataset, seeds, trials, rows)
+    return trials, rows
+
+
+def _plan_values(
+    study: Study,
+    profile: Profile,
+    experiment: Experiment,
+    dataset: DatasetInfo,
+    seeds: SeedCounts,
+    trials: dict[str, Trial],
+    rows: list[PlanRow],
+    selection: tuple[int, ...] = (),
+) -> None:
+    """Plan every value of ``experiment`` on ``dataset`` into ``trials`` and ``rows``; with ``selection``,
+    each value is a grid cell trained with those seeds (``SELECTION`` rows, no baseline)."""
+    base_settings = study.baseline.with_values(**experiment.base)
+    base_settings = base_settings.with_values(
+        epochs=scaled_epochs(
+            base_settings.epochs, study, profile.for_dataset(dataset.name), experiment
+        )
+    )
+    for index, value in enumerate(experiment.values):
+        settings, model = resolve(study, profile, experiment, index, dataset)
+        summary = summarize(model)
+        is_baseline = not selection and settings == base_settings
+        count = seeds.get((experiment.name, value.label, dataset.name))
+        if selection:
+            chosen = selection
+        elif is_baseline or not count:
+            chosen = study.seeds_for(profile.seeds, baseline=is_baseline)
+        else:
+            chosen = study.seed_list(count)
+        for seed in chosen:
+            key = trial_key(settings, model, dataset, seed)
+            trials.setdefault(
+                key,
+                Trial(key, settings, model, dataset, seed, summary.params, summary.macs),
+            )
+            rows.append(
+                PlanRow(
+                    experiment.name,
+                    experiment.parameter,
+                    value.label,
+                    index,
+                    dataset.name,
+                    seed,
+                    key,
+                    is_baseline,
+                    value.note,
+                    SELECTION if selection else "",
                 )
             )
-            for index, value in enumerate(experiment.values):
-                settings, model = resolve(study, profile, experiment, index, dataset)
-                summary = summarize(model)
-                is_baseline = settings == base_settings
-                count = seeds.get((experiment.name, value.label, dataset.name))
-                if is_baseline or not count:
-                    chosen = study.seeds_for(profile.seeds, baseline=is_baseline)
-                else:
-                    chosen = study.seed_list(count)
-                for seed in chosen:
-                    key = trial_key(settings, model, dataset, seed)
-                    trials.setdefault(
-                        key,
-                        Trial(key, settings, model, dataset, seed, summary.params, summary.macs),
-                    )
-                    rows.append(
-                        PlanRow(
-                            experiment.name,
-                            experiment.parameter,
-                            value.label,
-                            index,
-                            dataset.name,
-                            seed,
-                            key,
-                            is_baseline,
-                            value.note,
-                        )
-                    )
-    return trials, rows

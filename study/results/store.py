@@ -24,12 +24,13 @@ from study.results.stored import DatasetFacts, EpochRow, StoredStudy, StoredTria
 
 # Bump when the tables below change, and add the step from the previous version to ``ADDED_COLUMNS``.
 # Stores written before versions existed have user_version 0 and exactly the version-1 tables.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Columns each version added to the version before it, (table, column, SQL type), appended in this order
 # (SQLite's ALTER TABLE ADD COLUMN appends, so SCHEMA lists them last too). Old rows read NULL.
 ADDED_COLUMNS: dict[int, tuple[tuple[str, str, str], ...]] = {
     2: (("trials", "trace_seconds", "REAL"), ("trials", "load_seconds", "REAL")),
+    3: (("plan", "phase", "TEXT"),),
 }
 
 SCHEMA = """
@@ -61,6 +62,7 @@ CREATE TABLE IF NOT EXISTS plan (
     study TEXT NOT NULL, profile TEXT NOT NULL, experiment TEXT NOT NULL, parameter TEXT NOT NULL,
     value TEXT NOT NULL, value_index INTEGER NOT NULL, dataset TEXT NOT NULL, seed INTEGER NOT NULL,
     trial_key TEXT NOT NULL, is_baseline INTEGER NOT NULL, note TEXT NOT NULL,
+    phase TEXT,                      -- 'selection': a grid cell scored on its validation split; NULL before schema 3
     PRIMARY KEY (study, profile, experiment, value, dataset, seed)
 );
 CREATE TABLE IF NOT EXISTS planned (
@@ -225,7 +227,7 @@ class Store:
             )
             self.db.execute("DELETE FROM plan WHERE study = ? AND profile = ?", (study, profile))
             self.db.executemany(
-                "INSERT INTO plan VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO plan VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         study,
@@ -239,6 +241,7 @@ class Store:
                         r.trial_key,
                         int(r.is_baseline),
                         r.note,
+                        r.phase,
                     )
                     for r in rows
                 ],

@@ -40,14 +40,17 @@ def epochs_frame(store: Store, keys: list[str] | None = None) -> pd.DataFrame:
     return store.epochs_frame(keys)
 
 
-def constant_answers(store: Store) -> dict[str, ConstantAnswer]:
+def constant_answers(store: Store, held_out: bool = False) -> dict[str, ConstantAnswer]:
     """The best constant answer of every dataset subset the store's studies recorded, by fingerprint
-    (each trial's spec carries the fingerprint of the data it was trained and validated on)."""
-    return {
-        facts.fingerprint: answer
-        for facts in store.dataset_facts()
-        if (answer := facts.constant_answer())
-    }
+    (each trial's spec carries the fingerprint of the data it was trained and validated on). With
+    ``held_out``: on a validation split held out of the training subset (stratified, so its class shares
+    are the training subset's) instead of on the test subset."""
+    answers = {}
+    for facts in store.dataset_facts():
+        counts = facts.train_class_counts if held_out else facts.test_class_counts
+        if counts and sum(counts):
+            answers[facts.fingerprint] = ConstantAnswer.from_counts(counts)
+    return answers
 
 
 def trial_summaries(store: Store) -> dict[str, TrialSummary]:
@@ -55,12 +58,17 @@ def trial_summaries(store: Store) -> dict[str, TrialSummary]:
     what ``study list``, the export, the TensorBoard export and the report read."""
     epochs = store.epochs_by_trial()
     answers = constant_answers(store)
+    held_out = constant_answers(
+        store, held_out=True
+    )  # a grid's selection trials score a validation split
     summaries = {}
     for trial in store.stored_trials():
         last = epochs.get(trial.key)
         spec = trial.planned
         classes = spec.model.num_classes if spec is not None else 10
-        answer = answers.get(spec.fingerprint) if spec is not None else None
+        answer = None
+        if spec is not None:
+            answer = (held_out if spec.settings.validation else answers).get(spec.fingerprint)
         summaries[trial.key] = summarise(
             trial.key,
             trial.dataset,

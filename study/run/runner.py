@@ -159,6 +159,7 @@ def plan_run(
     origins: dict[str, str] | None = None,
     seeds: SeedCounts | None = None,
     loaded: dict[str, Dataset] | None = None,
+    selection_only: bool = False,
 ) -> RunPlan:
     """Load the datasets once, plan every trial, and order and cost those not in ``done`` (trial keys).
 
@@ -167,7 +168,8 @@ def plan_run(
     against the loaded datasets' full sizes and the study's seeds. Raises ConfigError for a budget
     beyond the study or an impossible configuration, DataError for a dataset not found. ``seeds``: values
     with more seeds than the first look (``study.plan.trials.plan_study``); ``loaded``: the datasets, when
-    the caller has loaded them already (``load_datasets``)."""
+    the caller has loaded them already (``load_datasets``); ``selection_only``: the grids' selection phase
+    without their confirmation (``study.plan.trials.plan_study``)."""
     started = time.perf_counter()
     loaded = loaded if loaded is not None else load_datasets(study, profile)
     load_seconds = time.perf_counter() - started
@@ -180,7 +182,8 @@ def plan_run(
         )
     infos = {name: dataset_info(data, profile, study.data_seed) for name, data in loaded.items()}
     sizes = {name: (len(data.y_train), len(data.y_test)) for name, data in loaded.items()}
-    trials, rows = plan_study(study, profile, infos, seeds)  # validates every configuration
+    # validates every configuration
+    trials, rows = plan_study(study, profile, infos, seeds, selection_only)
     done = set(done)
     pending = [trial for key, trial in trials.items() if key not in done]
     if callable(
@@ -225,6 +228,7 @@ def run_study(
     seeds: SeedCounts | None = None,
     loaded: dict[str, Dataset] | None = None,
     stages: Sequence[Stage] = (),
+    selection_only: bool = False,
 ) -> RunCounts:
     """Train every missing trial of ``study`` under ``profile`` where ``execution`` says (default:
     ``Execution.build()``, a local Dask cluster); returns what it did (``RunCounts``).
@@ -232,7 +236,8 @@ def run_study(
     With a ``calibration`` (study.plan.estimate; a callable is called only if something is to train) the
     first line and the run record carry the estimated wall time. ``origins`` (see ``plan_run``) checks a
     custom budget; ``seeds`` and ``loaded`` as for ``plan_run`` (``study.sequential`` runs one look at a time and
-    passes ``stages``, the seeds its looks added and why, to be stored with the study spec).
+    passes ``stages``, the seeds its looks added and why, to be stored with the study spec; and
+    ``selection_only`` to train the grids' selection phase before their confirmation).
     Raises StudyError (ConfigError, DataError) before anything is written."""
     started = time.perf_counter()
     execution = execution or Execution.build()
@@ -242,7 +247,15 @@ def run_study(
     ).acquire()  # a second run on this store refuses here, before reading or writing
     try:
         plan = plan_run(
-            study, profile, stored_keys(store_path), workers, calibration, origins, seeds, loaded
+            study,
+            profile,
+            stored_keys(store_path),
+            workers,
+            calibration,
+            origins,
+            seeds,
+            loaded,
+            selection_only,
         )
         store = Store(store_path)
     except BaseException:

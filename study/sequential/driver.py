@@ -10,8 +10,10 @@ import sys
 from collections.abc import Callable
 
 from study.analyse.comparisons import analyse
+from study.analyse.selection import stored_choices
 from study.analyse.sequential import Addition, Reason, next_look
 from study.declare.budget import budget_name
+from study.declare.grid import label_of
 from study.declare.spec import Profile, Study
 from study.errors import StudyError
 from study.plan.estimate import DEFAULT, Calibration, duration, trial_cost
@@ -135,8 +137,9 @@ def run_in_stages(
     seeds: dict = {}
     history: list[Stage] = []
     total: RunCounts | None = None
-    for look in range(1, profile.looks + 1):
-        counts = run_study(
+
+    def train(study: Study, **extra) -> RunCounts:
+        return run_study(
             study,
             profile,
             store_path,
@@ -144,10 +147,17 @@ def run_in_stages(
             log=log,
             calibration=calibration,
             origins=origins,
-            seeds=seeds,
             loaded=loaded,
-            stages=tuple(history),
+            **extra,
         )
+
+    if any(e.grid is not None for e in study.experiments):
+        # the grids' selection phase first (with every other experiment's first look): their comparisons are
+        # planned from the cells it chooses on the validation split
+        total = train(study, selection_only=True)
+        study = with_selection(study, profile, store_path, say)
+    for look in range(1, profile.looks + 1):
+        counts = train(study, seeds=seeds, stages=tuple(history))
         total = counts if total is None else _add(total, counts)
         if look == profile.looks:
             break
@@ -174,6 +184,41 @@ def run_in_stages(
         if not chosen:
             break
     return total
+
+
+def with_selection(
+    study: Study, profile: Profile, store_path, say: Callable[[str], None]
+) -> Study:
+    """``study`` with each grid's cells chosen on the validation split from what ``store_path`` holds
+    (``study.analyse.selection.stored_choices``); one line per grid and dataset says what was chosen."""
+    with Store(store_path, create=False) as store:
+        choices = stored_choices(store, study, profile.name)
+    study = study.with_choices(choices)
+    for experiment in study.experiments:
+        grid = experiment.grid
+        if grid is None:
+            continue
+        for dataset in experiment.datasets:
+            columns = grid.chosen.get(dataset)
+            if columns is None:
+                say(
+                    f"{experiment.name} on {dataset}: no cell of some level finished its selection "
+                    f"seeds; its comparison runs at each level's usual {grid.tuned}"
+                )
+                continue
+            say(
+                f"{experiment.name} on {dataset}: {grid.tuned} chosen on the validation split: "
+                + ", ".join(
+                    f"{row.label} {label_of(row.tuned[c])}"
+                    + (
+                        " (edge of its grid)"
+                        if c in (0, len(row.tuned) - 1) and len(row.tuned) > 1
+                        else ""
+                    )
+                    for row, c in zip(grid.rows, columns)
+                )
+            )
+    return study
 
 
 def _add(a: RunCounts, b: RunCounts) -> RunCounts:

@@ -120,7 +120,12 @@ def _train(spec: TrialSpec, threads: int | None, result: TrialResult) -> None:
 
     started = time.perf_counter()
     data = load_scaled(
-        spec.dataset, spec.train_size, spec.test_size, spec.data_seed, spec.settings.input_scaling
+        spec.dataset,
+        spec.train_size,
+        spec.test_size,
+        spec.data_seed,
+        spec.settings.input_scaling,
+        spec.settings.validation,
     )
     load_seconds = time.perf_counter() - started
     if data.fingerprint != spec.fingerprint:

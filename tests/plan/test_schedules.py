@@ -137,7 +137,11 @@ def test_a_constant_channel_is_centred_not_divided_by_zero():
 
 def _legacy_key(settings: Settings, model, dataset: DatasetInfo, seed: int) -> str:
     """The key as stores written before the schedule and scaling existed computed it."""
-    old = {k: v for k, v in settings.to_dict().items() if k not in ("schedule", "input_scaling")}
+    old = {
+        k: v
+        for k, v in settings.to_dict().items()
+        if k not in ("schedule", "input_scaling", "validation")
+    }
     blob = json.dumps(
         {
             "settings": old,

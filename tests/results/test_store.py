@@ -33,14 +33,24 @@ CREATE TABLE trials (
     wall_seconds REAL, params INTEGER, macs INTEGER, worker TEXT, finished_at TEXT NOT NULL
 );
 """
+# The plan table as schema versions 1 and 2 had it (version 3 added ``phase``).
+PLAN_V1 = """
+CREATE TABLE plan (
+    study TEXT NOT NULL, profile TEXT NOT NULL, experiment TEXT NOT NULL, parameter TEXT NOT NULL,
+    value TEXT NOT NULL, value_index INTEGER NOT NULL, dataset TEXT NOT NULL, seed INTEGER NOT NULL,
+    trial_key TEXT NOT NULL, is_baseline INTEGER NOT NULL, note TEXT NOT NULL,
+    PRIMARY KEY (study, profile, experiment, value, dataset, seed)
+);
+"""
 
 
 def _old_store(path, version: int):
     """A store as study wrote it at schema ``version`` (0 or 1), with one trained trial of two epochs."""
     config = json.dumps(made_up_spec("old").to_dict(), sort_keys=True)
     with sqlite3.connect(path) as db:
-        db.executescript(TRIALS_V1 + SCHEMA)  # SCHEMA creates only the tables not there yet
+        db.executescript(TRIALS_V1 + PLAN_V1 + SCHEMA)  # SCHEMA creates only the tables not there yet
         db.execute("INSERT INTO planned VALUES ('old', ?)", (config,))
+        db.execute("INSERT INTO plan VALUES ('s', 'p', 'e', 'kernel_size', '3', 0, 'mnist', 1, 'old', 0, '')")
         db.execute(
             "INSERT INTO trials VALUES ('old', 'mnist', 1, ?, 'ok', NULL, NULL, 2, 3.5, 9.0, 10, 20, 'w', 't')",
             (config,),
@@ -92,6 +102,12 @@ def test_old_store_gains_trace_and_load_columns_with_null_in_old_rows(tmp_path, 
     assert _version(path) == SCHEMA_VERSION
     with Store(path) as store:  # opened again: nothing left to migrate, the rows kept
         assert {t.key for t in store.stored_trials()} == {"old", "new"}
+        plan = store.plan_frame()
+    # the old plan row reads no phase: a comparison's row, never a grid's selection cell
+    assert list(plan["trial_key"]) == ["old"] and plan["phase"].isna().all()
+    from study.analyse.selection import selection_rows
+
+    assert not selection_rows(plan).any()
 
 
 def test_old_store_with_a_new_column_already_is_refused_untouched(tmp_path):
