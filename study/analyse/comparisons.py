@@ -21,8 +21,9 @@ import pandas as pd
 
 from study.analyse.costs import Cost, CostRatio, cost_ratio, epoch_cost
 from study.analyse.decide import Arm, Decision, dataset_priors, decide_dataset
+from study.analyse.grid import GridAnalysis, analyse_grid
 from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
-from study.analyse.selection import selection_rows
+from study.analyse.selection import cell_runs, selection_rows
 from study.analyse.stats import (
     ALPHA,
     Interval,
@@ -320,6 +321,8 @@ class Analysis:
     runs: list[dict] = field(
         default_factory=list
     )  # every run record of this study and budget, oldest first
+    # (experiment, dataset) -> a grid's selection phase: its cells, choices, interaction (study.analyse.grid)
+    grids: dict[tuple[str, str], GridAnalysis] = field(default_factory=dict)
 
     @property
     def looks(self) -> int:
@@ -602,6 +605,7 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
             )
             for value in block.comparisons
         }
+    grids = _grids(stored, selection, summaries_of)
     run = store.latest_run(study, profile)
     run_dict = dict(run) if run is not None else {}
     environment = json.loads(run_dict.pop("environment", "{}") or "{}")
@@ -617,7 +621,40 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
         answers,
         alpha,
         store.runs(study, profile),
+        grids,
     )
+
+
+def _grids(
+    stored: StoredStudy, selection: pd.DataFrame, summaries: dict[str, TrialSummary]
+) -> dict[tuple[str, str], GridAnalysis]:
+    """(experiment, dataset) -> the analysis of every grid's selection phase the store holds."""
+    out = {}
+    baseline = stored.study.baseline.to_dict()
+    for experiment in stored.study.experiments:
+        grid = experiment.grid
+        if grid is None:
+            continue
+        for dataset, runs in cell_runs(experiment, selection, summaries).items():
+            facts = stored.datasets.get(dataset)
+            counts = facts.train_class_counts if facts is not None else ()
+            chance = (
+                ConstantAnswer.from_counts(counts)
+                if counts and sum(counts)
+                else ConstantAnswer.uniform(stored.classes(dataset))
+            ).accuracy
+            images = max(1, round(grid.validation * (facts.train_size if facts else 1)))
+            out[(experiment.name, dataset)] = analyse_grid(
+                grid,
+                dataset,
+                runs,
+                chance,
+                stored.study.margin(dataset),
+                images,
+                {**baseline, **experiment.base},
+                experiment.name,
+            )
+    return out
 
 
 def _mean(values: list[float]) -> float:

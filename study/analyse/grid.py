@@ -6,9 +6,9 @@ a held-out validation split of the training subset (never the test images); each
 chosen here, then rerun with fresh seeds whose test accuracy the ordinary comparisons decide on
 (``study.analyse.comparisons``). This module holds what the report shows of the grid itself.
 
-    runs = [CellRun("mnist", "adam", 0, 0.001, 1001, 0.97, "learned"), ...]
+    runs = [CellRun("digits", "adam", 0, 0.001, 1001, 0.97, "learned"), ...]
     choices = choose(grid, cell_scores(runs, chance=0.11))      # the column chosen per level
-    analysis = analyse_grid(grid, "mnist", runs, chance=0.11, margin=0.005, validation_images=2000,
+    analysis = analyse_grid(grid, "digits", runs, chance=0.11, margin=0.005, validation_images=2000,
                             baseline={"optimizer": "sgd", "learning_rate": 0.05})
     choice_rows([analysis])                                      # choices.csv, one row per level
 
@@ -49,9 +49,7 @@ class CellRun:
     tuned: float | int | str  # the tuned value itself (0.001)
     seed: int
     accuracy: float | None  # final validation accuracy; None where the trial failed or is missing
-    outcome: (
-        str | None
-    )  # learned, collapsed or diverged; None where the trial failed or is missing
+    outcome: str | None  # learned, collapsed or diverged; None where it failed or is missing
 
 
 @dataclass(frozen=True)
@@ -120,12 +118,8 @@ class Choice:
     column: int  # the chosen cell's position in its row, from 0
     tuned: float | int | str  # the tuned value there (0.001)
     mean: float  # its mean validation score, a diverged seed at chance
-    edge: (
-        str  # LOW: the row's first column, HIGH: its last; "" inside the row, or a row of one cell
-    )
-    within_margin: (
-        int  # cells of the row whose mean is within the margin of the best, the best included
-    )
+    edge: str  # LOW: first column, HIGH: last; "" inside the row, or in a row of one cell
+    within_margin: int  # cells of the row within the margin of its best, the best included
     cells: int  # the row's cells
     unlearned: int  # cells of the row with at least one seed that diverged or collapsed
 

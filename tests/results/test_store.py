@@ -48,9 +48,13 @@ def _old_store(path, version: int):
     """A store as study wrote it at schema ``version`` (0 or 1), with one trained trial of two epochs."""
     config = json.dumps(made_up_spec("old").to_dict(), sort_keys=True)
     with sqlite3.connect(path) as db:
-        db.executescript(TRIALS_V1 + PLAN_V1 + SCHEMA)  # SCHEMA creates only the tables not there yet
+        db.executescript(
+            TRIALS_V1 + PLAN_V1 + SCHEMA
+        )  # SCHEMA creates only the tables not there yet
         db.execute("INSERT INTO planned VALUES ('old', ?)", (config,))
-        db.execute("INSERT INTO plan VALUES ('s', 'p', 'e', 'kernel_size', '3', 0, 'mnist', 1, 'old', 0, '')")
+        db.execute(
+            "INSERT INTO plan VALUES ('s', 'p', 'e', 'kernel_size', '3', 0, 'mnist', 1, 'old', 0, '')"
+        )
         db.execute(
             "INSERT INTO trials VALUES ('old', 'mnist', 1, ?, 'ok', NULL, NULL, 2, 3.5, 9.0, 10, 20, 'w', 't')",
             (config,),
