@@ -486,8 +486,10 @@ def plan_lines(seen: Forecast) -> list[str]:
         "first look's cost by experiment (worker time; a trial shared by experiments counts once, first):"
     )
     for cost in seen.experiments:
+        # a grid's selection cells apart from its comparisons (costed at each level's usual value until chosen)
+        name = f"{cost.experiment} (selection)" if cost.phase else cost.experiment
         lines.append(
-            f"  {cost.experiment:22} {cost.dataset:14} {cost.trials:4} trials  "
+            f"  {name:22} {cost.dataset:14} {cost.trials:4} trials  "
             f"{duration(cost.worker_seconds):>9}"
         )
     c = seen.calibration
@@ -527,7 +529,9 @@ def list_trials(store: str, status: str | None) -> None:
     for r in shown:  # what the trial is first, its key last
         accuracy = r.summary.val_accuracy if r.summary is not None else None
         epochs_run = r.summary.epochs_run if r.summary is not None else 0
-        acc = "" if accuracy is None else f"accuracy {accuracy:.4f}"
+        # a grid's selection cell is scored on its validation split, not the test images
+        scored = "held-out" if r.held_out else "accuracy"
+        acc = "" if accuracy is None else f"{scored} {accuracy:.4f}"
         click.echo(
             f"{uses[r.key]:{width}}  {r.dataset:8} seed {r.seed:<3} {r.shown:9} "
             f"{epochs_run:>3} ep  {acc:15} {r.key}"
@@ -624,7 +628,7 @@ def report(
     paths = build_report(store, out, study=study_name, profile=profile, pdf=not no_pdf)
     written = ", ".join(
         str(paths[k])
-        for k in ("html", "pdf", "csv", "verdicts", "findings", "figures")
+        for k in ("html", "pdf", "csv", "verdicts", "findings", "choices", "figures")
         if k in paths
     )
     click.echo(f"report written in {paths['seconds']:.1f}s: {written}")

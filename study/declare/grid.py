@@ -136,15 +136,16 @@ class Grid:
         return 0
 
     def usual(self, baseline: dict[str, Any]) -> tuple[int, ...]:
-        """Per row, the column of the single-setting comparison the grid replaces: the baseline's tuned value
-        where the row holds it, else the middle of the row (a declared span around each level's usual value
-        puts it there)."""
+        """Per row, the column of the single-setting comparison the grid replaces. Where every row tries the
+        same values (a full grid), the one-at-a-time design kept the tuned parameter at the baseline's value:
+        its column (the middle where the rows lack it). Where each row has its own values (a per-row grid,
+        declared as a span around each level's usual value), the middle of each row."""
+        middle = tuple((len(row.tuned) - 1) // 2 for row in self.rows)
+        labels = [label_of(t) for t in self.rows[0].tuned]
+        if any([label_of(t) for t in row.tuned] != labels for row in self.rows):
+            return middle
         value = label_of(baseline.get(self.tuned))
-        out = []
-        for row in self.rows:
-            labels = [label_of(t) for t in row.tuned]
-            out.append(labels.index(value) if value in labels else (len(labels) - 1) // 2)
-        return tuple(out)
+        return (labels.index(value),) * len(self.rows) if value in labels else middle
 
     def with_choice(self, dataset: str, columns: tuple[int, ...]) -> Grid:
         return replace(self, chosen={**self.chosen, dataset: tuple(columns)})

@@ -89,6 +89,22 @@ def literal(text: str) -> str:
     return " " + text if text.startswith("_") else text
 
 
+def outcome_handles() -> list[Artist]:
+    """Legend handles of a seed's outcome: learned (dot), collapsed (open dot), diverged (cross)."""
+    return [
+        Line2D(
+            [],
+            [],
+            color="#444",
+            linestyle="none",
+            markersize=4,
+            marker=marker,
+            markerfacecolor=face,
+        )
+        for marker, face in (("o", None), ("o", "none"), ("x", None))
+    ]
+
+
 def dataset_colour(analysis: Analysis, dataset: str) -> str:
     return DATASET_COLOURS[analysis.datasets.index(dataset) % len(DATASET_COLOURS)]
 
@@ -375,6 +391,18 @@ class AccuracyAxis:
     chance_shown: bool
 
 
+def padded_limits(points: list[float]) -> tuple[float, float]:
+    """A y range (pp) around ``points`` with a padding, at least ``FINAL_MIN_SPAN_PP`` wide, inside [0, 100]."""
+    bottom, top = min(points), max(points)
+    pad = max(FINAL_PAD_PP, 0.15 * (top - bottom))
+    low, high = max(0.0, bottom - pad), min(100.0, top + pad)
+    if high - low < FINAL_MIN_SPAN_PP:
+        middle = (bottom + top) / 2
+        low = min(max(0.0, middle - FINAL_MIN_SPAN_PP / 2), 100.0 - FINAL_MIN_SPAN_PP)
+        high = low + FINAL_MIN_SPAN_PP
+    return low, high
+
+
 def final_accuracy_axis(block: Block) -> AccuracyAxis:
     """The y range of a block's final-accuracy panel: the learned seeds and their means with a padding, at
     least ``FINAL_MIN_SPAN_PP`` wide, so that differences of 1-2 pp are visible; seeds that did not learn sit
@@ -383,14 +411,7 @@ def final_accuracy_axis(block: Block) -> AccuracyAxis:
     learned = [a * 100 for v in block.values for a in v.learned_only().values() if _finite(a)]
     means = [v.final_learned.mean * 100 for v in block.values if _finite(v.final_learned.mean)]
     if learned:
-        points = learned + means
-        bottom, top = min(points), max(points)
-        pad = max(FINAL_PAD_PP, 0.15 * (top - bottom))
-        low, high = max(0.0, bottom - pad), min(100.0, top + pad)
-        if high - low < FINAL_MIN_SPAN_PP:
-            middle = (bottom + top) / 2
-            low = min(max(0.0, middle - FINAL_MIN_SPAN_PP / 2), 100.0 - FINAL_MIN_SPAN_PP)
-            high = low + FINAL_MIN_SPAN_PP
+        low, high = padded_limits(learned + means)
     else:
         low, high = accuracy_limits(
             [a * 100 for v in block.values for a in v.final_by_seed.values()], chance
@@ -524,17 +545,7 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     handles: list[Artist] = [Patch(color=dataset_colour(analysis, d)) for d in datasets]
     labels = [literal(d) for d in datasets]
     handles += [
-        Line2D([], [], color="#444", marker="o", linestyle="none", markersize=4),
-        Line2D(
-            [],
-            [],
-            color="#444",
-            marker="o",
-            markerfacecolor="none",
-            linestyle="none",
-            markersize=4,
-        ),
-        Line2D([], [], color="#444", marker="x", linestyle="none", markersize=4),
+        *outcome_handles(),
         Line2D([], [], color="#444", marker="_", linestyle="none", markersize=8),
     ]
     labels += ["learned", "collapsed", "diverged (at chance)", "mean of the learned seeds, 95% CI"]

@@ -3,7 +3,8 @@
     build_report("output/study.sqlite", "output", profile="quick")
 
 Layout only: the numbers come from ``study.analyse`` (frozen records), the sentences from
-``study.report.wording``, the pixels from ``study.report.figures``; the Jinja2 templates in
+``study.report.wording`` (a grid's selection: ``grid_words``), the pixels from ``study.report.figures``
+(``grid_figures``); the Jinja2 templates in
 ``templates/`` display them (autoescaping on). Never imports TensorFlow.
 
 One HTML serves the screen and the PDF: what a reader of the PDF does not need (every seed's value, the
@@ -34,6 +35,7 @@ from study.analyse.answer import answer_rows, budgets, effects, facts
 from study.analyse.budget_check import budget_checks
 from study.analyse.claims import Finding, check_claims
 from study.analyse.comparisons import Analysis, Block, analyse, last_look, verdict_rows
+from study.analyse.grid import GridAnalysis, choice_rows
 from study.analyse.overview import (
     deviations,
     look_summary,
@@ -45,12 +47,14 @@ from study.analyse.stats import POWER
 from study.declare.budget import FLAGS
 from study.declare.builtin import BUILTIN_STUDIES
 from study.declare.config import Settings
+from study.declare.grid import label_of
 from study.declare.spec import DEFAULT_MARGIN_PP, PROFILES
 from study.plan.shapes import conv_output_size, summarize
 from study.records import FINISHED, TrialStatus
-from study.report import cells, claim_words, wording
+from study.report import cells, claim_words, grid_words, wording
 from study.report.error_rates import load_error_rates
 from study.report.formats import macs_text, mde_text, pp, times
+from study.report.selection_rates import SelectionRates, load_selection_rates
 from study.results.benchmarks import parameter_costs
 from study.results.outcomes import CHANCE_MARGIN, DIVERGED
 from study.results.store import Store
@@ -256,6 +260,26 @@ class Section:
     final: Figure  # final accuracy per seed and training time
     loss: Figure  # loss per epoch: in the HTML only
     tables: list[dict]
+    grids: list[dict] = dataclasses.field(default_factory=list)  # a grid's selection, per dataset
+
+
+# choices.csv's columns, in order (study.analyse.grid.choice_rows): written even when no grid has chosen
+CHOICE_COLUMNS = (
+    "experiment",
+    "dataset",
+    "compared",
+    "level",
+    "tuned",
+    "chosen",
+    "column",
+    "columns",
+    "edge",
+    "mean_validation_pct",
+    "within_margin",
+    "unlearned_cells",
+    "selection_seeds",
+    "validation_share",
+)
 
 
 def _value_rows(block: Block, looks: int = 1) -> list[dict]:
@@ -321,6 +345,119 @@ def _value_rows(block: Block, looks: int = 1) -> list[dict]:
             }
         rows.append(row)
     return rows
+
+
+def choice_table(grid: GridAnalysis) -> list[dict]:
+    """The choices table of one grid on one dataset: per level its chosen value, where it sits in its row,
+    its mean validation accuracy, how many cells come within the margin of it and how many did not learn."""
+    return [
+        {
+            "level": choice.level,
+            "reference": index == grid.reference,
+            "chosen": label_of(choice.tuned),
+            "position": f"{choice.column + 1} of {choice.cells}",
+            "edge": grid_words.edge_text(choice),
+            "at_edge": bool(choice.edge),
+            "mean": cells.pct(choice.mean),
+            "within": f"{choice.within_margin} of {choice.cells}",
+            "unlearned": f"{choice.unlearned} of {choice.cells}",
+        }
+        for index, choice in enumerate(grid.choices)
+    ]
+
+
+def expected_table(grid: GridAnalysis) -> dict:
+    """The expected best validation accuracy after k = 1, 2, 5 and all tuning trials, per level (``–`` where
+    a level has fewer runs than k)."""
+    ks = grid_words.expected_ks(grid)
+    return {
+        "ks": [str(k) for k in ks],
+        "rows": [
+            {
+                "level": level,
+                "values": [cells.pct(curve[k - 1]) if k <= len(curve) else cells.DASH for k in ks],
+                "all": cells.pct(curve[-1]) if curve else cells.DASH,
+                "runs": len(curve),
+            }
+            for level, curve in grid.expected_best.items()
+        ],
+    }
+
+
+def _finished(block: Block | None, baseline: bool) -> tuple[int, ...]:
+    if block is None:
+        return ()
+    values = [block.baseline] if baseline else block.comparisons
+    return tuple(sorted({seed for v in values for seed in v.outcomes}))
+
+
+def grid_views(
+    analysis: Analysis, cache: RenderCache, figure_dir: Path, rates: SelectionRates | None
+) -> dict[str, list[dict]]:
+    """experiment -> one view per dataset of its grid's selection phase (study.analyse.grid): the protocol
+    in words, the heatmap and the sensitivity curves, the choices, the interaction test, the expected best
+    score after k trials, the single-setting column against the chosen cells and the scaling slope."""
+    from study.report import grid_figures
+
+    experiments = {e.name: e for e in analysis.stored.study.experiments}
+    views: dict[str, list[dict]] = {}
+    for dataset in analysis.datasets:
+        for (name, where), grid in analysis.grids.items():
+            if where != dataset or name not in experiments:
+                continue
+            declared = experiments[name].grid
+            block = analysis.blocks.get((name, dataset))
+            facts = analysis.stored.datasets.get(dataset)
+            heatmap = grid_figures.heatmap_info(grid)
+            sensitivity = grid_figures.sensitivity_info(grid)
+            paths = {
+                kind: grid_figures.grid_figure_path(figure_dir, name, dataset, kind)
+                for kind in ("heatmap", "sensitivity")
+            }
+            views.setdefault(name, []).append(
+                {
+                    "dataset": wording.dataset_name(dataset),
+                    "protocol": grid_words.protocol_text(
+                        grid,
+                        facts.train_size if facts is not None else None,
+                        _finished(block, baseline=False),
+                        _finished(block, baseline=True),
+                        declared.chosen.get(dataset) if declared is not None else None,
+                    ),
+                    "rates": grid_words.selection_rates_text(rates),
+                    "heatmap": _figure(
+                        cache,
+                        grid_figures.heatmap_figure,
+                        paths["heatmap"],
+                        heatmap,
+                        heatmap,
+                        paths["heatmap"],
+                    ),
+                    "heatmap_caption": grid_words.heatmap_caption(heatmap),
+                    "sensitivity": _figure(
+                        cache,
+                        grid_figures.sensitivity_figure,
+                        paths["sensitivity"],
+                        sensitivity,
+                        sensitivity,
+                        paths["sensitivity"],
+                    ),
+                    "sensitivity_caption": grid_words.sensitivity_caption(sensitivity),
+                    "compared": wording.display_name(grid.grid.compared),
+                    "tuned": wording.display_name(grid.grid.tuned),
+                    "margin": pp(grid.margin, signed=False),
+                    "choices": choice_table(grid),
+                    "no_choice": "" if grid.choices else grid_words.no_choice_text(grid),
+                    "interaction": grid_words.interaction_text(grid, analysis.alpha),
+                    "expected": expected_table(grid),
+                    "expected_text": grid_words.expected_best_text(grid),
+                    "ranking": grid_words.ranking_text(grid),
+                    "slope": grid_words.slope_text(
+                        grid.slope, grid.grid.compared, grid.grid.tuned
+                    ),
+                }
+            )
+    return views
 
 
 def ranking_rows(analysis: Analysis) -> dict[str, list[dict]]:
@@ -561,10 +698,11 @@ def _digest(*parts) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _code_digest() -> str:
-    """The drawing code itself: a change to the figures module redraws every figure."""
-    from study.report import figures
+    """The drawing code itself: a change to a figures module redraws every figure."""
+    from study.report import figures, grid_figures
 
-    return hashlib.sha256(Path(figures.__file__).read_bytes()).hexdigest()
+    drawing = Path(figures.__file__).read_bytes() + Path(grid_figures.__file__).read_bytes()
+    return hashlib.sha256(drawing).hexdigest()
 
 
 def _figure(cache: RenderCache, draw, target: Path, inputs, *args) -> Figure:
@@ -598,7 +736,8 @@ def build_report(
     pdf: bool = True,
     commands: list[str] | None = None,
 ) -> dict[str, Path]:
-    """Write report.html, report.pdf, figures/, results.csv, verdicts.csv and findings.csv under ``out_dir``;
+    """Write report.html, report.pdf, figures/, results.csv, verdicts.csv, findings.csv and choices.csv (a
+    grid's choice per level) under ``out_dir``;
     return their paths (and ``seconds``, the time it took). A StudyError when the store holds no such study."""
     from study.report import figures
 
@@ -614,12 +753,16 @@ def build_report(
     table = table[(table["study"] == analysis.study) & (table["profile"] == analysis.profile)]
     table.to_csv(out / "results.csv", index=False)
     pd.DataFrame(verdict_rows(analysis)).to_csv(out / "verdicts.csv", index=False)
+    pd.DataFrame(choice_rows(list(analysis.grids.values())), columns=list(CHOICE_COLUMNS)).to_csv(
+        out / "choices.csv", index=False
+    )
     findings = check_claims(analysis)
     pd.DataFrame(
         claim_words.finding_rows(analysis, findings), columns=list(claim_words.FINDING_COLUMNS)
     ).to_csv(out / "findings.csv", index=False)
 
     stored = analysis.stored
+    grids = grid_views(analysis, cache, figure_dir, load_selection_rates())
     sections = []
     for experiment in stored.study.experiments:
         name = experiment.name
@@ -676,6 +819,7 @@ def build_report(
                     figure_dir,
                 ),
                 tables=tables,
+                grids=grids.get(name, []),
             )
         )
     env = Environment(
@@ -712,6 +856,11 @@ def build_report(
             for e in stored.study.experiments
             if wording.value_settings(e)
         ],
+        grid_values=[
+            grid_words.tuned_values_text(e.name, e.grid)
+            for e in stored.study.experiments
+            if e.grid is not None
+        ],
         theory_rows=theory_rows(analysis),
         worked=conv_output_size(28, kernel=5, stride=1, padding=0),
         sections=sections,
@@ -736,6 +885,7 @@ def build_report(
         "csv": out / "results.csv",
         "verdicts": out / "verdicts.csv",
         "findings": out / "findings.csv",
+        "choices": out / "choices.csv",
         "figures": figure_dir,
     }
     paths["html"].write_text(html)

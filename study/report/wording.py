@@ -807,7 +807,8 @@ def _setting(key: str, value) -> str:
 def value_settings(experiment) -> list[str]:
     """What an experiment's values set besides its knob, one sentence per kind (empty when each value sets
     only the knob): the experiment's own changes to the baseline (``base``), the settings a value brings
-    with it ('sgd+momentum: learning rate 0.005') and those it takes on one dataset only (``adapt``)."""
+    with it ('sgd+momentum: learning rate 0.005') and those it takes on one dataset only (``adapt``). A
+    grid's cells are not listed here (``grid_words.tuned_values_text`` states them)."""
     sentences = []
     if experiment.base:
         sentences.append(
@@ -818,6 +819,8 @@ def value_settings(experiment) -> list[str]:
     extra = [
         (v.label, [_setting(k, x) for k, x in v.params.items() if k != experiment.parameter])
         for v in experiment.values
+        if getattr(experiment, "grid", None)
+        is None  # a grid's cells: the setup's grid line lists them
     ]
     if any(settings for _, settings in extra):
         sentences.append(

@@ -28,6 +28,7 @@ EXPORT_COLUMNS = [
     "status",
     "profile",
     "outcome",
+    "phase",  # "selection": a grid cell, its val_ columns on the validation split held out of the training images
 ]
 
 
@@ -94,6 +95,7 @@ def export_table(store: Store) -> pd.DataFrame:
         key: s.outcome for key, s in trial_summaries(store).items() if s.outcome is not None
     }
     table["outcome"] = table["trial_key"].map(outcomes)
+    table["phase"] = table["phase"].fillna("")
     return (
         table[EXPORT_COLUMNS]
         .sort_values(["study", "profile", "experiment", "value", "dataset", "seed", "epoch"])
@@ -111,6 +113,7 @@ class ListedTrial:
     status: TrialStatus  # ok, diverged, failed or missing
     summary: TrialSummary | None
     uses: tuple[str, ...]  # "experiment=value", sorted
+    held_out: bool = False  # a grid's selection cell: its accuracy is on the validation split, not the test images
 
     @property
     def shown(self) -> str:
@@ -139,6 +142,7 @@ def trial_listing(store: Store) -> list[ListedTrial]:
                 TrialStatus(first["status"]),
                 summaries.get(key),
                 tuple(sorted({f"{r.experiment}={r.value}" for r in group.itertuples()})),
+                bool((group["phase"].fillna("") != "").any()),
             )
         )
     return rows

@@ -45,6 +45,7 @@ class ExperimentCost:
     dataset: str
     trials: int  # a trial shared by several experiments counts once, with the first that uses it
     worker_seconds: float  # the sum of their times on one worker (no schedule, no startup)
+    phase: str = ""  # "selection": a grid's selection cells (study.plan.trials.SELECTION)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class Forecast:
                     "dataset": e.dataset,
                     "trials": e.trials,
                     "worker_seconds": round(e.worker_seconds, 1),
+                    "phase": e.phase,
                 }
                 for e in self.experiments
             ],
@@ -199,15 +201,15 @@ def experiment_costs(plan: RunPlan, calibration: Calibration) -> tuple[Experimen
     """The plan's trials still to train at ``calibration``, by (experiment, dataset) in plan order; a trial
     shared by several experiments counts once, with the first that uses it."""
     pending = {trial.key for trial in plan.pending}
-    out: dict[tuple[str, str], tuple[int, float]] = {}
+    out: dict[tuple[str, str, str], tuple[int, float]] = {}
     for row in plan.rows:
         if row.trial_key not in pending:
             continue
         pending.discard(row.trial_key)
-        count, seconds = out.get((row.experiment, row.dataset), (0, 0.0))
+        count, seconds = out.get((row.experiment, row.dataset, row.phase), (0, 0.0))
         cost = trial_cost(plan.trials[row.trial_key], plan.sizes).seconds(calibration)
-        out[(row.experiment, row.dataset)] = (count + 1, seconds + cost)
+        out[(row.experiment, row.dataset, row.phase)] = (count + 1, seconds + cost)
     return tuple(
-        ExperimentCost(experiment, dataset, count, seconds)
-        for (experiment, dataset), (count, seconds) in out.items()
+        ExperimentCost(experiment, dataset, count, seconds, phase)
+        for (experiment, dataset, phase), (count, seconds) in out.items()
     )

@@ -517,7 +517,7 @@ def test_analyse_grid_bundles_the_usual_columns_reference_and_ranking():
     means = {0: [0.90, 0.93, 0.95, 0.94, 0.5], 1: [0.9, 0.96, 0.97, 0.9, 0.8], 2: [0.99] * 5}
     runs = surface_runs(grid, lambda r, c, s: means[r][c] + (0.002 if s else -0.002))
     analysis = analyse_grid(grid, "mnist", runs, CHANCE, 0.005, IMAGES, BASELINE, "solver")
-    assert analysis.usual == (2, 2, 2)  # sgd holds 0.05; the others have no 0.05: their middle
+    assert analysis.usual == (2, 2, 2)  # a per-row grid: the middle of each row
     assert analysis.reference == 0
     assert analysis.seeds == SEEDS
     assert analysis.validation == grid.validation

@@ -179,3 +179,18 @@ def test_selection_seeds_never_meet_a_seed_a_comparison_can_use():
     selection = set(study.selection_seeds(5))
     assert min(selection) == max(study.seeds) + SELECTION_SEED_OFFSET + 1
     assert not selection & set(study.seed_list(SELECTION_SEED_OFFSET))
+
+
+def test_the_single_setting_column_is_the_baselines_value_in_a_full_grid_and_the_middle_per_row():
+    baseline = {"optimizer": "sgd", "learning_rate": 0.01}
+    assert _study(FULL).experiments[0].grid.usual(baseline) == (1, 1)
+    assert _study(FULL).experiments[0].grid.usual({"learning_rate": 0.5}) == (
+        1,
+        1,
+    )  # absent: the middle
+    rows = [
+        {"optimizer": "sgd", "learning_rate": [0.005, 0.05, 0.5]},
+        {"optimizer": "momentum", "learning_rate": [0.0005, 0.005, 0.05]},
+    ]
+    # per row, each level's own usual value sits in the middle, even where a row holds the baseline's rate
+    assert _study(rows).experiments[0].grid.usual({"learning_rate": 0.05}) == (1, 1)

@@ -15,7 +15,7 @@ from study.analyse.comparisons import analyse
 from study.analyse.overview import SeedFailure, deviations
 from study.declare.builtin import BUILTIN_STUDIES
 from study.declare.config import PARAMETER_TABLE
-from study.report import figures, render, wording
+from study.report import figures, grid_words, render, wording
 
 GROUPS = {
     "kernel_size": "Architecture (MNIST and CIFAR-10)",
@@ -199,10 +199,16 @@ def test_every_citation_of_equation_4_names_the_original_report_and_the_appendix
 
 
 def test_values_that_bring_their_own_settings_say_which():
-    solver = BUILTIN_STUDIES["default"]().experiment("solver")
+    solver = BUILTIN_STUDIES["table1"]().experiment("solver")
     text = " ".join(wording.value_settings(solver))
-    assert "sgd: learning rate 0.05" in text and "sgd+momentum: learning rate 0.005" in text
+    assert "sgd: learning rate 0.5" in text and "sgd+momentum: learning rate 0.05" in text
     assert "adam: learning rate 0.001" in text and "adagrad: learning rate 0.01" in text
+    grid = BUILTIN_STUDIES["default"]().experiment(
+        "solver"
+    )  # a grid: its cells are the setup's grid line
+    assert wording.value_settings(grid) == []
+    line = grid_words.tuned_values_text(grid.name, grid.grid)
+    assert "sgd 0.005, 0.015, 0.05, 0.15, 0.5; sgd+momentum 0.0005, 0.0015, 0.005" in line
     stride = BUILTIN_STUDIES["default"]().experiment("stride")
     assert "2 on MNIST: padding same" in " ".join(wording.value_settings(stride))
     assert wording.value_settings(BUILTIN_STUDIES["default"]().experiment("kernel_size")) == []

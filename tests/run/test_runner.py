@@ -74,6 +74,7 @@ def test_run_stores_every_trial_once_and_shares_the_baseline(data_dir, tmp_path)
             "status",
             "profile",
             "outcome",
+            "phase",
         ]
         assert set(table["outcome"]) <= {"learned", "collapsed", "diverged"}
         assert len(table) == 8 * 2  # plan rows x 2 epochs

@@ -1,11 +1,13 @@
 """A grid study end to end on tiny data: selection on the validation split, confirmation, report files."""
 
 import csv
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import write_idx
+from stores import TINY_STUDY
 
 from study.analyse.comparisons import analyse
 from study.analyse.selection import stored_choices
@@ -18,23 +20,20 @@ from study.sequential.driver import run_in_stages
 pytestmark = pytest.mark.train
 
 PROFILE = Profile("test", seeds=2, epochs=None, train_size=None, test_size=None)
-GRID_STUDY = {
-    "name": "tiny grid",
-    "datasets": ["mnist"],
-    "seeds": [1, 2],
-    "baseline_seeds": 2,
-    "baseline": {"epochs": 2, "conv_filters": [4, 6], "dense_units": 16, "learning_rate": 0.1},
-    "experiments": [
-        {
-            "name": "solver",
-            "grid": [
-                {"optimizer": "sgd", "learning_rate": [0.01, 0.1, 0.5]},
-                {"optimizer": "adam", "learning_rate": [0.001, 0.01]},
-            ],
-            "validation": 0.25,
-        }
-    ],
-}
+# the tiny study of tests/stores.py with a grid for its experiment
+GRID_TOML = (
+    TINY_STUDY.split("[[experiments]]")[0].replace('"tiny"', '"tiny grid"')
+    + "learning_rate = 0.1\n\n"
+    + """[[experiments]]
+name = "solver"
+validation = 0.25
+grid = [
+  { optimizer = "sgd", learning_rate = [0.01, 0.1, 0.5] },
+  { optimizer = "adam", learning_rate = [0.001, 0.01] },
+]
+"""
+)
+GRID_STUDY = tomllib.loads(GRID_TOML)
 
 
 def _run(store_path: Path) -> list[str]:
@@ -108,5 +107,29 @@ def test_a_grid_study_runs_both_phases_and_reports_them(data_dir, tmp_path):
         choices = list(csv.DictReader(handle))
     assert [c["level"] for c in choices] == ["sgd", "adam"]
     assert all(c["edge"] in ("low", "high", "") for c in choices)
+    from click.testing import CliRunner
+
+    from study.cli.main import cli
+
+    listed = CliRunner().invoke(cli, ["list", "--store", str(store_path)]).output
+    assert (
+        "solver=sgd @ 0.5" in listed and "held-out 0." in listed
+    )  # a cell's score: the validation split
+    (tmp_path / "grid.toml").write_text(GRID_TOML)
+    planned = (
+        CliRunner()
+        .invoke(
+            cli,
+            [
+                "plan",
+                "--study",
+                str(tmp_path / "grid.toml"),
+                "--store",
+                str(tmp_path / "p.sqlite"),
+            ],
+        )
+        .output
+    )
+    assert "solver (selection)" in planned and "   10 trials" in planned, planned
     html = (out / "report.html").read_text()
     assert "Selection on a validation split" in html

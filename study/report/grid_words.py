@@ -1,0 +1,396 @@
+"""The sentences of a grid's selection phase, written from its numbers (``study.analyse.grid.GridAnalysis``).
+
+Plain text, no HTML: the templates escape it. Each sentence states what its numbers carry and no more.
+
+    protocol_text(grid_analysis, train_images=4000, ...)   # how the cells were scored and chosen
+    interaction_text(grid_analysis)                         # 'Two-way ANOVA of the logit ...: F(4, 24) = ...'
+    ranking_text(grid_analysis)                             # the single-setting column against the chosen
+    edge_text(choice, "learning_rate")                      # 'at the low edge of its grid: ...'
+"""
+
+from __future__ import annotations
+
+import math
+
+from study.analyse.grid import (
+    COLLAPSED,
+    CONFIDENCE,
+    DIVERGED,
+    HIGH,
+    LOW,
+    Choice,
+    GridAnalysis,
+    Slope,
+)
+from study.analyse.stats import ALPHA
+from study.declare.grid import Grid, label_of
+from study.declare.spec import dataset_title
+from study.report import cells
+from study.report.formats import p_is
+from study.report.grid_figures import HeatmapInfo, SensitivityInfo
+from study.report.selection_rates import SAME, SEPARATE, SelectionRates
+
+EXPECTED_TRIALS = (1, 2, 5)  # the k of the expected-best table, before "all"
+
+
+def _name(parameter: str) -> str:
+    return parameter.replace("_", " ")
+
+
+def _share(x: float) -> str:
+    return f"{x * 100:.0f}%" if abs(x * 100 - round(x * 100)) < 1e-9 else f"{x * 100:.1f}%"
+
+
+def _seeds(seeds: tuple[int, ...] | list[int]) -> str:
+    return ("seed " if len(seeds) == 1 else "seeds ") + cells.seeds_text(seeds)
+
+
+def _values(values: tuple) -> str:
+    return ", ".join(label_of(v) for v in values)
+
+
+def tuned_values_text(experiment: str, grid: Grid) -> str:
+    """The setup's line of one grid: every value of the tuned parameter each level was tried at, one list
+    per level where the rows differ ('<name>: each <compared> at its own <tuned> values: <level> 0.005,
+    0.05, 0.5; ...'), then the selection seeds per cell and the validation share."""
+    compared, tuned = _name(grid.compared), _name(grid.tuned)
+    shared = {tuple(label_of(v) for v in row.tuned) for row in grid.rows}
+    if len(shared) == 1:
+        values = (
+            f"every {compared} ({', '.join(r.label for r in grid.rows)}) at {tuned} "
+            + _values(grid.rows[0].tuned)
+        )
+    else:
+        values = f"each {compared} at its own {tuned} values: " + "; ".join(
+            f"{row.label} {_values(row.tuned)}" for row in grid.rows
+        )
+    seeds = grid.selection_seeds
+    return (
+        f"{experiment.replace('_', ' ')}: {values}. {seeds} selection seed{'s' if seeds != 1 else ''} "
+        f"per cell, scored on a {_share(grid.validation)} validation split of the training images."
+    )
+
+
+def protocol_text(
+    analysis: GridAnalysis,
+    train_images: int | None,
+    value_seeds: tuple[int, ...],
+    baseline_seeds: tuple[int, ...],
+    confirmed: tuple[int, ...] | None,
+) -> str:
+    """How the cells were scored and chosen, and what the comparisons below rest on. ``train_images``: the
+    training subset the split was held out of (None: unknown); ``value_seeds`` and ``baseline_seeds``: the
+    finished seeds of the confirmation runs (the levels', the reference level's); ``confirmed``: the columns
+    the confirmation runs were planned at (None: planned before any choice, at the usual columns)."""
+    grid = analysis.grid
+    compared, tuned = _name(grid.compared), _name(grid.tuned)
+    cell_count = sum(len(row.tuned) for row in grid.rows)
+    held = (
+        f"{analysis.validation_images:,} of the {train_images:,} training images used"
+        if train_images
+        else f"{analysis.validation_images:,} images"
+    )
+    if analysis.seeds:
+        seeds = f"with {_seeds(analysis.seeds)}"
+        if len(analysis.seeds) != grid.selection_seeds:
+            seeds += (
+                f" ({len(analysis.seeds)} of the {grid.selection_seeds} planned per cell finished)"
+            )
+    else:
+        seeds = "with no selection seed finished yet"
+    sentences = [
+        f"Selection: each of the {cell_count} cells ({len(grid.rows)} levels of {compared}, each with "
+        f"its {tuned} values) trained {seeds} on the training images less a stratified "
+        f"{_share(analysis.validation)} validation split ({held}) and was scored on that split; each "
+        f"{compared}'s cell with the highest mean validation accuracy is chosen (a diverged seed counts at "
+        f"chance {cells.pct(analysis.chance)}%, a tie goes to the lower position). The test images are "
+        f"never read for the choice."
+    ]
+    confirmation = tuple(sorted(set(value_seeds) | set(baseline_seeds)))
+    if not confirmation:
+        sentences.append("No confirmation run has finished yet: there is no comparison below.")
+        return " ".join(sentences)
+    reference = grid.rows[analysis.reference].label
+    runs = (
+        f"{_seeds(value_seeds)} per level and {_seeds(baseline_seeds)} for the reference level "
+        f"{reference}"
+        if value_seeds and tuple(value_seeds) != tuple(baseline_seeds)
+        else f"{_seeds(baseline_seeds or value_seeds)}"
+    )
+    shared = sorted(set(analysis.seeds) & set(confirmation))
+    fresh = (
+        "fresh seeds, none of them a selection seed"
+        if not shared
+        else f"seeds of which {_seeds(shared)} also scored the selection"
+    )
+    sentences.append(
+        f"The comparisons below rest only on confirmation runs of the chosen cells with {fresh} "
+        f"({runs}), scored on the test images; no selection run enters them."
+    )
+    picked = tuple(c.column for c in analysis.choices)
+    if confirmed is None:
+        sentences.append(
+            f"The confirmation runs stored were planned before the choice: each {compared} at its "
+            f"single-setting {tuned} ("
+            + ", ".join(
+                f"{row.label} {label_of(row.tuned[c])}"
+                for row, c in zip(grid.rows, analysis.usual)
+            )
+            + "), not at its chosen one."
+        )
+    elif picked and tuple(confirmed) != picked:
+        sentences.append(
+            "The confirmation runs were planned at a choice ("
+            + ", ".join(
+                f"{row.label} {label_of(row.tuned[c])}" for row, c in zip(grid.rows, confirmed)
+            )
+            + ") that differs from the one these cells give now."
+        )
+    return " ".join(sentences)
+
+
+def edge_text(choice: Choice) -> str:
+    """Where a row's pick sits: at an edge of its row (the span may be too narrow) or inside it."""
+    if choice.edge == LOW:
+        return "at the low edge of its grid: a better value may lie below"
+    if choice.edge == HIGH:
+        return "at the high edge of its grid: a better value may lie above"
+    return "inside its grid" if choice.cells > 1 else "its grid's only value"
+
+
+def no_choice_text(analysis: GridAnalysis) -> str:
+    """Why no cell is chosen yet: the cells still short of their seeds."""
+    short = [
+        (row.label, column)
+        for row, column in analysis.grid.cells()
+        if (cell := analysis.cells.get((row.label, column))) is None
+        or not cell.complete
+        or not cell.scores
+    ]
+    return (
+        f"No cell is chosen yet: {len(short)} of the {len(analysis.grid.cells())} cells have not "
+        f"finished all their {analysis.grid.selection_seeds} seeds."
+    )
+
+
+def _untested_reason(analysis: GridAnalysis) -> str:
+    grid = analysis.grid
+    lengths = sorted({len(row.tuned) for row in grid.rows})
+    tuned = _name(grid.tuned)
+    if len(lengths) > 1:
+        return (
+            f"its rows hold different numbers of {tuned} values "
+            f"({', '.join(str(n) for n in lengths)}), so no position is common to every row"
+        )
+    if lengths[0] < 2:
+        return f"each row holds a single {tuned} value"
+    short = sum(
+        len(cell.scores) < 2 if (cell := analysis.cells.get((row.label, column))) else True
+        for row, column in grid.cells()
+    )
+    if short:
+        return f"{short} of its {len(grid.cells())} cells have fewer than 2 finished seeds"
+    return (
+        "the seeds' scores leave nothing to test against (the runs tie, or the seeds do not cross "
+        "the cells)"
+    )
+
+
+def interaction_text(analysis: GridAnalysis, alpha: float = ALPHA) -> str:
+    """The interaction test in words: the statistic, and what it says about whether the best tuned value
+    depends on the level; or why it could not be tested."""
+    grid = analysis.grid
+    compared, tuned = _name(grid.compared), _name(grid.tuned)
+    test = analysis.interaction
+    if test is None:
+        return (
+            f"Whether the best {tuned} depends on the {compared} could not be tested: "
+            f"{_untested_reason(analysis)}."
+        )
+    statistic = (
+        f"Two-way ANOVA of the logit of the validation error ({compared} x the {tuned}'s position in "
+        f"its row), seed as a block: F({test.df_num:g}, {test.df_den:g}) = {test.f:.2f}, "
+        f"{p_is(test.p)}, over {test.observations} runs."
+    )
+    if test.p < alpha:
+        meaning = (
+            f"The {tuned}'s effect differs between levels of {compared} (p < {alpha:g}): the best "
+            f"{tuned} depends on the {compared}."
+        )
+    else:
+        meaning = (
+            f"No evidence at these seeds that the best {tuned} depends on the {compared} "
+            f"(p ≥ {alpha:g}); that is not evidence that it does not."
+        )
+    return f"{statistic} {meaning}"
+
+
+def _order(levels: tuple[str, ...], means: dict[str, float]) -> str:
+    return ", ".join(f"{level} ({cells.pct(means[level])}%)" for level in levels)
+
+
+def ranking_text(analysis: GridAnalysis) -> str:
+    """The single-setting comparison as one column of the grid: the levels' order on the validation split
+    at their usual values and at their chosen cells, and whether tuning changed it."""
+    grid = analysis.grid
+    tuned = _name(grid.tuned)
+    usual = ", ".join(
+        f"{row.label} {label_of(row.tuned[c])}" for row, c in zip(grid.rows, analysis.usual)
+    )
+    ranking = analysis.ranking
+    if ranking is None:
+        return (
+            f"The single-setting comparison is one column of this grid ({usual}); its order against the "
+            f"chosen cells' waits for the choice."
+        )
+    usual_means = dict(zip(ranking.levels, ranking.usual_means))
+    tuned_means = dict(zip(ranking.levels, ranking.tuned_means))
+    seeds = grid.selection_seeds
+    verdict = (
+        (
+            "Tuning changed the order of the levels"
+            if ranking.changed
+            else "Tuning did not change the order of the levels"
+        )
+        + f" (means over {seeds} selection seed{'s' if seeds != 1 else ''} per cell; no test of the order)."
+    )
+    return (
+        f"The single-setting comparison is one column of this grid: at the single-setting {tuned} (the "
+        f"baseline's where a row holds it, else the middle of the row: {usual}) the order on the "
+        f"validation split, best first, is {_order(ranking.usual, usual_means)}; "
+        f"at the chosen cells it is {_order(ranking.tuned, tuned_means)}. {verdict}"
+    )
+
+
+def slope_text(slope: Slope | None, compared: str, tuned: str) -> str:
+    """The scaling slope with its interval, against the linear (1) and square-root (0.5) rules; '' without."""
+    if slope is None:
+        return ""
+    head = (
+        f"Slope of log(chosen {_name(tuned)}) on log({_name(compared)}) over {slope.levels} levels: "
+        f"{slope.slope:.2f}"
+    )
+    if not (math.isfinite(slope.low) and math.isfinite(slope.high)):
+        return f"{head} (no interval: {slope.levels} points leave no spread to estimate it)."
+    holds = [
+        words
+        for words, rule in (
+            ("the linear scaling rule (1)", 1.0),
+            ("the square-root rule (0.5)", 0.5),
+        )
+        if slope.low <= rule <= slope.high
+    ]
+    verdict = (
+        "it holds " + " and ".join(holds)
+        if holds
+        else "it excludes both the linear scaling rule (1) and the square-root rule (0.5)"
+    )
+    return f"{head} ({cells.level_text(CONFIDENCE)} CI {slope.low:.2f} to {slope.high:.2f}): {verdict}."
+
+
+def expected_ks(analysis: GridAnalysis) -> tuple[int, ...]:
+    """The k of the expected-best table that some level reaches, before 'all'."""
+    longest = max((len(v) for v in analysis.expected_best.values()), default=0)
+    return tuple(k for k in EXPECTED_TRIALS if k < longest)
+
+
+def expected_best_text(analysis: GridAnalysis) -> str:
+    """Which level leads after one tuning trial and which after all of them (Dodge et al. 2019)."""
+    curves = {level: curve for level, curve in analysis.expected_best.items() if curve}
+    if not curves:
+        return ""
+
+    def leader(pick) -> str:
+        best = max(curves, key=lambda level: pick(curves[level]))
+        return f"{best} ({cells.pct(pick(curves[best]))}%)"
+
+    return (
+        "Expected best validation accuracy after k tuning trials, each a run drawn at random (with "
+        "replacement) from the level's runs over all its cells and seeds (Dodge et al. 2019): k = 1 is "
+        "the mean run; k = all draws as many as the level has. After one trial "
+        f"{leader(lambda c: c[0])} leads; after all of them {leader(lambda c: c[-1])}."
+    )
+
+
+def heatmap_caption(info: HeatmapInfo) -> str:
+    """What the heatmap shows, with its count of cells that had a failed seed."""
+    compared, tuned = _name(info.compared), _name(info.tuned)
+    failed = (
+        f"† marks the {info.failed} cell{'s' if info.failed != 1 else ''} with a seed that diverged "
+        f"(counted at chance) or collapsed."
+        if info.failed
+        else "No seed of any cell diverged or collapsed."
+    )
+    if info.below:
+        failed += (
+            f" The colours span the cells whose seeds all learned ({info.low:.1f}% to {info.high:.1f}%); "
+            f"{info.below} cell{'s' if info.below != 1 else ''} below take{'s' if info.below == 1 else ''} "
+            f"its darkest colour."
+        )
+    return (
+        f"{dataset_title(info.dataset)}: mean validation accuracy of every cell (colour, and the number in "
+        f"%; n: finished seeds), rows the levels of {compared}, columns the position of the {tuned} "
+        f"value in its row (each cell names its value). Solid outline: each row's chosen cell; dashed: "
+        f"the single-setting comparison's {tuned}. {failed}"
+    )
+
+
+def sensitivity_caption(info: SensitivityInfo) -> str:
+    """What the sensitivity figure shows, with its counts of failed seeds."""
+    seeds = [s for line in info.lines for p in line.points for s in p.seeds]
+    diverged = sum(s.outcome == DIVERGED for s in seeds)
+    collapsed = sum(s.outcome == COLLAPSED for s in seeds)
+    failed = [f"{n} {what}" for n, what in ((diverged, "diverged"), (collapsed, "collapsed")) if n]
+    counts = (
+        f"Of the {len(seeds)} runs, {' and '.join(failed)}."
+        if failed
+        else f"All {len(seeds)} runs learned."
+    )
+    under = len(info.below)
+    below = (
+        f"; {under} seed{'s' if under != 1 else ''} below it sit{'' if under != 1 else 's'} on its "
+        f"bottom edge"
+        if under
+        else ""
+    )
+    axis = (
+        "on a log scale"
+        if info.scale == "log"
+        else "by its position in its row"
+        if info.scale == "position"
+        else ""
+    )
+    return (
+        f"{dataset_title(info.dataset)}: validation accuracy of every selection run against the "
+        f"{_name(info.tuned)}{' ' + axis if axis else ''}, one line per level: each seed a mark (filled: "
+        f"learned, open: collapsed, x: diverged, at chance {cells.pct(info.chance)}%), the mean with its "
+        f"{cells.level_text(info.confidence)} t-interval where a cell has 2 seeds that differ (cut at the "
+        f"axis), the chosen cell ringed. The axis spans the seeds that learned{below}. {counts}"
+    )
+
+
+def selection_rates_text(rates: SelectionRates | None) -> str:
+    """The simulated family-wise false-verdict rate of both protocols, per scenario, read from
+    ``benchmarks/selection_rates.py``'s data; '' without it."""
+    if rates is None:
+        return ""
+    quoted = [
+        (s, s.familywise[SEPARATE], s.familywise[SAME])
+        for s in rates.scenarios
+        if SEPARATE in s.familywise and SAME in s.familywise
+    ]
+    quoted = [(s, a, b) for s, a, b in quoted if math.isfinite(a.rate) and math.isfinite(b.rate)]
+    if not quoted:
+        return ""
+    ses = [e.se for _, a, b in quoted for e in (a, b) if math.isfinite(e.se)]
+    level = f" at alpha {rates.alpha:g}" if math.isfinite(rates.alpha) else ""
+    parts = "; ".join(
+        f"{a.rate * 100:.1f}% against {b.rate * 100:.1f}% ({s.title})" for s, a, b in quoted
+    )
+    return (
+        f"Simulated ({rates.reps:,} replications per scenario, benchmarks/selection_rates.py, "
+        f"docs/ERROR_RATES.md): the family-wise rate of a false better or worse verdict{level} among a "
+        f"grid's comparisons, choosing on separate seeds and judging on fresh ones as here against "
+        f"choosing and judging on the same seeds, is {parts}"
+        + (f" (Monte Carlo SE at most {max(ses) * 100:.1f} pp)." if ses else ".")
+    )
