@@ -27,12 +27,14 @@ from study.run.runner import RunPlan, load_datasets, plan_run, run_study
 
 def _trial_seconds(plan: RunPlan) -> dict[tuple[str, str, str], float]:
     """(experiment, value, dataset) -> one trial's cost at the built-in calibration (the same on any machine,
-    so that the order of additions never depends on the machine)."""
+    so that the order of additions never depends on the machine), for every value a look may give more
+    seeds (a grid's selection cells keep theirs)."""
     return {
         (row.experiment, row.value, row.dataset): trial_cost(
             plan.trials[row.trial_key], plan.sizes
         ).seconds(DEFAULT)
         for row in plan.rows
+        if not row.phase
     }
 
 

@@ -84,6 +84,9 @@ def test_a_grid_study_runs_both_phases_and_reports_them(data_dir, tmp_path):
 
     store_path = tmp_path / "s.sqlite"
     lines = _run(store_path)
+    again = _run(store_path)  # resumed: both phases stored, nothing trains twice
+    planned = [line for line in again if "to train" in line]
+    assert len(planned) == 2 and all(", 0 to train" in line for line in planned), planned
     assert any("learning_rate chosen on the validation split: sgd" in line for line in lines)
     with Store(store_path) as store:
         analysis = analyse(store)
