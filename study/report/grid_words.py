@@ -204,7 +204,7 @@ def interaction_text(analysis: GridAnalysis, alpha: float = ALPHA) -> str:
     test = analysis.interaction
     if test is None:
         return (
-            f"Whether the best {tuned} depends on the {compared} could not be tested: "
+            f"Whether the {tuned}'s effect depends on the {compared} could not be tested: "
             f"{_untested_reason(analysis)}."
         )
     statistic = (
@@ -214,12 +214,13 @@ def interaction_text(analysis: GridAnalysis, alpha: float = ALPHA) -> str:
     )
     if test.p < alpha:
         meaning = (
-            f"The {tuned}'s effect differs between levels of {compared} (p < {alpha:g}): the best "
-            f"{tuned} depends on the {compared}."
+            f"The {tuned}'s effect on the validation error differs between levels of {compared} "
+            f"(p < {alpha:g}): a comparison of the levels at any one {tuned} depends on which "
+            f"{tuned} it is."
         )
     else:
         meaning = (
-            f"No evidence at these seeds that the best {tuned} depends on the {compared} "
+            f"No evidence at these seeds that the {tuned}'s effect depends on the {compared} "
             f"(p ≥ {alpha:g}); that is not evidence that it does not."
         )
     return f"{statistic} {meaning}"

@@ -188,13 +188,15 @@ def test_the_interaction_sentence_states_the_test_and_what_it_means(analysis):
     )
     significant = dataclasses.replace(analysis, interaction=dataclasses.replace(test, p=0.0004))
     assert "p < 0.001" in grid_words.interaction_text(significant)
-    assert "the best learning rate depends on the optimizer." in grid_words.interaction_text(
-        significant
+    assert (
+        "a comparison of the levels at any one learning rate depends on which learning rate it is."
+        in grid_words.interaction_text(significant)
     )
     null = dataclasses.replace(analysis, interaction=dataclasses.replace(test, p=0.4))
     assert "p = 0.400" in grid_words.interaction_text(null)
-    assert "No evidence at these seeds that the best learning rate depends on the optimizer" in (
-        grid_words.interaction_text(null)
+    assert (
+        "No evidence at these seeds that the learning rate's effect depends on the optimizer"
+        in (grid_words.interaction_text(null))
     )
 
 
@@ -206,7 +208,7 @@ def test_the_interaction_sentence_says_why_it_was_not_tested():
     )
     assert ragged.interaction is None
     assert grid_words.interaction_text(ragged) == (
-        "Whether the best learning rate depends on the optimizer could not be tested: its rows hold "
+        "Whether the learning rate's effect depends on the optimizer could not be tested: its rows hold "
         "different numbers of learning rate values (2, 3), so no position is common to every row."
     )
     one_seed = analyse_grid(grid(), "mnist", runs(seeds=SEEDS[:1]), CHANCE, 0.01, 2000, BASELINE)
