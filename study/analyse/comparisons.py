@@ -323,6 +323,19 @@ class Analysis:
     )  # every run record of this study and budget, oldest first
     # (experiment, dataset) -> a grid's selection phase: its cells, choices, interaction (study.analyse.grid)
     grids: dict[tuple[str, str], GridAnalysis] = field(default_factory=dict)
+    # the plan rows of the grids' selection cells (``plan`` holds the comparisons' rows only)
+    selection: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def every_trial(self) -> pd.DataFrame:
+        """One row per distinct trial of the run, the grids' selection cells included, with its status."""
+        return pd.concat([self.plan, self.selection]).drop_duplicates("trial_key")
+
+    @property
+    def selection_seeds(self) -> list[int]:
+        return (
+            sorted(int(s) for s in self.selection["seed"].unique()) if len(self.selection) else []
+        )
 
     @property
     def looks(self) -> int:
@@ -622,6 +635,7 @@ def analyse(store: Store, study: str | None = None, profile: str | None = None) 
         alpha,
         store.runs(study, profile),
         grids,
+        selection,
     )
 
 

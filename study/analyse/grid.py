@@ -184,7 +184,10 @@ def logit_error(accuracy: float, validation_images: int) -> float:
 
 
 def interaction(
-    grid: Grid, cells: dict[tuple[str, int], CellScore], validation_images: int
+    grid: Grid,
+    cells: dict[tuple[str, int], CellScore],
+    validation_images: int,
+    learned_only: bool = False,
 ) -> Interaction | None:
     """Two-way ANOVA of every seed's score, ``C(level) * C(column) + C(seed)``, on the logit of the error
     (``logit_error``): near the ceiling, accuracy compresses the differences between good cells, which
@@ -199,16 +202,23 @@ def interaction(
 
     None where it cannot be tested: rows of different lengths, a missing cell, a cell with fewer than 2
     seeds, fewer than 2 columns, a design whose seeds do not cross the cells, no residual degrees of
-    freedom, or no residual variance (tied runs)."""
+    freedom, or no residual variance (tied runs).
+
+    ``learned_only``: the same test over the runs that learned (a collapsed or diverged run sits at chance,
+    far from every other run on the logit scale, and can dominate the residual); every cell then needs one
+    learned run, and a cell short of a seed leaves the design unbalanced (type II stays right)."""
     lengths = {len(row.tuned) for row in grid.rows}
     if len(lengths) != 1 or lengths.pop() < 2:
         return None
     records = []
     for row, column in grid.cells():
         cell = cells.get((row.label, column))
-        if cell is None or len(cell.scores) < 2:
+        scores = dict(cell.scores) if cell is not None else {}
+        if cell is not None and learned_only:
+            scores = {s: v for s, v in scores.items() if cell.outcomes.get(s) == LEARNED}
+        if len(scores) < (1 if learned_only else 2):
             return None
-        for seed, score in cell.scores.items():
+        for seed, score in scores.items():
             logit = logit_error(score, validation_images)
             records.append({"y": logit, "level": row.label, "column": column, "seed": seed})
     frame = pd.DataFrame.from_records(records)
@@ -343,6 +353,17 @@ class GridAnalysis:
     margin: float = 0.0  # the margin ``Choice.within_margin`` counts within
     chance: float = 0.0  # the score a diverged seed counts at
     validation_images: int = 0  # the validation split's images (the logit's clipping)
+    # the interaction over the runs that learned only, where some run collapsed or diverged (else None)
+    interaction_learned: Interaction | None = None
+
+    @property
+    def unlearned_runs(self) -> int:
+        """Selection runs that collapsed or diverged (left out of ``interaction_learned``)."""
+        return sum(
+            outcome != LEARNED
+            for cell in self.cells.values()
+            for outcome in cell.outcomes.values()
+        )
 
 
 def analyse_grid(
@@ -385,6 +406,11 @@ def analyse_grid(
         cells=cells,
         choices=picked,
         interaction=interaction(grid, cells, validation_images),
+        interaction_learned=(
+            interaction(grid, cells, validation_images, learned_only=True)
+            if any(o != LEARNED for c in cells.values() for o in c.outcomes.values())
+            else None
+        ),
         expected_best=expected,
         slope=slope,
         usual=usual,
@@ -401,6 +427,25 @@ def analyse_grid(
 def _scores(cells: dict[tuple[str, int], CellScore], level: str, column: int) -> list[float]:
     cell = cells.get((level, column))
     return list(cell.scores.values()) if cell is not None else []
+
+
+# choices.csv's columns, in order (written even when no grid has chosen)
+CHOICE_COLUMNS = (
+    "experiment",
+    "dataset",
+    "compared",
+    "level",
+    "tuned",
+    "chosen",
+    "position",
+    "positions",
+    "edge",
+    "mean_validation_pct",
+    "within_margin",
+    "unlearned_cells",
+    "selection_seeds",
+    "validation_share",
+)
 
 
 def choice_rows(analyses: list[GridAnalysis]) -> list[dict]:
@@ -420,8 +465,8 @@ def choice_rows(analyses: list[GridAnalysis]) -> list[dict]:
                     "level": choice.level,
                     "tuned": analysis.grid.tuned,
                     "chosen": choice.tuned,
-                    "column": choice.column,
-                    "columns": choice.cells,
+                    "position": choice.column + 1,  # in its row, from 1 (as the report counts)
+                    "positions": choice.cells,
                     "edge": choice.edge,
                     "mean_validation_pct": _pct(choice.mean),
                     "within_margin": choice.within_margin,

@@ -104,6 +104,19 @@ def check_seed(where: str, value: Any) -> int:
     return value
 
 
+# Settings.validation is the share a grid's selection phase holds out: set by the grid (its own ``validation``
+# key), never as a parameter of a study file (a trial scored on it would be compared with test-scored ones).
+FILE_PARAMETERS = tuple(p for p in PARAMETERS if p != "validation")
+
+
+def _not_internal(where: str, names) -> None:
+    if "validation" in names:
+        raise ConfigError(
+            f"{where}: 'validation' is not a parameter a study file sets; a grid experiment's own "
+            "validation = <share> holds that share of the training images out to score its selection cells"
+        )
+
+
 def _unknown(where: str, keys, accepted) -> None:
     for key in keys:
         if key not in accepted:
@@ -134,6 +147,7 @@ def _datasets(where: str, value: Any) -> tuple[str, ...]:
 
 def _value(where: str, parameter: str, raw: Any, baseline: Settings) -> Value:
     if isinstance(raw, dict):
+        _not_internal(where, raw)
         _unknown(where, raw, VALUE_KEYS + PARAMETERS)
         params = {k: v for k, v in raw.items() if k not in VALUE_KEYS}
         if not params:
@@ -179,8 +193,11 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
         from study.declare.budget import check_profile_table
 
         check_profile_table(data["profile"], source)
+    raw_baseline = data.get("baseline", {})
+    if isinstance(raw_baseline, dict):
+        _not_internal(f"{source} [baseline]", raw_baseline)
     try:
-        baseline = Settings.from_dict(data.get("baseline", {}))
+        baseline = Settings.from_dict(raw_baseline)
     except ConfigError as err:
         raise ConfigError(f"{source} [baseline]: {err}") from None
     default_datasets = (
@@ -207,11 +224,18 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
                 _grid_experiment(f"{source} experiments[{index}]", raw, baseline, default_datasets)
             )
             continue
+        if isinstance(raw, dict) and any(key not in EXPERIMENT_KEYS for key in raw):
+            extra = next(key for key in raw if key not in EXPERIMENT_KEYS)
+            raise ConfigError(
+                f"{source} experiments[{index}]: unknown key {extra!r}; accepted: "
+                f"{', '.join(EXPERIMENT_KEYS)}, or for a two-factor experiment {', '.join(GRID_KEYS)}"
+            )
         _table(
             f"{source} experiments[{index}]", raw, EXPERIMENT_KEYS, ("name", "parameter", "values")
         )
         where = f"{source} experiment {raw['name']!r}"
         parameter = raw["parameter"]
+        _not_internal(where, [parameter])
         if parameter not in PARAMETERS:
             raise ConfigError(
                 f"{where}: unknown parameter {parameter!r}; accepted: {', '.join(PARAMETERS)}"
@@ -264,7 +288,7 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
 def _grid_rows(where: str, raw: Any, tune: str | None) -> tuple[str, str, tuple[GridRow, ...]]:
     """(compared, tuned, rows) of a ``grid``: a table of two parameters with lists of values (every level
     with every tuned value), or a list of rows, each one level with its own list of tuned values."""
-    accepted = f"accepted: {', '.join(PARAMETERS)}"
+    accepted = f"accepted: {', '.join(FILE_PARAMETERS)}"
     form = (
         "grid must be a table of two parameters with lists of values, e.g. grid = { optimizer = "
         '["sgd", "adam"], learning_rate = [0.001, 0.01] }, or a list of rows, e.g. grid = [{ optimizer = '
@@ -275,6 +299,7 @@ def _grid_rows(where: str, raw: Any, tune: str | None) -> tuple[str, str, tuple[
         if len(names) != 2:
             raise ConfigError(f"{where}: {form}; got {len(names)} parameter(s): {names}")
         for name in names:
+            _not_internal(f"{where}: grid", [name])
             if name not in PARAMETERS:
                 raise ConfigError(f"{where}: grid: unknown parameter {name!r}; {accepted}")
             if not isinstance(raw[name], list) or not raw[name]:
@@ -297,6 +322,7 @@ def _grid_rows(where: str, raw: Any, tune: str | None) -> tuple[str, str, tuple[
             raise ConfigError(f"{here}: {form}; got {row!r}")
         names = [k for k in row if k != "label"]
         for name in names:
+            _not_internal(here, [name])
             if name not in PARAMETERS:
                 raise ConfigError(f"{here}: unknown parameter {name!r}; {accepted}")
         lists = [n for n in names if isinstance(row[n], list)]

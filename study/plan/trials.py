@@ -229,7 +229,12 @@ def confirmation(study: Study, experiment: Experiment, dataset: str) -> Experime
             row.label,
             {grid.compared: row.level, grid.tuned: row.tuned[column]},
             note=f"{grid.tuned} {label_of(row.tuned[column])}, "
-            + ("chosen on the validation split" if chosen else "not chosen yet"),
+            + ("chosen on the validation split" if chosen else "not chosen yet")
+            + (
+                f" (at the {'low' if column == 0 else 'high'} edge of its grid)"
+                if chosen and len(row.tuned) > 1 and column in (0, len(row.tuned) - 1)
+                else ""
+            ),
         )
         for row, column in zip(grid.rows, columns)
     )

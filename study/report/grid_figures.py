@@ -170,28 +170,35 @@ def heatmap_figure(info: HeatmapInfo, path: Path) -> Path:
             fontsize=6.5,
             color="white" if dark else "#111",
         )
-        if (
-            cell.usual or cell.chosen
-        ):  # chosen: black, solid (dashed where also usual); usual: grey, dashed
-            half = 0.46 if cell.chosen else 0.45
-            ax.add_patch(
-                Rectangle(
-                    (x - half, y - half),
-                    2 * half,
-                    2 * half,
-                    fill=False,
-                    edgecolor="black" if cell.chosen else "#555",
-                    linewidth=2.2 if cell.chosen else 1.0,
-                    linestyle="--" if cell.usual else "-",
+        # chosen: a solid black frame; usual: a grey dashed frame inside it (a cell may be both)
+        for drawn, half, edge, width, style in (
+            (cell.chosen, 0.46, "black", 2.2, "-"),
+            (cell.usual, 0.38, "#555", 1.0, "--"),
+        ):
+            if drawn:
+                ax.add_patch(
+                    Rectangle(
+                        (x - half, y - half),
+                        2 * half,
+                        2 * half,
+                        fill=False,
+                        edgecolor=edge,
+                        linewidth=width,
+                        linestyle=style,
+                    )
                 )
-            )
     ax.set_xlim(-0.5, columns - 0.5)
     ax.set_ylim(rows - 0.5, -0.5)
     ax.set_xticks(range(columns))
-    ax.set_xticklabels([str(c + 1) for c in range(columns)])
     ax.set_yticks(range(rows))
     ax.set_yticklabels([literal(level) for level in info.levels])
-    ax.set_xlabel(literal(f"{info.tuned.replace('_', ' ')}: position in its row"))
+    shared = {tuple(c.tuned for c in info.cells if c.row == r) for r in range(rows)}
+    if len(shared) == 1:  # every row tries the same values (a full grid): the axis is those values
+        ax.set_xticklabels([literal(t) for t in next(iter(shared))])
+        ax.set_xlabel(literal(info.tuned.replace("_", " ")))
+    else:
+        ax.set_xticklabels([str(c + 1) for c in range(columns)])
+        ax.set_xlabel(literal(f"{info.tuned.replace('_', ' ')}: position in its row"))
     ax.set_ylabel(literal(info.compared.replace("_", " ")))
     ax.grid(False)
     for side in ("top", "right"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from study.analyse.comparisons import Analysis
 from study.analyse.grid import (
     COLLAPSED,
     CONFIDENCE,
@@ -20,13 +21,14 @@ from study.analyse.grid import (
     LOW,
     Choice,
     GridAnalysis,
+    Interaction,
     Slope,
 )
 from study.analyse.stats import ALPHA
 from study.declare.grid import Grid, label_of
 from study.declare.spec import dataset_title
 from study.report import cells
-from study.report.formats import p_is
+from study.report.formats import p_is, pp
 from study.report.grid_figures import HeatmapInfo, SensitivityInfo
 from study.report.selection_rates import SAME, SEPARATE, SelectionRates
 
@@ -77,11 +79,13 @@ def protocol_text(
     value_seeds: tuple[int, ...],
     baseline_seeds: tuple[int, ...],
     confirmed: tuple[int, ...] | None,
+    baseline_value: str = "",
 ) -> str:
     """How the cells were scored and chosen, and what the comparisons below rest on. ``train_images``: the
     training subset the split was held out of (None: unknown); ``value_seeds`` and ``baseline_seeds``: the
     finished seeds of the confirmation runs (the levels', the reference level's); ``confirmed``: the columns
-    the confirmation runs were planned at (None: planned before any choice, at the usual columns)."""
+    the confirmation runs were planned at (None: planned before any choice, at the usual columns);
+    ``baseline_value``: the study baseline's value of the tuned parameter, as a label."""
     grid = analysis.grid
     compared, tuned = _name(grid.compared), _name(grid.tuned)
     cell_count = sum(len(row.tuned) for row in grid.rows)
@@ -106,6 +110,12 @@ def protocol_text(
         f"chance {cells.pct(analysis.chance)}%, a tie goes to the lower position). The test images are "
         f"never read for the choice."
     ]
+    if train_images:
+        sentences.append(
+            f"A selection run trains on {train_images - analysis.validation_images:,} images, its "
+            f"confirmation run on all {train_images:,}: as many epochs, so more SGD steps (a {tuned} chosen "
+            "at fewer steps)."
+        )
     confirmation = tuple(sorted(set(value_seeds) | set(baseline_seeds)))
     if not confirmation:
         sentences.append("No confirmation run has finished yet: there is no comparison below.")
@@ -125,9 +135,24 @@ def protocol_text(
     )
     sentences.append(
         f"The comparisons below rest only on confirmation runs of the chosen cells with {fresh} "
-        f"({runs}), scored on the test images; no selection run enters them."
+        f"({runs}), scored on the test images (the 'validation accuracy' of the tables and figures below "
+        "and of the rest of the report); no selection run enters them."
     )
     picked = tuple(c.column for c in analysis.choices)
+    if picked:
+        row = grid.rows[analysis.reference]
+        chosen = label_of(row.tuned[picked[analysis.reference]])
+        if chosen != baseline_value:
+            sentences.append(
+                f"Their reference, the baseline of the table below, is {reference} at its chosen {tuned} "
+                f"{chosen}"
+                + (
+                    f", not the study baseline's {tuned} {baseline_value}"
+                    if baseline_value
+                    else ""
+                )
+                + "."
+            )
     if confirmed is None:
         sentences.append(
             f"The confirmation runs stored were planned before the choice: each {compared} at its "
@@ -196,9 +221,14 @@ def _untested_reason(analysis: GridAnalysis) -> str:
     )
 
 
+def _anova(test: Interaction) -> str:
+    return f"F({test.df_num:g}, {test.df_den:g}) = {test.f:.2f}, {p_is(test.p)}, over {test.observations} runs"
+
+
 def interaction_text(analysis: GridAnalysis, alpha: float = ALPHA) -> str:
-    """The interaction test in words: the statistic, and what it says about whether the best tuned value
-    depends on the level; or why it could not be tested."""
+    """The interaction test in words: the statistic over every run and, where some run collapsed or diverged,
+    over the runs that learned (a run at chance can dominate the residual); what a significant one carries;
+    or why it could not be tested. A description of the grid at ``alpha``, not one of the report's verdicts."""
     grid = analysis.grid
     compared, tuned = _name(grid.compared), _name(grid.tuned)
     test = analysis.interaction
@@ -207,23 +237,36 @@ def interaction_text(analysis: GridAnalysis, alpha: float = ALPHA) -> str:
             f"Whether the {tuned}'s effect depends on the {compared} could not be tested: "
             f"{_untested_reason(analysis)}."
         )
-    statistic = (
-        f"Two-way ANOVA of the logit of the validation error ({compared} x the {tuned}'s position in "
-        f"its row), seed as a block: F({test.df_num:g}, {test.df_den:g}) = {test.f:.2f}, "
-        f"{p_is(test.p)}, over {test.observations} runs."
-    )
-    if test.p < alpha:
+    sentences = [
+        f"Two-way ANOVA of the logit of the validation error ({compared} x the {tuned}'s position in its "
+        f"row), seed as a block, a description of the grid at {alpha:g} and not one of the report's "
+        f"verdicts: {_anova(test)}."
+    ]
+    learned = analysis.interaction_learned
+    left = analysis.unlearned_runs
+    if left:
+        sentences.append(
+            f"Over the runs that learned ({left} run{'s' if left != 1 else ''} at chance left out): "
+            + (f"{_anova(learned)}." if learned else "not testable (a cell has no learned run).")
+        )
+    judged = [t for t in (test, learned) if t is not None]
+    if all(t.p < alpha for t in judged):
         meaning = (
-            f"The {tuned}'s effect on the validation error differs between levels of {compared} "
-            f"(p < {alpha:g}): a comparison of the levels at any one {tuned} depends on which "
-            f"{tuned} it is."
+            f"The {tuned}'s effect on the validation error differs between levels of {compared}: a "
+            f"comparison of the levels at any one {tuned} depends on which {tuned} it is."
+        )
+    elif not any(t.p < alpha for t in judged):
+        meaning = (
+            f"No evidence at these seeds that the {tuned}'s effect depends on the {compared}; that is not "
+            "evidence that it does not."
         )
     else:
         meaning = (
-            f"No evidence at these seeds that the {tuned}'s effect depends on the {compared} "
-            f"(p ≥ {alpha:g}); that is not evidence that it does not."
+            f"The two disagree: the runs at chance {'hide' if learned and learned.p < alpha else 'make'} "
+            f"the interaction, so whether the {tuned}'s effect depends on the {compared} rests on how a run "
+            "that did not learn is scored."
         )
-    return f"{statistic} {meaning}"
+    return " ".join([*sentences, meaning])
 
 
 def _order(levels: tuple[str, ...], means: dict[str, float]) -> str:
@@ -253,40 +296,61 @@ def ranking_text(analysis: GridAnalysis) -> str:
             if ranking.changed
             else "Tuning did not change the order of the levels"
         )
-        + f" (means over {seeds} selection seed{'s' if seeds != 1 else ''} per cell; no test of the order)."
+        + f" (means over {seeds} selection seed{'s' if seeds != 1 else ''} per cell; no test of the order: "
+        "a swap of two close means says nothing, and the confirmation runs below, on fresh seeds and the "
+        "test images, may order the levels otherwise)."
     )
+    same = len({tuple(label_of(t) for t in row.tuned) for row in grid.rows}) == 1
+    where = "the baseline's, else the middle of the row" if same else "the middle of each row"
     return (
-        f"The single-setting comparison is one column of this grid: at the single-setting {tuned} (the "
-        f"baseline's where a row holds it, else the middle of the row: {usual}) the order on the "
+        f"The single-setting comparison is one column of this grid: at the single-setting {tuned} "
+        f"({where}: {usual}) the order on the "
         f"validation split, best first, is {_order(ranking.usual, usual_means)}; "
         f"at the chosen cells it is {_order(ranking.tuned, tuned_means)}. {verdict}"
     )
 
 
-def slope_text(slope: Slope | None, compared: str, tuned: str) -> str:
-    """The scaling slope with its interval, against the linear (1) and square-root (0.5) rules; '' without."""
+def slope_text(slope: Slope | None, compared: str, tuned: str, edges: int = 0) -> str:
+    """The scaling slope with its interval, against the linear (1) and square-root (0.5) rules and no coupling
+    (0); ``edges``: chosen values at an edge of their row (the best there may lie beyond the grid). '' without
+    a slope."""
     if slope is None:
         return ""
     head = (
         f"Slope of log(chosen {_name(tuned)}) on log({_name(compared)}) over {slope.levels} levels: "
         f"{slope.slope:.2f}"
     )
-    if not (math.isfinite(slope.low) and math.isfinite(slope.high)):
-        return f"{head} (no interval: {slope.levels} points leave no spread to estimate it)."
-    holds = [
-        words
-        for words, rule in (
-            ("the linear scaling rule (1)", 1.0),
-            ("the square-root rule (0.5)", 0.5),
-        )
-        if slope.low <= rule <= slope.high
-    ]
-    verdict = (
-        "it holds " + " and ".join(holds)
-        if holds
-        else "it excludes both the linear scaling rule (1) and the square-root rule (0.5)"
+    edge = (
+        f" {edges} of the {slope.levels} chosen values lie at an edge of their row: the best value there "
+        "may lie outside the grid, which no interval here accounts for."
+        if edges
+        else ""
     )
-    return f"{head} ({cells.level_text(CONFIDENCE)} CI {slope.low:.2f} to {slope.high:.2f}): {verdict}."
+    if not (math.isfinite(slope.low) and math.isfinite(slope.high)):
+        return f"{head} (no interval: {slope.levels} points leave no spread to estimate it).{edge}"
+    rules = (
+        ("the linear scaling rule (1)", 1.0),
+        ("the square-root rule (0.5)", 0.5),
+        ("no coupling (0)", 0.0),
+    )
+    inside = [words for words, rule in rules if slope.low <= rule <= slope.high]
+    outside = [words for words, rule in rules if not slope.low <= rule <= slope.high]
+    verdict = "; ".join(
+        part
+        for part in (
+            "its interval includes " + _and(inside) if inside else "",
+            "it excludes " + _and(outside) if outside else "",
+        )
+        if part
+    )
+    return (
+        f"{head} ({cells.level_text(CONFIDENCE)} CI {slope.low:.2f} to {slope.high:.2f}): {verdict}."
+        f"{edge}"
+    )
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def expected_ks(analysis: GridAnalysis) -> tuple[int, ...]:
@@ -302,14 +366,22 @@ def expected_best_text(analysis: GridAnalysis) -> str:
         return ""
 
     def leader(pick) -> str:
-        best = max(curves, key=lambda level: pick(curves[level]))
-        return f"{best} ({cells.pct(pick(curves[best]))}%)"
+        order = sorted(curves, key=lambda level: -pick(curves[level]))
+        best = order[0]
+        text = f"{best} ({cells.pct(pick(curves[best]))}%"
+        if (
+            len(order) > 1
+        ):  # how far ahead: a lead of a few hundredths of a point is a tie in words
+            gap = pick(curves[best]) - pick(curves[order[1]])
+            text += f", {pp(gap, signed=False, digits=2)} above {order[1]}"
+        return text + ")"
 
     return (
         "Expected best validation accuracy after k tuning trials, each a run drawn at random (with "
         "replacement) from the level's runs over all its cells and seeds (Dodge et al. 2019): k = 1 is "
         "the mean run; k = all draws as many as the level has. After one trial "
-        f"{leader(lambda c: c[0])} leads; after all of them {leader(lambda c: c[-1])}."
+        f"{leader(lambda c: c[0])} is highest; after all of them {leader(lambda c: c[-1])}. These are "
+        "expectations over the runs observed, with no interval."
     )
 
 
@@ -395,3 +467,20 @@ def selection_rates_text(rates: SelectionRates | None) -> str:
         f"choosing and judging on the same seeds, is {parts}"
         + (f" (Monte Carlo SE at most {max(ses) * 100:.1f} pp)." if ses else ".")
     )
+
+
+def reference_names(analysis: Analysis) -> dict[str, str]:
+    """experiment -> its comparisons' reference in words where a grid's reference is a chosen cell ('sgd at
+    learning rate 0.15'), when the chosen value is the same on every dataset (else the level alone)."""
+    study = analysis.stored.study
+    out = {}
+    for experiment in study.experiments:
+        grid = experiment.grid
+        if grid is None:
+            continue
+        index = grid.reference_row({**study.baseline.to_dict(), **experiment.base})
+        row = grid.rows[index]
+        values = {label_of(row.tuned[columns[index]]) for columns in grid.chosen.values()}
+        if len(values) == 1:
+            out[experiment.name] = f"{row.label} at {_name(grid.tuned)} {values.pop()}"
+    return out

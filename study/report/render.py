@@ -35,7 +35,7 @@ from study.analyse.answer import answer_rows, budgets, effects, facts
 from study.analyse.budget_check import budget_checks
 from study.analyse.claims import Finding, check_claims
 from study.analyse.comparisons import Analysis, Block, analyse, last_look, verdict_rows
-from study.analyse.grid import GridAnalysis, choice_rows
+from study.analyse.grid import CHOICE_COLUMNS, GridAnalysis, choice_rows
 from study.analyse.overview import (
     deviations,
     look_summary,
@@ -263,25 +263,6 @@ class Section:
     grids: list[dict] = dataclasses.field(default_factory=list)  # a grid's selection, per dataset
 
 
-# choices.csv's columns, in order (study.analyse.grid.choice_rows): written even when no grid has chosen
-CHOICE_COLUMNS = (
-    "experiment",
-    "dataset",
-    "compared",
-    "level",
-    "tuned",
-    "chosen",
-    "column",
-    "columns",
-    "edge",
-    "mean_validation_pct",
-    "within_margin",
-    "unlearned_cells",
-    "selection_seeds",
-    "validation_share",
-)
-
-
 def _value_rows(block: Block, looks: int = 1) -> list[dict]:
     """One row per value: the main table's cells (short, one line each where the page allows) and the
     per-seed and test details that only the HTML shows. Every test number is the value's ``Comparison``
@@ -423,6 +404,11 @@ def grid_views(
                         _finished(block, baseline=False),
                         _finished(block, baseline=True),
                         declared.chosen.get(dataset) if declared is not None else None,
+                        label_of(
+                            analysis.stored.study.baseline.with_values(**experiments[name].base)
+                            .to_dict()
+                            .get(grid.grid.tuned, "")
+                        ),
                     ),
                     "rates": grid_words.selection_rates_text(rates),
                     "heatmap": _figure(
@@ -448,12 +434,15 @@ def grid_views(
                     "margin": pp(grid.margin, signed=False),
                     "choices": choice_table(grid),
                     "no_choice": "" if grid.choices else grid_words.no_choice_text(grid),
-                    "interaction": grid_words.interaction_text(grid, analysis.alpha),
+                    "interaction": grid_words.interaction_text(grid),
                     "expected": expected_table(grid),
                     "expected_text": grid_words.expected_best_text(grid),
                     "ranking": grid_words.ranking_text(grid),
                     "slope": grid_words.slope_text(
-                        grid.slope, grid.grid.compared, grid.grid.tuned
+                        grid.slope,
+                        grid.grid.compared,
+                        grid.grid.tuned,
+                        sum(bool(c.edge) for c in grid.choices),
                     ),
                 }
             )
@@ -528,7 +517,7 @@ def answer_sections(analysis: Analysis, cache: RenderCache, figure_dir: Path) ->
                 }
             )
         margin = study.margin(dataset)
-        headers = wording.forest_headers(knobs, names)
+        headers = wording.forest_headers(knobs, names, grid_words.reference_names(analysis))
         title = f"{wording.dataset_name(dataset)}: each value against its baseline"
         path = figures.forest_path(figure_dir, dataset)
         parts = wording.forest_part_titles(
@@ -874,10 +863,8 @@ def build_report(
         costs=cost_rows(out / "benchmarks.json"),
         environment=analysis.environment,
         run=analysis.run,
-        trials=int(analysis.plan["trial_key"].nunique()),
-        status_counts=analysis.plan.drop_duplicates("trial_key")["status"]
-        .value_counts()
-        .to_dict(),
+        trials=len(analysis.every_trial),
+        status_counts=analysis.every_trial["status"].value_counts().to_dict(),
         commands=commands or regenerate_commands(analysis, store_path, out),
     )
     paths: dict[str, Any] = {

@@ -756,10 +756,15 @@ STANDING_LABELS = {
 }
 
 
-def forest_headers(answers: list[KnobAnswer], names: dict[str, str]) -> dict[str, str]:
-    """The forest plot's group headers: 'kernel size (baseline 5, 6/9 failed)'."""
+def forest_headers(
+    answers: list[KnobAnswer], names: dict[str, str], references: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The forest plot's group headers: 'kernel size (baseline 5, 6/9 failed)'; ``references`` names a grid's
+    reference as its chosen cell ('solver (baseline sgd at learning rate 0.15)')."""
+    references = references or {}
     return {
-        a.experiment: f"{names.get(a.experiment, display_name(a.experiment))} (baseline {a.baseline}"
+        a.experiment: f"{names.get(a.experiment, display_name(a.experiment))} (baseline "
+        + references.get(a.experiment, str(a.baseline))
         + (f", {a.baseline_failed}/{a.baseline_finished} failed)" if a.baseline_failed else ")")
         for a in answers
     }

@@ -304,6 +304,10 @@ def run_study(
                 name: ConstantAnswer.from_counts(facts["test_class_counts"])
                 for name, facts in plan.described.items()
             },
+            {
+                name: ConstantAnswer.from_counts(facts["train_class_counts"])
+                for name, facts in plan.described.items()
+            },
             {trial.key: trial_cost(trial, plan.sizes).seconds(DEFAULT) for trial in missing},
         )
         counts = state.counts
@@ -348,6 +352,8 @@ class _RunState:
     answers: dict[
         str, ConstantAnswer
     ]  # dataset -> the best constant answer on its test subset (the outcome rule)
+    # dataset -> the same on a validation split held out of its training subset (a grid's selection cells)
+    held_out: dict[str, ConstantAnswer] = field(default_factory=dict)
     # trial key -> its modelled seconds (study.plan.estimate at the built-in calibration): the ETA weighs the
     # trials still to come by these, since the longest trials run first and a count-based ETA starts far
     # too high
@@ -369,7 +375,10 @@ def eta_seconds(
 def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, bar, say) -> None:
     store.save_trial(trial.spec, result)
     counts = state.counts
-    outcome = final_outcome(result, state.answers[trial.dataset.name])
+    answers = state.held_out if trial.settings.validation else state.answers
+    outcome = final_outcome(
+        result, answers.get(trial.dataset.name, state.answers[trial.dataset.name])
+    )
     counts.add(result.status, outcome, len(result.epochs) * state.train_images[trial.dataset.name])
     device = result.device
     if device:  # e.g. "CPU, 1 intra-op / 1 inter-op threads"

@@ -2,6 +2,7 @@
 width, a diverged seed at chance, the interaction test against statsmodels itself, Dodge et al.'s expected
 best against its closed forms and a simulation, the scaling slope on exact power laws, and the ranking."""
 
+import dataclasses
 import itertools
 import math
 
@@ -576,8 +577,8 @@ def test_choice_rows_has_one_row_per_level_with_the_csv_columns():
         "level": "sgd",
         "tuned": "learning_rate",
         "chosen": 0.5,
-        "column": 4,
-        "columns": 5,
+        "position": 5,
+        "positions": 5,
         "edge": HIGH,
         "mean_validation_pct": pytest.approx(94.0),
         "within_margin": 1,
@@ -591,3 +592,19 @@ def test_choice_rows_is_empty_for_a_grid_without_choices():
     grid = solver_grid()
     analysis = analyse_grid(grid, "mnist", [], CHANCE, 0.005, IMAGES, BASELINE)
     assert choice_rows([analysis]) == []
+
+
+def test_a_run_at_chance_can_hide_an_interaction_that_the_learned_runs_show():
+    grid = solver_grid({"sgd": (0.01, 0.1, 1.0), "adam": (0.001, 0.01, 0.1)})
+    peaks = {0: [0.90, 0.97, 0.93], 1: [0.97, 0.93, 0.90]}  # the levels' best rates cross
+    runs = surface_runs(grid, lambda r, c, s: peaks[r][c] + (0.002 if s else -0.002))
+    # one seed of one cell collapsed to chance: on the logit scale it swamps the residual
+    runs[0] = dataclasses.replace(runs[0], accuracy=CHANCE, outcome=COLLAPSED)
+    every = analyse_grid(grid, "mnist", runs, CHANCE, 0.01, IMAGES, BASELINE)
+    assert every.unlearned_runs == 1
+    assert every.interaction is not None and every.interaction.p > 0.05
+    learned = every.interaction_learned
+    assert learned is not None and learned.p < 1e-3 and learned.observations == 11
+    learned_runs = surface_runs(grid, lambda r, c, s: peaks[r][c] + (0.002 if s else -0.002))
+    clean = analyse_grid(grid, "mnist", learned_runs, CHANCE, 0.01, IMAGES, BASELINE)
+    assert clean.interaction_learned is None  # every run learned: one test

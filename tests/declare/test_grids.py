@@ -194,3 +194,42 @@ def test_the_single_setting_column_is_the_baselines_value_in_a_full_grid_and_the
     ]
     # per row, each level's own usual value sits in the middle, even where a row holds the baseline's rate
     assert _study(rows).experiments[0].grid.usual({"learning_rate": 0.05}) == (1, 1)
+
+
+GOODISH = {"experiments": [{"name": "k", "parameter": "kernel_size", "values": [3]}]}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"baseline": {"validation": 0.2}},
+        {"experiments": [{"name": "v", "parameter": "validation", "values": [0.1, 0.2]}]},
+        {
+            "experiments": [
+                {
+                    "name": "v",
+                    "parameter": "kernel_size",
+                    "values": [{"kernel_size": 3, "validation": 0.2}],
+                }
+            ]
+        },
+        {
+            "experiments": [
+                {"name": "v", "grid": {"validation": [0.1, 0.2], "learning_rate": [0.1]}}
+            ]
+        },
+    ],
+)
+def test_the_validation_share_is_a_grids_own_key_never_a_parameter(data):
+    with pytest.raises(ConfigError, match="'validation' is not a parameter a study file sets"):
+        parse_study({"name": "s", "datasets": ["mnist"], **GOODISH, **data})
+
+
+def test_a_misspelt_grid_key_names_both_forms_of_experiment():
+    with pytest.raises(ConfigError) as err:
+        parse_study(
+            {"name": "s", "datasets": ["mnist"], "experiments": [{"name": "g", "grids": FULL}]}
+        )
+    assert "unknown key 'grids'" in str(
+        err.value
+    ) and "for a two-factor experiment name, grid, tune" in str(err.value)

@@ -65,7 +65,11 @@ def test_the_chosen_cells_are_compared_on_fresh_seeds_and_the_test_images():
     assert trials[sgd[0].trial_key].settings.learning_rate == 0.5
     assert trials[adam[0].trial_key].settings.learning_rate == 0.0001
     assert all(trials[r.trial_key].settings.validation == 0.0 for r in confirmation)
-    assert "chosen on the validation split" in adam[0].note
+    assert (
+        adam[0].note
+        == "learning_rate 0.0001, chosen on the validation split (at the low edge of its grid)"
+    )
+    assert sgd[0].note.endswith("(at the high edge of its grid)")
     selection_seeds = {r.seed for r in rows if r.phase == SELECTION}
     assert not selection_seeds & {r.seed for r in confirmation}
 

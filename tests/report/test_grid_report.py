@@ -14,6 +14,7 @@ import synthetic
 from pdf_pages import layout_problems
 
 from study.analyse.grid import (
+    CHOICE_COLUMNS,
     DIVERGED,
     LEARNED,
     CellRun,
@@ -174,7 +175,7 @@ def test_the_choices_table_says_where_each_pick_sits(analysis):
 
 def test_choices_csv_columns_are_the_choice_rows(analysis):
     (row, _) = choice_rows([analysis])
-    assert tuple(row) == render.CHOICE_COLUMNS
+    assert tuple(row) == CHOICE_COLUMNS
 
 
 def test_the_interaction_sentence_states_the_test_and_what_it_means(analysis):
@@ -183,21 +184,39 @@ def test_the_interaction_sentence_states_the_test_and_what_it_means(analysis):
     assert test is not None
     assert text.startswith(
         "Two-way ANOVA of the logit of the validation error (optimizer x the learning rate's position "
-        "in its row), seed as a block: "
-        f"F({test.df_num:g}, {test.df_den:g}) = {test.f:.2f}"
+        "in its row), seed as a block, a description of the grid at 0.05 and not one of the report's "
+        f"verdicts: F({test.df_num:g}, {test.df_den:g}) = {test.f:.2f}"
     )
-    significant = dataclasses.replace(analysis, interaction=dataclasses.replace(test, p=0.0004))
+    significant = dataclasses.replace(
+        analysis,
+        interaction=dataclasses.replace(test, p=0.0004),
+        interaction_learned=dataclasses.replace(test, p=0.002),
+    )
     assert "p < 0.001" in grid_words.interaction_text(significant)
     assert (
         "a comparison of the levels at any one learning rate depends on which learning rate it is."
         in grid_words.interaction_text(significant)
     )
-    null = dataclasses.replace(analysis, interaction=dataclasses.replace(test, p=0.4))
+    null = dataclasses.replace(
+        analysis, interaction=dataclasses.replace(test, p=0.4), interaction_learned=None
+    )
     assert "p = 0.400" in grid_words.interaction_text(null)
     assert (
         "No evidence at these seeds that the learning rate's effect depends on the optimizer"
         in (grid_words.interaction_text(null))
     )
+
+
+def test_runs_at_chance_that_hide_an_interaction_are_named(analysis):
+    test = analysis.interaction
+    hidden = dataclasses.replace(
+        analysis,
+        interaction=dataclasses.replace(test, p=0.2),
+        interaction_learned=dataclasses.replace(test, p=1e-9, observations=test.observations - 1),
+    )
+    text = grid_words.interaction_text(hidden)
+    assert "Over the runs that learned (" in text and "at chance left out)" in text
+    assert "the runs at chance hide the interaction" in text
 
 
 def test_the_interaction_sentence_says_why_it_was_not_tested():
@@ -222,9 +241,9 @@ def test_the_ranking_sentence_says_whether_tuning_changed_the_order(analysis):
     assert (
         "is adam (96.0%), sgd (95.0%); at the chosen cells it is adam (96.0%), sgd (95.0%)" in same
     )
-    assert same.endswith(
+    assert (
         "Tuning did not change the order of the levels (means over 2 selection seeds per cell; no "
-        "test of the order)."
+        "test of the order:" in same
     )
     assert "sgd 0.05, adam 0.001" in same  # the single-setting column
     changed = dataclasses.replace(
@@ -249,9 +268,25 @@ def test_the_slope_sentence_names_the_rules_its_interval_holds():
     assert text.startswith(
         "Slope of log(chosen learning rate) on log(batch size) over 4 levels: 0.90"
     )
-    assert "95% CI 0.70 to 1.10" in text and "holds the linear scaling rule (1)" in text
+    assert (
+        "95% CI 0.70 to 1.10): its interval includes the linear scaling rule (1); it excludes "
+        in text
+    )
+    assert text.endswith("the square-root rule (0.5) and no coupling (0).")
+    wide = grid_words.slope_text(Slope(0.9, 0.4, 5, -0.05, 1.85), "batch_size", "learning_rate", 2)
+    assert (
+        "includes the linear scaling rule (1), the square-root rule (0.5) and no coupling (0)."
+        in wide
+    )
+    assert wide.endswith(
+        "2 of the 5 chosen values lie at an edge of their row: the best value there "
+        "may lie outside the grid, which no interval here accounts for."
+    )
     far = grid_words.slope_text(Slope(2.0, 0.05, 4, 1.8, 2.2), "batch_size", "learning_rate")
-    assert "excludes both" in far
+    assert (
+        "it excludes the linear scaling rule (1), the square-root rule (0.5) and no coupling"
+        in far
+    )
 
 
 def test_the_protocol_sentence_carries_the_split_the_seeds_and_the_confirmation(analysis):
@@ -384,7 +419,7 @@ def test_a_grid_store_renders_its_selection_subsection(grid_report):
     assert "Grid — solver: each optimizer at its own learning rate values" in html
     with open(paths["choices"], newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert tuple(rows[0]) == render.CHOICE_COLUMNS
+    assert tuple(rows[0]) == CHOICE_COLUMNS
     assert [(r["level"], r["chosen"], r["edge"]) for r in rows] == [
         ("sgd", "0.05", ""),
         ("adam", "0.001", ""),
@@ -401,7 +436,7 @@ def test_a_report_without_a_grid_writes_an_empty_choices_csv(tmp_path):
     synthetic.make_store(tmp_path / "s.sqlite").close()
     paths = render.build_report(tmp_path / "s.sqlite", tmp_path / "out", pdf=False)
     with open(paths["choices"], newline="") as handle:
-        assert next(csv.reader(handle)) == list(render.CHOICE_COLUMNS)
+        assert next(csv.reader(handle)) == list(CHOICE_COLUMNS)
         assert list(handle) == []
     assert "Selection on a validation split" not in paths["html"].read_text()
 
