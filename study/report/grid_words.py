@@ -33,6 +33,7 @@ from study.report.grid_figures import HeatmapInfo, SensitivityInfo
 from study.report.selection_rates import SAME, SEPARATE, SelectionRates
 
 EXPECTED_TRIALS = (1, 2, 5)  # the k of the expected-best table, before "all"
+TIE = 0.0005  # expected-best leads closer than this (0.05 pp) are ties in words
 
 
 def _name(parameter: str) -> str:
@@ -122,7 +123,7 @@ def protocol_text(
         return " ".join(sentences)
     reference = grid.rows[analysis.reference].label
     runs = (
-        f"{_seeds(value_seeds)} per level and {_seeds(baseline_seeds)} for the reference level "
+        f"{_seeds(value_seeds)} among the other levels and {_seeds(baseline_seeds)} for the reference level "
         f"{reference}"
         if value_seeds and tuple(value_seeds) != tuple(baseline_seeds)
         else f"{_seeds(baseline_seeds or value_seeds)}"
@@ -239,7 +240,7 @@ def interaction_text(analysis: GridAnalysis, alpha: float = ALPHA) -> str:
         )
     sentences = [
         f"Two-way ANOVA of the logit of the validation error ({compared} x the {tuned}'s position in its "
-        f"row), seed as a block, a description of the grid at {alpha:g} and not one of the report's "
+        f"row), seed as a block, a description of the grid at α = {alpha:g} and not one of the report's "
         f"verdicts: {_anova(test)}."
     ]
     learned = analysis.interaction_learned
@@ -262,10 +263,13 @@ def interaction_text(analysis: GridAnalysis, alpha: float = ALPHA) -> str:
         )
     else:
         meaning = (
-            f"The two disagree: the runs at chance {'hide' if learned and learned.p < alpha else 'make'} "
-            f"the interaction, so whether the {tuned}'s effect depends on the {compared} rests on how a run "
-            "that did not learn is scored."
-        )
+            f"The two disagree: the runs at chance inflate the residual and hide an interaction the runs "
+            f"that learned show (the {tuned}'s effect on the error of a run that learns differs between "
+            f"levels of {compared})"
+            if learned and learned.p < alpha
+            else f"The two disagree: the interaction rests on the runs at chance; among the runs that "
+            f"learned there is no evidence that the {tuned}'s effect depends on the {compared}"
+        ) + "."
     return " ".join([*sentences, meaning])
 
 
@@ -292,9 +296,9 @@ def ranking_text(analysis: GridAnalysis) -> str:
     seeds = grid.selection_seeds
     verdict = (
         (
-            "Tuning changed the order of the levels"
+            "The order of the means changed with tuning"
             if ranking.changed
-            else "Tuning did not change the order of the levels"
+            else "The order of the means did not change with tuning"
         )
         + f" (means over {seeds} selection seed{'s' if seeds != 1 else ''} per cell; no test of the order: "
         "a swap of two close means says nothing, and the confirmation runs below, on fresh seeds and the "
@@ -373,7 +377,11 @@ def expected_best_text(analysis: GridAnalysis) -> str:
             len(order) > 1
         ):  # how far ahead: a lead of a few hundredths of a point is a tie in words
             gap = pick(curves[best]) - pick(curves[order[1]])
-            text += f", {pp(gap, signed=False, digits=2)} above {order[1]}"
+            text += (
+                f", {pp(gap, signed=False, digits=2)} above {order[1]}"
+                if gap >= TIE
+                else f", level with {order[1]} within {pp(TIE, signed=False, digits=2)}"
+            )
         return text + ")"
 
     return (
@@ -466,6 +474,13 @@ def selection_rates_text(rates: SelectionRates | None) -> str:
         f"grid's comparisons, choosing on separate seeds and judging on fresh ones as here against "
         f"choosing and judging on the same seeds, is {parts}"
         + (f" (Monte Carlo SE at most {max(ses) * 100:.1f} pp)." if ses else ".")
+        + (
+            f" Rates above {rates.alpha * 100:g}% exceed the nominal level; docs/ERROR_RATES.md says where "
+            "(a lone block of paired comparisons) and what is not established."
+            if math.isfinite(rates.alpha)
+            and any(e.rate > rates.alpha for _, a, b in quoted for e in (a, b))
+            else ""
+        )
     )
 
 

@@ -763,6 +763,15 @@ def build_report(
         notes = wording.value_settings(experiment) + [
             f"{v.label}: {v.note}" for v in experiment.values if v.note
         ]
+        if (
+            experiment.grid is not None
+        ):  # its compared values' notes: the chosen cell, an edge pick
+            notes += [
+                f"{wording.dataset_name(b.dataset)}, {v.label}: {v.note}"
+                for b in blocks
+                for v in b.values
+                if v.note
+            ]
         tables = [
             {
                 "dataset": wording.dataset_name(b.dataset),

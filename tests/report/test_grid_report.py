@@ -184,7 +184,7 @@ def test_the_interaction_sentence_states_the_test_and_what_it_means(analysis):
     assert test is not None
     assert text.startswith(
         "Two-way ANOVA of the logit of the validation error (optimizer x the learning rate's position "
-        "in its row), seed as a block, a description of the grid at 0.05 and not one of the report's "
+        "in its row), seed as a block, a description of the grid at α = 0.05 and not one of the report's "
         f"verdicts: F({test.df_num:g}, {test.df_den:g}) = {test.f:.2f}"
     )
     significant = dataclasses.replace(
@@ -216,7 +216,10 @@ def test_runs_at_chance_that_hide_an_interaction_are_named(analysis):
     )
     text = grid_words.interaction_text(hidden)
     assert "Over the runs that learned (" in text and "at chance left out)" in text
-    assert "the runs at chance hide the interaction" in text
+    assert (
+        "the runs at chance inflate the residual and hide an interaction the runs that learned"
+        in text
+    )
 
 
 def test_the_interaction_sentence_says_why_it_was_not_tested():
@@ -242,7 +245,7 @@ def test_the_ranking_sentence_says_whether_tuning_changed_the_order(analysis):
         "is adam (96.0%), sgd (95.0%); at the chosen cells it is adam (96.0%), sgd (95.0%)" in same
     )
     assert (
-        "Tuning did not change the order of the levels (means over 2 selection seeds per cell; no "
+        "The order of the means did not change with tuning (means over 2 selection seeds per cell; no "
         "test of the order:" in same
     )
     assert "sgd 0.05, adam 0.001" in same  # the single-setting column
@@ -257,7 +260,7 @@ def test_the_ranking_sentence_says_whether_tuning_changed_the_order(analysis):
         "best first, is sgd (95.0%), adam (90.0%); at the chosen cells it is adam (97.0%), sgd"
         in text
     )
-    assert "Tuning changed the order of the levels (means over 2" in text
+    assert "The order of the means changed with tuning (means over 2" in text
 
 
 def test_the_slope_sentence_names_the_rules_its_interval_holds():
@@ -298,7 +301,7 @@ def test_the_protocol_sentence_carries_the_split_the_seeds_and_the_confirmation(
         "with seeds 1003–1004" in text and "The test images are never read for the choice." in text
     )
     assert (
-        "fresh seeds, none of them a selection seed (seeds 1–3 per level and seeds 1–9 for the "
+        "fresh seeds, none of them a selection seed (seeds 1–3 among the other levels and seeds 1–9 for the "
         in text
     )
     assert "reference level sgd)" in text
@@ -360,6 +363,12 @@ def test_the_simulated_rates_are_read_from_the_file_and_missing_is_tolerated(tmp
     rates = load_selection_rates(tmp_path / "rates.json")
     text = grid_words.selection_rates_text(rates)
     assert "5.0% against 12.0% (no true difference)" in text and "1,000 replications" in text
+    assert "Rates above 5% exceed the nominal level" in text  # 12% does
+    within = json.loads(json.dumps(raw))
+    within["scenarios"][0]["protocols"][SAME]["familywise_false_better_or_worse"]["rate"] = 0.04
+    (tmp_path / "within.json").write_text(json.dumps(within))
+    calm = grid_words.selection_rates_text(load_selection_rates(tmp_path / "within.json"))
+    assert "exceed" not in calm
     shipped = load_selection_rates()  # the package's file, where the benchmark has written it
     if shipped is not None:
         quoted = grid_words.selection_rates_text(shipped)
@@ -414,7 +423,7 @@ def test_a_grid_store_renders_its_selection_subsection(grid_report):
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
     assert "at the low edge of its grid" not in text and "inside its grid" in text
     assert "Two-way ANOVA of the logit of the validation error" in text
-    assert "Tuning did not change the order of the levels" in text
+    assert "The order of the means did not change with tuning" in text
     assert "the 1 cell with a seed that diverged" in text
     assert "Grid — solver: each optimizer at its own learning rate values" in html
     with open(paths["choices"], newline="") as handle:
