@@ -475,8 +475,9 @@ def selection_rates_text(rates: SelectionRates | None) -> str:
         f"choosing and judging on the same seeds, is {parts}"
         + (f" (Monte Carlo SE at most {max(ses) * 100:.1f} pp)." if ses else ".")
         + (
-            f" Rates above {rates.alpha * 100:g}% exceed the nominal level; docs/ERROR_RATES.md says where "
-            "(a lone block of paired comparisons) and what is not established."
+            f" Rates above {rates.alpha * 100:g}% exceed the nominal level; docs/ERROR_RATES.md gives why, "
+            "as far as it is known (the count includes right verdicts about a chosen cell that is truly "
+            "below its level's best; the paired engine's excess in a lone block is not explained)."
             if math.isfinite(rates.alpha)
             and any(e.rate > rates.alpha for _, a, b in quoted for e in (a, b))
             else ""
