@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,10 +79,30 @@ def study_and_budget(
     """What `run` and `plan` share: the study, its budget with the flags applied, what set each field, and
     --time in seconds (None without it). One-line StudyErrors for a bad study, budget or time."""
     spec = load_study(study_file)
+    note = baseline_note(spec)
+    if note:
+        click.echo(note, err=True)
     chosen, origins = resolve_profile(profile, study_file, flags)
     if time_limit is not None and flags.get("max_trials") is not None:
         raise StudyError("--time and --max-trials both bound the run; accepted: one of them")
     return spec, chosen, origins, parse_duration(time_limit) if time_limit is not None else None
+
+
+def baseline_note(study: Study) -> str:
+    """One line for a study file without a ``[baseline]`` table, which trains Table 1 as written rather than
+    the built-in default study's recipe ("" for any other study)."""
+    if not study.has_no_baseline_table:
+        return ""
+    from study.declare.builtin import builtin_study
+    from study.declare.config import Settings
+
+    table1, recipe = Settings(), builtin_study("default").baseline
+    return (
+        f"note: {study.source} has no [baseline]: it trains Table 1 as written (learning rate "
+        f"{table1.learning_rate:g}, {table1.schedule} schedule, pixels / 255); the built-in default "
+        f'study\'s recipe is learning_rate = {recipe.learning_rate:g}, schedule = "{recipe.schedule}", '
+        f'input_scaling = "{recipe.input_scaling}"'
+    )
 
 
 def parse_duration(text: str) -> float:
@@ -176,6 +197,7 @@ def cli() -> None:
     \b
     First check your data:   study data
     Then run and report:     study run --profile quick && study report --profile quick
+    Your own study:          study example my_study.toml && study plan --study my_study.toml
     """
 
 
@@ -554,8 +576,8 @@ def list_trials(store: str, status: str | None) -> None:
 @click.option(
     "--out",
     default=None,
-    help="Output file (default: output/results.csv or .parquet), or folder for tensorboard "
-    "(default: output/tensorboard).",
+    help="Output file (default: results.csv or results.parquet beside the store), or folder for "
+    "tensorboard (default: tensorboard/ beside the store).",
 )
 def export(store: str, fmt: str, out: str | None) -> None:
     """Write the tidy per-epoch table (one row per study, experiment, value, dataset, seed, epoch),
@@ -564,6 +586,7 @@ def export(store: str, fmt: str, out: str | None) -> None:
     \b
     Example:  study export --format parquet --out results.parquet
               study export --format tensorboard && tensorboard --logdir output/tensorboard
+    Without --out, the export goes beside the store (output/ for the default store).
     """
     from study.results.store import Store
     from study.results.tables import export_table
@@ -571,12 +594,12 @@ def export(store: str, fmt: str, out: str | None) -> None:
     if fmt == "tensorboard":
         from study.results.tensorboard import export_tensorboard
 
-        out = out or "output/tensorboard"
+        out = out or str(Path(store).parent / "tensorboard")
         with Store(store, create=False) as db:
             runs = export_tensorboard(db, out)
         click.echo(f"{runs} trials -> {out} (tensorboard --logdir {out})")
         return
-    out = out or f"output/results.{fmt}"
+    out = out or str(Path(store).parent / f"results.{fmt}")
     with Store(store, create=False) as db:
         table = export_table(db)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
@@ -585,6 +608,27 @@ def export(store: str, fmt: str, out: str | None) -> None:
     else:
         table.to_parquet(out, index=False)
     click.echo(f"{len(table)} rows -> {out}")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+def example(path: str) -> None:
+    """Write a commented example study file to PATH (never over an existing file), to change and run.
+
+    \b
+    Example:  study example my_study.toml && study plan --study my_study.toml
+    Every key it uses is documented in README.md, "Your own study".
+    """
+    try:
+        from study.declare.example import write_example
+    except ImportError:
+        raise StudyError(
+            "this installation has no example study file (study.declare.example); "
+            "accepted: reinstall the project (make install)"
+        ) from None
+    written = write_example(Path(path))
+    click.echo(f"example study written to {written}")
+    click.echo(f"next: study plan --study {shlex.quote(str(written))}")
 
 
 @cli.command()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from study.declare.claims import Claim
-from study.declare.config import PARAMETERS, Settings
+from study.declare.config import PARAMETERS, SETTING_FIELDS, Settings
 from study.declare.grid import SELECTION_SEED_OFFSET, Grid, label_of
 from study.errors import ConfigError
 
@@ -237,6 +237,15 @@ class Study:
     # The experiment that trains the baseline longer (it varies "epochs"; its one other value is the longer run):
     # where the longer run's interval is not inside the margin, claims about final accuracy are not testable.
     budget_check: str = ""
+    # the Settings fields a study file's [baseline] did not set (they train Table 1 as written); () for a
+    # built-in study, whose baseline is set in code
+    inherited: tuple[str, ...] = ()
+    source: str = ""  # the study file it was read from, as given ("" for a built-in study)
+
+    @property
+    def has_no_baseline_table(self) -> bool:
+        """A study file without a [baseline] table (or an empty one): every setting is Table 1's."""
+        return bool(self.source) and set(SETTING_FIELDS) <= set(self.inherited)
 
     def __post_init__(self) -> None:
         names = [e.name for e in self.experiments]
@@ -389,6 +398,8 @@ class Study:
             "baseline_seeds": self.baseline_seeds,
             "margins": dict(self.margins),
             **({"budget_check": self.budget_check} if self.budget_check else {}),
+            **({"inherited": list(self.inherited)} if self.inherited else {}),
+            **({"source": self.source} if self.source else {}),
         }
 
     @classmethod
@@ -426,6 +437,8 @@ class Study:
             baseline_seeds=data.get("baseline_seeds"),
             margins=dict(data.get("margins") or {}),
             budget_check=data.get("budget_check", ""),
+            inherited=tuple(data.get("inherited", ())),
+            source=str(data.get("source", "")),
         )
 
     def experiment(self, name: str) -> Experiment:

@@ -43,12 +43,13 @@ Names (of the study, experiments, values) may hold any text: they never become a
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from study.declare.claims import CLAIM_KINDS, claim_from_dict, claim_kind
-from study.declare.config import PARAMETERS, Settings, check_int
+from study.declare.config import PARAMETERS, SETTING_FIELDS, Settings, check_int
 from study.declare.grid import SELECTION_SEEDS, VALIDATION, Grid, GridRow
 from study.declare.spec import BUILTIN_DATASETS as KNOWN
 from study.declare.spec import (
@@ -89,6 +90,7 @@ GRID_KEYS = (
     "description",
 )
 VALUE_KEYS = ("label", "note", "adapt")
+TABLE1 = Settings()  # what a setting a study file leaves out trains at
 SEED_MAX = (
     2**32 - 1
 )  # numpy.random.seed and keras.utils.set_random_seed reject anything larger, or negative
@@ -282,6 +284,11 @@ def parse_study(data: dict[str, Any], source: str = "study file") -> Study:
         baseline_seeds=baseline_seeds,
         margins=margins,
         budget_check=str(data.get("budget_check", "")),
+        inherited=tuple(
+            f
+            for f in SETTING_FIELDS
+            if f not in raw_baseline and getattr(baseline, f) == getattr(TABLE1, f)
+        ),
     )
 
 
@@ -464,4 +471,4 @@ def load_study_file(path: str | Path) -> Study:
         ) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
-    return parse_study(data, str(path))
+    return dataclasses.replace(parse_study(data, str(path)), source=str(path))

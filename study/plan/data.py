@@ -229,7 +229,10 @@ def locate(name: str, allow_download: bool = True) -> Location:
     known = KNOWN[name]
     searched = []
     for root in search_roots():
-        for sub in known.folders:
+        # a STUDY_DATA_DIR that is this dataset's own folder (.../fashion-mnist holding the IDX files) is
+        # recognised by its name; a folder of another name is never read as this dataset
+        own = [Path()] if root.name in known.folders else []
+        for sub in (*own, *known.folders):
             candidate = root / sub
             searched.append(str(candidate))
             fmt = _format_of(candidate)
@@ -246,7 +249,21 @@ def locate(name: str, allow_download: bool = True) -> Location:
     raise DataError(
         f"dataset {name!r} not found; searched {', '.join(searched) or '(no folders)'}; "
         f"expected {known.layout} (set STUDY_DATA_DIR to the folder that holds it)"
+        + _own_folder_hint()
     )
+
+
+def _own_folder_hint() -> str:
+    """Where a ``STUDY_DATA_DIR`` folder holds one dataset's files itself (``.../fashion-mnist``): the
+    parent folder to name instead, so that every dataset is found in its sub-folder ("" if none)."""
+    for root in search_roots()[:-1]:  # STUDY_DATA_DIR's folders, not the Keras cache
+        if _format_of(root) in ("idx", "cifar-pickle"):
+            return (
+                f"; STUDY_DATA_DIR folder {root} holds one dataset's files itself: set "
+                f"STUDY_DATA_DIR={root.resolve().parent} instead, the folder that holds mnist/, "
+                "fashion-mnist/ and cifar-10-batches-py/"
+            )
+    return ""
 
 
 # ---------------------------------------------------------------- readers of the official formats

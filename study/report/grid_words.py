@@ -470,12 +470,14 @@ def selection_rates_text(rates: SelectionRates | None) -> str:
     )
     return (
         f"Simulated ({rates.reps:,} replications per scenario, benchmarks/selection_rates.py, "
-        f"docs/ERROR_RATES.md): the family-wise rate of a false better or worse verdict{level} among a "
+        f"docs/ERROR_RATES.md of the study source): the family-wise rate of a false better or worse "
+        f"verdict{level} among a "
         f"grid's comparisons, choosing on separate seeds and judging on fresh ones as here against "
         f"choosing and judging on the same seeds, is {parts}"
         + (f" (Monte Carlo SE at most {max(ses) * 100:.1f} pp)." if ses else ".")
         + (
-            f" Rates above {rates.alpha * 100:g}% exceed the nominal level; docs/ERROR_RATES.md gives why, "
+            f" Rates above {rates.alpha * 100:g}% exceed the nominal level; docs/ERROR_RATES.md of the "
+            "study source gives why, "
             "as far as it is known (the count includes right verdicts about a chosen cell that is truly "
             "below its level's best; the paired engine's excess in a lone block is not explained)."
             if math.isfinite(rates.alpha)

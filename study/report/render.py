@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import math
+import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,7 +195,8 @@ def dataset_rows(analysis: Analysis) -> list[dict]:
 
 def regenerate_commands(analysis: Analysis, store_path: str | Path, out: str | Path) -> list[str]:
     """The commands that rebuild this report: the run with this budget (as flags when it is a custom one)
-    and the report itself. A study read from a file needs its ``--study FILE`` on the run command."""
+    and the report itself, every path and name shell-quoted. A study read from a file names that file as
+    the run gave it (``Study.source``; ``--study FILE`` for a store written before it was recorded)."""
     profile = analysis.stored.profile
     if profile.name in PROFILES and PROFILES[profile.name] == profile:
         budget = f"--profile {profile.name}"
@@ -207,10 +209,13 @@ def regenerate_commands(analysis: Analysis, store_path: str | Path, out: str | P
     builtin = next(
         (key for key, make in BUILTIN_STUDIES.items() if make().name == analysis.study), None
     )
-    study = f"--study {builtin}" if builtin else "--study FILE"
+    source = analysis.stored.study.source
+    study = builtin or (shlex.quote(source) if source else "FILE")
+    store = shlex.quote(str(store_path))
     return [
-        f"study run {study} {budget} --store {store_path}",
-        f"study report --study '{analysis.study}' --profile {profile.name} --store {store_path} --out {out}",
+        f"study run --study {study} {budget} --store {store}",
+        f"study report --study {shlex.quote(analysis.study)} --profile {shlex.quote(profile.name)} "
+        f"--store {store} --out {shlex.quote(str(out))}",
     ]
 
 

@@ -146,7 +146,8 @@ def looks_text(summary: LookSummary) -> str:
         f"more seeds: {len(summary.added)} ({added}). Every look and every verdict tests at Pocock's level "
         f"alpha = {summary.alpha:.4f} for {summary.looks} looks (within each experiment and dataset, "
         f"Bonferroni over its m values), so "
-        f"that looking again does not inflate the error rates (docs/ERROR_RATES.md measures them by simulation)."
+        f"that looking again does not inflate the error rates (docs/ERROR_RATES.md of the study source "
+        "measures them by simulation)."
     )
 
 

@@ -20,9 +20,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from study.declare.budget import check_budget
+from study.declare.grid import label_of
 from study.declare.spec import Profile, Study
 from study.environment import environment
-from study.errors import StudyError
+from study.errors import ConfigError, StudyError
 from study.plan.data import Dataset, load_dataset
 from study.plan.estimate import (
     DEFAULT,
@@ -150,6 +151,26 @@ class RunPlan:
         )
 
 
+def check_compares_something(study: Study, rows: Iterable[PlanRow]) -> None:
+    """Refuse an experiment whose every value trains the baseline's settings on every dataset: it would
+    compare the baseline with itself (a grid experiment never counts as baseline-only)."""
+    baseline_only: dict[str, bool] = {}
+    for row in rows:
+        if not row.phase:
+            baseline_only[row.experiment] = (
+                baseline_only.get(row.experiment, True) and row.is_baseline
+            )
+    for exp in study.experiments:
+        if exp.grid is None and baseline_only.get(exp.name):
+            labels = ", ".join(v.label for v in exp.values)
+            current = getattr(study.baseline.with_values(**exp.base), exp.parameter, None)
+            raise ConfigError(
+                f"experiment {exp.name!r} compares nothing: every value ({labels}) trains the baseline's "
+                f"settings ({exp.parameter} = {label_of(current) if current is not None else 'as the baseline'}) "
+                f"on every dataset; accepted: at least one value that differs from the baseline"
+            )
+
+
 def plan_run(
     study: Study,
     profile: Profile,
@@ -184,6 +205,7 @@ def plan_run(
     sizes = {name: (len(data.y_train), len(data.y_test)) for name, data in loaded.items()}
     # validates every configuration
     trials, rows = plan_study(study, profile, infos, seeds, selection_only)
+    check_compares_something(study, rows)
     done = set(done)
     pending = [trial for key, trial in trials.items() if key not in done]
     if callable(

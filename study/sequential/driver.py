@@ -14,7 +14,7 @@ from study.analyse.selection import stored_choices
 from study.analyse.sequential import Addition, Reason, next_look
 from study.declare.budget import budget_name
 from study.declare.grid import label_of
-from study.declare.spec import Profile, Study
+from study.declare.spec import PROFILES, Profile, Study
 from study.errors import StudyError
 from study.plan.estimate import DEFAULT, Calibration, duration, trial_cost
 from study.records import RunCounts
@@ -89,6 +89,61 @@ def worst_case(study: Study, profile: Profile, loaded: dict, done=()) -> RunPlan
     )
 
 
+def uncapped_worst_trials(
+    study: Study, profile: Profile, loaded: dict, origins: dict[str, str] | None = None
+) -> int:
+    """The trials of the worst case without a cap: every value of every comparison at ``max_seeds`` seeds
+    (the first look's when the profile has one look). ``origins`` as for ``plan_run``."""
+    first = plan_run(study, profile, loaded=loaded, origins=origins)
+    if profile.looks <= 1:
+        return len(first.trials)
+    seeds = {
+        (row.experiment, row.value, row.dataset): profile.max_seeds
+        for row in first.rows
+        if not row.phase and not row.is_baseline
+    }
+    return len(plan_run(study, profile, seeds=seeds, loaded=loaded).trials)
+
+
+def without_idle_cap(
+    study: Study, profile: Profile, loaded: dict, origins: dict[str, str] | None = None
+) -> Profile:
+    """A custom budget without its ``max_trials`` where the cap cannot bind on this study (its worst case has
+    fewer trials), renamed without it when its name spells out its fields: a cap inherited from a profile
+    sized for a larger study (quick's 310) is then neither in the name nor said as "at most N trials". A
+    built-in profile is kept as it is. ``origins`` as for ``plan_run``."""
+    if profile.max_trials is None or PROFILES.get(profile.name) == profile:
+        return profile
+    if uncapped_worst_trials(study, profile, loaded, origins) >= profile.max_trials:
+        return profile
+    uncapped = dataclasses.replace(profile, max_trials=None)
+    if profile.name == budget_name(profile):
+        uncapped = dataclasses.replace(uncapped, name=budget_name(uncapped))
+    return uncapped
+
+
+def look_line(
+    look: int, looks: int, chosen: list[Addition], left: int, cap: int | None, trials: int
+) -> str:
+    """The line a look ends with: how many undecided comparisons get more seeds, and why."""
+    if not chosen:
+        head = "no undecided comparison can use more seeds"
+    else:
+        counts = {r: sum(a.reason == r for a in chosen) for r in Reason}
+        reasons = ", ".join(
+            ("" if len(chosen) == 1 else f"{n} ") + f"because {REASON_WORDS[r]}"
+            for r, n in counts.items()
+            if n
+        )
+        noun = "comparison gets" if len(chosen) == 1 else "comparisons get"
+        head = f"{len(chosen)} undecided {noun} more seeds ({reasons})"
+    passing = ""
+    if left:
+        more = " more" if chosen else ""
+        passing = f"; {left}{more} would pass the cap of {cap} trials"
+    return f"look {look} of {looks}: {head}{passing}; {trials} trials in all"
+
+
 def fit_time(
     study: Study, profile: Profile, seconds: float, workers: int, calibration, loaded: dict
 ) -> Profile:
@@ -136,6 +191,7 @@ def run_in_stages(
     say = log or (lambda line: print(line, file=sys.stderr))
     execution = execution or Execution.build()
     loaded = load_datasets(study, profile)
+    profile = without_idle_cap(study, profile, loaded, origins)
     seeds: dict = {}
     history: list[Stage] = []
     total: RunCounts | None = None
@@ -172,17 +228,7 @@ def run_in_stages(
             Stage(look + 1, a.experiment, a.value, a.dataset, a.seeds, a.reason) for a in chosen
         )
         left = len(undecided) - len(chosen)
-        say(
-            f"look {look} of {profile.looks}: {len(chosen)} undecided comparisons get more seeds ("
-            + ", ".join(
-                f"{sum(a.reason == r for a in chosen)} {REASON_WORDS[r]}"
-                for r in Reason
-                if any(a.reason == r for a in chosen)
-            )
-            + ")"
-            + (f"; {left} more would pass the cap of {profile.max_trials} trials" if left else "")
-            + f"; {trials} trials in all"
-        )
+        say(look_line(look, profile.looks, chosen, left, profile.max_trials, trials))
         if not chosen:
             break
     return total

@@ -21,7 +21,7 @@ from study.plan.estimate import Calibration, Estimate, calibrate, trial_cost
 from study.plan.schedules import steps_per_epoch
 from study.run.execution import default_workers
 from study.run.runner import RunPlan, load_datasets, plan_run, stored_keys
-from study.sequential.driver import fit_time, worst_case
+from study.sequential.driver import fit_time, without_idle_cap, worst_case
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,8 @@ def forecast(
     done = stored_keys(store_path)
     if seconds is not None:
         profile = fit_time(study, profile, seconds, workers, measure(), loaded)
+    else:  # a cap this study cannot reach is not part of its budget (as a run drops it)
+        profile = without_idle_cap(study, profile, loaded, origins)
     planned = plan_run(study, profile, done, workers, measure, origins, loaded=loaded)
     calibration = planned.calibration or measure()  # shown even when nothing is to train
     worst = worst_case(study, profile, loaded, done) if profile.looks > 1 else planned
