@@ -23,15 +23,19 @@ import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.transforms import blended_transform_factory
 
 from study.analyse.comparisons import Analysis, Block, Comparison, Standing
@@ -334,6 +338,55 @@ def _legend_below(fig, handles, labels, columns: int, title: str | None = None) 
     )
 
 
+def _renderer(fig: Figure) -> RendererAgg:
+    """The renderer that measures ``fig``'s texts (the Agg backend is chosen above, at import)."""
+    return cast(FigureCanvasAgg, fig.canvas).get_renderer()
+
+
+def _fitting_legend(fig: Figure, handles: list[Artist], columns: int, **style: Any) -> Legend:
+    """``fig.legend`` in at most ``columns`` columns, as many as fit the figure's width (a legend of a narrow
+    figure, one column of a small study, would otherwise run off its sides)."""
+    renderer = _renderer(fig)
+    for ncol in range(columns, 1, -1):
+        legend = fig.legend(handles=handles, ncol=ncol, **style)
+        if legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
+            return legend
+        legend.remove()
+    return fig.legend(handles=handles, ncol=1, **style)
+
+
+LAYOUT_PAD = 1.08  # tight_layout's padding, in font sizes
+
+
+def _fit_height(fig: Figure, body: float, legend: Legend, title: Text | None = None) -> None:
+    """Size ``fig``'s height to its content, then lay it out: its axes ``body`` inches high, the decorations
+    above and below them as drawn (titles, tick and axis labels), the figure's ``title`` and ``legend`` at the
+    bottom.
+
+    A height fixed in advance leaves too little room for the axes of a small study (tight_layout gives up,
+    and the rows and headings of a forest plot land on one line); this one is measured, so tight_layout
+    always has room, and then corrected once so that the axes come out exactly ``body`` high."""
+    renderer = _renderer(fig)
+    pad = LAYOUT_PAD * plt.rcParams["font.size"] / 72
+    above = below = 0.0
+    for ax in fig.axes:
+        frame, drawn = ax.get_window_extent(renderer), ax.get_tightbbox(renderer)
+        if drawn is None:  # an axes not in the layout
+            continue
+        above = max(above, (drawn.y1 - frame.y1) / fig.dpi)
+        below = max(below, (frame.y0 - drawn.y0) / fig.dpi)
+    if title is not None:
+        above += title.get_window_extent(renderer).height / fig.dpi + pad
+    legend_height = legend.get_window_extent(renderer).height / fig.dpi + pad / 2
+    height = body + above + below + legend_height + 3 * pad
+    fig.set_figheight(height)
+    fig.tight_layout(rect=(0, legend_height / height, 1, 1))
+    # the margins tight_layout keeps do not depend on the height, so one correction is exact
+    height += body - max(a.get_position().height for a in fig.axes) * height
+    fig.set_figheight(height)
+    fig.tight_layout(rect=(0, legend_height / height, 1, 1))
+
+
 def experiment_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     """Validation accuracy per epoch, one panel per dataset (mean over seeds with its 95% band)."""
     return _epoch_figure(analysis, experiment, out, "val_accuracy", "curves")
@@ -575,7 +628,7 @@ VERDICT_COLOURS = {
     Verdict.WORSE: "#D55E00",
     Verdict.EQUIVALENT: "#0072B2",
 }
-FOREST_LINE = 0.15  # inches per row (a value or a knob's header)
+FOREST_LINE = 0.15  # inches per row (a value or a knob's header), whatever the number of rows
 FOREST_SPLIT = 40  # a single part of the study with more rows than this is drawn in two columns
 
 
@@ -684,7 +737,7 @@ def forest_figure(
     fig, axes = plt.subplots(
         1,
         max(1, len(columns)),
-        figsize=(3.9 * max(1, len(columns)), 1.2 + FOREST_LINE * lines),
+        figsize=(3.9 * max(1, len(columns)), 2.5 + FOREST_LINE * lines),  # _fit_height sets it
         squeeze=False,
         sharex=True,
     )
@@ -783,15 +836,16 @@ def forest_figure(
         ax.axvline(0, color="#444444", linewidth=0.8, zorder=2)
         ax.set_yticks(ticks)
         ax.set_yticklabels(labels, fontsize=6.5)
-        ax.set_ylim(lines - 0.5, -0.6)  # the same spacing in every column
+        ax.set_ylim(lines - 0.5, -0.6)  # the same spacing in every column: lines + 0.1 rows
         if scale.symlog:
             ax.set_xscale("symlog", linthresh=scale.linear_within, linscale=0.8)
         ax.set_xlim(left, right)  # after the scale: setting a scale resets the limits
         if ax.get_xscale() == "symlog":  # plain numbers, not powers of ten
+            outer = (10, 100) if max(-left, right) >= 100 else (10, 50)  # 50 and 100 would touch
             ticks = [
                 t
                 for t in (-100, -50, -20, -10, -5, -2, 0, 2, 5, 10, 20, 50, 100)
-                if left <= t <= right and (abs(t) <= 2 * margin * 100 or abs(t) in (10, 50, 100))
+                if left <= t <= right and (abs(t) <= 2 * margin * 100 or abs(t) in outer)
             ]
             ax.set_xticks(ticks)
             ax.set_xticklabels([f"{t:g}" for t in ticks])
@@ -858,16 +912,16 @@ def forest_figure(
                 facecolor="#0072B2", alpha=0.13, label=f"equivalence margin ±{margin * 100:g} pp"
             )
         )
-    fig.legend(
-        handles=handles,
+    legend = _fitting_legend(
+        fig,
+        handles,
+        len(handles) if len(columns) > 1 else 3,
         loc="lower center",
-        ncol=len(handles) if len(columns) > 1 else 3,
         frameon=False,
         fontsize=6.5,
     )
-    fig.suptitle(literal(title), fontsize=8.5)
-    fig.tight_layout(
-        rect=(0, (0.5 if len(columns) > 1 else 0.9) / (1.2 + FOREST_LINE * lines), 1, 1)
+    _fit_height(
+        fig, FOREST_LINE * (lines + 0.1), legend, fig.suptitle(literal(title), fontsize=8.5)
     )
     fig.savefig(path)
     plt.close(fig)
