@@ -124,6 +124,8 @@ def baseline_rows(analysis: Analysis) -> list[dict]:
                 "used": _show(used),
                 "deviates": _show(used) != _show(original),
                 "by_profile": _show(used) != _show(getattr(baseline, key)),
+                # a study file's setting it did not set: the default it inherited, named as such
+                "inherited": key in study.inherited,
             }
         )
     for dataset in analysis.datasets:

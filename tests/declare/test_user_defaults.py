@@ -31,3 +31,27 @@ def test_a_builtin_study_inherits_nothing_and_keeps_its_stored_form():
     study = builtin_study("default")
     assert study.inherited == () and study.source == "" and not study.has_no_baseline_table
     assert "inherited" not in study.to_dict() and "source" not in study.to_dict()
+
+
+def test_the_setup_tags_what_a_study_file_inherited(data_dir, tmp_path):
+    from stores import TINY_STUDY, fill_store
+
+    from study.analyse.comparisons import analyse
+    from study.declare.spec import Profile
+    from study.declare.studyfile import load_study_file
+    from study.report.render import baseline_rows
+    from study.results.store import Store
+
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_STUDY)
+    study = load_study_file(path)
+    store_path = tmp_path / "s.sqlite"
+    fill_store(
+        store_path,
+        study,
+        Profile("test", seeds=None, epochs=None, train_size=None, test_size=None),
+    )
+    with Store(store_path) as store:
+        rows = {row["label"]: row for row in baseline_rows(analyse(store))}
+    # the tiny study sets epochs, conv_filters and dense_units; the learning rate is Table 1's, inherited
+    assert rows["Learning rate"]["inherited"] and not rows["Epochs"]["inherited"]
