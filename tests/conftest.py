@@ -145,6 +145,12 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     write_idx_dataset(root / "fashion-mnist")
     write_cifar_batches(root / "cifar-10-batches-py")
     monkeypatch.setenv("STUDY_DATA_DIR", str(root))
+    # a dataset loaded by an earlier test (from its own folder, or with files it rewrote) is cached by name
+    # and sizes, not by path: this test reads its own files
+    from study.plan.data import load_dataset, load_scaled
+
+    load_dataset.cache_clear()
+    load_scaled.cache_clear()
     return root
 
 

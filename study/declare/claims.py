@@ -56,6 +56,8 @@ class Claim:
     kind: ClassVar[str] = ""  # the name a study file writes: test = "trend"
     judged_at: ClassVar[JudgedAt] = JudgedAt.FINAL
     meaning: ClassVar[str] = ""  # what the test checks, in one line (README and error messages)
+    # the values it names may include the baseline's own setting (else a named value must differ from it)
+    names_baseline: ClassVar[bool] = False
     against_baseline: ClassVar[bool] = (
         True  # compares values with the block's baseline (else with each other)
     )
@@ -301,6 +303,9 @@ class LargestStable(Claim):
         "listed dataset (checks a rule that chose an adaptation)"
     )
     example = 'test = "largest_stable"\nvalues = ["5"]'
+    names_baseline = (
+        True  # the chosen value may be the baseline's own (it reads every value's seeds)
+    )
 
     values: tuple[str, ...]  # the one value the rule chose
 

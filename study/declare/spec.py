@@ -100,6 +100,25 @@ class Experiment:
             )
 
 
+def _no_baseline_named(claim: Claim, exp: Experiment, baseline: Settings) -> None:
+    """A claim that compares values with the baseline cannot name the baseline's own value (it is the
+    reference its values are compared with): one ConfigError line naming it and the values it may name."""
+    around = baseline.with_values(**exp.base)
+    for value in exp.values:
+        if value.label not in claim.labels:
+            continue
+        same = all(
+            around.with_values(**value.params_for(dataset)) == around for dataset in claim.datasets
+        )
+        if same:
+            others = [v.label for v in exp.values if v.label != value.label]
+            raise ConfigError(
+                f"claim {claim.text!r}: value {value.label!r} of experiment {exp.name!r} is the "
+                f"baseline's own setting, the reference its values are compared with; a "
+                f"{claim.kind} claim names the other values: {', '.join(others)}"
+            )
+
+
 def grid_experiment(name: str, grid: Grid, **kwargs) -> Experiment:
     """A two-factor experiment: its values are the grid's selection cells (both factors set, scored on the
     held-out validation split)."""
@@ -315,6 +334,8 @@ class Study:
                         f"claim {claim.text!r}: experiment {exp.name!r} does not run on {dataset!r}; "
                         f"accepted: {', '.join(exp.datasets)}"
                     )
+            if claim.against_baseline and not claim.names_baseline and exp.grid is None:
+                _no_baseline_named(claim, exp, self.baseline)
 
     def margin(self, dataset: str) -> float:
         """The equivalence margin of ``dataset`` as a fraction (the study's, else DEFAULT_MARGIN_PP)."""

@@ -55,3 +55,35 @@ def test_the_setup_tags_what_a_study_file_inherited(data_dir, tmp_path):
         rows = {row["label"]: row for row in baseline_rows(analyse(store))}
     # the tiny study sets epochs, conv_filters and dense_units; the learning rate is Table 1's, inherited
     assert rows["Learning rate"]["inherited"] and not rows["Epochs"]["inherited"]
+
+
+def _kernel_study(claim: dict):
+    from study.declare.studyfile import parse_study
+
+    return parse_study(
+        {
+            "name": "k",
+            "datasets": ["fashion_mnist"],
+            "baseline": {"kernel_size": 5},
+            "experiments": [{"name": "kernel", "parameter": "kernel_size", "values": [3, 5, 7]}],
+            "claims": [
+                {"text": "c", "experiment": "kernel", "datasets": ["fashion_mnist"], **claim}
+            ],
+        }
+    )
+
+
+def test_a_claim_against_the_baseline_cannot_name_the_baselines_own_value():
+    import pytest
+
+    from study.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        _kernel_study({"test": "differs", "values": ["3"], "equal": ["5"]})
+    line = str(err.value)
+    assert "value '5' of experiment 'kernel' is the baseline's own setting" in line
+    assert line.endswith("a differs claim names the other values: 3, 7") and "\n" not in line
+    _kernel_study({"test": "differs", "values": ["3"], "equal": ["7"]})  # fine
+    _kernel_study(
+        {"test": "trend", "values": ["3", "5", "7"], "direction": "increasing"}
+    )  # an order

@@ -281,7 +281,9 @@ def test_plan_text_names_counts_cost_and_time(tiny_store):
 def test_run_prints_the_estimate_first_and_records_it(tmp_path, data_dir):
     study_file = tmp_path / "one.toml"
     study_file.write_text(
-        TINY_STUDY.replace("values = [3, 5]", "values = [5]")
+        TINY_STUDY.replace(
+            "values = [3, 5]", "values = [3]"
+        )  # one trial (a value, no baseline row)
         .replace("seeds = [1, 2]\nbaseline_seeds = 2", "seeds = [1]\nbaseline_seeds = 1")
         .replace("epochs = 2", "epochs = 1")
     )

@@ -26,7 +26,14 @@ from study.declare.studyfile import parse_study
 from study.errors import ConfigError
 from study.plan.data import Dataset, Location, input_statistics, scale_inputs
 from study.plan.schedules import epoch_rates, rate_at, steps_per_epoch
-from study.plan.trials import TRAINER_VERSION, DatasetInfo, TrialSpec, plan_study, trial_key
+from study.plan.trials import (
+    TRAINER_VERSION,
+    DatasetInfo,
+    TrialSpec,
+    graph_key,
+    plan_study,
+    trial_key,
+)
 from study.report.claim_words import reason_text
 
 INFO = DatasetInfo("mnist", (28, 28, 1), 10, "f" * 16, 1000, 300, 0)
@@ -409,7 +416,9 @@ def test_a_cached_graph_restarts_the_schedule_and_gives_the_numbers_of_a_fresh_p
     ]  # same graph, its own budget of steps
     here_first = _numbers(train_trial(first, threads=1))
     train_trial(longer, threads=1)
-    compiled = next(iter(fastfit._CACHE.values()))
+    compiled = fastfit._CACHE[
+        graph_key(longer.settings, longer.model)
+    ]  # this graph (others may be cached)
     from study.plan.data import load_dataset
 
     steps = steps_per_epoch(
