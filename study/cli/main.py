@@ -13,6 +13,7 @@ import click
 from study.errors import StudyError
 from study.records import TrialStatus
 from study.results.outcomes import Outcome
+from study.words import counted
 
 if TYPE_CHECKING:
     from study.declare.spec import Profile, Study
@@ -468,7 +469,7 @@ def plan_lines(seen: Forecast) -> list[str]:
     lines: list[str] = []
     chosen, here, worst = seen.profile, seen.here, seen.worst
     lines.append(
-        f"{seen.study} [{chosen.name}]: {seen.trials} trials, {seen.stored} stored, "
+        f"{seen.study} [{chosen.name}]: {counted(seen.trials, 'trial')}, {seen.stored} stored, "
         f"{seen.to_train} to train"
     )
     for dataset, r in seen.baselines.items():
@@ -498,7 +499,7 @@ def plan_lines(seen: Forecast) -> list[str]:
             + (f" and {chosen.max_trials} trials in all" if chosen.max_trials else "")
         )
         line = (
-            f"worst case (every comparison undecided): {worst.trials} trials, {worst.to_train} to train, "
+            f"worst case (every comparison undecided): {counted(worst.trials, 'trial')}, {worst.to_train} to train, "
             f"{duration(worst.this_machine.seconds)} on this machine"
         )
         if seen.workers != here:
@@ -561,7 +562,10 @@ def list_trials(store: str, status: str | None) -> None:
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.shown] = counts.get(r.shown, 0) + 1
-    click.echo(f"{len(rows)} trials: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    click.echo(
+        f"{counted(len(rows), 'trial')}: "
+        + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    )
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from study.records import RunCounts, TrialResult, TrialStatus
 from study.results.outcomes import COLLAPSED, ConstantAnswer, Outcome, outcome
+from study.words import counted
 
 LOG_NAME = "study-run.log"
 LOGGERS = ("distributed", "tornado", "tensorflow", "absl", "h5py", "py.warnings")
@@ -95,7 +96,7 @@ def summary_line(counts: RunCounts, store: str | Path) -> str:
         f"{getattr(counts, k)} {k}"
         for k in (Outcome.LEARNED, Outcome.COLLAPSED, TrialStatus.DIVERGED, TrialStatus.FAILED)
     )
-    line = f"{counts.planned} trials: {counts.stored} already stored, {counts.trained} trained ({outcomes})"
+    line = f"{counted(counts.planned, 'trial')}: {counts.stored} already stored, {counts.trained} trained ({outcomes})"
     if counts.trained and counts.seconds:
         line += f" in {_duration(counts.seconds)}, {counts.images / counts.seconds:,.0f} images/s"
     line += f" -> {store}"

@@ -54,6 +54,7 @@ from study.run.execution import (  # default_workers: also read here by tests/tr
     default_workers,  # noqa: F401
 )
 from study.run.lock import StoreLock
+from study.words import counted
 
 
 def dataset_info(data: Dataset, profile: Profile, data_seed: int) -> DatasetInfo:
@@ -307,7 +308,7 @@ def run_study(
         )
         say = log or (lambda line: print(line, file=sys.stderr))
         say(
-            f"{study.name} [{profile.name}]: {len(plan.trials)} trials, {plan.stored} stored, "
+            f"{study.name} [{profile.name}]: {counted(len(plan.trials), 'trial')}, {plan.stored} stored, "
             f"{len(missing)} to train"
             + (
                 f", estimated {duration(estimate.seconds)} on {estimate.workers} "

@@ -304,7 +304,7 @@ def test_run_prints_the_estimate_first_and_records_it(tmp_path, data_dir):
         log=lines.append,
         calibration=lambda: calibration,
     )
-    assert lines[0].startswith("tiny [smoke]: 1 trials, 0 stored, 1 to train, estimated ")
+    assert lines[0].startswith("tiny [smoke]: 1 trial, 0 stored, 1 to train, estimated ")
     assert lines[0].endswith(" s on 1 worker")
     with Store(store) as db:
         run = dict(db.latest_run("tiny", "smoke"))

@@ -179,3 +179,14 @@ def test_the_eta_weighs_the_trials_left_by_their_cost():
     assert eta_seconds(20.0, 10.0, 19.0, 1, 9) == pytest.approx(18.0)
     assert eta_seconds(20.0, 0.0, 0.0, 1, 9) == pytest.approx(180.0)  # no costs: by counts
     assert eta_seconds(20.0, 19.0, 19.0, 10, 0) == 0.0
+
+
+def test_counts_read_singular_for_one():
+    from study.words import counted
+
+    assert (counted(1, "trial"), counted(0, "trial"), counted(1200, "image")) == (
+        "1 trial",
+        "0 trials",
+        "1,200 images",
+    )
+    assert counted(2, "look", "looks") == "2 looks"
