@@ -23,7 +23,7 @@ from study.analyse.costs import Cost, CostRatio, cost_ratio, epoch_cost
 from study.analyse.decide import Arm, Decision, dataset_priors, decide_dataset
 from study.analyse.grid import GridAnalysis, analyse_grid
 from study.analyse.noise import MeanComparison, Prior, SeedCorrelation, seed_correlation
-from study.analyse.selection import cell_runs, selection_rows
+from study.analyse.selection import cell_runs, held_out_chance, selection_rows
 from study.analyse.stats import (
     ALPHA,
     Interval,
@@ -651,18 +651,12 @@ def _grids(
             continue
         for dataset, runs in cell_runs(experiment, selection, summaries).items():
             facts = stored.datasets.get(dataset)
-            counts = facts.train_class_counts if facts is not None else ()
-            chance = (
-                ConstantAnswer.from_counts(counts)
-                if counts and sum(counts)
-                else ConstantAnswer.uniform(stored.classes(dataset))
-            ).accuracy
             images = max(1, round(grid.validation * (facts.train_size if facts else 1)))
             out[(experiment.name, dataset)] = analyse_grid(
                 grid,
                 dataset,
                 runs,
-                chance,
+                held_out_chance(stored, dataset),
                 stored.study.margin(dataset),
                 images,
                 {**baseline, **experiment.base},

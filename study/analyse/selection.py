@@ -17,7 +17,8 @@ from study.declare.spec import Experiment, Study
 from study.plan.trials import SELECTION
 from study.results.outcomes import ConstantAnswer, TrialSummary
 from study.results.store import Store
-from study.results.tables import constant_answers, plan_frame, trial_summaries
+from study.results.stored import StoredStudy
+from study.results.tables import plan_frame, trial_summaries
 
 
 def selection_rows(plan: pd.DataFrame) -> pd.Series:
@@ -59,6 +60,20 @@ def cell_runs(
     return runs
 
 
+def held_out_chance(stored: StoredStudy, dataset: str) -> float:
+    """What a diverged selection run scores: the best constant answer on a split held out of ``dataset``'s
+    training subset (stratified, so its class shares are the training subset's); uniform where the run did
+    not record them."""
+    facts = stored.datasets.get(dataset)
+    counts = facts.train_class_counts if facts is not None else ()
+    answer = (
+        ConstantAnswer.from_counts(counts)
+        if counts and sum(counts)
+        else ConstantAnswer.uniform(stored.classes(dataset))
+    )
+    return answer.accuracy
+
+
 def stored_choices(
     store: Store, study: Study, profile: str
 ) -> dict[tuple[str, str], tuple[int, ...]]:
@@ -67,19 +82,14 @@ def stored_choices(
     grids = [e for e in study.experiments if e.grid is not None]
     if not grids:
         return {}
+    stored = store.stored_study(study.name, profile)
     plan = plan_frame(store, study.name, profile)
     summaries = trial_summaries(store)
-    specs = store.planned_trials()
-    answers = constant_answers(store, held_out=True)
     choices: dict[tuple[str, str], tuple[int, ...]] = {}
     for experiment in grids:
         assert experiment.grid is not None
         for dataset, runs in cell_runs(experiment, plan, summaries).items():
-            keys = plan[(plan["experiment"] == experiment.name) & (plan["dataset"] == dataset)]
-            spec = next((specs[k] for k in keys["trial_key"] if k in specs), None)
-            answer = answers.get(spec.fingerprint) if spec is not None else None
-            classes = spec.model.num_classes if spec is not None else 10
-            chance = (answer or ConstantAnswer.uniform(classes)).accuracy
+            chance = held_out_chance(stored, dataset)
             columns = choose(experiment.grid, cell_scores(runs, chance))
             if columns is not None:
                 choices[(experiment.name, dataset)] = columns
