@@ -479,22 +479,32 @@ def plan_lines(seen: Forecast) -> list[str]:
             f"{r.batch_size} = {r.steps:,} SGD steps; learning rate {r.learning_rate:g}, "
             f"{r.schedule} schedule over those steps; {r.input_scaling} inputs"
         )
-    lines.append(
-        f"to train: {seen.estimate.images:,} images (training and validation, all epochs), "
-        f"{quantity(seen.estimate.macs)} multiply-accumulates"
-    )
-    line = f"estimated wall time: {duration(seen.this_machine.seconds)} on this machine ({here} workers)"
-    if seen.workers != here:
-        line += f", {duration(seen.estimate.seconds)} on {seen.workers} workers as fast as one core here"
-    lines.append(line)
-    if chosen.looks > 1 and chosen.max_trials is not None and seen.trials >= chosen.max_trials:
+    if seen.to_train:
         lines.append(
-            f"that is the first of {chosen.looks} looks, and already at or above the cap of {chosen.max_trials} "
+            f"to train: {seen.estimate.images:,} images (training and validation, all epochs), "
+            f"{quantity(seen.estimate.macs)} multiply-accumulates"
+        )
+        line = f"estimated wall time: {duration(seen.this_machine.seconds)} on this machine ({here} workers)"
+        if seen.workers != here:
+            line += f", {duration(seen.estimate.seconds)} on {seen.workers} workers as fast as one core here"
+        lines.append(line)
+    which = "the first" if seen.look == 1 else f"look {seen.look}"
+    if seen.complete:
+        if chosen.looks > 1:
+            lines.append(
+                f"the store holds every look the results call for (up to look {seen.look} of {chosen.looks}): "
+                "a run trains nothing more"
+            )
+    elif chosen.looks > 1 and chosen.max_trials is not None and seen.trials >= chosen.max_trials:
+        lines.append(
+            f"that is {which} of {chosen.looks} looks, and already at or above the cap of {chosen.max_trials} "
             "trials: no later look adds seeds (raise --max-trials to allow them)"
         )
     elif chosen.looks > 1:
         lines.append(
-            f"that is the first of {chosen.looks} looks; the later looks add {chosen.seed_step or chosen.seeds} "
+            f"that is {which} of {chosen.looks} looks"
+            + (" (the store holds the earlier ones)" if seen.look > 1 else "")
+            + f"; the later looks add {chosen.seed_step or chosen.seeds} "
             f"seeds to each comparison still undecided, up to {chosen.max_seeds} per value"
             + (f" and {chosen.max_trials} trials in all" if chosen.max_trials else "")
         )
@@ -505,9 +515,11 @@ def plan_lines(seen: Forecast) -> list[str]:
         if seen.workers != here:
             line += f", {duration(worst.estimate.seconds)} on {seen.workers} workers"
         lines.append(line)
-    lines.append(
-        "first look's cost by experiment (worker time; a trial shared by experiments counts once, first):"
-    )
+    if seen.experiments:
+        lines.append(
+            f"{'first' if seen.look == 1 else 'this'} look's cost by experiment "
+            "(worker time; a trial shared by experiments counts once, first):"
+        )
     for cost in seen.experiments:
         # a grid's selection cells apart from its comparisons (costed at each level's usual value until chosen)
         name = f"{cost.experiment} (selection)" if cost.phase else cost.experiment

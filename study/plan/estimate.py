@@ -268,6 +268,12 @@ class Estimate:
         return dataclasses.asdict(self)
 
 
+def startup_seconds(calibration: Calibration, workers: int) -> float:
+    """The seconds a run spends before its first trial trains: the cluster (none in-process, ``workers``
+    0) and the first imports."""
+    return calibration.startup_seconds - (CLUSTER_SECONDS if workers == 0 else 0.0)
+
+
 def estimate_run(
     costs: list[TrialCost],
     workers: int,
@@ -278,8 +284,7 @@ def estimate_run(
     (0 = in this process: no cluster, one at a time)."""
     seconds = 0.0
     if costs:
-        startup = calibration.startup_seconds - (CLUSTER_SECONDS if workers == 0 else 0.0)
-        seconds = startup + makespan(costs, workers, calibration, data_seconds)
+        seconds = startup_seconds(calibration, workers) + makespan(costs, workers, calibration, data_seconds)
     return Estimate(
         len(costs),
         sum(c.images for c in costs),

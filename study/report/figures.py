@@ -82,6 +82,13 @@ def figure_path(out: Path, experiment: str, kind: str) -> Path:
     return out / f"{path_name(experiment)}_{kind}.png"
 
 
+def clipped(text: str, chars: int) -> str:
+    """``text`` cut to ``chars`` characters with an ellipsis where it is longer: a name of hundreds of
+    characters would push a panel out of its figure (the report's tables keep it whole)."""
+    text = str(text)
+    return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
 def literal(text: str) -> str:
     """``text`` as matplotlib draws it literally: every ``$`` escaped (no mathtext, so ``\\``, ``_``, ``^``
     and ``{`` are plain characters too), and a leading ``_`` (which hides a legend entry) behind a space.
@@ -749,7 +756,7 @@ def forest_figure(
             ax.text(
                 0.01,
                 y,
-                literal(headers.get(knob[0].experiment, knob[0].experiment)),
+                literal(clipped(headers.get(knob[0].experiment, knob[0].experiment), 64)),
                 transform=side,
                 fontsize=7,
                 fontweight="bold",
@@ -761,7 +768,7 @@ def forest_figure(
             for row in knob:
                 y += 1
                 ticks.append(y)
-                labels.append(literal(row.value))
+                labels.append(literal(clipped(row.value, 36)))
                 colour_ = VERDICT_COLOURS.get(row.verdict, "#555555")
                 face = colour_ if row.decisive else "white"
                 if row.standing == Standing.INTERVAL:

@@ -1,7 +1,7 @@
 """What ``study run`` tells its user: one line per finished trial, a closing summary, the rest to a log file.
 
     trial_line("kernel = 3", "mnist", 1, result, "collapsed", done=3, total=10, eta_seconds=90)  # a TrialResult
-    # '[3/10, eta 1.5 min] kernel = 3, mnist, seed 1: accuracy 0.1000 (collapsed), 4.2 s'
+    # '[3/10, eta 90 s] kernel = 3, mnist, seed 1: accuracy 0.1000 (collapsed), 4.2 s'
 
 TensorFlow's C++ start-up lines, absl and retracing warnings, and Dask's own logging (the worker
 heartbeat tracebacks at shutdown among them) go to ``study-run.log`` beside the store, which the
@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from study.plan.estimate import duration
 from study.records import RunCounts, TrialResult, TrialStatus
 from study.results.outcomes import COLLAPSED, ConstantAnswer, Outcome, outcome
 from study.words import counted
@@ -86,7 +87,7 @@ def trial_line(
         detail = f"accuracy {accuracy:.4f}" if accuracy is not None else "no accuracy"
         detail += " (collapsed)" if outcome == COLLAPSED else ""
     seconds = result.train_seconds or result.wall_seconds or 0.0
-    eta = f"eta {eta_seconds / 60:.1f} min" if done < total else "done"
+    eta = f"eta {duration(eta_seconds)}" if done < total else "done"
     return f"[{done}/{total}, {eta}] {label}, {dataset}, seed {seed}: {detail}, {seconds:.1f} s"
 
 

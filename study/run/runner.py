@@ -31,6 +31,7 @@ from study.plan.estimate import (
     Estimate,
     duration,
     estimate_run,
+    startup_seconds,
     longest_first,
     trial_cost,
 )
@@ -333,6 +334,9 @@ def run_study(
             },
             {trial.key: trial_cost(trial, plan.sizes).seconds(DEFAULT) for trial in missing},
         )
+        if estimate is not None and plan.calibration is not None and missing:
+            state.startup = startup_seconds(plan.calibration, workers)
+            state.planned = max(0.0, estimate.seconds - state.startup)
         counts = state.counts
         if missing:  # a run record describes where and how trials were trained
             run_id = store.start_run(study.name, profile.name, env, len(plan.trials))
@@ -382,17 +386,34 @@ class _RunState:
     # too high
     costs: dict[str, float] = field(default_factory=dict)
     cost_done: float = 0.0
+    # the plan's estimate of this run's training after startup, and the startup (cluster, first imports) it
+    # expects before the first trial ends; None: no estimate
+    planned: float | None = None
+    startup: float = 0.0
 
 
 def eta_seconds(
-    elapsed: float, cost_done: float, cost_total: float, trained: int, left: int
+    elapsed: float,
+    cost_done: float,
+    cost_total: float,
+    trained: int,
+    left: int,
+    planned: float | None = None,
+    startup: float = 0.0,
 ) -> float:
-    """Seconds still to go: the elapsed time scaled by the modelled cost still to train over the cost
-    trained so far (the longest trials run first, so counting trials would start far too high); by trial
-    counts where no cost is known."""
-    if cost_done > 0:
-        return elapsed * max(0.0, cost_total - cost_done) / cost_done
-    return elapsed / max(1, trained) * left
+    """Seconds still to go: the elapsed time less the startup, scaled by the modelled cost still to train
+    over the cost trained so far (the longest trials run first, so counting trials would start far too
+    high); by trial counts where no cost is known. With the plan's estimate of the training (``planned``
+    seconds after ``startup``), the two are weighed by the share of the cost trained: the first trials'
+    time says little (the startup and the workers' first graphs fall on them), the last ones' a lot."""
+    if cost_done <= 0:
+        return elapsed / max(1, trained) * left
+    cost_left = max(0.0, cost_total - cost_done)
+    observed = max(0.0, elapsed - startup) * cost_left / cost_done
+    if planned is None or cost_total <= 0:
+        return observed
+    share = min(1.0, cost_done / cost_total)
+    return share * observed + (1 - share) * planned * cost_left / cost_total
 
 
 def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, bar, say) -> None:
@@ -416,7 +437,13 @@ def _record(store: Store, trial: Trial, result: TrialResult, state: _RunState, b
     elapsed = time.perf_counter() - state.started
     state.cost_done += state.costs.get(trial.key, 0.0)
     eta = eta_seconds(
-        elapsed, state.cost_done, sum(state.costs.values()), counts.trained, total - done
+        elapsed,
+        state.cost_done,
+        sum(state.costs.values()),
+        counts.trained,
+        total - done,
+        state.planned,
+        state.startup,
     )
     line = trial_line(
         state.labels.get(trial.key, trial.key),

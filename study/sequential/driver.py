@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from study.analyse.comparisons import analyse
 from study.analyse.selection import stored_choices
@@ -22,7 +24,7 @@ from study.report.wording import REASON_WORDS
 from study.results.store import Store
 from study.results.stored import Stage
 from study.run.execution import Execution
-from study.run.runner import RunPlan, load_datasets, plan_run, run_study
+from study.run.runner import RunPlan, load_datasets, plan_run, run_study, stored_keys
 
 
 def _trial_seconds(plan: RunPlan) -> dict[tuple[str, str, str], float]:
@@ -219,19 +221,78 @@ def run_in_stages(
         total = counts if total is None else _add(total, counts)
         if look == profile.looks:
             break
-        with Store(store_path, create=False) as store:
-            analysis = analyse(store, study.name, profile.name)
-        plan = plan_run(study, profile, seeds=seeds, loaded=loaded)
-        undecided = next_look(analysis, _trial_seconds(plan))
-        seeds, chosen, trials = choose(study, profile, seeds, undecided, loaded)
+        seeds, chosen, left, trials = _next_look(study, profile, store_path, seeds, loaded)
         history.extend(
             Stage(look + 1, a.experiment, a.value, a.dataset, a.seeds, a.reason) for a in chosen
         )
-        left = len(undecided) - len(chosen)
         say(look_line(look, profile.looks, chosen, left, profile.max_trials, trials))
         if not chosen:
             break
     return total
+
+
+def _next_look(
+    study: Study, profile: Profile, store_path, seeds: dict, loaded: dict
+) -> tuple[dict, list[Addition], int, int]:
+    """After a look whose trials are all in ``store_path``: the seed counts of the next look, the additions
+    that fit the cap (none: the looks end here), how many undecided comparisons the cap left out, and the
+    next look's trials."""
+    with Store(store_path, create=False) as store:
+        analysis = analyse(store, study.name, profile.name)
+    plan = plan_run(study, profile, seeds=seeds, loaded=loaded)
+    undecided = next_look(analysis, _trial_seconds(plan))
+    seeds, chosen, trials = choose(study, profile, seeds, undecided, loaded)
+    return seeds, chosen, len(undecided) - len(chosen), trials
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where a run of a study would start from what a store holds: the looks already stored, replayed with
+    the driver's own decisions (``resume_point``)."""
+
+    study: Study  # with the grid cells the stored selection chose
+    seeds: dict  # (experiment, value, dataset) -> seeds, as the stored looks gave them
+    look: int  # the look a run would train next (1: the first, or a store of something else)
+    complete: bool = False  # every look the results call for is stored: a run trains nothing
+
+    @property
+    def stored(self) -> bool:
+        """Whether the store holds a look of this study and budget."""
+        return self.look > 1 or self.complete
+
+
+def resume_point(study: Study, profile: Profile, store_path, loaded: dict) -> Resume:
+    """Replay ``run_in_stages`` on ``store_path`` without training: the grids' choices from the stored
+    selection, each later look's seeds from the stored looks' analysis, up to the first look that has
+    something to train (``study plan`` after an interrupted or finished run). A store without this study
+    and budget, or holding another declaration of it, starts at the first look."""
+    start = Resume(study, {}, 1)
+    path = Path(store_path)
+    if not path.exists():
+        return start
+    with Store(path, create=False) as store:
+        try:
+            stored = store.stored_study(study.name, profile.name)
+        except StudyError:
+            return start
+        chosen = study.with_choices(stored_choices(store, study, profile.name))
+    if stored.study not in (study, chosen) or stored.profile != profile:
+        return start
+    done = stored_keys(path)
+    # the looks the store's run recorded (its plan rows are the last look's, so the analysis can only
+    # replay the step after it)
+    seeds = {(s.experiment, s.value, s.dataset): s.seeds for s in stored.stages}
+    look = max((s.look for s in stored.stages), default=1)
+    while True:
+        if plan_run(chosen, profile, done, seeds=seeds, loaded=loaded).pending:
+            return Resume(chosen, seeds, look)
+        if look >= profile.looks:
+            break
+        seeds, added, _, _ = _next_look(chosen, profile, path, seeds, loaded)
+        if not added:
+            break
+        look += 1
+    return Resume(chosen, seeds, look, True)
 
 
 def with_selection(

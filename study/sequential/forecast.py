@@ -21,7 +21,7 @@ from study.plan.estimate import Calibration, Estimate, calibrate, trial_cost
 from study.plan.schedules import steps_per_epoch
 from study.run.execution import default_workers
 from study.run.runner import RunPlan, load_datasets, plan_run, stored_keys
-from study.sequential.driver import fit_time, without_idle_cap, worst_case
+from study.sequential.driver import fit_time, resume_point, without_idle_cap, worst_case
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Forecast:
 
     study: str  # the study's name
     profile: Profile  # the budget, with the trial cap a time bound set
-    trials: int  # the first look's trials
+    trials: int  # the look's trials (the first look's, unless the store holds looks of this study)
     stored: int  # of those, in the store already
     to_train: int
     baselines: dict[str, BaselineRecipe]  # by dataset
@@ -77,6 +77,8 @@ class Forecast:
     worst: WorstCase
     experiments: tuple[ExperimentCost, ...]  # in plan order
     calibration: Calibration
+    look: int = 1  # the look a run trains next, after those the store holds (``resume_point``)
+    complete: bool = False  # the store holds every look the results call for: a run trains nothing
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of `study plan --json` (seconds rounded to 0.1)."""
@@ -96,6 +98,8 @@ class Forecast:
                 "estimated_seconds": round(self.this_machine.seconds, 1),
             },
             "looks": self.profile.looks,
+            "look": self.look,
+            "complete": self.complete,
             "worst_case": {
                 "trials": self.worst.trials,
                 "to_train": self.worst.to_train,
@@ -141,9 +145,17 @@ def forecast(
         profile = fit_time(study, profile, seconds, workers, measure(), loaded)
     else:  # a cap this study cannot reach is not part of its budget (as a run drops it)
         profile = without_idle_cap(study, profile, loaded, origins)
-    planned = plan_run(study, profile, done, workers, measure, origins, loaded=loaded)
+    resume = resume_point(study, profile, store_path, loaded)
+    study = resume.study
+    planned = plan_run(
+        study, profile, done, workers, measure, origins, seeds=resume.seeds, loaded=loaded
+    )
     calibration = planned.calibration or measure()  # shown even when nothing is to train
-    worst = worst_case(study, profile, loaded, done) if profile.looks > 1 else planned
+    worst = (
+        worst_case(study, profile, loaded, done)
+        if profile.looks > 1 and not resume.complete
+        else planned
+    )
     return Forecast(
         study.name,
         profile,
@@ -163,6 +175,8 @@ def forecast(
         ),
         experiment_costs(planned, calibration),
         calibration,
+        resume.look,
+        resume.complete,
     )
 
 

@@ -26,7 +26,7 @@ def test_trial_line_names_experiment_value_dataset_seed_accuracy_and_seconds():
     line = trial_line(
         "kernel = 3", "mnist", 2, _result(), "learned", done=3, total=10, eta_seconds=90
     )
-    assert line == "[3/10, eta 1.5 min] kernel = 3, mnist, seed 2: accuracy 0.9000, 4.2 s"
+    assert line == "[3/10, eta 90 s] kernel = 3, mnist, seed 2: accuracy 0.9000, 4.2 s"
 
 
 def test_trial_line_marks_collapsed_diverged_and_failed():
@@ -179,6 +179,24 @@ def test_the_eta_weighs_the_trials_left_by_their_cost():
     assert eta_seconds(20.0, 10.0, 19.0, 1, 9) == pytest.approx(18.0)
     assert eta_seconds(20.0, 0.0, 0.0, 1, 9) == pytest.approx(180.0)  # no costs: by counts
     assert eta_seconds(20.0, 19.0, 19.0, 10, 0) == 0.0
+
+
+def test_the_eta_of_a_short_run_leans_on_the_plan_until_trials_have_run():
+    """A 25-second run's first trial ends after the 7-second startup: elapsed time over one trial of
+    fifteen said 1.8 minutes. The startup is taken off, and the plan's estimate weighs as much as the
+    share of the cost still to train."""
+    from study.run.runner import eta_seconds
+
+    # 1 of 15 equal trials done 8.5 s in, 7 s of it startup; the plan expected 21 s of training
+    first = eta_seconds(8.5, 1.0, 15.0, 1, 14, planned=21.0, startup=7.0)
+    assert first == pytest.approx(1 / 15 * 1.5 * 14 + 14 / 15 * 21.0 * 14 / 15)
+    assert 15 < first < 25
+    # most of the cost trained: the observed rate decides
+    late = eta_seconds(37.0, 14.0, 15.0, 14, 1, planned=21.0, startup=7.0)
+    assert late == pytest.approx(14 / 15 * 30 / 14 + 1 / 15 * 21.0 / 15)
+    # a run slower than planned shows it as its trials end
+    slow = eta_seconds(67.0, 10.0, 15.0, 10, 5, planned=21.0, startup=7.0)
+    assert slow > 21.0 * 5 / 15 * 2
 
 
 def test_counts_read_singular_for_one():

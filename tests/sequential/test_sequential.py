@@ -300,3 +300,61 @@ def test_every_look_gets_the_one_execution_and_the_driver_stores_stage_records(
         }
     ]
     assert (run["scheduler"], run["workers"], run["threads_per_worker"]) == ("in-process", 0, 1)
+
+
+
+def _made_up_trainer(spec, threads=None):
+    """No training: kernel 3's seed 2 collapses, every other trial learns about 0.6."""
+    import random
+
+    from study.records import TrialResult
+
+    collapsed = spec.settings.kernel_size == 3 and spec.seed == 2
+    accuracy = 0.1 if collapsed else 0.6 + random.Random(spec.key).gauss(0, 0.02)
+    epoch = {"loss": 0.5, "accuracy": accuracy, "val_loss": 0.5, "val_accuracy": accuracy}
+    return TrialResult(spec.key, epochs=[{"epoch": 1, **epoch, "epoch_seconds": 0.01}])
+
+
+def test_plan_after_a_look_replays_the_driver_and_after_the_run_trains_nothing(
+    data_dir, tmp_path, monkeypatch
+):
+    """`study plan` between looks shows the look a run trains next with the seeds the driver then adds;
+    after the run, that the store holds every look (it showed the first look's worst case again). The
+    made-up trainer gives kernel 3 a third seed at look 2."""
+    import study.train.worker
+    from study.declare.spec import Profile
+    from study.declare.studyfile import load_study_file
+    from study.run.runner import load_datasets, run_study
+    from study.sequential.driver import resume_point, run_in_stages
+
+    monkeypatch.setattr(study.train.worker, "train_trial", _made_up_trainer)
+    study_ = load_study_file(TINY)
+    profile = Profile(
+        "staged", seeds=2, epochs=None, train_size=None, test_size=None, max_seeds=4, seed_step=1
+    )
+    loaded = load_datasets(study_, profile)
+    store_path = tmp_path / "s.sqlite"
+    execution = Execution.build(workers=0, threads=1, progress=False)
+    assert resume_point(study_, profile, store_path, loaded).look == 1  # no store yet
+    run_study(study_, profile, store_path, execution, log=lambda line: None, loaded=loaded)
+    between = resume_point(study_, profile, store_path, loaded)
+    assert (between.look, between.complete) == (2, False)
+    assert between.seeds == {("kernel", "3", "mnist"): 3}
+    run_in_stages(study_, profile, store_path, execution, log=lambda line: None)
+    after = resume_point(study_, profile, store_path, loaded)
+    assert (after.look, after.complete, after.seeds) == (2, True, between.seeds)
+    from stores import calibrated
+
+    from study.cli.main import plan_lines
+    from study.sequential.forecast import forecast
+
+    calibrated(store_path)
+    seen = forecast(study_, profile, store_path, 1)
+    assert (seen.trials, seen.to_train, seen.look, seen.complete) == (7, 0, 2, True)
+    lines = plan_lines(seen)
+    assert "the store holds every look the results call for (up to look 2 of 3): a run trains nothing more" in lines
+    assert not any(line.startswith(("worst case", "to train", "first look's cost")) for line in lines)
+    other = Profile("other", seeds=2, epochs=None, train_size=None, test_size=None)
+    assert resume_point(study_, other, store_path, loaded) == resume_point(
+        study_, other, tmp_path / "none.sqlite", loaded
+    )
