@@ -139,6 +139,8 @@ class Claim:
 
 def claim_kind(test: Any) -> type[Claim]:
     """The class of a test name; one ConfigError line listing the accepted ones (once) otherwise."""
+    if test is None:
+        raise ConfigError(f"missing key 'test'; accepted: {', '.join(CLAIM_KINDS)}")
     if not isinstance(test, str) or test not in CLAIM_KINDS:
         raise ConfigError(f"unknown test {test!r}; accepted: {', '.join(CLAIM_KINDS)}")
     return CLAIM_KINDS[test]

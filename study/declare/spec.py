@@ -114,8 +114,8 @@ def _no_baseline_named(claim: Claim, exp: Experiment, baseline: Settings) -> Non
             others = [v.label for v in exp.values if v.label != value.label]
             raise ConfigError(
                 f"claim {claim.text!r}: value {value.label!r} of experiment {exp.name!r} is the "
-                f"baseline's own setting, the reference its values are compared with; a "
-                f"{claim.kind} claim names the other values: {', '.join(others)}"
+                f"baseline's own setting, the reference its values are compared with; accepted: "
+                f"the other values, {', '.join(others)}"
             )
 
 

@@ -284,7 +284,9 @@ def estimate_run(
     (0 = in this process: no cluster, one at a time)."""
     seconds = 0.0
     if costs:
-        seconds = startup_seconds(calibration, workers) + makespan(costs, workers, calibration, data_seconds)
+        seconds = startup_seconds(calibration, workers) + makespan(
+            costs, workers, calibration, data_seconds
+        )
     return Estimate(
         len(costs),
         sum(c.images for c in costs),

@@ -112,6 +112,8 @@ def baseline_rows(analysis: Analysis) -> list[dict]:
     rows = []
     for field in dataclasses.fields(Settings):
         key = field.name
+        if key == "validation" and not baseline.validation and key not in declared:
+            continue  # a grid's selection cells' split, never the baseline's: said in the grid's section
         label, original = declared.get(key, (key.replace("_", " "), getattr(defaults, key)))
         used = getattr(baseline, key)
         if key == "epochs" and profile.epochs:

@@ -38,6 +38,7 @@ from study.report.formats import (
     times,
 )
 from study.results.outcomes import COLLAPSED, DIVERGED
+from study.words import counted
 
 # How the report names a p-value adjusted for its family (the block's comparisons; study.analyse.decide).
 ADJUSTED = "adjusted p"
@@ -669,14 +670,15 @@ def budget_sentence(budget: Budget, dataset: str) -> str:
             if budget.batch_sizes
             else ""
         )
-        + f". Each value ran {budget.value_seeds} seed{'s' if budget.value_seeds != 1 else ''}"
+        + f". Each value ran {counted(budget.value_seeds, 'seed')}, the baseline {budget.baseline_seeds}"
         + (
-            f" ({budget.more_values} that were undecided after the first look: {budget.more_seeds})"
+            f"; {counted(budget.more_values, 'value')} undecided after the first look "
+            f"{'ran' if budget.more_values == 1 else 'each ran'} {budget.more_seeds}"
             if budget.more_values
             else ""
         )
-        + f", the baseline {budget.baseline_seeds}. The accuracy after this many steps measures how fast a "
-        f"configuration learns as much as where it ends."
+        + ". The accuracy after this many steps measures how fast a configuration learns as much as where "
+        "it ends."
     )
 
 
@@ -850,24 +852,21 @@ def value_settings(experiment) -> list[str]:
 def seeds_used_text(
     value_seeds: dict[tuple[int, ...], int], baseline_seeds: dict[tuple[int, ...], int]
 ) -> str:
-    """The seeds a run trained, from its plan: 'values: seeds 1-3 (12 of them: seeds 1-6); baselines: seeds
-    1-9' (each seed set with how many values or baselines finished it, the most common first)."""
+    """The seeds a run trained, from its plan: 'values: seeds 1-3 (12 values), seeds 1-6 (1 value); baselines:
+    seeds 1-9' (each seed set with how many values or baselines finished it, the most common first; a set
+    every one finished without a count)."""
 
     def sets(counts: dict[tuple[int, ...], int], noun: str) -> str:
         ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         if not ordered:
-            return f"{noun}: none finished"
-        head = f"{noun}: {seed_range(ordered[0][0])}"
+            return f"{noun}s: none finished"
         if len(ordered) == 1:
-            return head
-        return (
-            head
-            + f" ({ordered[0][1]} of them; "
-            + "; ".join(f"{n}: {seed_range(seeds)}" for seeds, n in ordered[1:])
-            + ")"
+            return f"{noun}s: {seed_range(ordered[0][0])}"
+        return f"{noun}s: " + ", ".join(
+            f"{seed_range(seeds)} ({counted(n, noun)})" for seeds, n in ordered
         )
 
-    return sets(value_seeds, "values") + "; " + sets(baseline_seeds, "baselines")
+    return sets(value_seeds, "value") + "; " + sets(baseline_seeds, "baseline")
 
 
 BALANCE_TOLERANCE = 0.1  # test classes within 10% of an equal share count as balanced

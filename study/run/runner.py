@@ -31,8 +31,8 @@ from study.plan.estimate import (
     Estimate,
     duration,
     estimate_run,
-    startup_seconds,
     longest_first,
+    startup_seconds,
     trial_cost,
 )
 from study.plan.trials import DatasetInfo, PlanRow, SeedCounts, Trial, plan_study

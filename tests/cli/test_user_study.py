@@ -54,6 +54,69 @@ def test_an_experiment_of_baseline_values_only_is_refused_in_one_line(tmp_path, 
     assert not store.exists()
 
 
+CLAIM = """
+[[claims]]
+text = "Kernel 3 is no worse than kernel 5."
+{keys}
+"""
+GOOD_CLAIM = (
+    'test = "no_effect"\nexperiment = "kernel"\ndatasets = ["fashion_mnist"]\nvalues = ["3"]'
+)
+KINDS = (
+    "no_effect, differs, any_differs, trend, does_not_learn, faster_early, catch_up, interaction, "
+    "largest_stable"
+)
+
+
+@pytest.mark.parametrize(
+    "keys, line",
+    [
+        (  # the first round-trip of the issue: no test named
+            'experiment = "kernel"\ndatasets = ["fashion_mnist"]',
+            f"claims[0]: missing key 'test'; accepted: {KINDS}",
+        ),
+        (
+            'test = "no_effect"\nexperiment = "kernel"',
+            "claims[0] (test 'no_effect'): missing key 'datasets'",
+        ),
+        (  # the accepted kinds once, not twice
+            'test = "equivalent"\nexperiment = "kernel"\ndatasets = ["fashion_mnist"]',
+            f"claims[0]: unknown test 'equivalent'; accepted: {KINDS}",
+        ),
+        (
+            GOOD_CLAIM + "\nmargin = 2",
+            "claims[0] (test 'no_effect'): unknown key 'margin'; accepted: text, test, experiment, "
+            "datasets, values, scope",
+        ),
+        (
+            GOOD_CLAIM.replace('"3"', '"5"'),
+            "claim 'Kernel 3 is no worse than kernel 5.': value '5' of experiment 'kernel' is the "
+            "baseline's own setting, the reference its values are compared with; accepted: the other "
+            "values, 3",
+        ),
+    ],
+)
+def test_the_claim_mistakes_of_a_first_study_each_end_in_one_line(tmp_path, data_dir, keys, line):
+    """The user's study of the issue with the claims its author got wrong on the way to one that runs: each
+    mistake is one error line naming the key or value and what is accepted, before anything is written."""
+    study_file = _write(tmp_path)
+    study_file.write_text(study_file.read_text() + CLAIM.format(keys=keys))
+    store = tmp_path / "s.sqlite"
+    result = CliRunner().invoke(cli, ["plan", "--study", str(study_file), "--store", str(store)])
+    assert result.exit_code == 2, result.output
+    where = "" if line.startswith("claim ") else f"{study_file} "
+    assert result.stderr == f"error: {where}{line}\n"
+    assert not store.exists()
+
+
+def test_the_claim_written_from_the_readme_plans(tmp_path, data_dir):
+    study_file = _write(tmp_path)
+    study_file.write_text(study_file.read_text() + CLAIM.format(keys=GOOD_CLAIM))
+    result = _plan(study_file, tmp_path / "s.sqlite")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
 def test_a_value_equal_to_the_baseline_beside_another_is_fine(tmp_path, data_dir):
     result = _plan(_write(tmp_path), tmp_path / "s.sqlite")
     assert result.exit_code == 0, result.output

@@ -228,8 +228,11 @@ def test_the_setup_states_the_seeds_used_beside_those_declared(tmp_path):
     assert values.get((1, 2)) == 2  # pooling 'none' lost seed 3 on each dataset: 2 seeds used
     row = next(r for r in render.baseline_rows(analysis) if r["label"] == "Seeds")
     assert row["study"].startswith("1, 2, 3, 4 (values: seeds 1-3; baselines: seeds 1-9")
-    assert row["used"].startswith("values: seeds 1-3 (")
-    assert "2: seeds 1, 2" in row["used"] and row["deviates"]
+    assert row["used"].startswith(f"values: seeds 1-3 ({values[(1, 2, 3)]} values), ")
+    assert "seeds 1, 2 (2 values)" in row["used"] and row["deviates"]
+    assert row["used"].endswith("; baselines: seeds 1-9")
+    one = render.wording.seeds_used_text({(1, 2, 3): 1, (1, 2, 3, 4, 5, 6): 1}, {(1, 2): 1})
+    assert one == "values: seeds 1-3 (1 value), seeds 1-6 (1 value); baselines: seeds 1, 2"
 
 
 def test_the_datasets_table_says_when_a_copy_is_not_the_standard_split(analysis):

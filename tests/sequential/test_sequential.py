@@ -302,7 +302,6 @@ def test_every_look_gets_the_one_execution_and_the_driver_stores_stage_records(
     assert (run["scheduler"], run["workers"], run["threads_per_worker"]) == ("in-process", 0, 1)
 
 
-
 def _made_up_trainer(spec, threads=None):
     """No training: kernel 3's seed 2 collapses, every other trial learns about 0.6."""
     import random
@@ -352,8 +351,13 @@ def test_plan_after_a_look_replays_the_driver_and_after_the_run_trains_nothing(
     seen = forecast(study_, profile, store_path, 1)
     assert (seen.trials, seen.to_train, seen.look, seen.complete) == (7, 0, 2, True)
     lines = plan_lines(seen)
-    assert "the store holds every look the results call for (up to look 2 of 3): a run trains nothing more" in lines
-    assert not any(line.startswith(("worst case", "to train", "first look's cost")) for line in lines)
+    assert (
+        "the store holds every look the results call for (up to look 2 of 3): a run trains nothing more"
+        in lines
+    )
+    assert not any(
+        line.startswith(("worst case", "to train", "first look's cost")) for line in lines
+    )
     other = Profile("other", seeds=2, epochs=None, train_size=None, test_size=None)
     assert resume_point(study_, other, store_path, loaded) == resume_point(
         study_, other, tmp_path / "none.sqlite", loaded
