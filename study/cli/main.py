@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from study.errors import StudyError
+from study.files import PART
 from study.records import TrialStatus
 from study.results.outcomes import Outcome
 from study.words import counted
@@ -188,6 +191,45 @@ class StudyGroup(click.Group):
             return super().invoke(ctx)
         except StudyError as err:
             raise StudyCommandError(str(err)) from None
+        except OSError as err:
+            if err.errno not in WRITE_FAILURES:
+                raise
+            raise StudyCommandError(write_failure(err)) from None
+        except (
+            sqlite3.OperationalError
+        ) as err:  # the store's disk filled up or became read-only mid-run
+            if not any(words in str(err) for words in ("full", "readonly", "disk I/O")):
+                raise
+            raise StudyCommandError(
+                f"the results store could not be written ({err}); the trials stored before are kept (each "
+                "is written whole or not at all): free space, or rerun with a --store that can be written"
+            ) from None
+
+
+WRITE_FAILURES = {
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.ENOTDIR,
+    errno.EISDIR,
+}
+
+
+def write_failure(err: OSError) -> str:
+    """One line for a file or folder that cannot be written: the place (the folder of a temporary, whose
+    name means nothing to the user), why, and what would do; files already there are whole, since every
+    file is replaced only once written (``study.files``)."""
+    place = Path(str(err.filename)) if err.filename else None
+    if place is not None and PART in place.name:
+        place = place.parent
+    where = f"cannot write {place}" if place is not None else "a write failed"
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = "free space on its disk, or give another --out or --store"
+    else:
+        fix = "a folder this user can write (--out for reports and exports, --store for the store)"
+    return f"{where} ({err.strerror}); files already there are left whole; accepted: {fix}"
 
 
 @click.group(cls=StudyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -618,11 +660,13 @@ def export(store: str, fmt: str, out: str | None) -> None:
     out = out or str(Path(store).parent / f"results.{fmt}")
     with Store(store, create=False) as db:
         table = export_table(db)
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    if fmt == "csv":
-        table.to_csv(out, index=False)
-    else:
-        table.to_parquet(out, index=False)
+    from study.files import replacing
+
+    with replacing(out) as part:  # a killed or failed export leaves the previous file whole
+        if fmt == "csv":
+            table.to_csv(part, index=False)
+        else:
+            table.to_parquet(part, index=False)
     click.echo(f"{len(table)} rows -> {out}")
 
 
@@ -692,6 +736,14 @@ def report(
         if k in paths
     )
     click.echo(f"report written in {paths['seconds']:.1f}s: {written}")
+    if paths.get("missing_glyphs"):
+        shown = str(paths["missing_glyphs"])
+        click.echo(
+            f"warning: no installed font draws {shown[:12]}{'...' if len(shown) > 12 else ''} "
+            f"({len(shown)} characters of the study's names): the figures and the PDF show boxes for them; "
+            "install a CJK font (Debian/Ubuntu: apt install fonts-noto-cjk) and render again",
+            err=True,
+        )
 
 
 def main() -> None:

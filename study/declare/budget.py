@@ -187,7 +187,7 @@ def profile_table(study_file: str | Path | None) -> dict[str, Any]:
     """The ``[profile]`` table of a study file ({} without a file or table); the file is already valid."""
     if not study_file:
         return {}
-    import tomllib
+    from study.declare.studyfile import read_toml
 
-    data = tomllib.loads(Path(study_file).read_text(encoding="utf-8"))
+    data = read_toml(study_file)
     return check_profile_table(data["profile"], str(study_file)) if "profile" in data else {}

@@ -456,19 +456,30 @@ def _claims(source: str, raw_claims: Any) -> tuple[Claim, ...]:
     return tuple(claims)
 
 
-def load_study_file(path: str | Path) -> Study:
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A study file's TOML as a dict; one ConfigError line for a file that is missing, a folder, not UTF-8
+    text (UTF-16 named as such) or not TOML. A leading UTF-8 byte-order mark is read as the signature it is."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a Windows editor's byte-order mark (EF BB BF) is a signature, not a TOML statement
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"study file {path} does not exist") from None
     except IsADirectoryError:
         raise ConfigError(f"study file {path} is a folder; expected a TOML file") from None
     except UnicodeDecodeError as err:
+        if err.object[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise ConfigError(
+                f"study file {path} is UTF-16 (it starts with UTF-16's byte-order mark); accepted: "
+                "UTF-8, e.g. Notepad's 'Save as' with encoding UTF-8"
+            ) from None
         raise ConfigError(
             f"study file {path} is not text: byte 0x{err.object[err.start]:02x} at offset "
             f"{err.start} is not UTF-8; expected a TOML file (see README, 'Your own study')"
         ) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
-    return dataclasses.replace(parse_study(data, str(path)), source=str(path))
+
+
+def load_study_file(path: str | Path) -> Study:
+    return dataclasses.replace(parse_study(read_toml(path), str(path)), source=str(path))

@@ -12,9 +12,12 @@ name is taken as an image folder (``train/<class>/*``, ``test/<class>/*``). Form
 Every file is checked against its role before it is used (IDX images against labels by magic number,
 rank and size; CIFAR-10 batches and ``.npz`` files by keys, shapes, dtypes and counts; every label
 inside the class range), and each mismatch is one ``DataError`` line naming the file, what was found
-and what was expected. Image folders skip hidden and system entries (``HIDDEN``), decode every PIL
-mode to 8-bit values by its true range or refuse it by name (``decode_image``), and unify channels by
-one rule (``unify_channels``), which ``Dataset.describe`` reports.
+and what was expected. Image folders skip hidden and system entries (``HIDDEN``), turn photos upright
+by their EXIF orientation, decode every PIL mode to 8-bit values by its true range or refuse it by name
+(``decode_image``), and unify channels by one rule (``unify_channels``), which ``Dataset.describe``
+reports. Links are followed; a broken one is an error, like an unreadable file, never skipped. A copy
+in a form that is not read (the Kaggle CSV, the unextracted CIFAR-10 archive: ``UnreadForm``) is named
+with the way to turn it into one that is.
 
     data = load_dataset("cifar10", train_size=2000, test_size=500, data_seed=0)
     data.x_train.shape  # (2000, 32, 32, 3), float32 in [0, 1]
@@ -27,6 +30,8 @@ import gzip
 import hashlib
 import os
 import pickle
+import shlex
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -42,7 +47,8 @@ IDX_FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-IDX_LAYOUT = "a folder with " + ", ".join(f"{name}.gz" for name in IDX_FILES.values())
+IDX_NAMES = ", ".join(f"{name}.gz" for name in IDX_FILES.values())
+IDX_LAYOUT = "a folder with " + IDX_NAMES
 CIFAR_LAYOUT = (
     "cifar-10-batches-py/ (data_batch_1..5, test_batch) or an image folder "
     "cifar10/train/<class>/*.jpg and cifar10/test/<class>/*.jpg"
@@ -69,18 +75,49 @@ IDX_ROLE = {key: key.split("_")[1] for key in IDX_FILES}  # train_images -> imag
 
 
 @dataclass(frozen=True)
+class UnreadForm:
+    """A form a dataset is often downloaded in that is not read: when nothing readable is found, the
+    error names it and says how to make an accepted copy from it, instead of only "not found"."""
+
+    files: tuple[str, ...]  # names that show it, any one of them
+    what: str  # what it is, for the error line
+    fix: str  # how to turn it into an accepted format; {folder} and {path} are filled in (quoted)
+
+
+@dataclass(frozen=True)
 class KnownDataset:
     name: str
     folders: tuple[str, ...]  # sub-folders of a search root that may hold it
     layout: str  # what a user must put there, for error messages
     keras_loader: str  # keras.datasets module name for the download fallback
     classes: tuple[str, ...]
+    unread: tuple[UnreadForm, ...] = ()  # forms it is found in that are not read
 
 
+def _kaggle_csv(prefix: str) -> UnreadForm:
+    """The Kaggle CSV copies of MNIST and Fashion-MNIST: one row per image (label, then 784 pixels)."""
+    return UnreadForm(
+        (f"{prefix}_train.csv", f"{prefix}_test.csv"),
+        "the Kaggle CSV form, which is not read",
+        f"put the official IDX files there instead ({IDX_NAMES}, from the dataset's own site) "
+        f"or an image folder {{folder}}/{IMAGE_FOLDER_LAYOUT}",
+    )
+
+
+CIFAR_ARCHIVE = UnreadForm(
+    ("cifar-10-python.tar.gz", "cifar-10-batches-py.tar.gz"),  # the official name, Keras 2's name
+    "the official archive, not extracted",
+    "run tar xzf {path} -C {folder} (it gives {folder}/cifar-10-batches-py, which is read)",
+)
 DIGITS = tuple(str(i) for i in range(10))
 KNOWN = {
     "mnist": KnownDataset(
-        "mnist", ("mnist", "MNIST", "mnist.npz"), IDX_LAYOUT + " (or mnist.npz)", "mnist", DIGITS
+        "mnist",
+        ("mnist", "MNIST", "mnist.npz"),
+        IDX_LAYOUT + " (or mnist.npz)",
+        "mnist",
+        DIGITS,
+        (_kaggle_csv("mnist"),),
     ),
     "fashion_mnist": KnownDataset(
         "fashion_mnist",
@@ -99,6 +136,7 @@ KNOWN = {
             "bag",
             "ankle boot",
         ),
+        (_kaggle_csv("fashion-mnist"),),
     ),
     "cifar10": KnownDataset(
         "cifar10",
@@ -106,6 +144,7 @@ KNOWN = {
         CIFAR_LAYOUT,
         "cifar10",
         ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+        (CIFAR_ARCHIVE,),
     ),
 }
 
@@ -197,6 +236,39 @@ def _format_of(folder: Path) -> str | None:
     return None
 
 
+def refuse_broken_link(path: Path) -> None:
+    """A link whose target is gone ends in one DataError, as an unreadable file does, so that it is never
+    skipped (a class one image short) nor taken for a missing file; a link that resolves is followed."""
+    if path.is_symlink() and not path.exists():
+        raise DataError(
+            f"{path}: broken link (its target {os.readlink(path)} does not exist); restore the "
+            "target or remove the link"
+        )
+
+
+def _refuse_broken_links(folder: Path) -> None:
+    """``folder`` and the entries of every accepted layout inside it (IDX, CIFAR-10 batches, train/test)."""
+    refuse_broken_link(folder)
+    if folder.is_dir():
+        names = [f"{stem}{gz}" for stem in IDX_FILES.values() for gz in (".gz", "")]
+        for name in (*names, *CIFAR_FILES, "train", "test"):
+            refuse_broken_link(folder / name)
+
+
+def _unread_copy(name: str, folders: list[Path]) -> str:
+    """The first of ``folders`` that holds ``name`` in an ``UnreadForm``: what it holds and how to turn it
+    into an accepted format ("" if none does)."""
+    for folder in folders:
+        for form in KNOWN[name].unread:
+            found = [f for f in form.files if (folder / f).is_file()]
+            if found:
+                fix = form.fix.format(
+                    folder=shlex.quote(str(folder)), path=shlex.quote(str(folder / found[0]))
+                )
+                return f"dataset {name!r}: {folder} holds {', '.join(found)}, {form.what}; {fix}"
+    return ""
+
+
 def _missing_files(folder: Path) -> list[str]:
     """The files a folder lacks when it holds part of a known layout ([] if none or all of it)."""
     if not folder.is_dir():
@@ -217,9 +289,11 @@ def _missing_files(folder: Path) -> list[str]:
 
 
 def locate(name: str, allow_download: bool = True) -> Location:
-    """Where ``name`` will be read from; raises DataError naming every path searched."""
+    """Where ``name`` will be read from; raises DataError naming every path searched, a broken link, or
+    a copy in a form that is not read (``UnreadForm``) and how to convert it."""
     if name not in KNOWN:
         folder = Path(name).expanduser()
+        _refuse_broken_links(folder)
         if folder.is_dir() and _is_image_folder(folder):
             return Location(name, str(folder.resolve()), "image-folder")
         raise DataError(
@@ -227,14 +301,19 @@ def locate(name: str, allow_download: bool = True) -> Location:
             f"with {IMAGE_FOLDER_LAYOUT}"
         )
     known = KNOWN[name]
-    searched = []
+    searched, looked_in = [], []
     for root in search_roots():
+        refuse_broken_link(root)
+        looked_in.append(root)
         # a STUDY_DATA_DIR that is this dataset's own folder (.../fashion-mnist holding the IDX files) is
         # recognised by its name; a folder of another name is never read as this dataset
         own = [Path()] if root.name in known.folders else []
         for sub in (*own, *known.folders):
             candidate = root / sub
             searched.append(str(candidate))
+            _refuse_broken_links(candidate)
+            if candidate.is_dir():
+                looked_in.append(candidate)
             fmt = _format_of(candidate)
             if fmt:
                 return Location(name, str(candidate.resolve()), fmt)
@@ -246,6 +325,9 @@ def locate(name: str, allow_download: bool = True) -> Location:
                 )
     if allow_download and os.environ.get("STUDY_NO_DOWNLOAD", "") in ("", "0"):
         return Location(name, "", "keras-download")
+    unread = _unread_copy(name, list(dict.fromkeys(looked_in)))
+    if unread:
+        raise DataError(unread)
     raise DataError(
         f"dataset {name!r} not found; searched {', '.join(searched) or '(no folders)'}; "
         f"expected {known.layout} (set STUDY_DATA_DIR to the folder that holds it)"
@@ -467,7 +549,10 @@ def is_hidden(name: str) -> bool:
 
 def _list_image_folder(folder: Path, split: str, classes: tuple[str, ...] | None):
     root = folder / split
-    found = tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not is_hidden(p.name)))
+    entries = [p for p in root.iterdir() if not is_hidden(p.name)]
+    for entry in entries:
+        refuse_broken_link(entry)
+    found = tuple(sorted(p.name for p in entries if p.is_dir()))
     if not found:
         raise DataError(f"{root}: no class folders; expected {IMAGE_FOLDER_LAYOUT}")
     if classes is not None and found != classes:
@@ -478,11 +563,14 @@ def _list_image_folder(folder: Path, split: str, classes: tuple[str, ...] | None
         )
     files, labels = [], []
     for index, name in enumerate(found):
-        names = sorted(
+        images = [
             p
             for p in (root / name).iterdir()
-            if p.suffix.lower() in IMAGE_EXTENSIONS and not is_hidden(p.name) and p.is_file()
-        )
+            if p.suffix.lower() in IMAGE_EXTENSIONS and not is_hidden(p.name)
+        ]
+        for image in images:
+            refuse_broken_link(image)
+        names = sorted(p for p in images if p.is_file())
         if not names:
             raise DataError(
                 f"{root / name}: no images ({', '.join(IMAGE_EXTENSIONS)}) in this class folder; "
@@ -510,31 +598,45 @@ EIGHT_BIT = {
 }
 SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")  # 0..65535 grey
 ACCEPTED_MODES = tuple(EIGHT_BIT) + SIXTEEN_BIT + ("I (16-bit PNG or PGM)",)
+# A photo whose EXIF orientation (tag 0x0112) is 2..8 is stored turned or mirrored; every viewer shows it
+# upright, and so does decode_image (1 is upright already; other values are not orientations).
+EXIF_ORIENTATION = 0x0112
+UPRIGHT = "rotated upright by EXIF orientation"
 
 
-def decode_image(path: Path) -> tuple[np.ndarray, str | None]:
-    """One image file as uint8 (H, W, 1) grey or (H, W, 3) colour, and what was converted (or None).
+def decode_image(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
+    """One image file as uint8 (H, W, 1) grey or (H, W, 3) colour, and what was converted (``()`` if nothing).
 
-    8-bit modes keep their values (P through its palette, CMYK by PIL's conversion, alpha dropped);
-    16-bit grey (I;16, and I from a 16-bit PNG or PGM) is scaled by its true range, round(v * 255 / 65535),
-    so v = 257 * p gives back p exactly; 16-bit RGB PNGs arrive from PIL as 8-bit RGB. Any other mode
-    (F, I;16S, 32-bit I, LAB, HSV) is refused by name. DataError names the file.
+    A photo is first turned upright by its EXIF orientation (``PIL.ImageOps.exif_transpose``), so a
+    portrait stored as 32x24 is the 24x32 image viewers show. 8-bit modes keep their values (P through its
+    palette, CMYK by PIL's conversion, alpha dropped); 16-bit grey (I;16, and I from a 16-bit PNG or PGM) is
+    scaled by its true range, round(v * 255 / 65535), so v = 257 * p gives back p exactly; 16-bit RGB PNGs
+    arrive from PIL as 8-bit RGB. Any other mode (F, I;16S, 32-bit I, LAB, HSV) is refused by name.
+    DataError names the file.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
+    refuse_broken_link(path)
     try:
-        with Image.open(path) as image:
-            mode, note = image.mode, None
+        with Image.open(path) as opened:
+            image, notes = opened, []
+            with warnings.catch_warnings():  # corrupt EXIF: PIL warns and reads no orientation
+                warnings.simplefilter("ignore")
+                orientation = opened.getexif().get(EXIF_ORIENTATION)
+            if orientation in range(2, 9):
+                image = ImageOps.exif_transpose(opened)
+                notes.append(UPRIGHT)
+            mode, note = opened.mode, None
             if mode in EIGHT_BIT:
                 target, note = EIGHT_BIT[mode]
-                if mode == "P" and "transparency" in image.info:
+                if mode == "P" and "transparency" in opened.info:
                     note = (
                         "alpha dropped"  # the palette's colours are kept, its transparency is not
                     )
                 array = np.asarray(
                     image.convert(target) if mode != target else image, dtype=np.uint8
                 )
-            elif mode in SIXTEEN_BIT or (mode == "I" and image.format in ("PNG", "PPM")):
+            elif mode in SIXTEEN_BIT or (mode == "I" and opened.format in ("PNG", "PPM")):
                 wide = np.asarray(image).astype(np.int64)
                 if wide.min(initial=0) < 0 or wide.max(initial=0) > 65535:
                     raise DataError(
@@ -547,7 +649,7 @@ def decode_image(path: Path) -> tuple[np.ndarray, str | None]:
                 )
             else:
                 raise DataError(
-                    f"{path}: unsupported image mode {mode} ({image.format}); accepted modes: "
+                    f"{path}: unsupported image mode {mode} ({opened.format}); accepted modes: "
                     f"{', '.join(ACCEPTED_MODES)}; save it as 8-bit grey or RGB"
                 )
     except DataError:
@@ -558,7 +660,8 @@ def decode_image(path: Path) -> tuple[np.ndarray, str | None]:
         ValueError,
     ) as err:  # PIL: truncated, unknown, undecodable
         raise DataError(f"{path}: cannot decode image ({err})") from None
-    return (array[..., None] if array.ndim == 2 else array), note
+    notes += [note] if note else []
+    return (array[..., None] if array.ndim == 2 else array), tuple(notes)
 
 
 @dataclass(frozen=True)
@@ -583,8 +686,8 @@ def decode_images(files: list[Path]) -> Decoded:
     DataError names a bad file or one of another size."""
     arrays, conversions = [], {}
     for path in files:
-        array, note = decode_image(path)
-        if note:
+        array, notes = decode_image(path)
+        for note in notes:
             conversions[note] = conversions.get(note, 0) + 1
         if arrays and array.shape[:2] != arrays[0].shape[:2]:
             raise DataError(

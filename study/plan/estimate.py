@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from study.files import write_text
 from study.plan.trials import TRAINER_VERSION, Trial, graph_key
 
 GRAPH_CACHE = 24  # traced graphs kept per worker process (study.train.fastfit keeps this many)
@@ -102,9 +103,7 @@ def calibration_path(store_path: str | Path) -> Path:
 
 
 def save_calibration(path: str | Path, calibration: Calibration) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(calibration.to_dict(), indent=1, sort_keys=True) + "\n")
+    write_text(path, json.dumps(calibration.to_dict(), indent=1, sort_keys=True) + "\n")
 
 
 def load_calibration(path: str | Path) -> Calibration | None:
@@ -136,7 +135,10 @@ def calibrate(store_path: str | Path, refresh: bool = False) -> Calibration:
             return cached
         shared = load_calibration(machine_cache())
         if shared is not None:
-            save_calibration(path, shared)
+            try:
+                save_calibration(path, shared)
+            except OSError:  # a store in a read-only folder: plan reads it all the same
+                return dataclasses.replace(shared, source=str(machine_cache()))
             return dataclasses.replace(shared, source=f"{machine_cache()}, copied to {path}")
     from study.errors import StudyError
 
@@ -154,12 +156,19 @@ def calibrate(store_path: str | Path, refresh: bool = False) -> Calibration:
         calibration = Calibration(**json.loads(out.stdout.strip().splitlines()[-1]))
     except (ValueError, TypeError, IndexError) as err:
         raise StudyError(f"calibration failed: unreadable result ({err})") from None
-    save_calibration(path, calibration)
-    try:  # noqa: SIM105
-        save_calibration(machine_cache(), calibration)
-    except OSError:  # a read-only home: the copy beside the store is enough
-        pass
-    return dataclasses.replace(calibration, source=f"measured now, saved in {path}")
+    saved = []
+    for place in (path, machine_cache()):  # a read-only home, or a store in a read-only folder
+        try:
+            save_calibration(place, calibration)
+            saved.append(str(place))
+        except OSError:
+            pass
+    return dataclasses.replace(
+        calibration,
+        source=f"measured now, saved in {' and '.join(saved)}"
+        if saved
+        else "measured now, not saved",
+    )
 
 
 # ------------------------------------------------------------------ the model

@@ -101,7 +101,8 @@ def _trend(claim: Trend) -> str:
 @words(DoesNotLearn)
 def _does_not_learn(claim: DoesNotLearn) -> str:
     return (
-        f"{_listed(claim)} fail to learn in every seed, more often than the baseline (Boschloo); the "
+        f"{_listed(claim)} fail{'s' * (len(claim.values) == 1)} to learn in every seed, more often than the "
+        "baseline (Boschloo); the "
         "experiment's own failure-rate test and Holm family"
     )
 
@@ -183,12 +184,12 @@ def why_text(why: Why) -> str:
         if len(v) == 2
         else "a step goes significantly the wrong way",
         Reason.ORDER_HOLDS: "a significant trend in the claimed order on every dataset and no adjacent step "
-        "significantly the wrong way (Page's test: the values tend to rise along the order; the steps are "
-        "in the evidence)",
+        "significantly the wrong way (Page's test: accuracy moves the claimed way along the listed order; "
+        "the steps are in the evidence)",
         Reason.ORDER_NOT_SIGNIFICANT: "the order is not significant on every dataset",
         Reason.MOSTLY_LEARNED: f"{_and(v)} learned in most of its seeds",
-        Reason.NEVER_LEARNED: "no seed of the listed values learned, significantly more failures than the "
-        "baseline",
+        Reason.NEVER_LEARNED: f"no seed of {_and(v) if v else 'the listed values'} learned, significantly "
+        "more failures than the baseline",
         Reason.FAILURES_NOT_SIGNIFICANT: "failures are not significantly more frequent than the baseline's "
         "everywhere",
         Reason.AHEAD: "significantly ahead, as claimed",
@@ -386,9 +387,12 @@ def confound_text(c: Confound, knob: str) -> str:
         for name, mine, theirs in c.settings
     ]
     if c.params and c.reference_params and c.params != c.reference_params:
-        parts.append(
-            f"{c.params:,} parameters against {c.reference_params:,} ({c.size_ratio:.2g}x)"
-        )
+        size = f"{c.params:,} parameters against {c.reference_params:,} ({c.size_ratio:.2g}x)"
+        if (
+            not c.settings
+        ):  # the knob alone changed the size (a kernel shrinks the dense layer's input)
+            return f"on {c.dataset} {c.value}'s network has {size}: {knob} changes its size too"
+        parts.append(size)
     return (
         f"on {c.dataset} {c.value} differs from {c.reference} in more than {knob}: "
         + ", ".join(parts)
@@ -399,7 +403,8 @@ def confounds_text(finding: Finding, knob: str) -> str:
     if not finding.confounds:
         return ""
     return (
-        "the compared networks differ in more than the knob, so the verdict is not about the knob alone ("
+        "the compared networks differ in more than the knob (another setting, or a size twice or half the "
+        "reference's), so the verdict may be about that as much as the knob ("
         + "; ".join(confound_text(c, knob) for c in finding.confounds)
         + ")"
     )
@@ -487,11 +492,22 @@ def budget_text(analysis: Analysis) -> str:
         )
     base = study.baseline
     recipe = f"; learning rate {base.learning_rate:g} ({base.schedule} schedule), {base.input_scaling} inputs"
+    batches = any(
+        v.params_for(d).get("batch_size", base.batch_size) != base.batch_size
+        for e in study.experiments
+        for v in e.values
+        for d in e.datasets
+    )
     return (
         f"{profile.name}: {values} seeds a value{more}, {baseline} a baseline; "
         + "; ".join(parts)
         + recipe
-        + "; a value with another batch size takes another number of steps (section 1)"
+        + (
+            "; a value with another batch size takes another number of steps (each dataset's budget in "
+            "section 1 gives them)"
+            if batches
+            else ""
+        )
     )
 
 

@@ -18,9 +18,12 @@ drawn literally (``literal``: no mathtext for ``$``, no hidden legend entry for 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import textwrap
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -41,6 +44,7 @@ from matplotlib.transforms import blended_transform_factory
 from study.analyse.comparisons import Analysis, Block, Comparison, Standing
 from study.analyse.costs import Cost
 from study.analyse.stats import Verdict
+from study.files import replacing
 from study.names import path_name
 
 OKABE_ITO = (
@@ -61,17 +65,65 @@ DATASET_COLOURS = (
     "#CC79A7",
 )  # by the dataset's position in the study
 
+# Fonts that draw Chinese, Japanese and Korean names, in order of preference, where one is installed
+# (Debian/Ubuntu: fonts-noto-cjk, or fonts-wqy-zenhei); matplotlib falls back along the family list per glyph.
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK KR",
+    "Noto Sans CJK TC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+)
+
+
+def installed_fallbacks() -> list[str]:
+    """The CJK fonts of ``CJK_FONTS`` that matplotlib finds on this machine."""
+    from matplotlib import font_manager
+
+    names = {font.name for font in font_manager.fontManager.ttflist}
+    return [name for name in CJK_FONTS if name in names]
+
+
 plt.rcParams.update(
     {
         "figure.dpi": 100,
         "savefig.dpi": 110,
         "font.size": 9,
+        "font.sans-serif": [
+            "DejaVu Sans",
+            *installed_fallbacks(),
+            *plt.rcParams["font.sans-serif"],
+        ],
         "axes.grid": True,
         "grid.alpha": 0.3,
         "axes.spines.top": False,
         "axes.spines.right": False,
     }
 )
+
+_MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from font")
+
+
+@contextlib.contextmanager
+def missing_glyphs() -> Iterator[set[str]]:
+    """Collect the characters no installed font could draw (matplotlib warns once per glyph and figure,
+    57 lines for a study of Chinese names) instead of warning; the caller says so once."""
+    found: set[str] = set()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield found
+    for warning in caught:
+        match = _MISSING_GLYPH.search(str(warning.message))
+        if match:
+            found.add(chr(int(match.group(1))))
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -321,7 +373,8 @@ def _epoch_figure(analysis: Analysis, experiment: str, out: Path, metric: str, k
         labels.append("mean above the axis (clipped)")
     _legend_below(fig, handles, labels, 3 if len(datasets) > 1 else 2)
     path = figure_path(out, experiment, kind)
-    fig.savefig(path, bbox_inches="tight", pad_inches=0.04)
+    with replacing(path) as part:
+        fig.savefig(part, bbox_inches="tight", pad_inches=0.04)
     plt.close(fig)
     return path
 
@@ -587,7 +640,8 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
         ax.set_xticks([v.index for v in block.values])
         ax.set_xticklabels([literal(v.label) for v in block.values], **tick)
         ax.set_xlabel(literal(experiment.replace("_", " ")))
-        ax.set_title(literal(f"{dataset}: each seed; mean, 95% CI"), fontsize=8)
+        # on two lines: one is wider than a narrow panel and ran into the next panel's axis label
+        ax.set_title(literal(f"{dataset}:") + "\neach seed; mean, 95% CI", fontsize=8)
         bars = time_bars(block)
         shift = (offset - (len(datasets) - 1) / 2) * width
         time_ax.bar(
@@ -625,7 +679,8 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     time_ax.set_title("median; bars: seed range", fontsize=9)
     _legend_below(fig, handles, labels, 4)
     path = figure_path(out, experiment, "final")
-    fig.savefig(path, bbox_inches="tight", pad_inches=0.04)
+    with replacing(path) as part:
+        fig.savefig(part, bbox_inches="tight", pad_inches=0.04)
     plt.close(fig)
     return path
 
@@ -930,6 +985,7 @@ def forest_figure(
     _fit_height(
         fig, FOREST_LINE * (lines + 0.1), legend, fig.suptitle(literal(title), fontsize=8.5)
     )
-    fig.savefig(path)
+    with replacing(path) as part:
+        fig.savefig(part)
     plt.close(fig)
     return ForestFigure(path, scale, tuple(panel_titles))

@@ -28,6 +28,7 @@ from matplotlib.patches import Rectangle
 from study.analyse.grid import COLLAPSED, DIVERGED, LEARNED, GridAnalysis
 from study.analyse.stats import CONFIDENCE, mean_ci
 from study.declare.grid import label_of
+from study.files import replacing
 from study.names import path_name
 from study.report.figures import (
     CHANCE_STYLE,
@@ -224,7 +225,8 @@ def heatmap_figure(info: HeatmapInfo, path: Path) -> Path:
         handles.append(Line2D([], [], color="none"))
         labels.append(f"{FAILED_MARK} a seed diverged (scored at chance) or collapsed")
     _legend_below(fig, handles, labels, 1)
-    fig.savefig(path, bbox_inches="tight", pad_inches=0.04)
+    with replacing(path) as part:
+        fig.savefig(part, bbox_inches="tight", pad_inches=0.04)
     plt.close(fig)
     return path
 
@@ -500,6 +502,7 @@ def sensitivity_figure(info: SensitivityInfo, path: Path) -> Path:
         handles.append(Line2D([], [], color="none"))
         labels.append("on the bottom edge: a seed below the axis")
     _legend_below(fig, handles, labels, min(5, len(handles)))
-    fig.savefig(path, bbox_inches="tight", pad_inches=0.04)
+    with replacing(path) as part:
+        fig.savefig(part, bbox_inches="tight", pad_inches=0.04)
     plt.close(fig)
     return path

@@ -50,6 +50,7 @@ from study.declare.builtin import BUILTIN_STUDIES
 from study.declare.config import Settings
 from study.declare.grid import label_of
 from study.declare.spec import DEFAULT_MARGIN_PP, PROFILES
+from study.files import FileSet, sweep, write_text
 from study.plan.shapes import conv_output_size, summarize
 from study.records import FINISHED, TrialStatus
 from study.report import cells, claim_words, grid_words, wording
@@ -224,7 +225,8 @@ def regenerate_commands(analysis: Analysis, store_path: str | Path, out: str | P
 
 
 def theory_rows(analysis: Analysis) -> list[dict]:
-    """Every distinct configuration of the study: layer shapes, parameters, MACs (from the shapes module)."""
+    """Every distinct architecture of the study per dataset: layer shapes, parameters, MACs (from the shapes
+    module); the values that only change how a network trains share its row."""
     rows, seen = [], set()
     plan = analysis.plan.drop_duplicates(["experiment", "value", "dataset"])
     for r in plan.itertuples():
@@ -547,7 +549,11 @@ def answer_sections(analysis: Analysis, cache: RenderCache, figure_dir: Path) ->
                     else ""
                 ),
                 "budget_check": (
-                    wording.budget_check_sentence(checks[dataset], wording.dataset_name(dataset))
+                    wording.budget_check_sentence(
+                        checks[dataset],
+                        wording.dataset_name(dataset),
+                        analysis.stored.study.baseline.epochs,
+                    )
                     if dataset in checks
                     else ""
                 ),
@@ -687,7 +693,7 @@ class RenderCache:
 
     def remember(self, target: Path, digest: str) -> None:
         self.entries[target.name] = digest
-        self.path.write_text(json.dumps(self.entries, sort_keys=True, indent=1))
+        write_text(self.path, json.dumps(self.entries, sort_keys=True, indent=1))
 
 
 def _digest(*parts) -> str:
@@ -735,173 +741,192 @@ def build_report(
     commands: list[str] | None = None,
 ) -> dict[str, Path]:
     """Write report.html, report.pdf, figures/, results.csv, verdicts.csv, findings.csv and choices.csv (a
-    grid's choice per level) under ``out_dir``;
-    return their paths (and ``seconds``, the time it took). A StudyError when the store holds no such study."""
+    grid's choice per level) under ``out_dir``; return their paths (and ``seconds``, the time it took). A
+    StudyError when the store holds no such study. The files a reader reads together (the HTML, the PDF, the
+    CSVs) replace the previous ones together, once all are written (``study.files``); a write that fails
+    names ``out_dir`` where its writer did not name a file. ``missing_glyphs``: the characters of the study's
+    names that no installed font draws in the figures (drawn as boxes)."""
+    from study.report.figures import missing_glyphs
+
+    try:
+        with missing_glyphs() as missing:
+            paths: dict[str, Any] = _build_report(
+                store_path, out_dir, study, profile, pdf, commands
+            )
+        paths["missing_glyphs"] = "".join(sorted(missing))
+        return paths
+    except OSError as err:
+        if (
+            err.filename is None
+        ):  # a writer that does not say where (matplotlib, WeasyPrint): the folder
+            raise OSError(err.errno, err.strerror, str(out_dir)) from err
+        raise
+
+
+def _build_report(
+    store_path: str | Path,
+    out_dir: str | Path,
+    study: str | None = None,
+    profile: str | None = None,
+    pdf: bool = True,
+    commands: list[str] | None = None,
+) -> dict[str, Path]:
     from study.report import figures
 
     started = time.perf_counter()
     out = Path(out_dir)
     figure_dir = out / "figures"
-    figure_dir.mkdir(parents=True, exist_ok=True)
-    cache = RenderCache(figure_dir / ".render-cache.json")
     with Store(store_path, create=False) as store:
         analysis = analyse(store, study, profile)
         table = export_table(store)
         agreement = agreement_rows(store, analysis)
-    table = table[(table["study"] == analysis.study) & (table["profile"] == analysis.profile)]
-    table.to_csv(out / "results.csv", index=False)
-    pd.DataFrame(verdict_rows(analysis)).to_csv(out / "verdicts.csv", index=False)
-    pd.DataFrame(choice_rows(list(analysis.grids.values())), columns=list(CHOICE_COLUMNS)).to_csv(
-        out / "choices.csv", index=False
-    )
-    findings = check_claims(analysis)
-    pd.DataFrame(
-        claim_words.finding_rows(analysis, findings), columns=list(claim_words.FINDING_COLUMNS)
-    ).to_csv(out / "findings.csv", index=False)
+    figure_dir.mkdir(parents=True, exist_ok=True)
+    sweep(out)  # what a killed render left
+    sweep(figure_dir)
+    cache = RenderCache(figure_dir / ".render-cache.json")
+    # every file a reader reads together lands together: written to temporaries, renamed at the end
+    with FileSet() as staged:
+        table = table[(table["study"] == analysis.study) & (table["profile"] == analysis.profile)]
+        table.to_csv(staged.path(out / "results.csv"), index=False)
+        pd.DataFrame(verdict_rows(analysis)).to_csv(staged.path(out / "verdicts.csv"), index=False)
+        pd.DataFrame(
+            choice_rows(list(analysis.grids.values())), columns=list(CHOICE_COLUMNS)
+        ).to_csv(staged.path(out / "choices.csv"), index=False)
+        findings = check_claims(analysis)
+        pd.DataFrame(
+            claim_words.finding_rows(analysis, findings), columns=list(claim_words.FINDING_COLUMNS)
+        ).to_csv(staged.path(out / "findings.csv"), index=False)
 
-    stored = analysis.stored
-    grids = grid_views(analysis, cache, figure_dir, load_selection_rates())
-    sections = []
-    for experiment in stored.study.experiments:
-        name = experiment.name
-        blocks = [
-            analysis.blocks[(name, d)] for d in analysis.datasets if (name, d) in analysis.blocks
-        ]
-        if not blocks:
-            continue
-        notes = wording.value_settings(experiment) + [
-            f"{v.label}: {v.note}" for v in experiment.values if v.note
-        ]
-        if (
-            experiment.grid is not None
-        ):  # its compared values' notes: the chosen cell, an edge pick
-            notes += [
-                f"{wording.dataset_name(b.dataset)}, {v.label}: {v.note}"
-                for b in blocks
-                for v in b.values
-                if v.note
+        stored = analysis.stored
+        grids = grid_views(analysis, cache, figure_dir, load_selection_rates())
+        sections = []
+        for experiment in stored.study.experiments:
+            name = experiment.name
+            blocks = [
+                analysis.blocks[(name, d)]
+                for d in analysis.datasets
+                if (name, d) in analysis.blocks
             ]
-        tables = [
-            {
-                "dataset": wording.dataset_name(b.dataset),
-                "rows": _value_rows(b, last_look(analysis.stored)),
-                "margin": pp(b.margin, signed=False),
-                "level": wording.levels_text(b),
-                "conclusion": wording.conclude(b),
-            }
-            for b in blocks
-        ]
-        sections.append(
-            Section(
-                name=name,
-                title=wording.display_name(name),
-                group=experiment.group,
-                description=experiment.description,
-                notes=notes,
-                curves=_figure(
-                    cache,
-                    figures.experiment_figure,
-                    figures.figure_path(figure_dir, name, "curves"),
-                    blocks,
-                    analysis,
-                    name,
-                    figure_dir,
-                ),
-                final=_figure(
-                    cache,
-                    figures.final_figure,
-                    figures.figure_path(figure_dir, name, "final"),
-                    blocks,
-                    analysis,
-                    name,
-                    figure_dir,
-                ),
-                loss=_figure(
-                    cache,
-                    figures.loss_figure,
-                    figures.figure_path(figure_dir, name, "loss"),
-                    blocks,
-                    analysis,
-                    name,
-                    figure_dir,
-                ),
-                tables=tables,
-                grids=grids.get(name, []),
-            )
-        )
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"])
-    )
-    html = env.get_template(TEMPLATE).render(
-        analysis=analysis,
-        study=stored.study,
-        profile=stored.profile,
-        datasets=stored.datasets,
-        thresholds={
-            "alpha": f"{analysis.alpha:.3g}",
-            "confidence": f"{(1 - analysis.alpha) * 100:.3g}",
-            "power": POWER,
-            "chance_margin": CHANCE_MARGIN,
-            "default_margin_pp": DEFAULT_MARGIN_PP,
-            "levels": wording.study_levels_text(analysis),
-        },
-        simulated=wording.simulated_text(load_error_rates()),
-        verdict_words=wording.verdict_meanings(analysis.alpha),
-        adaptations=[
-            wording.adaptation_text(d, stored.study.reference_title or "the reference")
-            for d in deviations(analysis)
-        ],
-        looks=wording.looks_text(look_summary(analysis)),
-        answers=answer_sections(analysis, cache, figure_dir),
-        can_tell=power_rows(analysis),
-        agreement=agreement,
-        budget=claim_words.budget_text(analysis),
-        baseline_rows=baseline_rows(analysis),
-        dataset_rows=dataset_rows(analysis),
-        value_settings=[
-            (wording.display_name(e.name), " ".join(wording.value_settings(e)))
-            for e in stored.study.experiments
-            if wording.value_settings(e)
-        ],
-        grid_values=[
-            grid_words.tuned_values_text(e.name, e.grid)
-            for e in stored.study.experiments
-            if e.grid is not None
-        ],
-        theory_rows=theory_rows(analysis),
-        worked=conv_output_size(28, kernel=5, stride=1, padding=0),
-        sections=sections,
-        findings=claim_rows(analysis, findings, sections),
-        budget_checks=[
-            wording.budget_check_short(c, wording.dataset_name(d))
-            for d, c in budget_checks(analysis).items()
-        ],
-        ranking=ranking_rows(analysis),
-        missing=missing_rows(analysis),
-        costs=cost_rows(out / "benchmarks.json"),
-        environment=analysis.environment,
-        run=analysis.run,
-        trials=len(analysis.every_trial),
-        status_counts=analysis.every_trial["status"].value_counts().to_dict(),
-        commands=commands or regenerate_commands(analysis, store_path, out),
-    )
-    paths: dict[str, Any] = {
-        "html": out / "report.html",
-        "csv": out / "results.csv",
-        "verdicts": out / "verdicts.csv",
-        "findings": out / "findings.csv",
-        "choices": out / "choices.csv",
-        "figures": figure_dir,
-    }
-    paths["html"].write_text(html)
-    if pdf:
-        paths["pdf"] = out / "report.pdf"
-        digest = _digest("pdf", html)
-        if not cache.fresh(paths["pdf"], digest):
-            from weasyprint import HTML
+            if not blocks:
+                continue
+            notes = wording.value_settings(experiment) + [
+                f"{v.label}: {v.note}" for v in experiment.values if v.note
+            ]
+            if (
+                experiment.grid is not None
+            ):  # its compared values' notes: the chosen cell, an edge pick
+                notes += [
+                    f"{wording.dataset_name(b.dataset)}, {v.label}: {v.note}"
+                    for b in blocks
+                    for v in b.values
+                    if v.note
+                ]
+            tables = [
+                {
+                    "dataset": wording.dataset_name(b.dataset),
+                    "rows": _value_rows(b, last_look(analysis.stored)),
+                    "margin": pp(b.margin, signed=False),
+                    "level": wording.levels_text(b),
+                    "conclusion": wording.conclude(b),
+                }
+                for b in blocks
+            ]
 
-            with _quiet_typesetting():
-                HTML(string=html, base_url=str(out)).write_pdf(paths["pdf"])
-            cache.remember(paths["pdf"], digest)
+            def drawn(draw, kind: str, name: str = name, blocks: list = blocks) -> Figure:
+                path = figures.figure_path(figure_dir, name, kind)
+                return _figure(cache, draw, path, blocks, analysis, name, figure_dir)
+
+            sections.append(
+                Section(
+                    name=name,
+                    title=wording.display_name(name),
+                    group=experiment.group,
+                    description=experiment.description,
+                    notes=notes,
+                    curves=drawn(figures.experiment_figure, "curves"),
+                    final=drawn(figures.final_figure, "final"),
+                    loss=drawn(figures.loss_figure, "loss"),
+                    tables=tables,
+                    grids=grids.get(name, []),
+                )
+            )
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"])
+        )
+        html = env.get_template(TEMPLATE).render(
+            analysis=analysis,
+            study=stored.study,
+            profile=stored.profile,
+            datasets=stored.datasets,
+            thresholds={
+                "alpha": f"{analysis.alpha:.3g}",
+                "confidence": f"{(1 - analysis.alpha) * 100:.3g}",
+                "power": POWER,
+                "chance_margin": CHANCE_MARGIN,
+                "default_margin_pp": DEFAULT_MARGIN_PP,
+                "levels": wording.study_levels_text(analysis),
+            },
+            simulated=wording.simulated_text(load_error_rates()),
+            verdict_words=wording.verdict_meanings(analysis.alpha),
+            adaptations=[
+                wording.adaptation_text(d, stored.study.reference_title or "the reference")
+                for d in deviations(analysis)
+            ],
+            looks=wording.looks_text(look_summary(analysis)),
+            answers=answer_sections(analysis, cache, figure_dir),
+            can_tell=power_rows(analysis),
+            agreement=agreement,
+            budget=claim_words.budget_text(analysis),
+            baseline_rows=baseline_rows(analysis),
+            dataset_rows=dataset_rows(analysis),
+            value_settings=[
+                (wording.display_name(e.name), " ".join(wording.value_settings(e)))
+                for e in stored.study.experiments
+                if wording.value_settings(e)
+            ],
+            grid_values=[
+                grid_words.tuned_values_text(e.name, e.grid)
+                for e in stored.study.experiments
+                if e.grid is not None
+            ],
+            theory_rows=theory_rows(analysis),
+            worked=conv_output_size(28, kernel=5, stride=1, padding=0),
+            sections=sections,
+            findings=claim_rows(analysis, findings, sections),
+            budget_checks=[
+                wording.budget_check_short(c, wording.dataset_name(d))
+                for d, c in budget_checks(analysis).items()
+            ],
+            ranking=ranking_rows(analysis),
+            missing=missing_rows(analysis),
+            costs=cost_rows(out / "benchmarks.json"),
+            environment=analysis.environment,
+            run=analysis.run,
+            trials=len(analysis.every_trial),
+            status_counts=analysis.every_trial["status"].value_counts().to_dict(),
+            commands=commands or regenerate_commands(analysis, store_path, out),
+        )
+        paths: dict[str, Any] = {
+            "html": out / "report.html",
+            "csv": out / "results.csv",
+            "verdicts": out / "verdicts.csv",
+            "findings": out / "findings.csv",
+            "choices": out / "choices.csv",
+            "figures": figure_dir,
+        }
+        staged.path(paths["html"]).write_text(html)
+        typeset = None
+        if pdf:
+            paths["pdf"] = out / "report.pdf"
+            typeset = _digest("pdf", html)
+            if not cache.fresh(paths["pdf"], typeset):
+                from weasyprint import HTML
+
+                with _quiet_typesetting():
+                    HTML(string=html, base_url=str(out)).write_pdf(staged.path(paths["pdf"]))
+            else:
+                typeset = None
+    if typeset is not None:  # after the PDF is in place
+        cache.remember(paths["pdf"], typeset)
     paths["seconds"] = time.perf_counter() - started
     return paths

@@ -431,7 +431,7 @@ def _no_difference(answer: KnobAnswer) -> str:
         return f"baseline learned 0/{answer.baseline_finished}"
     if answer.baseline_finished == 0:
         return "baseline not run yet"
-    return "no value learned in 2 seeds"
+    return "no value learned in 2 or more seeds"
 
 
 def lead_text(answer: KnobAnswer) -> str:
@@ -440,7 +440,7 @@ def lead_text(answer: KnobAnswer) -> str:
     if lead is not None and lead.standing in (Standing.INTERVAL, Standing.POINT):
         return f"{lead.value}: {interval_text(lead)}"
     if lead is not None:
-        return f"{lead.value}: no accuracy difference ({_no_difference(answer)})"
+        return f"{lead.value}: no accuracy comparison ({_no_difference(answer)})"
     return f"none ({_no_difference(answer)})"
 
 
@@ -561,13 +561,13 @@ def knob_trace_text(answer: KnobAnswer) -> str:
 
 
 def failed_text(answer: KnobAnswer, shown: int = 2) -> str:
-    """'6/12: tanh 3/3, linear 3/3 (+1)' (+1: one more value with failures) over the knob's
-    non-baseline values; '0/12'."""
+    """'6/12: tanh (3/3), linear (3/3) (+1)' (+1: one more value with failures) over the knob's
+    non-baseline values; '0/12'. A label is never run into its count ('2 3/3' for a learning rate 2)."""
     if not answer.failed:
         return f"0/{answer.finished}"
     if answer.failed == answer.finished:
         return f"{answer.failed}/{answer.finished}: every value, every seed"
-    named = ", ".join(f"{value} {k}/{n}" for value, k, n in answer.failing[:shown])
+    named = ", ".join(f"{value} ({k}/{n})" for value, k, n in answer.failing[:shown])
     more = len(answer.failing) - shown
     return f"{answer.failed}/{answer.finished}: {named}" + (f" (+{more})" if more > 0 else "")
 
@@ -608,8 +608,11 @@ def check_pairs_text(check: BudgetCheck) -> str:
     return f"{c.n_a} seed pairs" if "paired" in c.test else f"{c.n_a} and {c.n_b} seeds"
 
 
-def budget_check_sentence(check: BudgetCheck, dataset: str) -> str:
-    """Section 1's budget check: how far this budget is from the baseline trained longer, and what follows."""
+def budget_check_sentence(check: BudgetCheck, dataset: str, declared: int) -> str:
+    """Section 1's budget check: how far this budget is from the baseline trained longer, and what follows
+    for the claims: a budget below the study's ``declared`` epochs judges claims about final accuracy only
+    where the check passes; at the declared epochs they are judged as declared, and the check says how far
+    from converged that budget is."""
     head = (
         f"Budget check: trained for {check.longer_epochs} epochs instead of {check.epochs}, the baseline's "
         f"accuracy changes by {diff_with_ci(check.comparison)} ({check_pairs_text(check)}; {check.verdict})"
@@ -622,6 +625,14 @@ def budget_check_sentence(check: BudgetCheck, dataset: str) -> str:
             f"the epochs would not move {dataset}'s accuracy by more than the margin, so claims about final "
             "accuracy are judged at this budget (a necessary check, not a proof that the study's full epochs "
             "would agree)."
+        )
+    if check.epochs >= declared:
+        return (
+            head
+            + f": the interval reaches past the ±{margin} margin, so the study's own {declared} epochs do not "
+            f"reach {dataset}'s final accuracy. The differences below are differences after this many steps "
+            "(learning speed as much as final accuracy); claims are judged at the epochs the study declares, "
+            "as made (section 4), and hold for that budget."
         )
     return (
         head

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -173,17 +174,89 @@ def _real(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+APPLICATION_ID = (
+    0x53545544  # "STUD" in SQLite's header (PRAGMA application_id): a store this project wrote
+)
+NOT_A_STORE = "accepted: a store `study run` wrote, or the path of a new file"
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write ``path``; ``immutable`` where its folder cannot hold SQLite's shared
+    memory file either (a read-only mount: nothing else writes it then)."""
+    uri = path.resolve().as_uri()
+    mode = "mode=ro" if os.access(path.parent, os.W_OK) else "immutable=1"
+    return sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30, isolation_level=None)
+
+
+def inspect(path: Path) -> int:
+    """Check, through a read-only connection, that the existing file at ``path`` is a store this project
+    wrote and that it is intact; return its schema version (0: a store from before versions). One
+    StudyError otherwise, and nothing is written to the file: another program's SQLite file (tables study
+    never writes, or another application id), a file that is not SQLite, a damaged one (SQLite's
+    ``quick_check``)."""
+    try:
+        db = _read_only(path)
+    except sqlite3.Error as err:
+        raise StudyError(f"results store {path} cannot be opened ({err}); {NOT_A_STORE}") from None
+    try:
+        application = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = set(_columns(db))
+        checked = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+    except sqlite3.DatabaseError as err:
+        if "malformed" in str(err):
+            raise StudyError(_damaged(path, str(err))) from None
+        raise StudyError(
+            f"results store {path} is not a SQLite file ({err}); {NOT_A_STORE}"
+        ) from None
+    finally:
+        db.close()
+    foreign = sorted(tables - set(_expected_columns()))
+    if application not in (0, APPLICATION_ID) or foreign:
+        what = (
+            f"its tables {', '.join(foreign[:4])}{' ...' if len(foreign) > 4 else ''} are not study's"
+            if foreign
+            else f"its application id is {application:#x}, study's is {APPLICATION_ID:#x}"
+        )
+        raise StudyError(
+            f"{path} is not a study results store: {what} (another program's SQLite file?); nothing was "
+            f"written to it; {NOT_A_STORE}"
+        )
+    if checked != ["ok"]:
+        raise StudyError(_damaged(path, " ".join(checked)))
+    return version
+
+
+def _damaged(path: Path, report: str) -> str:
+    found = " ".join(report.replace("*** in database main ***", "").split())
+    return (
+        f"results store {path} is damaged (SQLite: {found}); nothing was written to it: restore a copy, "
+        "or use another --store"
+    )
+
+
 class Store:
     def __init__(self, path: str | Path, create: bool = True):
+        """Open the store at ``path``: for writing, created if absent (``create``), else read-only, never
+        created (every reader: plan, report, list, export). An existing file is checked first (``inspect``)
+        through a read-only connection; an older schema is brought up to date (which writes)."""
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise StudyError(
                 f"results store {self.path} does not exist; run `study run --store {self.path}` first"
             )
+        exists = self.path.is_file() and self.path.stat().st_size > 0
+        version = inspect(self.path) if exists else 0
+        if exists and not create and version == SCHEMA_VERSION:
+            self.db = _read_only(self.path)
+            self.db.row_factory = sqlite3.Row
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             _migrate(self.db, self.path)  # first: a refused store is left byte for byte as it was
+            if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as err:

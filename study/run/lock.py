@@ -34,8 +34,16 @@ class StoreLock:
             return {}
 
     def acquire(self) -> StoreLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")  # noqa: SIM115
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+")  # noqa: SIM115
+        except (
+            OSError
+        ) as err:  # before anything trains: a run must be able to write beside its store
+            raise StudyError(
+                f"cannot write {err.filename or self.path} ({err.strerror}): `study run` writes the store and "
+                f"its lock in {self.path.parent}; accepted: a --store in a folder this user can write"
+            ) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -38,7 +38,7 @@ from study.plan.estimate import (
 from study.plan.trials import DatasetInfo, PlanRow, SeedCounts, Trial, plan_study
 from study.records import RunCounts, TrialResult
 from study.results.outcomes import ConstantAnswer
-from study.results.store import Store
+from study.results.store import Store, inspect
 from study.results.stored import Stage
 from study.run.console import (
     LOG_ENV,
@@ -266,6 +266,10 @@ def run_study(
     started = time.perf_counter()
     execution = execution or Execution.build()
     workers = execution.workers
+    if Path(
+        store_path
+    ).is_file():  # another program's file or a damaged store: refused, no lock beside it
+        inspect(Path(store_path))
     lock = StoreLock(
         store_path
     ).acquire()  # a second run on this store refuses here, before reading or writing

@@ -1,5 +1,6 @@
 """Image folders as people have them: every PIL mode decodes to the right 8-bit numbers or is refused by name,
-channels are unified by one rule that `study data` reports, and hidden or system entries are never classes."""
+channels are unified by one rule that `study data` reports, photos are turned upright by their EXIF orientation,
+and hidden or system entries are never classes."""
 
 import struct
 import zlib
@@ -12,7 +13,7 @@ from PIL import Image
 
 from study.cli.main import cli
 from study.errors import DataError
-from study.plan.data import decode_image, load_dataset
+from study.plan.data import UPRIGHT, decode_image, load_dataset
 
 RNG = np.random.default_rng(7)
 GREY = RNG.integers(0, 256, (6, 5), dtype=np.uint8)
@@ -207,3 +208,65 @@ def test_an_image_of_another_size_names_the_sizes_not_the_channels(tmp_path):
         DataError, match=r"dog/0001.png: image is 5x6 pixels, the others are 32x32; resize them"
     ):
         load_dataset(str(folder))
+
+
+# How a camera stores an upright image for each EXIF orientation (tag 0x0112): viewers undo it.
+STORED = {
+    1: lambda up: up,
+    2: np.fliplr,
+    3: lambda up: np.rot90(up, 2),
+    4: np.flipud,
+    5: lambda up: up.transpose(1, 0, 2),
+    6: lambda up: np.rot90(up, 1),  # "rotate 90 clockwise to view": a phone held upright
+    7: lambda up: np.rot90(up, 2).transpose(1, 0, 2),
+    8: lambda up: np.rot90(up, -1),
+}
+
+
+def _save_with_orientation(path, upright: np.ndarray, orientation: int, **options):
+    """``upright`` stored as a camera with ``orientation`` stores it, with that EXIF tag."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    stored = np.ascontiguousarray(STORED[orientation](upright))
+    return _save(path, Image.fromarray(stored), exif=exif, **options)
+
+
+@pytest.mark.parametrize("orientation", sorted(STORED))
+def test_a_photo_is_decoded_upright_by_its_exif_orientation_and_the_turn_is_noted(
+    tmp_path, orientation
+):
+    path = _save_with_orientation(tmp_path / "a.png", RGB, orientation)
+    array, notes = decode_image(path)
+    np.testing.assert_array_equal(array, RGB)
+    assert notes == (() if orientation == 1 else (UPRIGHT,))
+
+
+def test_an_rgba_photo_turned_upright_notes_both_conversions(tmp_path):
+    path = _save_with_orientation(tmp_path / "a.png", np.dstack([RGB, GREY]), 6)
+    array, notes = decode_image(path)
+    np.testing.assert_array_equal(array, RGB)
+    assert notes == (UPRIGHT, "alpha dropped")
+
+
+def test_portrait_jpegs_stored_sideways_load_at_the_size_viewers_show_and_study_data_says_so(
+    tmp_path,
+):
+    # 24 wide, 32 high, as every other image; a gradient, so a turn the wrong way cannot pass
+    rows, cols = np.mgrid[0:32, 0:24]
+    upright = np.dstack([rows * 7, cols * 10, np.full_like(rows, 128)]).astype(np.uint8)
+    folder = write_image_folder(
+        tmp_path / "phone", classes=("cat", "dog"), suffix=".jpg", size=(32, 24)
+    )
+    _save_with_orientation(folder / "train" / "dog" / "0001.jpg", upright, 6, quality=95)
+    _save_with_orientation(folder / "test" / "cat" / "0000.jpg", upright, 8, quality=95)
+    assert Image.open(folder / "train" / "dog" / "0001.jpg").size == (32, 24)  # stored sideways
+    data = load_dataset(str(folder))
+    assert data.x_train.shape == (8, 32, 24, 3) and data.x_test.shape == (4, 32, 24, 3)
+    for decoded in (data.x_train[5], data.x_test[0]):  # train: after cat's four images
+        assert np.abs(decoded * 255 - upright).max() <= 8  # JPEG's loss, not a turn or a mirror
+    assert data.describe()["conversions"] == {UPRIGHT: 2}
+    result = CliRunner().invoke(cli, ["data", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "  converted: rotated upright by EXIF orientation (2 images)" in result.output.splitlines()
+    )

@@ -187,3 +187,26 @@ def test_figures_with_diverged_and_missing_seeds_have_no_overlapping_text(
 ):
     experiments = list(dict.fromkeys(e for e, _ in synthetic_analysis.blocks))
     _experiment_figures_are_clean(synthetic_analysis, experiments, tmp_path, monkeypatch)
+
+
+def test_a_long_dataset_name_stays_inside_its_panel(tmp_path, monkeypatch):
+    """'fashion_mnist: each seed; mean, 95% CI' was wider than its panel and ran into the training-time
+    panel's axis label (a user's Fashion-MNIST study of four experiments)."""
+    import synthetic
+
+    monkeypatch.setitem(synthetic.SHAPES, "fashion_mnist", (28, 28, 1))
+    monkeypatch.setitem(synthetic.LEVEL, "fashion_mnist", 0.7)
+    monkeypatch.delitem(synthetic.SHAPES, "mnist")
+    monkeypatch.delitem(synthetic.SHAPES, "cifar10")
+    study = Study(
+        "fashion",
+        Settings(epochs=5),
+        (
+            experiment("lr", "learning_rate", [0.01, 0.5, 2.0], datasets=("fashion_mnist",)),
+            experiment("kernel", "kernel_size", [3, 5, 7], datasets=("fashion_mnist",)),
+        ),
+        seeds=(1, 2, 3),
+    )
+    with make_store(tmp_path / "s.sqlite", study, missing=()) as store:
+        analysis = analyse(store)
+    _experiment_figures_are_clean(analysis, ["lr", "kernel"], tmp_path, monkeypatch)

@@ -164,7 +164,7 @@ def test_the_per_seed_axis_follows_the_learned_seeds(analysis, tmp_path, monkeyp
     )  # 1.5 pp seed noise spread over the panel
     _, fig = _captured(monkeypatch, figures.final_figure, analysis, "kernel_size", tmp_path)
     panels = {ax.get_title(): ax for ax in fig.axes}
-    assert panels["mnist: each seed; mean, 95% CI"].get_ylim() == pytest.approx(
+    assert panels["mnist:\neach seed; mean, 95% CI"].get_ylim() == pytest.approx(
         (axis.low, axis.high)
     )
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
