@@ -696,6 +696,14 @@ class RenderCache:
         write_text(self.path, json.dumps(self.entries, sort_keys=True, indent=1))
 
 
+COUNT_COLUMNS = (
+    "n_value",
+    "n_baseline",
+    "family",
+    "look",
+)  # verdicts.csv's counts, blank on a baseline row
+
+
 def _digest(*parts) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
@@ -788,7 +796,12 @@ def _build_report(
     with FileSet() as staged:
         table = table[(table["study"] == analysis.study) & (table["profile"] == analysis.profile)]
         table.to_csv(staged.path(out / "results.csv"), index=False)
-        pd.DataFrame(verdict_rows(analysis)).to_csv(staged.path(out / "verdicts.csv"), index=False)
+        verdicts = pd.DataFrame(verdict_rows(analysis))
+        counts = [c for c in COUNT_COLUMNS if c in verdicts]
+        verdicts[counts] = verdicts[counts].astype(
+            "Int64"
+        )  # '3', not '3.0', beside a baseline's blank
+        verdicts.to_csv(staged.path(out / "verdicts.csv"), index=False)
         pd.DataFrame(
             choice_rows(list(analysis.grids.values())), columns=list(CHOICE_COLUMNS)
         ).to_csv(staged.path(out / "choices.csv"), index=False)
