@@ -261,6 +261,11 @@ class Store:
             self.db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as err:
             self.db.close()
+            if "full" in str(err) or "readonly" in str(err):
+                raise StudyError(
+                    f"results store {self.path} cannot be written ({err}); its stored trials are kept: free "
+                    "space, or use another --store"
+                ) from None
             raise StudyError(
                 f"results store {self.path} is not a usable SQLite file ({err})"
             ) from None

@@ -10,6 +10,7 @@ blocks the next one. The file records who holds it, for the message of the run t
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -54,19 +55,25 @@ class StoreLock:
                 f"{who.get('host', '?')}, started {who.get('started', '?')}); wait for it to finish, "
                 "or give this run another --store"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(
-            json.dumps(
-                {
-                    "pid": os.getpid(),
-                    "host": socket.gethostname(),
-                    "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                    "command": " ".join(sys.argv),
-                }
-            )
-        )
-        handle.flush()
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "command": " ".join(sys.argv),
+        }
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(holder))
+            handle.flush()
+        except OSError as err:  # a full disk: said here, before anything trains
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            with contextlib.suppress(OSError):  # its buffer cannot be written either
+                handle.close()
+            raise StudyError(
+                f"cannot write {self.path} ({err.strerror}): `study run` writes the store and its lock in "
+                f"{self.path.parent}; its stored trials are kept; accepted: free space there, or another --store"
+            ) from None
         self.handle = handle
         return self
 

@@ -52,6 +52,18 @@ def _mount(kind: str, where: Path, *options: str, source: str = "tmpfs") -> None
         )
 
 
+def _fill(disk: Path) -> None:
+    """Fill ``disk`` to its last block with a file ``filler``."""
+    handle = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(handle, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
 def _umount(where: Path) -> None:
     subprocess.run(["umount", "-l", str(where)], capture_output=True)
 
@@ -127,14 +139,7 @@ def test_a_full_disk_leaves_the_previous_report_whole(store, tmp_path):
             _invoke("report", "--store", str(store), "--out", str(out), "--no-pdf").exit_code == 0
         )
         before = {p.name: _digest(p) for p in out.iterdir() if p.is_file()}
-        filler = disk / "filler"
-        with open(filler, "wb") as handle:  # fill the disk to the last block
-            try:
-                while True:
-                    handle.write(b"\0" * 65536)
-                    handle.flush()
-            except OSError:
-                pass
+        _fill(disk)
         # a different report: every figure and table changes, and none fits
         other = tmp_path / "other.sqlite"
         synthetic.make_store(other, synthetic.synthetic_study("another study")).close()
@@ -339,3 +344,90 @@ def test_every_written_file_keeps_the_usual_mode(store, tmp_path):
     os.umask(mask)
     for path in (out / "report.html", out / "results.csv", *(out / "figures").glob("*.png")):
         assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
+
+
+def _made_up_trainer(spec, threads=None):
+    from study.records import TrialResult
+
+    epoch = {"loss": 0.5, "accuracy": 0.6, "val_loss": 0.5, "val_accuracy": 0.6 + spec.seed / 1000}
+    return TrialResult(spec.key, epochs=[{"epoch": 1, **epoch, "epoch_seconds": 0.01}])
+
+
+def test_a_disk_that_fills_during_a_run_keeps_the_stored_trials(tmp_path, data_dir, monkeypatch):
+    """The store's disk fills up between two runs: the second ends in one line, and the trials of the first
+    are all there, in a store SQLite finds intact (a made-up trainer: no training)."""
+    from stores import calibrated
+
+    import study.train.worker
+
+    monkeypatch.setattr(study.train.worker, "train_trial", _made_up_trainer)
+    disk = tmp_path / "small"
+    _mount("tmpfs", disk, "-o", "size=2m")
+    try:
+        store = disk / "s.sqlite"
+        calibrated(store)
+        first = _invoke("run", "--study", str(STUDY_FILE), "--store", str(store), "--workers", "0")
+        assert first.exit_code == 0, first.output
+        listed = _invoke("list", "--store", str(store)).stdout
+        _fill(disk)
+        more = _invoke(
+            "run", "--study", str(STUDY_FILE), "--store", str(store), "--workers", "0",
+            "--seeds", "2", "--max-seeds", "2", "--epochs", "3",
+        )  # fmt: skip
+        assert more.exit_code == 2, more.output
+        assert more.stderr.count("\n") == 1 and "Traceback" not in more.output
+        assert more.stderr.startswith(
+            f"error: cannot write {store}.lock (No space left on device)"
+        )
+        (disk / "filler").unlink()
+        checked = sqlite3.connect(f"file:{store}?mode=ro", uri=True).execute("PRAGMA quick_check")
+        assert checked.fetchall() == [("ok",)]
+        assert _invoke("list", "--store", str(store)).stdout == listed
+    finally:
+        _umount(disk)
+
+
+def test_a_disk_that_fills_while_trials_train_keeps_those_stored(tmp_path, data_dir, monkeypatch):
+    """The disk fills while the second run trains (its trainer fills it): the trial that cannot be written
+    ends the run in one line; every trial stored before it is kept, in an intact store."""
+    from stores import calibrated
+
+    import study.train.worker
+
+    disk = tmp_path / "small"
+    _mount("tmpfs", disk, "-o", "size=2m")
+    filled = []
+
+    def filling_trainer(spec, threads=None):
+        if not filled:
+            filled.append(spec.key)
+            _fill(disk)
+        return _made_up_trainer(spec, threads)
+
+    try:
+        store = disk / "s.sqlite"
+        calibrated(store)
+        monkeypatch.setattr(study.train.worker, "train_trial", _made_up_trainer)
+        first = _invoke("run", "--study", str(STUDY_FILE), "--store", str(store), "--workers", "0")
+        assert first.exit_code == 0, first.output
+        listed = _invoke("list", "--store", str(store)).stdout
+        monkeypatch.setattr(study.train.worker, "train_trial", filling_trainer)
+        more = _invoke(
+            "run", "--study", str(STUDY_FILE), "--store", str(store), "--workers", "0",
+            "--epochs", "1",
+        )  # fmt: skip
+        assert filled and more.exit_code == 2, more.output
+        assert more.stderr.splitlines()[-1] == (
+            "error: the results store could not be written (database or disk is full); the trials stored "
+            "before are kept (each is written whole or not at all): free space, or rerun with a --store "
+            "that can be written"
+        )
+        assert "Traceback" not in more.output
+        (disk / "filler").unlink()
+        checked = sqlite3.connect(f"file:{store}?mode=ro", uri=True).execute("PRAGMA quick_check")
+        assert checked.fetchall() == [("ok",)]
+        assert set(listed.splitlines()[:-1]) <= set(
+            _invoke("list", "--store", str(store)).stdout.splitlines()
+        )
+    finally:
+        _umount(disk)
