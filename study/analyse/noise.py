@@ -9,7 +9,12 @@ variances that themselves follow a scaled inverse chi-square prior with d0 degre
 s0^2. The prior is fitted by Smyth's method of moments on log s_c^2 (section 6.2 of the paper), and each
 configuration's variance becomes the posterior
 
-    s~_c^2 = (d0 s0^2 + d_c s_c^2) / (d0 + d_c)     with d0 + d_c degrees of freedom.
+    s~_c^2 = (d0 s0^2 + d_c s_c^2) / (d0 + d_c)     with min(d0 + d_c, sum of every d_c) degrees of freedom.
+
+The cap is limma's (``eBayes``: ``df.total`` at most ``df.pooled``): a prior fitted on a few configurations
+knows the variance no better than all their seeds together, so d0 = infinity (the variances differ no more
+than sampling explains) gives the pooled variance its pooled degrees of freedom, not a known variance; four
+paired comparisons of three seeds gave z-tests and p-values of 1e-83 without it.
 
 An unstable configuration must not borrow a small variance: where a configuration's own variance exceeds
 its posterior, the test uses its own variance and its own degrees of freedom (``moderated`` is then
@@ -52,6 +57,11 @@ class Prior:
     dof: float
     variance: float
     configurations: int
+    pooled: float = math.inf  # the degrees of freedom of every variance it was fitted on, together
+
+    def total(self, dof: float) -> float:
+        """A moderated variance's degrees of freedom: d0 + d, at most ``pooled`` (limma's cap)."""
+        return min(self.dof + dof, self.pooled)
 
     @property
     def sd(self) -> float:
@@ -108,7 +118,7 @@ def fit_prior(samples: list[tuple[float, int]]) -> Prior:
     else:
         d0 = 2 * _trigamma_inverse(excess)
         s0 = math.exp(e_mean + float(special.digamma(d0 / 2)) - math.log(d0 / 2))
-    return Prior(d0, s0, len(usable))
+    return Prior(d0, s0, len(usable), float(dofs.sum()))
 
 
 @dataclass(frozen=True)
@@ -126,12 +136,12 @@ def moderate(variance: float, dof: int, prior: Prior) -> Noise:
     if not prior.usable:
         return Noise(variance if dof >= 1 else math.nan, float(dof), False)
     if dof < 1 or not math.isfinite(variance):
-        return Noise(prior.variance, prior.dof, True)
+        return Noise(prior.variance, prior.total(0), True)
     if math.isinf(prior.dof):
-        posterior, posterior_dof = prior.variance, math.inf
+        posterior = prior.variance
     else:
         posterior = (prior.dof * prior.variance + dof * variance) / (prior.dof + dof)
-        posterior_dof = prior.dof + dof
+    posterior_dof = prior.total(dof)
     if variance > posterior:
         return Noise(variance, float(dof), False)
     return Noise(posterior, posterior_dof, True)

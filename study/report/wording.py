@@ -404,7 +404,7 @@ def _test_words(test: str, n_a: int, n_b: int, dof: float) -> str:
         else f"{n_a} vs {n_b} learned seeds"
     )
     dof_text = (
-        "variance taken as known (d0 infinite)"
+        "variance taken as known"
         if math.isinf(dof)
         else "df undefined"
         if math.isnan(dof)
@@ -997,8 +997,8 @@ def paired_model_text(prior: Prior | None) -> str:
         return "too few paired comparisons: each paired test uses its own variance"
     dof = "∞" if math.isinf(prior.dof) else f"{prior.dof:.1f}"
     caution = (
-        "; d0 = ∞: their variances differ no more than sampling explains, so one pooled variance is taken "
-        "as known"
+        "; d0 = ∞: their variances differ no more than sampling explains, so one pooled variance serves "
+        f"them all, with the {prior.pooled:.0f} degrees of freedom it pools"
         if math.isinf(prior.dof)
         else ""
     )

@@ -192,3 +192,22 @@ def test_a_welch_row_says_which_side_kept_its_own_variance():
     )
     assert "the baseline keeps its" in compare_means(narrow, wide, prior).test
     assert compare_means(narrow, narrow, prior).test == "Welch t, moderated variances"
+
+
+def test_a_prior_of_few_configurations_caps_the_degrees_of_freedom_at_their_pooled_ones():
+    """limma's eBayes: df.total = min(d + d0, sum of every d). Four variances of 2 df each that agree give
+    d0 = infinity; the moderated variance is then their pooled variance with 8 degrees of freedom, not a
+    known variance (a newcomer's four paired comparisons of three seeds read p = 6e-83)."""
+    import math
+
+    from study.analyse.noise import fit_prior, moderate
+
+    samples = [(1.0e-5, 2), (1.1e-5, 2), (0.9e-5, 2), (1.05e-5, 2)]
+    prior = fit_prior(samples)
+    assert math.isinf(prior.dof) and prior.pooled == 8
+    noise = moderate(1.0e-5, 2, prior)
+    assert noise.moderated and noise.dof == 8
+    assert moderate(math.nan, 0, prior).dof == 8
+    # many configurations: the cap does not bind, d0 + d as before
+    many = fit_prior([(v * (1 + 0.3 * (i % 5)), 3) for i, (v, _) in enumerate(samples * 10)])
+    assert moderate(1.0e-5, 3, many).dof == pytest.approx(min(many.dof + 3, 120))
