@@ -56,6 +56,9 @@ class TrialResult:
     params: int | None = None
     worker: str | None = None
     device: dict[str, Any] | None = None  # the worker's TensorFlow devices and threads
+    # the predicted class of every test image after the last epoch, in the test subset's order (one byte
+    # each); None where not kept (a failed trial, a selection cell scored on its validation split)
+    predictions: bytes | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

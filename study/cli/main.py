@@ -627,27 +627,29 @@ def list_trials(store: str, status: str | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "parquet", "tensorboard"]),
+    type=click.Choice(["csv", "parquet", "predictions", "tensorboard"]),
     default="csv",
     show_default=True,
 )
 @click.option(
     "--out",
     default=None,
-    help="Output file (default: results.csv or results.parquet beside the store), or folder for "
-    "tensorboard (default: tensorboard/ beside the store).",
+    help="Output file (default: results.csv or results.parquet beside the store; predictions.csv, or "
+    "Parquet where it ends in .parquet), or folder for tensorboard (default: tensorboard/ beside the store).",
 )
 def export(store: str, fmt: str, out: str | None) -> None:
-    """Write the tidy per-epoch table (one row per study, experiment, value, dataset, seed, epoch),
+    """Write the tidy per-epoch table (one row per study, experiment, value, dataset, seed, epoch), the
+    predictions (one row per trial and test image: its label and the class predicted after the last epoch),
     or TensorBoard event files: per-epoch scalars of every trial and the HParams summary.
 
     \b
     Example:  study export --format parquet --out results.parquet
+              study export --format predictions --out predictions.parquet
               study export --format tensorboard && tensorboard --logdir output/tensorboard
     Without --out, the export goes beside the store (output/ for the default store).
     """
     from study.results.store import Store
-    from study.results.tables import export_table
+    from study.results.tables import export_table, prediction_table
 
     if fmt == "tensorboard":
         from study.results.tensorboard import export_tensorboard
@@ -657,9 +659,15 @@ def export(store: str, fmt: str, out: str | None) -> None:
             runs = export_tensorboard(db, out)
         click.echo(f"{runs} trials -> {out} (tensorboard --logdir {out})")
         return
-    out = out or str(Path(store).parent / f"results.{fmt}")
-    with Store(store, create=False) as db:
-        table = export_table(db)
+    if fmt == "predictions":
+        out = out or str(Path(store).parent / "predictions.csv")
+        fmt = "parquet" if out.endswith(".parquet") else "csv"
+        with Store(store, create=False) as db:
+            table = prediction_table(db)
+    else:
+        out = out or str(Path(store).parent / f"results.{fmt}")
+        with Store(store, create=False) as db:
+            table = export_table(db)
     from study.files import replacing
 
     with replacing(out) as part:  # a killed or failed export leaves the previous file whole

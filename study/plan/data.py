@@ -170,6 +170,9 @@ class Dataset:
     conversions: tuple[
         tuple[str, int], ...
     ] = ()  # image folders: (what was converted, how many images)
+    # each test image's index in the full test split (a prediction maps back to its file); empty where the
+    # test images are a held-out part of the training split (``hold_out``)
+    test_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -804,6 +807,7 @@ def load_dataset(
         full_sizes=full,
         fingerprint=print_,
         conversions=tuple(sorted(conversions.items())),
+        test_indices=np.asarray(test_idx, dtype=np.int64),
     )
 
 
@@ -849,6 +853,7 @@ def hold_out(data: Dataset, share: float, data_seed: int) -> Dataset:
         y_train=data.y_train[kept],
         x_test=data.x_train[held],
         y_test=data.y_train[held],
+        test_indices=np.zeros(0, np.int64),
     )
 
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from study.errors import StudyError
 from study.plan.trials import TrialSpec
 from study.records import TrialResult, TrialStatus
@@ -25,7 +27,7 @@ from study.results.stored import DatasetFacts, EpochRow, StoredStudy, StoredTria
 
 # Bump when the tables below change, and add the step from the previous version to ``ADDED_COLUMNS``.
 # Stores written before versions existed have user_version 0 and exactly the version-1 tables.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Columns each version added to the version before it, (table, column, SQL type), appended in this order
 # (SQLite's ALTER TABLE ADD COLUMN appends, so SCHEMA lists them last too). Old rows read NULL.
@@ -75,6 +77,16 @@ CREATE TABLE IF NOT EXISTS studies (
     spec TEXT NOT NULL,              -- JSON: baseline, experiments, seeds, profile, datasets
     updated_at TEXT NOT NULL,
     PRIMARY KEY (study, profile)
+);
+CREATE TABLE IF NOT EXISTS test_sets (
+    fingerprint TEXT PRIMARY KEY,    -- the data a trial's config names: its test subset, fixed by the data seed
+    dataset TEXT NOT NULL,
+    indices BLOB NOT NULL,           -- int64 per test image: its index in the full test split
+    labels BLOB NOT NULL             -- uint8 per test image: its class
+);
+CREATE TABLE IF NOT EXISTS predictions (
+    trial_key TEXT PRIMARY KEY REFERENCES trials(trial_key) ON DELETE CASCADE,
+    classes BLOB NOT NULL            -- uint8 per test image, in the test set's order: the class after the last epoch
 );
 CREATE TABLE IF NOT EXISTS runs (
     run_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -329,6 +341,45 @@ class Store:
                 (study, profile, json.dumps(spec, sort_keys=True), _now()),
             )
 
+    def save_test_set(
+        self, fingerprint: str, dataset: str, indices: np.ndarray, labels: np.ndarray
+    ) -> None:
+        """Record a test subset (each image's index in the full test split, and its class) under the
+        fingerprint its trials name, so that their predictions map back to images and labels; a subset
+        with more than 256 classes or no indices (a held-out split) is not recorded."""
+        if not len(indices) or (len(labels) and int(labels.max()) > 255):
+            return
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO test_sets VALUES (?, ?, ?, ?)",
+                (
+                    fingerprint,
+                    dataset,
+                    np.asarray(indices, np.int64).tobytes(),
+                    np.asarray(labels, np.uint8).tobytes(),
+                ),
+            )
+
+    def test_sets(self) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
+        """fingerprint -> (dataset, image indices, labels) of every recorded test subset."""
+        return {
+            row[0]: (
+                row[1],
+                np.frombuffer(row[2], np.int64),
+                np.frombuffer(row[3], np.uint8),
+            )
+            for row in self.db.execute(
+                "SELECT fingerprint, dataset, indices, labels FROM test_sets"
+            )
+        }
+
+    def predictions(self) -> dict[str, np.ndarray]:
+        """trial key -> the uint8 class predicted for each test image of its test set, in order."""
+        return {
+            row[0]: np.frombuffer(row[1], np.uint8)
+            for row in self.db.execute("SELECT trial_key, classes FROM predictions")
+        }
+
     def save_trial(self, spec: TrialSpec, result: TrialResult) -> None:
         """Write one finished trial of ``spec`` and its epochs atomically (replacing an earlier failed try)."""
         with self.transaction():
@@ -356,6 +407,10 @@ class Store:
                     result.load_seconds,
                 ),
             )
+            if result.predictions is not None:
+                self.db.execute(
+                    "INSERT INTO predictions VALUES (?, ?)", (result.key, result.predictions)
+                )
             self.db.executemany(
                 "INSERT INTO epochs VALUES (?,?,?,?,?,?,?)",
                 [

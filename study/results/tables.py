@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from study.records import TrialStatus
@@ -101,6 +102,47 @@ def export_table(store: Store) -> pd.DataFrame:
         .sort_values(["study", "profile", "experiment", "value", "dataset", "seed", "epoch"])
         .reset_index(drop=True)
     )
+
+
+PREDICTION_COLUMNS = (
+    "trial_key",
+    "dataset",
+    "seed",
+    "position",  # the image's place in the trial's test subset
+    "image_index",  # its index in the dataset's full test split (a file of an image folder: its sorted order)
+    "label",
+    "prediction",
+)
+
+
+def prediction_table(store: Store) -> pd.DataFrame:
+    """One row per stored trial and test image: the class the trial predicted after its last epoch beside
+    the image's label and its index in the full test split (``PREDICTION_COLUMNS``). Trials stored before
+    predictions were kept, and a grid's selection cells (scored on a validation split), have none."""
+    sets = store.test_sets()
+    predictions = store.predictions()
+    frames = []
+    for trial in store.stored_trials():
+        found = predictions.get(trial.key)
+        if found is None or trial.planned is None or trial.planned.fingerprint not in sets:
+            continue
+        _, indices, labels = sets[trial.planned.fingerprint]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "trial_key": trial.key,
+                    "dataset": trial.dataset,
+                    "seed": trial.seed,
+                    "position": np.arange(len(found)),
+                    "image_index": indices,
+                    "label": labels,
+                    "prediction": found,
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
+    return pd.concat(frames, ignore_index=True)[list(PREDICTION_COLUMNS)]
 
 
 @dataclass(frozen=True)

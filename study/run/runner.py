@@ -130,6 +130,9 @@ class RunPlan:
         Calibration | None
     )  # None: no estimate (pending is then ordered by the built-in constants)
     estimate: Estimate | None  # the cost of ``pending`` on ``estimate.workers`` workers
+    loaded: dict[str, Dataset] = field(
+        default_factory=dict, repr=False
+    )  # the datasets, as planned
 
     @property
     def stored(self) -> int:
@@ -226,6 +229,7 @@ def plan_run(
         tuple(longest_first(pending, sizes, calibration or DEFAULT)),
         calibration,
         None,
+        loaded,
     )
     if calibration is None:
         return plan
@@ -297,6 +301,8 @@ def run_study(
             plan.rows,
             {key: trial.spec for key, trial in plan.trials.items()},
         )
+        for data in plan.loaded.values():  # what the trials' predictions are of
+            store.save_test_set(data.fingerprint, data.name, data.test_indices, data.y_test)
         missing, estimate = list(plan.pending), plan.estimate
         env = environment(
             profile=profile.name,

@@ -143,5 +143,7 @@ def _train(spec: TrialSpec, threads: int | None, result: TrialResult) -> None:
 
     fitted = fit(spec.model, spec.settings, spec.seed, data, record)
     result.params, result.trace_seconds = fitted.params, fitted.trace_seconds
+    if fitted.predictions is not None and not spec.settings.validation:  # test images only
+        result.predictions = fitted.predictions.tobytes()
     result.load_seconds = load_seconds + fitted.tensor_seconds
     result.train_seconds = sum(e["epoch_seconds"] for e in result.epochs)
