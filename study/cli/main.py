@@ -740,7 +740,7 @@ def report(
     paths = build_report(store, out, study=study_name, profile=profile, pdf=not no_pdf)
     written = ", ".join(
         str(paths[k])
-        for k in ("html", "pdf", "csv", "verdicts", "findings", "choices", "figures")
+        for k in ("html", "pdf", "csv", "verdicts", "findings", "choices", "per_class", "figures")
         if k in paths
     )
     click.echo(f"report written in {paths['seconds']:.1f}s: {written}")

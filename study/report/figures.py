@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -43,6 +44,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from study.analyse.comparisons import Analysis, Block, Comparison, Standing
 from study.analyse.costs import Cost
+from study.analyse.per_class import Confusion
 from study.analyse.stats import Verdict
 from study.files import replacing
 from study.names import path_name
@@ -989,3 +991,51 @@ def forest_figure(
         fig.savefig(part)
     plt.close(fig)
     return ForestFigure(path, scale, tuple(panel_titles))
+
+
+def confusion_path(out: Path, dataset: str) -> Path:
+    return out / f"confusion_{path_name(dataset)}.png"
+
+
+def confusion_figure(confusion: Confusion, path: Path) -> Path:
+    """A dataset baseline's confusion matrix over its learned seeds: rows the true class, columns the
+    predicted one, each row as shares of its images (the test subset's classes need not be balanced), the
+    share in each cell where there is room, class names on both axes."""
+    shares = confusion.by_row
+    size = len(confusion.classes)
+    side = min(6.5, max(3.0, 0.42 * size + 1.4))
+    fig, ax = plt.subplots(figsize=(side + 0.9, side))
+    image = ax.imshow(shares * 100, cmap="Blues", vmin=0, vmax=100)
+    names = [literal(clipped(name, 14)) for name in confusion.classes]
+    ax.set_xticks(range(size), names, rotation=45 if max(map(len, names)) > 2 else 0, ha="right")
+    ax.set_yticks(range(size), names)
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.grid(False)
+    if size <= 12:
+        for (row, column), share in np.ndenumerate(shares):
+            if share >= 0.005:
+                ax.text(
+                    column,
+                    row,
+                    f"{share * 100:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if share > 0.6 else "#222222",
+                )
+    seeds = f"{confusion.seeds} learned seed{'s' * (confusion.seeds != 1)}"
+    ax.set_title(
+        literal(f"{confusion.dataset}, baseline {confusion.value}: {seeds}"),
+        fontsize=8,
+        loc="left",
+    )
+    colour_bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+    colour_bar.set_label("% of the true class's images", fontsize=7)
+    colour_bar.ax.tick_params(labelsize=6)
+    fig.tight_layout()
+    with replacing(path) as part:
+        fig.savefig(part, bbox_inches="tight", pad_inches=0.04)
+    plt.close(fig)
+    return path

@@ -44,6 +44,7 @@ from study.analyse.overview import (
     profile_agreement,
     ranking,
 )
+from study.analyse.per_class import PerClass, per_class
 from study.analyse.stats import POWER
 from study.declare.budget import FLAGS
 from study.declare.builtin import BUILTIN_STUDIES
@@ -222,6 +223,93 @@ def regenerate_commands(analysis: Analysis, store_path: str | Path, out: str | P
         f"study report --study {shlex.quote(analysis.study)} --profile {shlex.quote(profile.name)} "
         f"--store {store} --out {shlex.quote(str(out))}",
     ]
+
+
+CLASS_COLUMNS = (
+    "experiment",
+    "dataset",
+    "value",
+    "is_baseline",
+    "class",
+    "images",
+    "seeds",
+    "accuracy_pct",
+    "ci_low_pct",
+    "ci_high_pct",
+    "diff_pp",
+    "diff_low_pp",
+    "diff_high_pp",
+    "p",
+    "p_holm",
+)
+
+
+def class_rows(classes: PerClass) -> list[dict]:
+    """per_class.csv: each value's accuracy on each class (learned seeds, 95% t-interval) and, for a value
+    other than the baseline, its difference to the baseline's with the Welch interval, p and the Holm p of
+    the knob's family."""
+    effects = {(e.experiment, e.dataset, e.value, e.label): e for e in classes.effects}
+
+    def percent(x: float) -> float | None:
+        return round(x * 100, 4) if math.isfinite(x) else None
+
+    rows = []
+    for r in classes.rows:
+        e = effects.get((r.experiment, r.dataset, r.value, r.label))
+        rows.append(
+            {
+                "experiment": r.experiment,
+                "dataset": r.dataset,
+                "value": r.value,
+                "is_baseline": r.is_baseline,
+                "class": r.label,
+                "images": r.images,
+                "seeds": r.seeds,
+                "accuracy_pct": percent(r.mean),
+                "ci_low_pct": percent(r.low),
+                "ci_high_pct": percent(r.high),
+                "diff_pp": percent(e.diff) if e else None,
+                "diff_low_pp": percent(e.low) if e else None,
+                "diff_high_pp": percent(e.high) if e else None,
+                "p": e.p if e and math.isfinite(e.p) else None,
+                "p_holm": e.p_holm if e and math.isfinite(e.p_holm) else None,
+            }
+        )
+    return rows
+
+
+def class_views(analysis: Analysis, classes: PerClass, cache, figure_dir: Path) -> list[dict]:
+    """Per dataset: the baseline's confusion matrix and, per knob, the classes its values change most."""
+    from study.report import figures
+
+    views = []
+    for confusion in classes.confusions:
+        dataset = confusion.dataset
+        path = figures.confusion_path(figure_dir, dataset)
+        inputs = (confusion.counts.tolist(), confusion.classes, confusion.value, confusion.seeds)
+        knobs = []
+        for experiment, d in analysis.blocks:
+            if d != dataset:
+                continue
+            shown = [
+                {
+                    "value": e.value,
+                    "label": e.label,
+                    "diff": wording.class_effect_text(e),
+                    "p_holm": wording.p_text(e.p_holm),
+                }
+                for e in classes.top(experiment, dataset)
+            ]
+            if shown:
+                knobs.append({"experiment": wording.display_name(experiment), "effects": shown})
+        views.append(
+            {
+                "dataset": wording.dataset_name(dataset),
+                "figure": _figure(cache, figures.confusion_figure, path, inputs, confusion, path),
+                "knobs": knobs,
+            }
+        )
+    return views
 
 
 def theory_rows(analysis: Analysis) -> list[dict]:
@@ -788,6 +876,7 @@ def _build_report(
         analysis = analyse(store, study, profile)
         table = export_table(store)
         agreement = agreement_rows(store, analysis)
+        classes = per_class(analysis, store.predictions(), store.test_sets())
     figure_dir.mkdir(parents=True, exist_ok=True)
     sweep(out)  # what a killed render left
     sweep(figure_dir)
@@ -805,6 +894,9 @@ def _build_report(
         pd.DataFrame(
             choice_rows(list(analysis.grids.values())), columns=list(CHOICE_COLUMNS)
         ).to_csv(staged.path(out / "choices.csv"), index=False)
+        pd.DataFrame(class_rows(classes), columns=list(CLASS_COLUMNS)).to_csv(
+            staged.path(out / "per_class.csv"), index=False
+        )
         findings = check_claims(analysis)
         pd.DataFrame(
             claim_words.finding_rows(analysis, findings), columns=list(claim_words.FINDING_COLUMNS)
@@ -903,6 +995,8 @@ def _build_report(
                 if e.grid is not None
             ],
             theory_rows=theory_rows(analysis),
+            per_class=class_views(analysis, classes, cache, figure_dir),
+            without_predictions=classes.without,
             worked=conv_output_size(28, kernel=5, stride=1, padding=0),
             sections=sections,
             findings=claim_rows(analysis, findings, sections),
@@ -925,6 +1019,7 @@ def _build_report(
             "verdicts": out / "verdicts.csv",
             "findings": out / "findings.csv",
             "choices": out / "choices.csv",
+            "per_class": out / "per_class.csv",
             "figures": figure_dir,
         }
         staged.path(paths["html"]).write_text(html)

@@ -20,6 +20,7 @@ from study.analyse.comparisons import Analysis, Block, Comparison, Standing, Val
 from study.analyse.costs import CostRatio, cost_ratio
 from study.analyse.noise import Prior
 from study.analyse.overview import Deviation, LookSummary
+from study.analyse.per_class import ClassEffect
 from study.analyse.sequential import Reason
 from study.analyse.stats import ALPHA, Rates, Verdict
 from study.declare.spec import STANDARD_SPLITS, Study
@@ -1003,3 +1004,19 @@ def paired_model_text(prior: Prior | None) -> str:
         else ""
     )
     return f"{pp(prior.sd, signed=False)} (d0 = {dof}, {prior.configurations} paired comparisons{caution})"
+
+
+def class_effect_text(effect: ClassEffect) -> str:
+    """'-4.2 pp [-7.9, -0.5]': a value's accuracy on one class minus the baseline's, with its interval."""
+    if not (math.isfinite(effect.low) and math.isfinite(effect.high)):
+        return (
+            f"{signed_pp(effect.diff)} pp (no interval: fewer than 2 learned seeds or no spread)"
+        )
+    return f"{signed_pp(effect.diff)} pp [{signed_pp(effect.low)}, {signed_pp(effect.high)}]"
+
+
+def p_text(p: float) -> str:
+    """'p < 0.001', 'p = 0.042', or '–' where no test ran."""
+    if not math.isfinite(p):
+        return "–"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

@@ -80,3 +80,48 @@ def test_a_store_without_predictions_exports_an_empty_table(tmp_path):
         "label",
         "prediction",
     ]
+
+
+def test_the_report_shows_per_class_results_from_the_predictions(tmp_path):
+    """A synthetic store given made-up predictions for every learned MNIST trial (no training): the report
+    draws each dataset's confusion matrix, lists the classes a knob changes and writes per_class.csv."""
+    import synthetic
+
+    from study.analyse.comparisons import analyse
+
+    store = tmp_path / "s.sqlite"
+    synthetic.make_store(store).close()
+    labels = np.arange(50, dtype=np.uint8) % 10
+    with Store(store) as db:
+        analysis = analyse(db)
+        keys = {
+            key
+            for (experiment, dataset), block in analysis.blocks.items()
+            if dataset == "mnist"
+            for value in block.values
+            for seed, key in value.keys.items()
+            if seed in value.outcomes  # finished: stored
+        }
+        for key in keys:
+            spec = analysis.trials[key]
+            db.save_test_set(spec.fingerprint, "mnist", np.arange(50), labels)
+            found = labels.copy()
+            found[: spec.seed] = (found[: spec.seed] + 1) % 10  # a seed's own few mistakes
+            db.db.execute(
+                "INSERT OR REPLACE INTO predictions VALUES (?, ?)", (key, found.tobytes())
+            )
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        cli, ["report", "--store", str(store), "--out", str(out), "--no-pdf"]
+    )
+    assert result.exit_code == 0, result.output
+    import html as entities
+
+    html = entities.unescape((out / "report.html").read_text())
+    assert "MNIST: the baseline's confusion matrix" in html
+    assert "MNIST: the classes each knob changes most" in html
+    assert (out / "figures" / "confusion_mnist.png").is_file()
+    classes = pd.read_csv(out / "per_class.csv")
+    assert set(classes["dataset"]) == {"mnist"} and (classes["images"] == 5).all()
+    assert classes["accuracy_pct"].between(0, 100).all()
+    assert "learned trials were stored before predictions were kept" in html  # CIFAR-10's
