@@ -115,7 +115,7 @@ def test_validation_pass(benchmark, experiment, value, dataset, settings, baseli
     val_batch = tf.constant(settings.val_batch_size)
     compiled.evaluate(data.x, data.y, val_batch)
     _info(benchmark, experiment, value, dataset, settings, baseline, "validation")
-    loss, accuracy = benchmark.pedantic(
+    loss, accuracy, _ = benchmark.pedantic(
         compiled.evaluate,
         args=(data.x, data.y, val_batch),
         rounds=3,

@@ -45,7 +45,6 @@ class _Compiled:
     optimizer: Any
     train_epoch: Callable
     evaluate: Callable
-    predict: Callable
 
 
 def _sums(model, x, y, loss_fn, training: bool):
@@ -98,35 +97,24 @@ def _compile(config: ModelConfig, settings: Settings) -> _Compiled:
 
     @tf.function(input_signature=[spec_x, spec_y, scalar], reduce_retracing=True)
     def evaluate(x, y, val_batch):
+        """Loss, accuracy and the predicted class of every image, in order (the pass that measures the
+        accuracy keeps its classes: the stored predictions cost no pass of their own)."""
         count = tf.shape(y)[0]
         steps = (count + val_batch - 1) // val_batch
         loss_sum, hit_sum = tf.constant(0.0), tf.constant(0.0)
-        for i in tf.range(steps):
-            lo, hi = i * val_batch, tf.minimum((i + 1) * val_batch, count)
-            loss, hits = _sums(model, x[lo:hi], y[lo:hi], loss_fn, False)
-            loss_sum += loss * tf.cast(hi - lo, tf.float32)
-            hit_sum += hits
-        total = tf.cast(count, tf.float32)
-        return loss_sum / total, hit_sum / total
-
-    @tf.function(input_signature=[spec_x, scalar], reduce_retracing=True)
-    def predict(x, val_batch):
-        """The predicted class of every image, in order (one pass in batches, as ``evaluate``)."""
-        count = tf.shape(x)[0]
-        steps = (count + val_batch - 1) // val_batch
         found = tf.TensorArray(tf.int32, size=steps, infer_shape=False, element_shape=[None])
         for i in tf.range(steps):
             lo, hi = i * val_batch, tf.minimum((i + 1) * val_batch, count)
-            found = found.write(
-                i, tf.argmax(model(x[lo:hi], training=False), axis=1, output_type=tf.int32)
-            )
-        return found.concat()
+            probabilities = model(x[lo:hi], training=False)
+            classes = tf.argmax(probabilities, axis=1, output_type=tf.int32)
+            loss_sum += loss_fn(y[lo:hi], probabilities) * tf.cast(hi - lo, tf.float32)
+            hit_sum += tf.reduce_sum(tf.cast(tf.equal(classes, y[lo:hi]), tf.float32))
+            found = found.write(i, classes)
+        total = tf.cast(count, tf.float32)
+        return loss_sum / total, hit_sum / total, found.concat()
 
     _warm(train_epoch, evaluate, config)
-    predict(
-        tf.zeros([1, *config.input_shape], tf.float32), tf.constant(1)
-    )  # traced here, not timed
-    return _Compiled(model, optimizer, train_epoch, evaluate, predict)
+    return _Compiled(model, optimizer, train_epoch, evaluate)
 
 
 def _warm(train_epoch, evaluate, config: ModelConfig) -> None:
@@ -138,7 +126,8 @@ def _warm(train_epoch, evaluate, config: ModelConfig) -> None:
     y = tf.zeros([0], tf.int32)
     one = tf.constant(1)
     train_epoch(x, y, tf.zeros([0], tf.int32), one, tf.zeros([0], tf.float32))
-    evaluate(x, y, one)
+    # one image: its classes need a batch to concatenate; evaluating changes no weight or state
+    evaluate(tf.zeros([1, *config.input_shape], tf.float32), tf.zeros([1], tf.int32), one)
 
 
 def compiled_for(config: ModelConfig, settings: Settings) -> tuple[_Compiled, float]:
@@ -215,7 +204,7 @@ def fit(
             )
         )
         loss, accuracy = compiled.train_epoch(x_train, y_train, order, batch, rates)
-        val_loss, val_accuracy = compiled.evaluate(x_test, y_test, val_batch)
+        val_loss, val_accuracy, predicted = compiled.evaluate(x_test, y_test, val_batch)
         row = {
             "epoch": epoch,
             "loss": float(loss),
@@ -226,13 +215,6 @@ def fit(
         }
         if not on_epoch(row):
             break
-    started = time.perf_counter()
-    predicted = compiled.predict(x_test, val_batch).numpy()
-    kept = predicted.astype(np.uint8) if config.num_classes <= 256 else None  # one byte per image
-    return Fitted(
-        int(compiled.model.count_params()),
-        trace_seconds,
-        tensor_seconds,
-        kept,
-        time.perf_counter() - started,
-    )
+    # the last epoch's classes, one byte per image
+    kept = predicted.numpy().astype(np.uint8) if config.num_classes <= 256 else None
+    return Fitted(int(compiled.model.count_params()), trace_seconds, tensor_seconds, kept)
