@@ -231,12 +231,31 @@ def diverged_epochs(analysis: Analysis, experiment: str, dataset: str) -> dict[s
     return out
 
 
-def _curve(ax, block: Block, metric: str, scale: float) -> list[float]:
-    """Mean over the seeds that did not diverge, with its 95% band; returns the plotted means."""
+def steps_per_epoch(analysis: Analysis, block: Block) -> dict[str, int]:
+    """Each value's SGD steps per epoch on the block's dataset (its batch size over the training subset)."""
+    facts = analysis.stored.datasets.get(block.dataset)
+    found = {}
+    for value in block.values:
+        spec = next(
+            (analysis.trials[k] for k in value.keys.values() if k in analysis.trials), None
+        )
+        if spec is not None and facts is not None and facts.train_size:
+            found[value.label] = -(-facts.train_size // spec.settings.batch_size)
+    return found
+
+
+def _curve(
+    ax, block: Block, metric: str, scale: float, steps: dict[str, int] | None = None
+) -> list[float]:
+    """Mean over the seeds that did not diverge, with its 95% band, against the epoch, or against the SGD
+    steps where ``steps`` gives each value's steps per epoch; returns the plotted means."""
     plotted = []
     for value in block.values:
+        per = steps.get(value.label, 1) if steps else 1
         points = [
-            (e + 1, iv) for e, iv in enumerate(value.curves.get(metric, [])) if _finite(iv.mean)
+            ((e + 1) * per, iv)
+            for e, iv in enumerate(value.curves.get(metric, []))
+            if _finite(iv.mean)
         ]
         if not points:
             continue
@@ -283,6 +302,11 @@ def _mark_off_scale(ax, block: Block, metric: str, top: float) -> dict[str, floa
     return off
 
 
+def _labels_in_order(blocks: list[Block]) -> list[str]:
+    """The experiment's value labels in ``_value_labels``' order."""
+    return list(dict.fromkeys(value.label for block in blocks for value in block.values))
+
+
 def _value_labels(
     blocks: list[Block], diverged: dict[str, dict[str, list[int]]], off_scale: dict[str, float]
 ) -> list[tuple[int, str]]:
@@ -316,23 +340,31 @@ def _epoch_figure(analysis: Analysis, experiment: str, out: Path, metric: str, k
         1, len(datasets), figsize=(2.15 * len(datasets) + 0.25, 2.3), squeeze=False
     )
     diverged = {d: diverged_epochs(analysis, experiment, d) for d in datasets}
+    # values of different batch sizes take different numbers of steps per epoch (16 against 256: 16 times
+    # as many): their curves are drawn against the SGD steps, each value's steps per epoch in the legend
+    steps = {d: steps_per_epoch(analysis, b) for d, b in zip(datasets, blocks)}
+    by_steps = any(len(set(found.values())) > 1 for found in steps.values())
     off_scale: dict[str, float] = {}
     accuracy = metric == "val_accuracy"
     for ax, dataset, block in zip(axes[0], datasets, blocks):
+        along = steps[dataset] if by_steps else None
         if accuracy:
             chance = block.chance * 100
             ax.axhline(chance, color="#666", **CHANCE_STYLE)
-            ax.set_ylim(*accuracy_limits(_curve(ax, block, metric, 100), chance))
+            ax.set_ylim(*accuracy_limits(_curve(ax, block, metric, 100, along), chance))
             ax.set_ylabel("validation accuracy (%)")
         else:
-            top = loss_ceiling(_curve(ax, block, metric, 1), analysis.stored.classes(dataset))
+            top = loss_ceiling(
+                _curve(ax, block, metric, 1, along), analysis.stored.classes(dataset)
+            )
             if top is not None:
                 ax.set_ylim(0, top)
                 for label, highest in _mark_off_scale(ax, block, metric, top).items():
                     off_scale[label] = max(highest, off_scale.get(label, 0.0))
             ax.set_ylabel("validation loss (nats)")
         for value in block.values:
-            epochs = diverged[dataset].get(value.label, [])
+            per = along.get(value.label, 1) if along else 1
+            epochs = [e * per for e in diverged[dataset].get(value.label, [])]
             if epochs and accuracy:
                 ax.scatter(
                     epochs, [chance] * len(epochs), color=colour(value.index), **DIVERGED_MARKER
@@ -349,9 +381,20 @@ def _epoch_figure(analysis: Analysis, experiment: str, out: Path, metric: str, k
             literal(f"{dataset}, chance {block.chance * 100:.1f}%" if accuracy else dataset),
             fontsize=9,
         )
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("SGD steps" if by_steps else "epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)
     values = _value_labels(blocks, diverged, off_scale)
+    if by_steps:
+        values = [
+            (
+                index,
+                text
+                + " ("
+                + "/".join(str(steps[d][label]) for d in datasets if label in steps[d])
+                + " steps/epoch)",
+            )
+            for (index, text), label in zip(values, _labels_in_order(blocks))
+        ]
     handles = [
         Line2D(
             [],

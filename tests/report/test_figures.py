@@ -69,3 +69,36 @@ def test_legends_stand_below_the_axes(analysis, tmp_path, monkeypatch):
         fig.canvas.draw()
         legend = fig.legends[0].get_window_extent()
         assert all(legend.y1 <= ax.get_window_extent().y0 for ax in fig.axes), draw.__name__
+
+
+def test_curves_of_different_batch_sizes_are_drawn_against_sgd_steps(tmp_path, monkeypatch):
+    """Batch 128 and 32 take 4 times fewer and more steps per epoch: the curves are against SGD steps, each
+    value's steps per epoch in the legend; an experiment of one batch size keeps the epoch axis."""
+    from study.declare.config import Settings
+    from study.declare.spec import Study, experiment
+
+    study = Study(
+        "batches",
+        Settings(epochs=5),
+        (
+            experiment("batch size", "batch_size", [128, 32], datasets=("mnist",)),
+            experiment("kernel", "kernel_size", [3, 5], datasets=("mnist",)),
+        ),
+        seeds=(1, 2, 3),
+    )
+    with make_store(tmp_path / "s.sqlite", study, missing=()) as store:
+        found = analyse(store)
+    train = found.stored.datasets["mnist"].train_size
+    block = found.blocks[("batch size", "mnist")]
+    steps = figures.steps_per_epoch(found, block)
+    assert steps == {"32": -(-train // 32), "128": -(-train // 128)}
+    fig, texts = _drawn(monkeypatch, figures.experiment_figure, found, "batch size", tmp_path)
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "SGD steps"
+    curves = [line for line in ax.get_lines() if line.get_marker() not in (None, "None", "")]
+    ends = sorted(max(line.get_xdata()) for line in curves)
+    assert ends == sorted(5 * n for n in steps.values())
+    assert f"128 ({steps['128']} steps/epoch)" in texts
+    assert f"32 (baseline) ({steps['32']} steps/epoch)" in texts
+    fig, texts = _drawn(monkeypatch, figures.experiment_figure, found, "kernel", tmp_path)
+    assert fig.axes[0].get_xlabel() == "epoch" and not any("steps/epoch" in t for t in texts)
