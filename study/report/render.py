@@ -46,6 +46,7 @@ from study.analyse.overview import (
 )
 from study.analyse.per_class import PerClass, per_class
 from study.analyse.stats import POWER
+from study.analyse.test_set import two_source
 from study.declare.budget import FLAGS
 from study.declare.builtin import BUILTIN_STUDIES
 from study.declare.config import Settings
@@ -56,7 +57,7 @@ from study.plan.shapes import conv_output_size, summarize
 from study.records import FINISHED, TrialStatus
 from study.report import cells, claim_words, grid_words, wording
 from study.report.error_rates import load_error_rates
-from study.report.formats import macs_text, mde_text, pp, times
+from study.report.formats import macs_text, mde_text, pp, signed_pp, times
 from study.report.selection_rates import SelectionRates, load_selection_rates
 from study.results.benchmarks import parameter_costs
 from study.results.outcomes import CHANCE_MARGIN, DIVERGED
@@ -876,7 +877,10 @@ def _build_report(
         analysis = analyse(store, study, profile)
         table = export_table(store)
         agreement = agreement_rows(store, analysis)
-        classes = per_class(analysis, store.predictions(), store.test_sets())
+        predictions, test_sets = store.predictions(), store.test_sets()
+        classes = per_class(analysis, predictions, test_sets)
+        leads = [k.lead for rows in answer_rows(analysis).values() for k in rows if k.lead]
+        sources = two_source(analysis, predictions, test_sets, leads)
     figure_dir.mkdir(parents=True, exist_ok=True)
     sweep(out)  # what a killed render left
     sweep(figure_dir)
@@ -996,6 +1000,22 @@ def _build_report(
             ],
             theory_rows=theory_rows(analysis),
             per_class=class_views(analysis, classes, cache, figure_dir),
+            two_sources=[
+                {
+                    "dataset": wording.dataset_name(t.dataset),
+                    "experiment": wording.display_name(t.experiment),
+                    "value": t.value,
+                    "diff": pp(t.diff),
+                    "level": f"{t.level * 100:.3g}%",
+                    "seeds": f"[{signed_pp(t.seeds_low)}, {signed_pp(t.seeds_high)}]",
+                    "both": f"[{signed_pp(t.low)}, {signed_pp(t.high)}]",
+                    "share": f"{t.image_share * 100:.0f}%"
+                    if math.isfinite(t.image_share)
+                    else "–",
+                    "images": f"{t.images:,}",
+                }
+                for t in sources
+            ],
             without_predictions=classes.without,
             worked=conv_output_size(28, kernel=5, stride=1, padding=0),
             sections=sections,
