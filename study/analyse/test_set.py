@@ -5,7 +5,9 @@ Every verdict's interval counts the seeds only: the test images are one fixed su
 and Hinkley 1997, section 3.8) resamples both: the seeds of each side (a paired comparison's seed pairs
 together) and the test images (the same draw for both sides, since both were scored on the same images), and
 gives the difference's percentile interval at the comparison's own level beside the seeds-only one; the
-images' share is the variance of the images-only bootstrap over the sum of both one-source variances.
+images' share is the variance of the images-only bootstrap over the sum of both one-source variances. Where the
+design pairs the seeds (the same initial weights), the images each pair disagrees on give McNemar's exact test:
+what the test images alone say, the seeds taken as given.
 
     found = two_source(analysis, predictions, test_sets, [lead, ...])   # one TwoSource per comparison
 """
@@ -16,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from study.analyse.comparisons import Analysis, Comparison
 
@@ -36,6 +39,12 @@ class TwoSource:
     high: float
     image_share: float  # of the one-source variances, the images'
     images: int
+    # a paired comparison's seed pairs on the same images: images only the value gets right, only the
+    # baseline gets right (summed over the pairs), and the exact McNemar p on them (nan unpaired): what
+    # the test images alone say, each seed pair's images taken as given
+    value_only: int = 0
+    baseline_only: int = 0
+    mcnemar_p: float = math.nan
 
 
 def _correct(
@@ -108,6 +117,14 @@ def _bootstrap(c: Comparison, v: np.ndarray, b: np.ndarray, replicates: int) -> 
     low, high = np.percentile(both, [tail, 100 - tail])
     seeds_low, seeds_high = np.percentile(seeds_only, [tail, 100 - tail])
     spread = seeds_only.var() + images_only.var()
+    value_only = baseline_only = 0
+    mcnemar = math.nan
+    if paired:
+        value_only = int(((v == 1) & (b == 0)).sum())
+        baseline_only = int(((v == 0) & (b == 1)).sum())
+        discordant = value_only + baseline_only
+        if discordant:
+            mcnemar = float(stats.binomtest(value_only, discordant, 0.5).pvalue)
     return TwoSource(
         c.experiment,
         c.dataset,
@@ -120,4 +137,7 @@ def _bootstrap(c: Comparison, v: np.ndarray, b: np.ndarray, replicates: int) -> 
         float(high),
         float(images_only.var() / spread) if spread > 0 else math.nan,
         images,
+        value_only,
+        baseline_only,
+        mcnemar,
     )

@@ -1013,6 +1013,11 @@ def _build_report(
                     if math.isfinite(t.image_share)
                     else "–",
                     "images": f"{t.images:,}",
+                    "mcnemar": (
+                        f"{t.value_only} vs {t.baseline_only} images, {wording.p_text(t.mcnemar_p)}"
+                        if math.isfinite(t.mcnemar_p)
+                        else "–"
+                    ),
                 }
                 for t in sources
             ],

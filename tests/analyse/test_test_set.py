@@ -68,3 +68,31 @@ def test_seed_noise_widens_the_seeds_only_interval_and_both_bound_it(analysis):
 
 def test_a_comparison_without_predictions_is_left_out(analysis):
     assert two_source(analysis, {}, {}, [_lead(analysis)]) == []
+
+
+def test_mcnemar_counts_the_images_a_paired_comparison_disagrees_on(analysis):
+    from scipy import stats
+
+    paired = [
+        k.lead
+        for k in answer_rows(analysis)["mnist"]
+        if k.lead is not None and k.lead.paired and len(k.lead.seeds_value) >= 2
+    ]
+    if not paired:
+        pytest.skip("the synthetic study has no paired lead with two seeds")
+    lead = paired[0]
+    block = analysis.blocks[(lead.experiment, "mnist")]
+    predictions = {}
+    for value in block.values:
+        for key in value.keys.values():
+            found = LABELS.copy()
+            if value.label == lead.value:
+                found[:20] = (found[:20] + 1) % 10  # 20 images wrong that the baseline gets right
+            predictions[key] = found
+    sets = {
+        analysis.trials[k].fingerprint: ("mnist", np.arange(IMAGES), LABELS) for k in predictions
+    }
+    (found,) = two_source(analysis, predictions, sets, [lead])
+    pairs = len(lead.seeds_value)
+    assert (found.value_only, found.baseline_only) == (0, 20 * pairs)
+    assert found.mcnemar_p == pytest.approx(stats.binomtest(0, 20 * pairs, 0.5).pvalue)
