@@ -6,7 +6,9 @@
 One run folder per trial, ``<dataset>/<experiment=value>/seed<N>-<key>`` (a trial shared by several
 experiments, like the baseline, appears once, under its first use). Each run holds the scalars
 ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` and ``epoch_seconds`` per epoch and its
-hyperparameters (every setting, dataset, seed, uses); the top folder holds the HParams experiment
+hyperparameters (every setting, dataset, seed, uses) and, where the trial kept its predictions, its confusion matrix
+as an image (``confusion_matrix``: rows true, columns predicted, dark where a row's share is high); the top folder
+holds the HParams experiment
 (parameters and final metrics), so the HParams dashboard can sort and filter the whole study.
 This module imports TensorFlow (it writes TensorFlow event files); the report never does.
 """
@@ -17,6 +19,8 @@ import json
 import shutil
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from study.errors import StudyError
 from study.names import path_name
@@ -68,6 +72,21 @@ def trial_hparams(
     return values
 
 
+CELL = 12  # pixels per cell of a confusion image
+
+
+def confusion_image(predicted: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """A trial's confusion matrix as a greyscale uint8 image, no plotting library (cheap for every trial):
+    rows the true class, columns the predicted one, each row as shares of its images, dark where high."""
+    classes = int(max(labels.max(initial=0), predicted.max(initial=0))) + 1
+    counts = np.zeros((classes, classes))
+    np.add.at(counts, (labels.astype(np.int64), predicted.astype(np.int64)), 1)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    pixels = np.round(255 * (1 - shares)).astype(np.uint8)
+    return np.kron(pixels, np.ones((CELL, CELL), dtype=np.uint8))
+
+
 def _folder_name(text: str) -> str:
     return path_name(text)  # never "..", a separator or a case twin of another name (study.names)
 
@@ -95,6 +114,7 @@ def export_tensorboard(store: Store, out: str | Path) -> int:
         for key, found in store.uses().items()
     }
     epochs = store.epochs_by_trial()
+    predictions, test_sets = store.predictions(), store.test_sets()
     summaries = trial_summaries(
         store
     )  # the one outcome per trial that list, export and the report read
@@ -125,6 +145,10 @@ def export_tensorboard(store: Store, out: str | Path) -> int:
                         tf.summary.scalar(name, getattr(epoch, name), step=epoch.epoch)
             if trial.train_seconds is not None and epochs.get(key):
                 tf.summary.scalar("train_seconds", trial.train_seconds, step=epochs[key][-1].epoch)
+            found = predictions.get(key)
+            if found is not None and trial.planned and trial.planned.fingerprint in test_sets:
+                image = confusion_image(found, test_sets[trial.planned.fingerprint][2])
+                tf.summary.image("confusion_matrix", image[None, ..., None], step=trial.epochs_run)
         writer.close()
     names = sorted({name for values in runs for name in values})
     writer = tf.summary.create_file_writer(str(out))

@@ -2,13 +2,14 @@
 
 import math
 
+import numpy as np
 import pytest
 from conftest import made_up_spec
 
 from study.plan.trials import PlanRow
 from study.records import TrialResult
 from study.results.store import Store
-from study.results.tensorboard import export_tensorboard, hparam_value
+from study.results.tensorboard import CELL, export_tensorboard, hparam_value
 
 pytestmark = pytest.mark.train  # the export writes TensorFlow event files
 
@@ -39,7 +40,14 @@ def _store(path):
         }
         for e in (1, 2, 3)
     ]
-    store.save_trial(configs["k1"], TrialResult("k1", epochs=ok, train_seconds=6.0))
+    labels = np.arange(20, dtype=np.uint8) % 10
+    store.save_test_set(configs["k1"].fingerprint, "mnist", np.arange(20), labels)
+    predicted = labels.copy()
+    predicted[3] = 5  # one of class 3's two images taken for a 5
+    store.save_trial(
+        configs["k1"],
+        TrialResult("k1", epochs=ok, train_seconds=6.0, predictions=predicted.tobytes()),
+    )
     bad = [ok[0], {**ok[1], "loss": math.nan, "val_loss": math.inf}]
     store.save_trial(
         configs["k2"],
@@ -82,7 +90,15 @@ def test_export_writes_scalars_and_hparams_that_tensorboard_reads_back(tmp_path)
     assert (
         hparams["outcome"].string_value == "learned"
     )  # the trial summary list, export and report read
+    (image,) = learned.Tensors("confusion_matrix")
+    png = tf.make_ndarray(image.tensor_proto)[2]  # width, height, then the encoded image
+    pixels = tf.io.decode_png(png).numpy()[..., 0]
+    cell = lambda row, column: pixels[row * CELL + 1, column * CELL + 1]  # noqa: E731
+    assert pixels.shape == (10 * CELL, 10 * CELL)
+    assert cell(0, 0) == 0 and cell(0, 1) == 255  # all of class 0 right: black, nothing else
+    assert cell(3, 3) == cell(3, 5) == 128  # class 3: half right, half taken for a 5
     diverged = _read(out / "mnist" / "lr=5" / "seed1-k2")
+    assert "confusion_matrix" not in diverged.Tags()["tensors"]  # no predictions kept
     assert [e.step for e in diverged.Tensors("loss")] == [
         1
     ]  # the NaN epoch is left out, not written as NaN
