@@ -1,13 +1,23 @@
 """Seeds and test images as two sources of uncertainty, from the stored predictions.
 
 Every verdict's interval counts the seeds only: the test images are one fixed subset (1,000 images: a
-+0.7 pp difference is 7 of them), and a new subset would move every accuracy. A two-level bootstrap (Davison
-and Hinkley 1997, section 3.8) resamples both: the seeds of each side (a paired comparison's seed pairs
-together) and the test images (the same draw for both sides, since both were scored on the same images), and
-gives the difference's percentile interval at the comparison's own level beside the seeds-only one; the
-images' share is the variance of the images-only bootstrap over the sum of both one-source variances. Where the
-design pairs the seeds (the same initial weights), the images each pair disagrees on give McNemar's exact test:
-what the test images alone say, the seeds taken as given.
++0.7 pp difference is 7 of them), and a new subset would move every accuracy. This module states the
+decomposition beside each headline verdict:
+
+- the images' variance of the difference: a bootstrap over the test images with the comparison's seeds fixed
+  (one draw for both sides, since both were scored on the same images; Davison and Hinkley 1997, section 2.4);
+- the seeds' variance: the verdict's own standard error (its interval's half-width over its t quantile), so that
+  the seeds part is exactly the test the verdict rests on (a percentile bootstrap over three seeds cannot reach a
+  99% level: it returns the range of the seeds);
+- the two together: the difference plus or minus t times the root of their sum, at the verdict's level and its
+  own degrees of freedom (conservative: the images' variance, estimated from every test image, would add
+  degrees of freedom that are not counted, so the interval only ever widens the verdict's), and the images'
+  share of the sum.
+
+Where the design pairs the seeds (the same initial weights), the images the pairs disagree on give an exact
+sign test clustered by image: each image counts once, by the net number of pairs that get it right only with the
+value minus only with the baseline (the same image across pairs is not independent). It conditions on these
+trained networks: what the test images alone carry, not a verdict about the configurations.
 
     found = two_source(analysis, predictions, test_sets, [lead, ...])   # one TwoSource per comparison
 """
@@ -31,20 +41,20 @@ class TwoSource:
     experiment: str
     dataset: str
     value: str
-    diff: float  # over the comparison's seeds and every test image (fractions)
-    level: float  # the comparison's confidence
-    seeds_low: float  # resampling the seeds only
+    diff: float  # the verdict's difference (fractions)
+    level: float  # the verdict's confidence
+    seeds_low: float  # the verdict's own interval: the seeds only
     seeds_high: float
-    low: float  # resampling the seeds and the test images
+    low: float  # the seeds and the test images together
     high: float
-    image_share: float  # of the one-source variances, the images'
+    image_share: float  # of the two variances, the images'
     images: int
-    # a paired comparison's seed pairs on the same images: images only the value gets right, only the
-    # baseline gets right (summed over the pairs), and the exact McNemar p on them (nan unpaired): what
-    # the test images alone say, each seed pair's images taken as given
-    value_only: int = 0
-    baseline_only: int = 0
-    mcnemar_p: float = math.nan
+    # a paired comparison: images that more seed pairs get right only with the value than only with the
+    # baseline, and the reverse; the exact sign test on them (nan unpaired)
+    value_images: int = 0
+    baseline_images: int = 0
+    pairs: int = 0
+    sign_p: float = math.nan
 
 
 def _correct(
@@ -78,6 +88,8 @@ def two_source(
         block = analysis.blocks.get((c.experiment, c.dataset))
         if block is None or len(c.seeds_value) < 2 or len(c.seeds_baseline) < 2:
             continue
+        if not (math.isfinite(c.low) and math.isfinite(c.high)):  # no interval to widen
+            continue
         value = block.value(c.value)
         if value is None:
             continue
@@ -94,50 +106,42 @@ def two_source(
 def _bootstrap(c: Comparison, v: np.ndarray, b: np.ndarray, replicates: int) -> TwoSource:
     rng = np.random.default_rng([SEED, len(v), len(b), v.shape[1]])
     images = v.shape[1]
+    per_image = v.mean(axis=0) - b.mean(axis=0)  # the comparison's seeds fixed
+    drawn = rng.integers(0, images, (replicates, images))
+    image_var = float(per_image[drawn].mean(axis=1).var(ddof=1))
+    half = (c.high - c.low) / 2
+    quantile = float(stats.t.ppf((1 + c.level) / 2, c.dof)) if c.dof > 0 else math.nan
+    seed_var = (half / quantile) ** 2 if math.isfinite(half) and quantile > 0 else math.nan
+    total = seed_var + image_var
+    if math.isfinite(total) and total > 0:
+        # at the verdict's own degrees of freedom: Satterthwaite's would count the images' variance as known
+        # and could give an interval narrower than the verdict's; this one only ever widens it
+        spread = quantile * math.sqrt(total)
+        low, high, share = c.diff - spread, c.diff + spread, image_var / total
+    else:
+        low = high = share = math.nan
+    value_images = baseline_images = 0
+    sign = math.nan
     paired = c.paired and len(v) == len(b)
-
-    def draws(seeds: bool, pictures: bool) -> np.ndarray:
-        """``replicates`` differences, every replicate's seeds and images drawn at once."""
-        shape = (replicates, len(v))
-        sv = rng.integers(0, len(v), shape) if seeds else np.broadcast_to(np.arange(len(v)), shape)
-        if paired:
-            sb = sv
-        elif seeds:
-            sb = rng.integers(0, len(b), (replicates, len(b)))
-        else:
-            sb = np.broadcast_to(np.arange(len(b)), (replicates, len(b)))
-        per_image = v[sv].mean(axis=1) - b[sb].mean(axis=1)  # replicates x images
-        if not pictures:
-            return per_image.mean(axis=1)
-        im = rng.integers(0, images, (replicates, images))
-        return np.take_along_axis(per_image, im, axis=1).mean(axis=1)
-
-    both, seeds_only, images_only = draws(True, True), draws(True, False), draws(False, True)
-    tail = (1 - c.level) / 2 * 100
-    low, high = np.percentile(both, [tail, 100 - tail])
-    seeds_low, seeds_high = np.percentile(seeds_only, [tail, 100 - tail])
-    spread = seeds_only.var() + images_only.var()
-    value_only = baseline_only = 0
-    mcnemar = math.nan
     if paired:
-        value_only = int(((v == 1) & (b == 0)).sum())
-        baseline_only = int(((v == 0) & (b == 1)).sum())
-        discordant = value_only + baseline_only
-        if discordant:
-            mcnemar = float(stats.binomtest(value_only, discordant, 0.5).pvalue)
+        net = ((v == 1) & (b == 0)).sum(axis=0) - ((v == 0) & (b == 1)).sum(axis=0)
+        value_images, baseline_images = int((net > 0).sum()), int((net < 0).sum())
+        if value_images + baseline_images:
+            sign = float(stats.binomtest(value_images, value_images + baseline_images, 0.5).pvalue)
     return TwoSource(
         c.experiment,
         c.dataset,
         c.value,
-        float(v.mean() - b.mean()),
+        c.diff,
         c.level,
-        float(seeds_low),
-        float(seeds_high),
-        float(low),
-        float(high),
-        float(images_only.var() / spread) if spread > 0 else math.nan,
+        c.low,
+        c.high,
+        max(-1.0, low),
+        min(1.0, high),
+        share,
         images,
-        value_only,
-        baseline_only,
-        mcnemar,
+        value_images,
+        baseline_images,
+        len(v) if paired else 0,
+        sign,
     )

@@ -1070,7 +1070,7 @@ def confusion_figure(confusion: Confusion, path: Path) -> Path:
                 )
     seeds = f"{confusion.seeds} learned seed{'s' * (confusion.seeds != 1)}"
     ax.set_title(
-        literal(f"{confusion.dataset}, baseline {confusion.value}: {seeds}"),
+        literal(f"{confusion.dataset}, the baseline: {seeds}"),
         fontsize=8,
         loc="left",
     )

@@ -1008,14 +1008,19 @@ def _build_report(
                     "diff": pp(t.diff),
                     "level": f"{t.level * 100:.3g}%",
                     "seeds": f"[{signed_pp(t.seeds_low)}, {signed_pp(t.seeds_high)}]",
-                    "both": f"[{signed_pp(t.low)}, {signed_pp(t.high)}]",
+                    "both": (
+                        f"[{signed_pp(t.low)}, {signed_pp(t.high)}]"
+                        if math.isfinite(t.low)
+                        else "–"
+                    ),
                     "share": f"{t.image_share * 100:.0f}%"
                     if math.isfinite(t.image_share)
                     else "–",
                     "images": f"{t.images:,}",
-                    "mcnemar": (
-                        f"{t.value_only} vs {t.baseline_only} images, {wording.p_text(t.mcnemar_p)}"
-                        if math.isfinite(t.mcnemar_p)
+                    "sign": (
+                        f"{t.value_images} vs {t.baseline_images} images over {t.pairs} pairs, "
+                        f"{wording.p_text(t.sign_p)}"
+                        if math.isfinite(t.sign_p)
                         else "–"
                     ),
                 }
