@@ -661,6 +661,11 @@ def export(store: str, fmt: str, out: str | None) -> None:
         return
     if fmt == "predictions":
         out = out or str(Path(store).parent / "predictions.csv")
+        if Path(out).suffix not in (".csv", ".parquet"):
+            raise StudyError(
+                f"--out {out}: the predictions are written as CSV or Parquet by the file's extension; "
+                "accepted: a name ending in .csv or .parquet"
+            )
         fmt = "parquet" if out.endswith(".parquet") else "csv"
         with Store(store, create=False) as db:
             table = prediction_table(db)

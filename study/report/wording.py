@@ -676,7 +676,7 @@ def budget_sentence(budget: Budget, dataset: str) -> str:
         f"{budget.batch_size} at {recipe_text(budget)}: {budget.steps_per_epoch:,} SGD steps an epoch, "
         f"{budget.steps:,} in all"
         + (
-            "; a value with another batch size takes another number of steps ("
+            "; a value with another batch size takes another number of steps in all ("
             + ", ".join(f"batch {b}: {steps:,}" for b, steps in budget.batch_sizes)
             + ")"
             if budget.batch_sizes

@@ -125,3 +125,19 @@ def test_the_report_shows_per_class_results_from_the_predictions(tmp_path):
     assert set(classes["dataset"]) == {"mnist"} and (classes["images"] == 5).all()
     assert classes["accuracy_pct"].between(0, 100).all()
     assert "learned trials were stored before predictions were kept" in html  # CIFAR-10's
+
+
+def test_a_predictions_file_of_another_kind_is_refused_in_one_line(tmp_path):
+    import synthetic
+
+    store = tmp_path / "s.sqlite"
+    synthetic.make_store(store).close()
+    out = tmp_path / "p.xlsx"
+    result = CliRunner().invoke(
+        cli, ["export", "--format", "predictions", "--store", str(store), "--out", str(out)]
+    )
+    assert result.exit_code == 2 and not out.exists()
+    assert result.stderr == (
+        f"error: --out {out}: the predictions are written as CSV or Parquet by the file's extension; "
+        "accepted: a name ending in .csv or .parquet\n"
+    )
