@@ -14,14 +14,13 @@ few values do not make a difference significant by number alone. Accuracies are 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from study.analyse.comparisons import Analysis, ValueSummary
-from study.analyse.stats import holm
+from study.analyse.noise import NO_PRIOR, MeanComparison, compare_means
+from study.analyse.stats import holm, mean_ci
 from study.results.outcomes import LEARNED
 
 CONFIDENCE = 0.95
@@ -99,14 +98,18 @@ class PerClass:
         return not self.rows
 
 
-def _interval(values: np.ndarray) -> tuple[float, float, float]:
-    mean = float(values.mean()) if len(values) else math.nan
-    if len(values) < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf((1 + CONFIDENCE) / 2, len(values) - 1) * stats.sem(values))
-    if not math.isfinite(half):  # tied seeds
-        half = 0.0
-    return mean, max(0.0, mean - half), min(1.0, mean + half)
+def predicted(
+    analysis: Analysis,
+    predictions: dict[str, np.ndarray],
+    test_sets: dict[str, tuple[str, np.ndarray, np.ndarray]],
+    key: str,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """A trial's predicted classes and its test images' labels, in order; None where it kept none (a trial
+    stored before predictions were, a test subset not recorded)."""
+    found, spec = predictions.get(key), analysis.trials.get(key)
+    if found is None or spec is None or spec.fingerprint not in test_sets:
+        return None
+    return found, test_sets[spec.fingerprint][2]
 
 
 def per_class(
@@ -131,11 +134,11 @@ def per_class(
             key = value.keys.get(seed)
             if outcome != LEARNED or key is None:
                 continue
-            found, spec = predictions.get(key), analysis.trials.get(key)
-            if found is None or spec is None or spec.fingerprint not in test_sets:
+            kept = predicted(analysis, predictions, test_sets, key)
+            if kept is None:
                 missing.add(key)
                 continue
-            _, _, labels = test_sets[spec.fingerprint]
+            found, labels = kept
             classes = max(classes, int(labels.max()) + 1, int(found.max()) + 1)
             matrix = np.zeros((classes, classes), dtype=np.int64)
             np.add.at(matrix, (labels.astype(np.int64), found.astype(np.int64)), 1)
@@ -157,14 +160,14 @@ def per_class(
             confusions[dataset] = Confusion(
                 dataset, base.label, len(base_acc), _names(names, len(base_counts)), base_counts
             )
-        family: list[tuple[str, str, float, float, float, float, int, int]] = []
+        family: list[tuple[str, str, MeanComparison]] = []
         for value in block.values:
             accuracy, _, _ = seed_accuracies(value)
             for c in range(accuracy.shape[1] if accuracy.size else 0):
                 column = accuracy[:, c][np.isfinite(accuracy[:, c])]
                 if not len(column):
                     continue
-                mean, low, high = _interval(column)
+                interval = mean_ci(column, CONFIDENCE, bounds=(0.0, 1.0))
                 rows.append(
                     ClassRow(
                         experiment,
@@ -174,39 +177,35 @@ def per_class(
                         _names(names, c + 1)[c],
                         _images(analysis, value, test_sets, c),
                         len(column),
-                        mean,
-                        low,
-                        high,
+                        interval.mean,
+                        interval.low,
+                        interval.high,
                     )
                 )
                 if value.is_baseline or not base_acc.size or c >= base_acc.shape[1]:
                     continue
                 reference = base_acc[:, c][np.isfinite(base_acc[:, c])]
-                family.append(
-                    (value.label, _names(names, c + 1)[c], *_welch(column, reference, alpha))
-                )
-        adjusted = holm([f[5] for f in family]) if family else []
-        for (label, name, diff, low, high, p, n_v, n_b), p_holm in zip(family, adjusted):
+                # Welch's t without a prior (scipy's), its interval inside [-1, 1], no test on tied seeds
+                welch = compare_means(list(column), list(reference), NO_PRIOR, 1 - alpha)
+                family.append((value.label, _names(names, c + 1)[c], welch))
+        adjusted = holm([welch.p for *_, welch in family]) if family else []
+        for (label, name, w), p_holm in zip(family, adjusted):
             effects.append(
-                ClassEffect(experiment, dataset, label, name, diff, low, high, p, p_holm, n_v, n_b)
+                ClassEffect(
+                    experiment,
+                    dataset,
+                    label,
+                    name,
+                    w.diff,
+                    w.low,
+                    w.high,
+                    w.p,
+                    p_holm,
+                    w.n_a,
+                    w.n_b,
+                )
             )
     return PerClass(tuple(rows), tuple(effects), tuple(confusions.values()), len(missing))
-
-
-def _welch(
-    value: np.ndarray, reference: np.ndarray, alpha: float
-) -> tuple[float, float, float, float, int, int]:
-    """(difference, low, high, p, seeds of the value, seeds of the reference); nan where a side has fewer
-    than two seeds or neither varies."""
-    diff = float(value.mean() - reference.mean()) if len(value) and len(reference) else math.nan
-    if len(value) < 2 or len(reference) < 2 or (np.ptp(value) == 0 and np.ptp(reference) == 0):
-        return diff, math.nan, math.nan, math.nan, len(value), len(reference)
-    with warnings.catch_warnings():  # nearly tied seeds: scipy's precision note, not a result
-        warnings.simplefilter("ignore", RuntimeWarning)
-        test = stats.ttest_ind(value, reference, equal_var=False)
-        interval = test.confidence_interval(1 - alpha)
-    low, high = max(-1.0, float(interval.low)), min(1.0, float(interval.high))  # accuracies' range
-    return diff, low, high, float(test.pvalue), len(value), len(reference)
 
 
 def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -228,6 +227,7 @@ def _names(names: tuple[str, ...], count: int) -> tuple[str, ...]:
 
 
 def _images(analysis: Analysis, value: ValueSummary, test_sets, c: int) -> int:
+    """Test images of class ``c`` in the value's test subset."""
     for key in value.keys.values():
         spec = analysis.trials.get(key)
         if spec is not None and spec.fingerprint in test_sets:

@@ -6,8 +6,8 @@ decomposition beside each headline verdict:
 
 - the images' variance of the difference: a bootstrap over the test images with the comparison's seeds fixed
   (one draw for both sides, since both were scored on the same images; Davison and Hinkley 1997, section 2.4);
-- the seeds' variance: the verdict's own standard error (its interval's half-width over its t quantile), so that
-  the seeds part is exactly the test the verdict rests on (a percentile bootstrap over three seeds cannot reach a
+- the seeds' variance: the verdict's own standard error, so that the seeds part is exactly the test the verdict
+  rests on (a percentile bootstrap over three seeds cannot reach a
   99% level: it returns the range of the seeds);
 - the two together: the difference plus or minus t times the root of their sum, at the verdict's level and its
   own degrees of freedom (conservative: the images' variance, estimated from every test image, would add
@@ -31,6 +31,7 @@ import numpy as np
 from scipy import stats
 
 from study.analyse.comparisons import Analysis, Comparison
+from study.analyse.per_class import predicted
 
 REPLICATES = 2000
 SEED = 20261205  # the bootstrap's own stream: the same numbers on every machine
@@ -66,11 +67,10 @@ def _correct(
     """Seeds x images: whether each trial predicted each test image right; None when one has none."""
     rows = []
     for key in keys:
-        spec = analysis.trials.get(key)
-        found = predictions.get(key)
-        if spec is None or found is None or spec.fingerprint not in test_sets:
+        kept = predicted(analysis, predictions, test_sets, key)
+        if kept is None:
             return None
-        rows.append(found == test_sets[spec.fingerprint][2])
+        rows.append(kept[0] == kept[1])
     return np.array(rows, dtype=np.float64) if rows else None
 
 
@@ -109,9 +109,8 @@ def _bootstrap(c: Comparison, v: np.ndarray, b: np.ndarray, replicates: int) -> 
     per_image = v.mean(axis=0) - b.mean(axis=0)  # the comparison's seeds fixed
     drawn = rng.integers(0, images, (replicates, images))
     image_var = float(per_image[drawn].mean(axis=1).var(ddof=1))
-    half = (c.high - c.low) / 2
     quantile = float(stats.t.ppf((1 + c.level) / 2, c.dof)) if c.dof > 0 else math.nan
-    seed_var = (half / quantile) ** 2 if math.isfinite(half) and quantile > 0 else math.nan
+    seed_var = c.se**2  # the verdict's own standard error
     total = seed_var + image_var
     if math.isfinite(total) and total > 0:
         # at the verdict's own degrees of freedom: Satterthwaite's would count the images' variance as known

@@ -843,228 +843,219 @@ def build_report(
     CSVs) replace the previous ones together, once all are written (``study.files``); a write that fails
     names ``out_dir`` where its writer did not name a file. ``missing_glyphs``: the characters of the study's
     names that no installed font draws in the figures (drawn as boxes)."""
-    from study.report.figures import missing_glyphs
-
-    try:
-        with missing_glyphs() as missing:
-            paths: dict[str, Any] = _build_report(
-                store_path, out_dir, study, profile, pdf, commands
-            )
-        paths["missing_glyphs"] = "".join(sorted(missing))
-        return paths
-    except OSError as err:
-        if (
-            err.filename is None
-        ):  # a writer that does not say where (matplotlib, WeasyPrint): the folder
-            raise OSError(err.errno, err.strerror, str(out_dir)) from err
-        raise
-
-
-def _build_report(
-    store_path: str | Path,
-    out_dir: str | Path,
-    study: str | None = None,
-    profile: str | None = None,
-    pdf: bool = True,
-    commands: list[str] | None = None,
-) -> dict[str, Path]:
     from study.report import figures
 
-    started = time.perf_counter()
-    out = Path(out_dir)
-    figure_dir = out / "figures"
-    with Store(store_path, create=False) as store:
-        analysis = analyse(store, study, profile)
-        table = export_table(store)
-        agreement = agreement_rows(store, analysis)
-        predictions, test_sets = store.predictions(), store.test_sets()
-        classes = per_class(analysis, predictions, test_sets)
-        leads = [k.lead for rows in answer_rows(analysis).values() for k in rows if k.lead]
-        sources = two_source(analysis, predictions, test_sets, leads)
-    figure_dir.mkdir(parents=True, exist_ok=True)
-    sweep(out)  # what a killed render left
-    sweep(figure_dir)
-    cache = RenderCache(figure_dir / ".render-cache.json")
-    # every file a reader reads together lands together: written to temporaries, renamed at the end
-    with FileSet() as staged:
-        table = table[(table["study"] == analysis.study) & (table["profile"] == analysis.profile)]
-        table.to_csv(staged.path(out / "results.csv"), index=False)
-        verdicts = pd.DataFrame(verdict_rows(analysis))
-        counts = [c for c in COUNT_COLUMNS if c in verdicts]
-        verdicts[counts] = verdicts[counts].astype(
-            "Int64"
-        )  # '3', not '3.0', beside a baseline's blank
-        verdicts.to_csv(staged.path(out / "verdicts.csv"), index=False)
-        pd.DataFrame(
-            choice_rows(list(analysis.grids.values())), columns=list(CHOICE_COLUMNS)
-        ).to_csv(staged.path(out / "choices.csv"), index=False)
-        pd.DataFrame(class_rows(classes), columns=list(CLASS_COLUMNS)).to_csv(
-            staged.path(out / "per_class.csv"), index=False
-        )
-        findings = check_claims(analysis)
-        pd.DataFrame(
-            claim_words.finding_rows(analysis, findings), columns=list(claim_words.FINDING_COLUMNS)
-        ).to_csv(staged.path(out / "findings.csv"), index=False)
-
-        stored = analysis.stored
-        grids = grid_views(analysis, cache, figure_dir, load_selection_rates())
-        sections = []
-        for experiment in stored.study.experiments:
-            name = experiment.name
-            blocks = [
-                analysis.blocks[(name, d)]
-                for d in analysis.datasets
-                if (name, d) in analysis.blocks
+    with _folder_named(out_dir), figures.missing_glyphs() as missing:
+        started = time.perf_counter()
+        out = Path(out_dir)
+        figure_dir = out / "figures"
+        with Store(store_path, create=False) as store:
+            analysis = analyse(store, study, profile)
+            table = export_table(store)
+            agreement = agreement_rows(store, analysis)
+            predictions, test_sets = store.predictions(), store.test_sets()
+            classes = per_class(analysis, predictions, test_sets)
+            leads = [k.lead for rows in answer_rows(analysis).values() for k in rows if k.lead]
+            sources = two_source(analysis, predictions, test_sets, leads)
+        figure_dir.mkdir(parents=True, exist_ok=True)
+        sweep(out)  # what a killed render left
+        sweep(figure_dir)
+        cache = RenderCache(figure_dir / ".render-cache.json")
+        # every file a reader reads together lands together: written to temporaries, renamed at the end
+        with FileSet() as staged:
+            table = table[
+                (table["study"] == analysis.study) & (table["profile"] == analysis.profile)
             ]
-            if not blocks:
-                continue
-            notes = wording.value_settings(experiment) + [
-                f"{v.label}: {v.note}" for v in experiment.values if v.note
-            ]
-            if (
-                experiment.grid is not None
-            ):  # its compared values' notes: the chosen cell, an edge pick
-                notes += [
-                    f"{wording.dataset_name(b.dataset)}, {v.label}: {v.note}"
-                    for b in blocks
-                    for v in b.values
-                    if v.note
-                ]
-            tables = [
-                {
-                    "dataset": wording.dataset_name(b.dataset),
-                    "rows": _value_rows(b, last_look(analysis.stored)),
-                    "margin": pp(b.margin, signed=False),
-                    "level": wording.levels_text(b),
-                    "conclusion": wording.conclude(b),
-                }
-                for b in blocks
-            ]
-
-            def drawn(draw, kind: str, name: str = name, blocks: list = blocks) -> Figure:
-                path = figures.figure_path(figure_dir, name, kind)
-                return _figure(cache, draw, path, blocks, analysis, name, figure_dir)
-
-            sections.append(
-                Section(
-                    name=name,
-                    title=wording.display_name(name),
-                    group=experiment.group,
-                    description=experiment.description,
-                    notes=notes,
-                    curves=drawn(figures.experiment_figure, "curves"),
-                    final=drawn(figures.final_figure, "final"),
-                    loss=drawn(figures.loss_figure, "loss"),
-                    tables=tables,
-                    grids=grids.get(name, []),
-                )
+            table.to_csv(staged.path(out / "results.csv"), index=False)
+            verdicts = pd.DataFrame(verdict_rows(analysis))
+            counts = [c for c in COUNT_COLUMNS if c in verdicts]
+            verdicts[counts] = verdicts[counts].astype(
+                "Int64"
+            )  # '3', not '3.0', beside a baseline's blank
+            verdicts.to_csv(staged.path(out / "verdicts.csv"), index=False)
+            pd.DataFrame(
+                choice_rows(list(analysis.grids.values())), columns=list(CHOICE_COLUMNS)
+            ).to_csv(staged.path(out / "choices.csv"), index=False)
+            pd.DataFrame(class_rows(classes), columns=list(CLASS_COLUMNS)).to_csv(
+                staged.path(out / "per_class.csv"), index=False
             )
-        env = Environment(
-            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"])
-        )
-        html = env.get_template(TEMPLATE).render(
-            analysis=analysis,
-            study=stored.study,
-            profile=stored.profile,
-            datasets=stored.datasets,
-            thresholds={
-                "alpha": f"{analysis.alpha:.3g}",
-                "confidence": f"{(1 - analysis.alpha) * 100:.3g}",
-                "power": POWER,
-                "chance_margin": CHANCE_MARGIN,
-                "default_margin_pp": DEFAULT_MARGIN_PP,
-                "levels": wording.study_levels_text(analysis),
-            },
-            simulated=wording.simulated_text(load_error_rates()),
-            verdict_words=wording.verdict_meanings(analysis.alpha),
-            adaptations=[
-                wording.adaptation_text(d, stored.study.reference_title or "the reference")
-                for d in deviations(analysis)
-            ],
-            looks=wording.looks_text(look_summary(analysis)),
-            answers=answer_sections(analysis, cache, figure_dir),
-            can_tell=power_rows(analysis),
-            agreement=agreement,
-            budget=claim_words.budget_text(analysis),
-            baseline_rows=baseline_rows(analysis),
-            dataset_rows=dataset_rows(analysis),
-            value_settings=[
-                (wording.display_name(e.name), " ".join(wording.value_settings(e)))
-                for e in stored.study.experiments
-                if wording.value_settings(e)
-            ],
-            grid_values=[
-                grid_words.tuned_values_text(e.name, e.grid)
-                for e in stored.study.experiments
-                if e.grid is not None
-            ],
-            theory_rows=theory_rows(analysis),
-            per_class=class_views(analysis, classes, cache, figure_dir),
-            two_sources=[
-                {
-                    "dataset": wording.dataset_name(t.dataset),
-                    "experiment": wording.display_name(t.experiment),
-                    "value": t.value,
-                    "diff": pp(t.diff),
-                    "level": f"{t.level * 100:.3g}%",
-                    "seeds": f"[{signed_pp(t.seeds_low)}, {signed_pp(t.seeds_high)}]",
-                    "both": (
-                        f"[{signed_pp(t.low)}, {signed_pp(t.high)}]"
-                        if math.isfinite(t.low)
-                        else "–"
-                    ),
-                    "share": f"{t.image_share * 100:.0f}%"
-                    if math.isfinite(t.image_share)
-                    else "–",
-                    "images": f"{t.images:,}",
-                    "sign": (
-                        f"{t.value_images} vs {t.baseline_images} images over {t.pairs} pairs, "
-                        f"{wording.p_text(t.sign_p)}"
-                        if math.isfinite(t.sign_p)
-                        else "–"
-                    ),
-                }
-                for t in sources
-            ],
-            without_predictions=classes.without,
-            worked=conv_output_size(28, kernel=5, stride=1, padding=0),
-            sections=sections,
-            findings=claim_rows(analysis, findings, sections),
-            budget_checks=[
-                wording.budget_check_short(c, wording.dataset_name(d))
-                for d, c in budget_checks(analysis).items()
-            ],
-            ranking=ranking_rows(analysis),
-            missing=missing_rows(analysis),
-            costs=cost_rows(out / "benchmarks.json"),
-            environment=analysis.environment,
-            run=analysis.run,
-            trials=len(analysis.every_trial),
-            status_counts=analysis.every_trial["status"].value_counts().to_dict(),
-            commands=commands or regenerate_commands(analysis, store_path, out),
-        )
-        paths: dict[str, Any] = {
-            "html": out / "report.html",
-            "csv": out / "results.csv",
-            "verdicts": out / "verdicts.csv",
-            "findings": out / "findings.csv",
-            "choices": out / "choices.csv",
-            "per_class": out / "per_class.csv",
-            "figures": figure_dir,
-        }
-        staged.path(paths["html"]).write_text(html)
-        typeset = None
-        if pdf:
-            paths["pdf"] = out / "report.pdf"
-            typeset = _digest("pdf", html)
-            if not cache.fresh(paths["pdf"], typeset):
-                from weasyprint import HTML
+            findings = check_claims(analysis)
+            pd.DataFrame(
+                claim_words.finding_rows(analysis, findings),
+                columns=list(claim_words.FINDING_COLUMNS),
+            ).to_csv(staged.path(out / "findings.csv"), index=False)
 
-                with _quiet_typesetting():
-                    HTML(string=html, base_url=str(out)).write_pdf(staged.path(paths["pdf"]))
-            else:
-                typeset = None
-    if typeset is not None:  # after the PDF is in place
-        cache.remember(paths["pdf"], typeset)
-    paths["seconds"] = time.perf_counter() - started
+            stored = analysis.stored
+            grids = grid_views(analysis, cache, figure_dir, load_selection_rates())
+            sections = []
+            for experiment in stored.study.experiments:
+                name = experiment.name
+                blocks = [
+                    analysis.blocks[(name, d)]
+                    for d in analysis.datasets
+                    if (name, d) in analysis.blocks
+                ]
+                if not blocks:
+                    continue
+                notes = wording.value_settings(experiment) + [
+                    f"{v.label}: {v.note}" for v in experiment.values if v.note
+                ]
+                if (
+                    experiment.grid is not None
+                ):  # its compared values' notes: the chosen cell, an edge pick
+                    notes += [
+                        f"{wording.dataset_name(b.dataset)}, {v.label}: {v.note}"
+                        for b in blocks
+                        for v in b.values
+                        if v.note
+                    ]
+                tables = [
+                    {
+                        "dataset": wording.dataset_name(b.dataset),
+                        "rows": _value_rows(b, last_look(analysis.stored)),
+                        "margin": pp(b.margin, signed=False),
+                        "level": wording.levels_text(b),
+                        "conclusion": wording.conclude(b),
+                    }
+                    for b in blocks
+                ]
+
+                def drawn(draw, kind: str, name: str = name, blocks: list = blocks) -> Figure:
+                    path = figures.figure_path(figure_dir, name, kind)
+                    return _figure(cache, draw, path, blocks, analysis, name, figure_dir)
+
+                sections.append(
+                    Section(
+                        name=name,
+                        title=wording.display_name(name),
+                        group=experiment.group,
+                        description=experiment.description,
+                        notes=notes,
+                        curves=drawn(figures.experiment_figure, "curves"),
+                        final=drawn(figures.final_figure, "final"),
+                        loss=drawn(figures.loss_figure, "loss"),
+                        tables=tables,
+                        grids=grids.get(name, []),
+                    )
+                )
+            env = Environment(
+                loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"])
+            )
+            html = env.get_template(TEMPLATE).render(
+                analysis=analysis,
+                study=stored.study,
+                profile=stored.profile,
+                datasets=stored.datasets,
+                thresholds={
+                    "alpha": f"{analysis.alpha:.3g}",
+                    "confidence": f"{(1 - analysis.alpha) * 100:.3g}",
+                    "power": POWER,
+                    "chance_margin": CHANCE_MARGIN,
+                    "default_margin_pp": DEFAULT_MARGIN_PP,
+                    "levels": wording.study_levels_text(analysis),
+                },
+                simulated=wording.simulated_text(load_error_rates()),
+                verdict_words=wording.verdict_meanings(analysis.alpha),
+                adaptations=[
+                    wording.adaptation_text(d, stored.study.reference_title or "the reference")
+                    for d in deviations(analysis)
+                ],
+                looks=wording.looks_text(look_summary(analysis)),
+                answers=answer_sections(analysis, cache, figure_dir),
+                can_tell=power_rows(analysis),
+                agreement=agreement,
+                budget=claim_words.budget_text(analysis),
+                baseline_rows=baseline_rows(analysis),
+                dataset_rows=dataset_rows(analysis),
+                value_settings=[
+                    (wording.display_name(e.name), " ".join(wording.value_settings(e)))
+                    for e in stored.study.experiments
+                    if wording.value_settings(e)
+                ],
+                grid_values=[
+                    grid_words.tuned_values_text(e.name, e.grid)
+                    for e in stored.study.experiments
+                    if e.grid is not None
+                ],
+                theory_rows=theory_rows(analysis),
+                per_class=class_views(analysis, classes, cache, figure_dir),
+                two_sources=[
+                    {
+                        "dataset": wording.dataset_name(t.dataset),
+                        "experiment": wording.display_name(t.experiment),
+                        "value": t.value,
+                        "diff": pp(t.diff),
+                        "level": f"{t.level * 100:.3g}%",
+                        "seeds": f"[{signed_pp(t.seeds_low)}, {signed_pp(t.seeds_high)}]",
+                        "both": (
+                            f"[{signed_pp(t.low)}, {signed_pp(t.high)}]"
+                            if math.isfinite(t.low)
+                            else "–"
+                        ),
+                        "share": f"{t.image_share * 100:.0f}%"
+                        if math.isfinite(t.image_share)
+                        else "–",
+                        "images": f"{t.images:,}",
+                        "sign": (
+                            f"{t.value_images} vs {t.baseline_images} images over {t.pairs} pairs, "
+                            f"{wording.p_text(t.sign_p)}"
+                            if math.isfinite(t.sign_p)
+                            else "–"
+                        ),
+                    }
+                    for t in sources
+                ],
+                without_predictions=classes.without,
+                worked=conv_output_size(28, kernel=5, stride=1, padding=0),
+                sections=sections,
+                findings=claim_rows(analysis, findings, sections),
+                budget_checks=[
+                    wording.budget_check_short(c, wording.dataset_name(d))
+                    for d, c in budget_checks(analysis).items()
+                ],
+                ranking=ranking_rows(analysis),
+                missing=missing_rows(analysis),
+                costs=cost_rows(out / "benchmarks.json"),
+                environment=analysis.environment,
+                run=analysis.run,
+                trials=len(analysis.every_trial),
+                status_counts=analysis.every_trial["status"].value_counts().to_dict(),
+                commands=commands or regenerate_commands(analysis, store_path, out),
+            )
+            paths: dict[str, Any] = {
+                "html": out / "report.html",
+                "csv": out / "results.csv",
+                "verdicts": out / "verdicts.csv",
+                "findings": out / "findings.csv",
+                "choices": out / "choices.csv",
+                "per_class": out / "per_class.csv",
+                "figures": figure_dir,
+            }
+            staged.path(paths["html"]).write_text(html)
+            typeset = None
+            if pdf:
+                paths["pdf"] = out / "report.pdf"
+                typeset = _digest("pdf", html)
+                if not cache.fresh(paths["pdf"], typeset):
+                    from weasyprint import HTML
+
+                    with _quiet_typesetting():
+                        HTML(string=html, base_url=str(out)).write_pdf(staged.path(paths["pdf"]))
+                else:
+                    typeset = None
+        if typeset is not None:  # after the PDF is in place
+            cache.remember(paths["pdf"], typeset)
+        paths["seconds"] = time.perf_counter() - started
+    paths["missing_glyphs"] = "".join(sorted(missing))
     return paths
+
+
+@contextlib.contextmanager
+def _folder_named(folder: str | Path):
+    """A write that fails inside names ``folder`` where its writer named no file (matplotlib, WeasyPrint)."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is None:
+            raise OSError(err.errno, err.strerror, str(folder)) from err
+        raise
