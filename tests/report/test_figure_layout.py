@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import matplotlib.pyplot as plt
 import pytest
+from drawing import drawn
 from matplotlib.text import Text
 from synthetic import make_store, synthetic_study
 
@@ -57,13 +58,11 @@ def synthetic_analysis(tmp_path_factory):
 
 def _drawn(monkeypatch, draw, *args):
     """Draw with every warning recorded; return (what ``draw`` returned, the open figure, the warnings)."""
-    kept = []
-    with monkeypatch.context() as patch, warnings.catch_warnings(record=True) as caught:
-        patch.setattr(figures.plt, "close", lambda fig: kept.append(fig))
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        returned = draw(*args)
-        kept[0].canvas.draw()
-    return returned, kept[0], [str(w.message) for w in caught]
+        returned, fig = drawn(monkeypatch, draw, *args)
+        fig.canvas.draw()
+    return returned, fig, [str(w.message) for w in caught]
 
 
 def _tick_labels(axis, coordinate: int) -> list[Text]:

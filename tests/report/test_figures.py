@@ -5,6 +5,7 @@ import math
 
 import matplotlib.pyplot as plt
 import pytest
+from drawing import drawn
 from synthetic import make_store
 
 from study.analyse.comparisons import analyse
@@ -40,10 +41,7 @@ def analysis(tmp_path_factory):
 
 
 def _drawn(monkeypatch, draw, *args):
-    drawn = []
-    monkeypatch.setattr(figures.plt, "close", lambda fig: drawn.append(fig))
-    draw(*args)
-    fig = drawn[0]
+    _, fig = drawn(monkeypatch, draw, *args)
     texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
     plt.close(fig)
     return fig, texts

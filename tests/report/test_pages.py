@@ -7,6 +7,7 @@ import re
 
 import matplotlib.pyplot as plt
 import pytest
+from drawing import drawn
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from synthetic import PROFILE, make_store, synthetic_study
 
@@ -38,21 +39,13 @@ def analysis(tmp_path_factory):
         return analyse(store)
 
 
-def _captured(monkeypatch, draw, *args):
-    """Draw, keep the figure open for inspection, return (what ``draw`` returned, the figure)."""
-    kept = []
-    monkeypatch.setattr(figures.plt, "close", lambda fig: kept.append(fig))
-    returned = draw(*args)
-    return returned, kept[0]
-
-
 def _forest(analysis, dataset, tmp_path, monkeypatch, margin=None):
     rows = effects(analysis)[dataset]
     margin = analysis.stored.study.margin(dataset) if margin is None else margin
     parts = wording.forest_part_titles(
         list(dict.fromkeys(r.group for r in rows)), dataset, analysis.datasets
     )
-    return _captured(
+    return drawn(
         monkeypatch,
         figures.forest_figure,
         rows,
@@ -67,9 +60,9 @@ def _forest(analysis, dataset, tmp_path, monkeypatch, margin=None):
 
 
 def test_a_forest_panel_of_one_dataset_names_that_dataset_only(analysis, tmp_path, monkeypatch):
-    drawn, fig = _forest(analysis, "mnist", tmp_path, monkeypatch)
-    assert drawn.panel_titles == ("Architecture (MNIST)", "Rates (MNIST)")
-    assert [ax.get_title() for ax in fig.axes] == list(drawn.panel_titles)
+    forest, fig = _forest(analysis, "mnist", tmp_path, monkeypatch)
+    assert forest.panel_titles == ("Architecture (MNIST)", "Rates (MNIST)")
+    assert [ax.get_title() for ax in fig.axes] == list(forest.panel_titles)
     plt.close(fig)
     titles = wording.forest_part_titles(
         [
@@ -94,8 +87,8 @@ def test_a_forest_panel_of_one_dataset_names_that_dataset_only(analysis, tmp_pat
 def test_the_forest_caption_states_the_scale_the_figure_used(analysis, tmp_path, monkeypatch):
     # the record decides; the drawn axes follow it, on a linear case and on a symmetric-log one
     for dataset, margin in (("mnist", None), ("cifar10", None), ("mnist", 0.002)):
-        drawn, fig = _forest(analysis, dataset, tmp_path, monkeypatch, margin)
-        scale = drawn.scale
+        forest, fig = _forest(analysis, dataset, tmp_path, monkeypatch, margin)
+        scale = forest.scale
         assert scale == figures.forest_scale(
             effects(analysis)[dataset], margin or analysis.stored.study.margin(dataset)
         )
@@ -162,7 +155,7 @@ def test_the_per_seed_axis_follows_the_learned_seeds(analysis, tmp_path, monkeyp
     assert (
         narrow.low > 85 and narrow.high - narrow.low < 12
     )  # 1.5 pp seed noise spread over the panel
-    _, fig = _captured(monkeypatch, figures.final_figure, analysis, "kernel_size", tmp_path)
+    _, fig = drawn(monkeypatch, figures.final_figure, analysis, "kernel_size", tmp_path)
     panels = {ax.get_title(): ax for ax in fig.axes}
     assert panels["mnist:\neach seed; mean, 95% CI"].get_ylim() == pytest.approx(
         (axis.low, axis.high)
