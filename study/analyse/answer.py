@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from study.analyse.comparisons import Analysis, Block, Comparison, Standing
 from study.analyse.costs import CostRatio
 from study.analyse.stats import DECISIVE
+from study.plan.schedules import steps_per_epoch
 
 # A value whose every seed took at least this many times the baseline's time (or at most its inverse) is
 # reported as a cost fact.
@@ -308,12 +309,14 @@ def budgets(analysis: Analysis) -> dict[str, Budget]:
             facts_.test_size,
             spec.settings.epochs,
             batch,
-            -(-facts_.train_size // batch),
+            steps_per_epoch(facts_.train_size, batch),
             fewest,
             len(base.seeds),
             most,
             sum(n > fewest for n in values),
-            tuple((b, -(-facts_.train_size // b) * spec.settings.epochs) for b in batches),
+            tuple(
+                (b, steps_per_epoch(facts_.train_size, b) * spec.settings.epochs) for b in batches
+            ),
             spec.settings.learning_rate,
             spec.settings.schedule,
             spec.settings.input_scaling,

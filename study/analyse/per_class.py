@@ -124,9 +124,14 @@ def per_class(
     effects: list[ClassEffect] = []
     confusions: dict[str, Confusion] = {}
     missing: set[str] = set()
+    # a baseline serves every block of its dataset (and stands among each block's values): computed once
+    done: dict[tuple[tuple[int, str], ...], tuple[np.ndarray, np.ndarray | None]] = {}
 
-    def seed_accuracies(value: ValueSummary) -> tuple[np.ndarray, np.ndarray | None, int]:
-        """(seeds x classes accuracies, summed confusion counts, classes) over the learned seeds."""
+    def seed_accuracies(value: ValueSummary) -> tuple[np.ndarray, np.ndarray | None]:
+        """(seeds x classes accuracies, summed confusion counts) over the learned seeds."""
+        trials = tuple(sorted(value.keys.items()))
+        if trials in done:
+            return done[trials]
         per_seed: list[np.ndarray] = []
         counts: np.ndarray | None = None
         classes = 0
@@ -150,19 +155,20 @@ def per_class(
         padded = np.array(
             [np.pad(a, (0, width - len(a)), constant_values=np.nan) for a in per_seed]
         )
-        return padded.reshape(len(per_seed), width), counts, classes
+        done[trials] = padded.reshape(len(per_seed), width), counts
+        return done[trials]
 
     for (experiment, dataset), block in analysis.blocks.items():
         names = _class_names(analysis, dataset)
         base = block.baseline
-        base_acc, base_counts, _ = seed_accuracies(base)
+        base_acc, base_counts = seed_accuracies(base)
         if dataset not in confusions and base_counts is not None:
             confusions[dataset] = Confusion(
                 dataset, base.label, len(base_acc), _names(names, len(base_counts)), base_counts
             )
         family: list[tuple[str, str, MeanComparison]] = []
         for value in block.values:
-            accuracy, _, _ = seed_accuracies(value)
+            accuracy, _ = seed_accuracies(value)
             for c in range(accuracy.shape[1] if accuracy.size else 0):
                 column = accuracy[:, c][np.isfinite(accuracy[:, c])]
                 if not len(column):
@@ -174,7 +180,7 @@ def per_class(
                         dataset,
                         value.label,
                         value.is_baseline,
-                        _names(names, c + 1)[c],
+                        _name(names, c),
                         _images(analysis, value, test_sets, c),
                         len(column),
                         interval.mean,
@@ -187,7 +193,7 @@ def per_class(
                 reference = base_acc[:, c][np.isfinite(base_acc[:, c])]
                 # Welch's t without a prior (scipy's), its interval inside [-1, 1], no test on tied seeds
                 welch = compare_means(list(column), list(reference), NO_PRIOR, 1 - alpha)
-                family.append((value.label, _names(names, c + 1)[c], welch))
+                family.append((value.label, _name(names, c), welch))
         adjusted = holm([welch.p for *_, welch in family]) if family else []
         for (label, name, w), p_holm in zip(family, adjusted):
             effects.append(
@@ -221,9 +227,13 @@ def _class_names(analysis: Analysis, dataset: str) -> tuple[str, ...]:
     return tuple(facts.classes) if facts is not None and facts.classes else ()
 
 
+def _name(names: tuple[str, ...], c: int) -> str:
+    """Class ``c``'s recorded name, else its index as text."""
+    return names[c] if c < len(names) else str(c)
+
+
 def _names(names: tuple[str, ...], count: int) -> tuple[str, ...]:
-    """The recorded class names, else the class indices as text."""
-    return tuple(names[c] if c < len(names) else str(c) for c in range(count))
+    return tuple(_name(names, c) for c in range(count))
 
 
 def _images(analysis: Analysis, value: ValueSummary, test_sets, c: int) -> int:

@@ -39,7 +39,7 @@ def rate_at(schedule: str, base: float, step: np.ndarray | int, total_steps: int
         return base * (1.0 - fraction)
     if schedule == "cosine":
         return base * 0.5 * (1.0 + np.cos(math.pi * fraction))
-    drops = sum((fraction >= b).astype(np.float64) for b in STEP_BOUNDARIES)
+    drops = sum(((fraction >= b).astype(np.float64) for b in STEP_BOUNDARIES), np.zeros_like(t))
     return base / STEP_FACTOR**drops
 
 

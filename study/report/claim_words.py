@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from study.analyse.answer import budgets
 from study.analyse.claims import (
     BudgetGap,
     ClaimVerdict,
@@ -40,6 +41,7 @@ from study.declare.claims import (
     NoEffect,
     Trend,
 )
+from study.plan.schedules import steps_per_epoch
 from study.report.formats import mde_text, p_is, pp, signed_pp
 
 C = TypeVar("C", bound=Claim)
@@ -485,19 +487,15 @@ def budget_text(analysis: Analysis) -> str:
         facts = stored.datasets.get(dataset)
         if facts is None:
             continue
-        steps = epochs * -(-facts.train_size // study.baseline.batch_size)
+        steps = epochs * steps_per_epoch(facts.train_size, study.baseline.batch_size)
         parts.append(
             f"{dataset} {facts.train_size:,}/{facts.test_size:,} images x {epochs} epoch"
             f"{'s' * (epochs != 1)} = {steps:,} SGD steps at batch {study.baseline.batch_size}"
         )
     base = study.baseline
     recipe = f"; learning rate {base.learning_rate:g} ({base.schedule} schedule), {base.input_scaling} inputs"
-    batches = any(
-        v.params_for(d).get("batch_size", base.batch_size) != base.batch_size
-        for e in study.experiments
-        for v in e.values
-        for d in e.datasets
-    )
+    # the values of another batch size that section 1's budget lists
+    batches = any(budget.batch_sizes for budget in budgets(analysis).values())
     return (
         f"{profile.name}: {values} seeds a value{more}, {baseline} a baseline; "
         + "; ".join(parts)

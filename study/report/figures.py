@@ -48,6 +48,7 @@ from study.analyse.per_class import Confusion
 from study.analyse.stats import Verdict
 from study.files import replacing
 from study.names import path_name
+from study.plan import schedules
 
 OKABE_ITO = (
     "#0072B2",
@@ -231,7 +232,7 @@ def diverged_epochs(analysis: Analysis, experiment: str, dataset: str) -> dict[s
     return out
 
 
-def steps_per_epoch(analysis: Analysis, block: Block) -> dict[str, int]:
+def value_steps(analysis: Analysis, block: Block) -> dict[str, int]:
     """Each value's SGD steps per epoch on the block's dataset (its batch size over the training subset)."""
     facts = analysis.stored.datasets.get(block.dataset)
     found = {}
@@ -240,7 +241,9 @@ def steps_per_epoch(analysis: Analysis, block: Block) -> dict[str, int]:
             (analysis.trials[k] for k in value.keys.values() if k in analysis.trials), None
         )
         if spec is not None and facts is not None and facts.train_size:
-            found[value.label] = -(-facts.train_size // spec.settings.batch_size)
+            found[value.label] = schedules.steps_per_epoch(
+                facts.train_size, spec.settings.batch_size
+            )
     return found
 
 
@@ -276,13 +279,17 @@ def _curve(
     return plotted
 
 
-def _mark_off_scale(ax, block: Block, metric: str, top: float) -> dict[str, float]:
-    """A triangle on the top edge wherever a mean runs above ``top``; returns value label -> its highest mean."""
+def _mark_off_scale(
+    ax, block: Block, metric: str, top: float, steps: dict[str, int] | None = None
+) -> dict[str, float]:
+    """A triangle on the top edge wherever a mean runs above ``top``, at its epoch or, where ``steps`` gives
+    each value's steps per epoch, at its SGD step (as ``_curve``); returns value label -> its highest mean."""
     off = {}
     edge = ax.get_xaxis_transform()
     for value in block.values:
+        per = steps.get(value.label, 1) if steps else 1
         points = [
-            (e + 1, iv.mean)
+            ((e + 1) * per, iv.mean)
             for e, iv in enumerate(value.curves.get(metric, []))
             if _finite(iv.mean)
         ]
@@ -302,16 +309,15 @@ def _mark_off_scale(ax, block: Block, metric: str, top: float) -> dict[str, floa
     return off
 
 
-def _labels_in_order(blocks: list[Block]) -> list[str]:
-    """The experiment's value labels in ``_value_labels``' order."""
-    return list(dict.fromkeys(value.label for block in blocks for value in block.values))
-
-
 def _value_labels(
-    blocks: list[Block], diverged: dict[str, dict[str, list[int]]], off_scale: dict[str, float]
+    blocks: list[Block],
+    diverged: dict[str, dict[str, list[int]]],
+    off_scale: dict[str, float],
+    steps: dict[str, dict[str, int]] | None = None,
 ) -> list[tuple[int, str]]:
     """(index, legend text) of every value of the experiment, whether or not it has a curve: a value whose
-    seeds diverged says so, one whose loss runs above the axis says how high."""
+    seeds diverged says so, one whose loss runs above the axis says how high; where ``steps`` gives each
+    dataset's steps per epoch by value (curves against SGD steps), the value's, one per dataset."""
     seen: dict[str, tuple[int, str]] = {}
     for block in blocks:
         for value in block.values:
@@ -326,6 +332,9 @@ def _value_labels(
                 text += f" ({gone} of {seeds} seeds diverged)"
             if value.label in off_scale:
                 text += f" (off scale, up to {off_scale[value.label]:.0f})"
+            if steps:
+                per = [str(found[value.label]) for found in steps.values() if value.label in found]
+                text += f" ({'/'.join(per)} steps/epoch)"
             seen[value.label] = (value.index, text)
     return list(seen.values())
 
@@ -342,7 +351,7 @@ def _epoch_figure(analysis: Analysis, experiment: str, out: Path, metric: str, k
     diverged = {d: diverged_epochs(analysis, experiment, d) for d in datasets}
     # values of different batch sizes take different numbers of steps per epoch (16 against 256: 16 times
     # as many): their curves are drawn against the SGD steps, each value's steps per epoch in the legend
-    steps = {d: steps_per_epoch(analysis, b) for d, b in zip(datasets, blocks)}
+    steps = {d: value_steps(analysis, b) for d, b in zip(datasets, blocks)}
     by_steps = any(len(set(found.values())) > 1 for found in steps.values())
     off_scale: dict[str, float] = {}
     accuracy = metric == "val_accuracy"
@@ -359,7 +368,7 @@ def _epoch_figure(analysis: Analysis, experiment: str, out: Path, metric: str, k
             )
             if top is not None:
                 ax.set_ylim(0, top)
-                for label, highest in _mark_off_scale(ax, block, metric, top).items():
+                for label, highest in _mark_off_scale(ax, block, metric, top, along).items():
                     off_scale[label] = max(highest, off_scale.get(label, 0.0))
             ax.set_ylabel("validation loss (nats)")
         for value in block.values:
@@ -383,18 +392,7 @@ def _epoch_figure(analysis: Analysis, experiment: str, out: Path, metric: str, k
         )
         ax.set_xlabel("SGD steps" if by_steps else "epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)
-    values = _value_labels(blocks, diverged, off_scale)
-    if by_steps:
-        values = [
-            (
-                index,
-                text
-                + " ("
-                + "/".join(str(steps[d][label]) for d in datasets if label in steps[d])
-                + " steps/epoch)",
-            )
-            for (index, text), label in zip(values, _labels_in_order(blocks))
-        ]
+    values = _value_labels(blocks, diverged, off_scale, steps if by_steps else None)
     handles = [
         Line2D(
             [],
@@ -418,8 +416,17 @@ def _epoch_figure(analysis: Analysis, experiment: str, out: Path, metric: str, k
         labels.append("mean above the axis (clipped)")
     _legend_below(fig, handles, labels, 3 if len(datasets) > 1 else 2)
     path = figure_path(out, experiment, kind)
+    return saved(fig, path)
+
+
+def saved(fig: Figure, path: Path, tight: bool = True) -> Path:
+    """Write ``fig`` to ``path`` whole or not at all (``study.files.replacing``), close it, return ``path``.
+    ``tight``: cropped to what is drawn, legends hung below the axes included."""
     with replacing(path) as part:
-        fig.savefig(part, bbox_inches="tight", pad_inches=0.04)
+        if tight:
+            fig.savefig(part, bbox_inches="tight", pad_inches=0.04)
+        else:
+            fig.savefig(part)
     plt.close(fig)
     return path
 
@@ -724,10 +731,7 @@ def final_figure(analysis: Analysis, experiment: str, out: Path) -> Path:
     time_ax.set_title("median; bars: seed range", fontsize=9)
     _legend_below(fig, handles, labels, 4)
     path = figure_path(out, experiment, "final")
-    with replacing(path) as part:
-        fig.savefig(part, bbox_inches="tight", pad_inches=0.04)
-    plt.close(fig)
-    return path
+    return saved(fig, path)
 
 
 VERDICT_COLOURS = {
@@ -1030,9 +1034,7 @@ def forest_figure(
     _fit_height(
         fig, FOREST_LINE * (lines + 0.1), legend, fig.suptitle(literal(title), fontsize=8.5)
     )
-    with replacing(path) as part:
-        fig.savefig(part)
-    plt.close(fig)
+    saved(fig, path, tight=False)
     return ForestFigure(path, scale, tuple(panel_titles))
 
 
@@ -1078,7 +1080,4 @@ def confusion_figure(confusion: Confusion, path: Path) -> Path:
     colour_bar.set_label("% of the true class's images", fontsize=7)
     colour_bar.ax.tick_params(labelsize=6)
     fig.tight_layout()
-    with replacing(path) as part:
-        fig.savefig(part, bbox_inches="tight", pad_inches=0.04)
-    plt.close(fig)
-    return path
+    return saved(fig, path)

@@ -28,7 +28,6 @@ from matplotlib.patches import Rectangle
 from study.analyse.grid import COLLAPSED, DIVERGED, LEARNED, GridAnalysis
 from study.analyse.stats import CONFIDENCE, mean_ci
 from study.declare.grid import label_of
-from study.files import replacing
 from study.names import path_name
 from study.report.figures import (
     CHANCE_STYLE,
@@ -39,6 +38,7 @@ from study.report.figures import (
     literal,
     outcome_handles,
     padded_limits,
+    saved,
 )
 
 FAILED_MARK = "†"  # a cell with a seed that diverged or collapsed (the heatmap's caption says so)
@@ -225,10 +225,7 @@ def heatmap_figure(info: HeatmapInfo, path: Path) -> Path:
         handles.append(Line2D([], [], color="none"))
         labels.append(f"{FAILED_MARK} a seed diverged (scored at chance) or collapsed")
     _legend_below(fig, handles, labels, 1)
-    with replacing(path) as part:
-        fig.savefig(part, bbox_inches="tight", pad_inches=0.04)
-    plt.close(fig)
-    return path
+    return saved(fig, path)
 
 
 @dataclass(frozen=True)
@@ -502,7 +499,4 @@ def sensitivity_figure(info: SensitivityInfo, path: Path) -> Path:
         handles.append(Line2D([], [], color="none"))
         labels.append("on the bottom edge: a seed below the axis")
     _legend_below(fig, handles, labels, min(5, len(handles)))
-    with replacing(path) as part:
-        fig.savefig(part, bbox_inches="tight", pad_inches=0.04)
-    plt.close(fig)
-    return path
+    return saved(fig, path)

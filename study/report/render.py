@@ -57,7 +57,7 @@ from study.plan.shapes import conv_output_size, summarize
 from study.records import FINISHED, TrialStatus
 from study.report import cells, claim_words, grid_words, wording
 from study.report.error_rates import load_error_rates
-from study.report.formats import macs_text, mde_text, pp, signed_pp, times
+from study.report.formats import macs_text, mde_text, p_is, pp, signed_pp, times
 from study.report.selection_rates import SelectionRates, load_selection_rates
 from study.results.benchmarks import parameter_costs
 from study.results.outcomes import CHANCE_MARGIN, DIVERGED
@@ -297,7 +297,7 @@ def class_views(analysis: Analysis, classes: PerClass, cache, figure_dir: Path) 
                     "value": e.value,
                     "label": e.label,
                     "diff": wording.class_effect_text(e),
-                    "p_holm": wording.p_text(e.p_holm),
+                    "p_holm": cells.p_cell(e.p_holm),
                 }
                 for e in classes.top(experiment, dataset)
             ]
@@ -998,7 +998,7 @@ def build_report(
                         "images": f"{t.images:,}",
                         "sign": (
                             f"{t.value_images} vs {t.baseline_images} images over {t.pairs} pairs, "
-                            f"{wording.p_text(t.sign_p)}"
+                            f"{p_is(t.sign_p)}"
                             if math.isfinite(t.sign_p)
                             else "–"
                         ),

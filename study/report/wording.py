@@ -1013,10 +1013,3 @@ def class_effect_text(effect: ClassEffect) -> str:
             f"{signed_pp(effect.diff)} pp (no interval: fewer than 2 learned seeds or no spread)"
         )
     return f"{signed_pp(effect.diff)} pp [{signed_pp(effect.low)}, {signed_pp(effect.high)}]"
-
-
-def p_text(p: float) -> str:
-    """'p < 0.001', 'p = 0.042', or '–' where no test ran."""
-    if not math.isfinite(p):
-        return "–"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

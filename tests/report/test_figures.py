@@ -88,7 +88,7 @@ def test_curves_of_different_batch_sizes_are_drawn_against_sgd_steps(tmp_path, m
         found = analyse(store)
     train = found.stored.datasets["mnist"].train_size
     block = found.blocks[("batch size", "mnist")]
-    steps = figures.steps_per_epoch(found, block)
+    steps = figures.value_steps(found, block)
     assert steps == {"32": -(-train // 32), "128": -(-train // 128)}
     fig, texts = _drawn(monkeypatch, figures.experiment_figure, found, "batch size", tmp_path)
     (ax,) = fig.axes
@@ -100,3 +100,30 @@ def test_curves_of_different_batch_sizes_are_drawn_against_sgd_steps(tmp_path, m
     assert f"32 (baseline) ({steps['32']} steps/epoch)" in texts
     fig, texts = _drawn(monkeypatch, figures.experiment_figure, found, "kernel", tmp_path)
     assert fig.axes[0].get_xlabel() == "epoch" and not any("steps/epoch" in t for t in texts)
+
+
+def test_loss_means_above_the_axis_are_marked_at_their_sgd_step_when_curves_are(tmp_path):
+    """The off-scale triangles stand where the curve's points do: at (epoch x steps per epoch) on a steps axis."""
+    from study.declare.config import Settings
+    from study.declare.spec import Study, experiment
+
+    study = Study(
+        "batches",
+        Settings(epochs=3),
+        (experiment("batch size", "batch_size", [128, 32], datasets=("mnist",)),),
+        seeds=(1, 2),
+    )
+    with make_store(tmp_path / "s.sqlite", study, missing=()) as store:
+        found = analyse(store)
+    block = found.blocks[("batch size", "mnist")]
+    steps = figures.value_steps(found, block)
+    for along, per in ((steps, steps), (None, {label: 1 for label in steps})):
+        fig, ax = plt.subplots()
+        off = figures._mark_off_scale(ax, block, "val_loss", -1.0, along)  # every mean above
+        assert set(off) == set(steps)
+        marked = sorted(x for c in ax.collections for x, _ in c.get_offsets())
+        epochs = {v.label: len(v.curves["val_loss"]) for v in block.values}
+        assert marked == sorted(
+            (e + 1) * per[label] for label, count in epochs.items() for e in range(count)
+        )
+        plt.close(fig)
