@@ -24,7 +24,7 @@ from study.report.wording import REASON_WORDS
 from study.results.store import Store
 from study.results.stored import Stage
 from study.run.execution import Execution
-from study.run.runner import RunPlan, load_datasets, plan_run, run_study, stored_keys
+from study.run.runner import RunPlan, load_datasets, plan_run, run_study
 
 
 def _trial_seconds(plan: RunPlan) -> dict[tuple[str, str, str], float]:
@@ -255,11 +255,6 @@ class Resume:
     look: int  # the look a run would train next (1: the first, or a store of something else)
     complete: bool = False  # every look the results call for is stored: a run trains nothing
 
-    @property
-    def stored(self) -> bool:
-        """Whether the store holds a look of this study and budget."""
-        return self.look > 1 or self.complete
-
 
 def resume_point(study: Study, profile: Profile, store_path, loaded: dict) -> Resume:
     """Replay ``run_in_stages`` on ``store_path`` without training: the grids' choices from the stored
@@ -276,9 +271,9 @@ def resume_point(study: Study, profile: Profile, store_path, loaded: dict) -> Re
         except StudyError:
             return start
         chosen = study.with_choices(stored_choices(store, study, profile.name))
+        done = frozenset(store.done_keys())
     if stored.study not in (study, chosen) or stored.profile != profile:
         return start
-    done = stored_keys(path)
     # the looks the store's run recorded (its plan rows are the last look's, so the analysis can only
     # replay the step after it)
     seeds = {(s.experiment, s.value, s.dataset): s.seeds for s in stored.stages}

@@ -48,12 +48,12 @@ class _Compiled:
 
 
 def _sums(model, x, y, loss_fn, training: bool):
+    """A batch's mean loss, its count of right answers and the class predicted for each image."""
     predictions = model(x, training=training)
     loss = loss_fn(y, predictions)
-    hits = tf.reduce_sum(
-        tf.cast(tf.equal(tf.argmax(predictions, axis=1, output_type=tf.int32), y), tf.float32)
-    )
-    return loss, hits
+    classes = tf.argmax(predictions, axis=1, output_type=tf.int32)
+    hits = tf.reduce_sum(tf.cast(tf.equal(classes, y), tf.float32))
+    return loss, hits, classes
 
 
 def _compile(config: ModelConfig, settings: Settings) -> _Compiled:
@@ -65,7 +65,7 @@ def _compile(config: ModelConfig, settings: Settings) -> _Compiled:
 
     def step(xb, yb):
         with tf.GradientTape() as tape:
-            loss, hits = _sums(model, xb, yb, loss_fn, True)
+            loss, hits, _ = _sums(model, xb, yb, loss_fn, True)
         optimizer.apply(tape.gradient(loss, variables), variables)
         return loss, hits
 
@@ -105,10 +105,9 @@ def _compile(config: ModelConfig, settings: Settings) -> _Compiled:
         found = tf.TensorArray(tf.int32, size=steps, infer_shape=False, element_shape=[None])
         for i in tf.range(steps):
             lo, hi = i * val_batch, tf.minimum((i + 1) * val_batch, count)
-            probabilities = model(x[lo:hi], training=False)
-            classes = tf.argmax(probabilities, axis=1, output_type=tf.int32)
-            loss_sum += loss_fn(y[lo:hi], probabilities) * tf.cast(hi - lo, tf.float32)
-            hit_sum += tf.reduce_sum(tf.cast(tf.equal(classes, y[lo:hi]), tf.float32))
+            loss, hits, classes = _sums(model, x[lo:hi], y[lo:hi], loss_fn, False)
+            loss_sum += loss * tf.cast(hi - lo, tf.float32)
+            hit_sum += hits
             found = found.write(i, classes)
         total = tf.cast(count, tf.float32)
         return loss_sum / total, hit_sum / total, found.concat()
@@ -171,7 +170,6 @@ class Fitted:
     predictions: np.ndarray | None = (
         None  # uint8: each test image's class after the last epoch run
     )
-    predict_seconds: float = 0.0  # the one pass that computes them
 
 
 def fit(
