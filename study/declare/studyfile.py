@@ -479,6 +479,11 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    except OSError as err:
+        # a read, not a write: without this the CLI's line for failed writes would say "cannot write"
+        raise ConfigError(
+            f"study file {path} cannot be read ({err.strerror}); accepted: a TOML file this user can read"
+        ) from None
 
 
 def load_study_file(path: str | Path) -> Study:

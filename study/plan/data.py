@@ -550,9 +550,20 @@ def is_hidden(name: str) -> bool:
     return name.startswith(".") or name in HIDDEN
 
 
+def _visible(folder: Path) -> list[Path]:
+    """The entries of ``folder`` that are not hidden; one DataError for a folder this user cannot list."""
+    try:
+        return [p for p in folder.iterdir() if not is_hidden(p.name)]
+    except OSError as err:
+        raise DataError(
+            f"{folder}: cannot be read ({err.strerror}); accepted: a data folder whose folders this user "
+            "can read and list"
+        ) from None
+
+
 def _list_image_folder(folder: Path, split: str, classes: tuple[str, ...] | None):
     root = folder / split
-    entries = [p for p in root.iterdir() if not is_hidden(p.name)]
+    entries = _visible(root)
     for entry in entries:
         refuse_broken_link(entry)
     found = tuple(sorted(p.name for p in entries if p.is_dir()))
@@ -566,11 +577,7 @@ def _list_image_folder(folder: Path, split: str, classes: tuple[str, ...] | None
         )
     files, labels = [], []
     for index, name in enumerate(found):
-        images = [
-            p
-            for p in (root / name).iterdir()
-            if p.suffix.lower() in IMAGE_EXTENSIONS and not is_hidden(p.name)
-        ]
+        images = [p for p in _visible(root / name) if p.suffix.lower() in IMAGE_EXTENSIONS]
         for image in images:
             refuse_broken_link(image)
         names = sorted(p for p in images if p.is_file())

@@ -161,3 +161,36 @@ def test_an_unextracted_cifar_archive_is_named_with_the_command_that_extracts_it
     load_dataset.cache_clear()
     data = load_dataset("cifar10")
     assert data.location.format == "cifar-pickle" and data.x_train.shape == (100, 32, 32, 3)
+
+
+def test_a_folder_or_study_file_this_user_cannot_read_is_named_as_unreadable_not_unwritable(
+    tmp_path, monkeypatch
+):
+    """A permission error on a read is not a failed write: the CLI's line for those ("cannot write ...;
+    accepted: a folder this user can write") would send the user to the wrong fix. Raised by hand: the tests
+    may run as root, whom file modes do not stop."""
+    from pathlib import Path
+
+    pets = write_image_folder(tmp_path / "pets")
+    closed = pets / "train" / "dog"
+    study_file = tmp_path / "mine.toml"
+    study_file.write_text('name = "mine"\n')
+    iterdir, read_text = Path.iterdir, Path.read_text
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "iterdir", lambda p: refuse(p) if p == closed else iterdir(p))
+    monkeypatch.setattr(
+        Path,
+        "read_text",
+        lambda p, *a, **k: refuse(p) if p == study_file else read_text(p, *a, **k),
+    )
+    assert _one_error_line(["data", str(pets)]) == (
+        f"error: {closed}: cannot be read (Permission denied); accepted: a data folder whose folders "
+        "this user can read and list"
+    )
+    assert _one_error_line(["plan", "--study", str(study_file)]) == (
+        f"error: study file {study_file} cannot be read (Permission denied); accepted: a TOML file this "
+        "user can read"
+    )
