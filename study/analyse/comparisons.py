@@ -279,13 +279,18 @@ class Block:
         return self.prior.sd if self.prior is not None and self.prior.usable else math.nan
 
     @property
-    def mde(self) -> float:
-        """Median over the block's testable comparisons of the difference each detects with 80% power."""
-        found = [
+    def detectables(self) -> list[float]:
+        """The difference each testable comparison of the block detects with 80% power (its MDE), in order."""
+        return [
             v.decision.detectable
             for v in self.comparisons
             if v.decision and math.isfinite(v.decision.detectable)
         ]
+
+    @property
+    def mde(self) -> float:
+        """Median over the block's testable comparisons of the difference each detects with 80% power."""
+        found = self.detectables
         return statistics.median(found) if found else math.nan
 
     @property

@@ -296,15 +296,28 @@ def conclude(block: Block) -> str:
             f"Paired with the baseline by design (same initial weights per seed): {', '.join(paired)}."
         )
     if math.isfinite(block.mde):
+        # one number only where the comparisons agree: a value that keeps its own larger variance (or has more
+        # seeds) detects less (or more) than the others, and a median of two would be neither's
+        low, high = (
+            pp(min(block.detectables), signed=False),
+            pp(max(block.detectables), signed=False),
+        )
+        detects = (
+            f"a comparison detects differences of about {low}"
+            if low == high
+            else f"its comparisons detect differences of {low} to {high} (median "
+            f"{pp(block.mde, signed=False)}; each one's in the MDE column)"
+        )
         reach = (
-            f" and could confirm equivalence within ±{pp(block.confirmable_margin, signed=False)}"
+            f" and{' at the median' if low != high else ''} could confirm equivalence within "
+            f"±{pp(block.confirmable_margin, signed=False)}"
             if math.isfinite(block.confirmable_margin)
             else ""
         )
         parts.append(
-            f"With the learned seeds of this block and the dataset's pooled seed SD "
-            f"({pp(block.spread, signed=False)}), a comparison detects differences of about "
-            f"{pp(block.mde, signed=False)} at 80% power{reach} (the margin is ±{pp(block.margin, signed=False)})."
+            f"With the learned seeds of this block and the variances its tests use (the dataset's pooled seed "
+            f"SD is {pp(block.spread, signed=False)}), {detects} at 80% power{reach} (the margin is "
+            f"±{pp(block.margin, signed=False)})."
         )
     elif block.comparisons:
         parts.append(

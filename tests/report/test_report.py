@@ -74,6 +74,29 @@ def test_margins_are_declared_not_fitted(tmp_path):
     assert {b.margin for (e, d), b in analysis.blocks.items() if d == "cifar10"} == {0.05}
 
 
+def test_the_power_sentence_gives_the_range_of_its_comparisons_detectable_differences(tmp_path):
+    """Where a block's comparisons detect different differences (a value keeping its own larger variance, or
+    more seeds), the sentence gives their range and median, not only a median no comparison has."""
+    from study.report.formats import pp
+
+    with make_store(tmp_path / "s.sqlite") as store:
+        analysis = analyse(store)
+    spread = [b for b in analysis.blocks.values() if len({pp(d) for d in b.detectables}) > 1]
+    alike = [b for b in analysis.blocks.values() if len({pp(d) for d in b.detectables}) == 1]
+    assert spread and alike
+    for block in spread:
+        low, high = min(block.detectables), max(block.detectables)
+        assert (
+            f"its comparisons detect differences of {pp(low, signed=False)} to {pp(high, signed=False)} "
+            f"(median {pp(block.mde, signed=False)}; each one's in the MDE column) at 80% power"
+        ) in conclude(block)
+    for block in alike:
+        assert (
+            f"a comparison detects differences of about {pp(block.mde, signed=False)} at 80% power"
+            in conclude(block)
+        )
+
+
 def test_a_collapsed_baseline_draws_no_conclusion(tmp_path):
     with make_store(tmp_path / "s.sqlite") as store:
         analysis = analyse(store)
@@ -84,7 +107,7 @@ def test_a_collapsed_baseline_draws_no_conclusion(tmp_path):
     assert cifar.value("0.05").rate_differs  # 0 of 4 failures against 12 of 12
     assert "cannot tell what learning rate does on cifar10" in conclude(cifar)
     assert "equivalent" not in conclude(cifar).lower()
-    assert "detects differences" not in conclude(cifar)  # no power statement without learned seeds
+    assert "at 80% power" not in conclude(cifar)  # no power statement without learned seeds
     mnist = analysis.blocks[("learning_rate", "mnist")]
     assert [mnist.baseline.outcomes[s] for s in (1, 2, 3, 4)] == [
         "collapsed",
